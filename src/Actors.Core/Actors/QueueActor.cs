@@ -1,0 +1,578 @@
+using System.Collections.Immutable;
+using Actors.Configuration;
+using Actors.Handlers;
+using Actors.Protocol;
+using Actors.State;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Akka.Routing;
+using static Actors.Protocol.QueueCommands;
+using static Actors.Protocol.QueueEvents;
+using static Actors.Protocol.QueueQueries;
+using static Actors.Protocol.WorkerProtocol;
+
+namespace Actors.Actors;
+
+/// <summary>
+/// One queue: an event-sourced actor whose journal holds every accepted message and its fate.
+/// <list type="bullet">
+/// <item>Group commit: while one write is in flight, new commands are buffered; the next write stores them all
+/// (a few events of up to <see cref="MessagesPerEvent"/> messages each). Producers are answered from the write's
+/// callback, never before.</item>
+/// <item>Dispatch: ready messages go to the workers of a pool router, at most prefetch per worker; each delivery
+/// carries (message id, attempt) and a lease.</item>
+/// <item>Failures (handler errors, expired leases, workers that crash or stop) go through the retry policy and are
+/// persisted as the decision they lead to.</item>
+/// </list>
+/// </summary>
+internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
+{
+    /// <summary>Messages per enqueue event; about 100 is where a bigger row stops paying off.</summary>
+    public const int MessagesPerEvent = 100;
+
+    /// <summary>Most messages one journal write carries; the rest wait for the next write.</summary>
+    public const int MessagesPerWrite = 5_000;
+
+    /// <summary>Acknowledgements per acknowledgement event.</summary>
+    public const int AcksPerEvent = 1_000;
+
+    private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly string _queueId;
+    private readonly QueueOptions _options;
+    private readonly HandlerRegistry _handlers;
+    private readonly IServiceProvider _services;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _drainTimeout;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Random _random = new();
+
+    private QueueState _state;
+    private QueueMetrics _metrics;
+    private long _nextId;
+    private bool _recovered;
+
+    // Group commit.
+    private readonly List<EnqueuedMessage> _bufferedMessages = new();
+    private readonly List<IReplyTarget> _bufferedReplies = new();
+    private readonly List<AckedMessage> _bufferedAcks = new();
+    private readonly List<IQueueEvent> _bufferedDecisions = new();
+    private PendingWrite? _write;
+    private long _writeNumber;
+    private int _unappliedEnqueues;
+    private int _eventsSinceSnapshot;
+    private bool _snapshotInFlight;
+
+    // Consumer pool.
+    private IActorRef _router = ActorRefs.Nobody;
+    private readonly List<WorkerSlot> _workers = new();
+    private readonly Dictionary<IActorRef, int> _slotOf = new();
+    private int _nextSlot;
+
+    // Shutdown.
+    private IActorRef? _drainRequester;
+
+    public QueueActor(string queueId, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout)
+    {
+        _queueId = queueId;
+        _options = options;
+        _handlers = handlers;
+        _services = services;
+        _time = time;
+        _drainTimeout = drainTimeout;
+        _state = new QueueState(queueId, options);
+        _metrics = new QueueMetrics(Now);
+        PersistenceId = PersistenceIdFor(queueId);
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is QueueSnapshot snapshot) _state = QueueState.FromSnapshot(_queueId, _options, snapshot);
+        });
+        Recover<IQueueEvent>(evt => _state.Apply(evt));
+        Recover<RecoveryCompleted>(_ => OnRecovered());
+
+        Command<Enqueue>(OnEnqueue);
+        Command<EnqueueBatch>(OnEnqueueBatch);
+        Command<Completed>(OnCompleted);
+        Command<Failed>(OnFailed);
+        Command<Tick>(_ => OnTick());
+        Command<Routees>(OnRoutees);
+        Command<Terminated>(OnWorkerTerminated);
+        Command<GetMessage>(q => Sender.Tell(_state.Describe(q.MessageId) as IQueueMessage ?? new MessageNotFound(_queueId, q.MessageId)));
+        Command<GetStats>(_ => Sender.Tell(Stats()));
+        Command<Drain>(_ => OnDrain());
+        Command<DrainTimedOut>(_ => FinishDrain());
+        Command<SaveSnapshotSuccess>(OnSnapshotSaved);
+        Command<SaveSnapshotFailure>(f =>
+        {
+            _snapshotInFlight = false;
+            _log.Warning(f.Cause, "Queue {0}: snapshot failed; recovery replays more events until the next one succeeds", _queueId);
+        });
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(f => _log.Warning(f.Cause, "Queue {0}: could not delete events covered by a snapshot", _queueId));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "Queue {0}: could not delete old snapshots", _queueId));
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>The journal's persistence id of a queue (partition 0; partitions come with the cluster).</summary>
+    public static string PersistenceIdFor(string queueId) => $"queue-{queueId}-0";
+
+    /// <summary>Props for a queue actor.</summary>
+    public static Props Props(string queueId, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout) =>
+        Akka.Actor.Props.Create(() => new QueueActor(queueId, options, handlers, services, time, drainTimeout));
+
+    private DateTime Now => _time.GetUtcNow().UtcDateTime;
+
+    // ---------------------------------------------------------------- recovery and pool
+
+    private void OnRecovered()
+    {
+        _recovered = true;
+        _nextId = _state.LastId;
+        _metrics = new QueueMetrics(Now);
+        var supervisor = new OneForOneStrategy(-1, Timeout.InfiniteTimeSpan, _ => Directive.Restart);
+        _router = Context.ActorOf(Worker.Props(_handlers, _services).WithRouter(new RoundRobinPool(_options.Workers).WithSupervisorStrategy(supervisor)), "workers");
+        _router.Tell(GetRoutees.Instance);
+        Timers.StartPeriodicTimer("tick", Tick.Instance, TickInterval);
+        _log.Info("Queue {0} recovered: {1} pending, {2} dead-lettered, last id {3}", _queueId, _state.PendingCount, _state.DeadLetterCount, _state.LastId);
+        Context.Parent.Tell(new QueueManager.QueueRecovered(_queueId));
+    }
+
+    private void OnRoutees(Routees routees)
+    {
+        foreach (var routee in routees.Members)
+        {
+            if (routee is not ActorRefRoutee { Actor: var worker } || _slotOf.ContainsKey(worker)) continue;
+            _slotOf[worker] = _workers.Count;
+            _workers.Add(new WorkerSlot(worker));
+            Context.Watch(worker);
+        }
+        Dispatch();
+    }
+
+    private void OnWorkerTerminated(Terminated terminated)
+    {
+        if (!_slotOf.Remove(terminated.ActorRef, out var slot)) return;
+        var worker = _workers[slot];
+        worker.Alive = false;
+        var error = new ErrorInfo("WorkerStopped", "The worker stopped before finishing the delivery.", null, terminated.ActorRef.Path.ToString(), Now);
+        foreach (var message in _state.InFlightAt(slot))
+        {
+            if (_state.TryBeginFailure(message.Id, message.Attempt, out var failing))
+            {
+                worker.Outstanding--;
+                Decide(failing, error, RequestedFailureAction.RetryAfter, TimeSpan.Zero);
+            }
+        }
+        if (_drainRequester is null && !terminated.AddressTerminated)
+        {
+            // Keep the pool at its size: ask the router for a replacement and learn its address.
+            _router.Tell(new AdjustPoolSize(1));
+            _router.Tell(GetRoutees.Instance);
+        }
+        Dispatch();
+    }
+
+    private void Dispatch()
+    {
+        if (!_recovered || _drainRequester is not null) return;
+        var now = Now;
+        while (_state.ReadyCount > 0)
+        {
+            var slot = PickWorker();
+            if (slot < 0) return;
+            var message = _state.Dispatch(slot, now)!;
+            if (message.FailedAttempts == 0) _metrics.RecordWait(now - message.EnqueuedAt, now);
+            var worker = _workers[slot];
+            worker.Outstanding++;
+            worker.Ref.Tell(new Deliver(_queueId, message.Id, message.Attempt, message.Type, message.Payload, message.Headers, message.EnqueuedAt, _options.Lease));
+        }
+    }
+
+    /// <summary>The live worker with the fewest outstanding deliveries below prefetch, rotating among equals; -1 when all are full.</summary>
+    private int PickWorker()
+    {
+        var best = -1;
+        var count = _workers.Count;
+        for (var i = 0; i < count; i++)
+        {
+            var slot = (_nextSlot + i) % count;
+            var worker = _workers[slot];
+            if (!worker.Alive || worker.Outstanding >= _options.Prefetch) continue;
+            if (best < 0 || worker.Outstanding < _workers[best].Outstanding) best = slot;
+            if (worker.Outstanding == 0) break;
+        }
+        if (best >= 0) _nextSlot = (best + 1) % count;
+        return best;
+    }
+
+    // ---------------------------------------------------------------- intake
+
+    private void OnEnqueue(Enqueue command)
+    {
+        if (_drainRequester is not null)
+        {
+            Sender.Tell(new Rejected(_queueId, RejectionCode.ShuttingDown, $"Queue '{_queueId}' is shutting down and accepts no new work.", command.CorrelationId));
+            return;
+        }
+        var headers = command.Headers ?? ImmutableDictionary<string, string>.Empty;
+        if (_state.Validate(command.Type, command.Payload.Length, headers, _unappliedEnqueues) is { } rejection)
+        {
+            Sender.Tell(new Rejected(_queueId, rejection.Code, rejection.Reason, command.CorrelationId));
+            return;
+        }
+        Buffer(command.Type, command.Payload, headers, new SingleReply(Sender, command.CorrelationId));
+        Flush();
+    }
+
+    private void OnEnqueueBatch(EnqueueBatch batch)
+    {
+        var outcomes = new EnqueueOutcome[batch.Messages.Length];
+        var reply = new BatchReply(Sender, batch.CorrelationId, outcomes);
+        for (var i = 0; i < batch.Messages.Length; i++)
+        {
+            var message = batch.Messages[i];
+            if (_drainRequester is not null)
+            {
+                outcomes[i] = new EnqueueOutcome(null, RejectionCode.ShuttingDown, $"Queue '{_queueId}' is shutting down and accepts no new work.");
+                continue;
+            }
+            var headers = message.Headers ?? ImmutableDictionary<string, string>.Empty;
+            if (_state.Validate(message.Type, message.Payload.Length, headers, _unappliedEnqueues) is { } rejection)
+            {
+                outcomes[i] = new EnqueueOutcome(null, rejection.Code, rejection.Reason);
+                continue;
+            }
+            reply.Remaining++;
+            Buffer(message.Type, message.Payload, headers, new BatchItemReply(reply, i));
+        }
+        if (reply.Remaining == 0) reply.Send(_queueId);
+        else Flush();
+    }
+
+    private void Buffer(string type, ReadOnlyMemory<byte> payload, ImmutableDictionary<string, string> headers, IReplyTarget reply)
+    {
+        _bufferedMessages.Add(new EnqueuedMessage(++_nextId, type, payload, headers, Now));
+        _bufferedReplies.Add(reply);
+        _unappliedEnqueues++;
+    }
+
+    // ---------------------------------------------------------------- worker reports
+
+    private void OnCompleted(Completed completed)
+    {
+        if (!_state.TryBeginCompletion(completed.MessageId, completed.Attempt, out var message))
+        {
+            _log.Debug("Queue {0}: ignoring a stale completion of message {1} attempt {2}", _queueId, completed.MessageId, completed.Attempt);
+            return;
+        }
+        var now = Now;
+        ReleaseSlot(message.WorkerSlot);
+        _metrics.RecordService(completed.ServiceTime, now);
+        _bufferedAcks.Add(new AckedMessage(message.Id, completed.Attempt, completed.Result, now));
+        Flush();
+        Dispatch();
+    }
+
+    private void OnFailed(Failed failed)
+    {
+        if (!_state.TryBeginFailure(failed.MessageId, failed.Attempt, out var message))
+        {
+            _log.Debug("Queue {0}: ignoring a stale failure of message {1} attempt {2}", _queueId, failed.MessageId, failed.Attempt);
+            return;
+        }
+        ReleaseSlot(message.WorkerSlot);
+        if (failed.ServiceTime > TimeSpan.Zero) _metrics.RecordService(failed.ServiceTime, Now);
+        Decide(message, failed.Error, failed.Requested, failed.RetryAfter);
+        Dispatch();
+    }
+
+    private void ReleaseSlot(int slot)
+    {
+        if (slot >= 0 && slot < _workers.Count) _workers[slot].Outstanding--;
+    }
+
+    private void Decide(StoredMessage message, ErrorInfo error, RequestedFailureAction requested, TimeSpan? retryAfter)
+    {
+        var decision = _state.DecideFailure(message, error, requested, retryAfter, Now, _random.NextDouble());
+        if (decision is DeadLettered dead)
+            _log.Warning("Queue {0}: message {1} ({2}) dead-lettered after attempt {3}: {4} ({5})", _queueId, message.Id, message.Type, dead.Attempt, dead.Reason, error.Type);
+        _bufferedDecisions.Add(decision);
+        Flush();
+    }
+
+    private void OnTick()
+    {
+        var now = Now;
+        _state.PromoteDueRetries(now);
+        foreach (var expired in _state.ExpiredLeases(now))
+        {
+            var slot = expired.WorkerSlot;
+            if (!_state.TryBeginFailure(expired.Id, expired.Attempt, out var message)) continue;
+            ReleaseSlot(slot);
+            if (slot >= 0 && slot < _workers.Count) _workers[slot].Ref.Tell(new LeaseExpired(_queueId, message.Id, message.Attempt));
+            var error = new ErrorInfo("LeaseExpired", $"The delivery was not completed within its lease of {_options.Lease}.", null,
+                slot >= 0 && slot < _workers.Count ? _workers[slot].Ref.Path.ToString() : null, now);
+            Decide(message, error, RequestedFailureAction.FollowPolicy, null);
+        }
+        Dispatch();
+    }
+
+    // ---------------------------------------------------------------- group commit
+
+    private void Flush()
+    {
+        if (_write is not null) return;
+        if (_bufferedMessages.Count == 0 && _bufferedAcks.Count == 0 && _bufferedDecisions.Count == 0)
+        {
+            if (_drainRequester is not null) CheckDrained();
+            return;
+        }
+
+        var write = new PendingWrite(++_writeNumber);
+        var take = Math.Min(_bufferedMessages.Count, MessagesPerWrite);
+        var messages = take > 0 ? _bufferedMessages.GetRange(0, take).ToArray() : [];
+        for (var start = 0; start < take; start += MessagesPerEvent)
+        {
+            var count = Math.Min(MessagesPerEvent, take - start);
+            write.Add(new MessagesEnqueued(ImmutableArray.Create(messages, start, count)), _bufferedReplies.GetRange(start, count));
+        }
+        _bufferedMessages.RemoveRange(0, take);
+        _bufferedReplies.RemoveRange(0, take);
+
+        var acks = _bufferedAcks.ToArray();
+        for (var start = 0; start < acks.Length; start += AcksPerEvent)
+        {
+            var count = Math.Min(AcksPerEvent, acks.Length - start);
+            write.Add(new MessagesAcked(ImmutableArray.Create(acks, start, count)), null);
+        }
+        _bufferedAcks.Clear();
+        foreach (var decision in _bufferedDecisions) write.Add(decision, null);
+        _bufferedDecisions.Clear();
+
+        _write = write;
+        PersistAllAsync(write.Events, OnCommitted, () => OnWriteDone(write));
+    }
+
+    private void OnCommitted(IQueueEvent evt)
+    {
+        var write = _write!;
+        var replies = write.Replies[write.Committed++];
+        _state.Apply(evt);
+        var now = Now;
+        switch (evt)
+        {
+            case MessagesEnqueued enqueued:
+                _unappliedEnqueues -= enqueued.Messages.Length;
+                _metrics.RecordArrivals(enqueued.Messages.Length, now);
+                for (var i = 0; i < replies!.Count; i++) replies[i].Accept(_queueId, enqueued.Messages[i].Id);
+                Dispatch();
+                break;
+            case MessagesAcked acked:
+                for (var i = 0; i < acked.Acks.Length; i++) _metrics.RecordCompletion(now);
+                break;
+            case RetryScheduled retry:
+                if (retry.DueAt <= now && _state.PromoteDueRetries(now) > 0) Dispatch();
+                break;
+            case DeadLettered or Discarded:
+                _metrics.RecordCompletion(now);
+                break;
+        }
+    }
+
+    private void OnWriteDone(PendingWrite write)
+    {
+        if (!ReferenceEquals(_write, write)) return;
+        _write = null;
+        _eventsSinceSnapshot += write.Events.Count;
+        if (_eventsSinceSnapshot >= _options.SnapshotEvery && !_snapshotInFlight)
+        {
+            // No write is in flight here, so the snapshot covers exactly the events up to LastSequenceNr.
+            _snapshotInFlight = true;
+            _eventsSinceSnapshot = 0;
+            SaveSnapshot(_state.ToSnapshot());
+        }
+        Flush();
+    }
+
+    private void OnSnapshotSaved(SaveSnapshotSuccess saved)
+    {
+        _snapshotInFlight = false;
+        DeleteMessages(saved.Metadata.SequenceNr);
+        DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Error(cause, "Queue {0}: the journal rejected a write of {1}", _queueId, @event.GetType().Name);
+        if (_write is not { } write) return;
+        // The whole write was one atomic write, so all of it was rejected.
+        _write = null;
+        for (var i = write.Committed; i < write.Events.Count; i++)
+        {
+            switch (write.Events[i])
+            {
+                case MessagesEnqueued enqueued:
+                    _unappliedEnqueues -= enqueued.Messages.Length;
+                    foreach (var reply in write.Replies[i]!) reply.Reject(_queueId, RejectionCode.JournalUnavailable, $"The journal rejected the write: {cause.Message}");
+                    break;
+                case MessagesAcked acked:
+                    foreach (var ack in acked.Acks) _state.ReturnToReady(ack.Id);
+                    break;
+                case RetryScheduled r: _state.ReturnToReady(r.Id); break;
+                case DeadLettered d: _state.ReturnToReady(d.Id); break;
+                case Discarded x: _state.ReturnToReady(x.Id); break;
+            }
+        }
+        Flush();
+        Dispatch();
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Error(cause, "Queue {0}: the journal failed to store a write; the queue stops and restarts with backoff", _queueId);
+        var reason = $"The journal is unavailable: {cause.Message}";
+        if (_write is { } write)
+        {
+            for (var i = write.Committed; i < write.Events.Count; i++)
+                if (write.Replies[i] is { } replies) foreach (var reply in replies) reply.Reject(_queueId, RejectionCode.JournalUnavailable, reason);
+        }
+        foreach (var reply in _bufferedReplies) reply.Reject(_queueId, RejectionCode.JournalUnavailable, reason);
+        _bufferedReplies.Clear();
+        _bufferedMessages.Clear();
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        _log.Error(reason, "Queue {0}: recovery failed; the queue restarts with backoff", _queueId);
+        base.OnRecoveryFailure(reason, message);
+    }
+
+    // ---------------------------------------------------------------- shutdown
+
+    private void OnDrain()
+    {
+        if (_drainRequester is not null) return;
+        _drainRequester = Sender;
+        // Deliveries handed to workers but not started are returned to the queue by the next restart.
+        Timers.StartSingleTimer("drain", DrainTimedOut.Instance, _drainTimeout);
+        CheckDrained();
+    }
+
+    private int OutstandingDeliveries()
+    {
+        var outstanding = 0;
+        foreach (var worker in _workers) if (worker.Alive) outstanding += worker.Outstanding;
+        return outstanding;
+    }
+
+    private void CheckDrained()
+    {
+        if (_drainRequester is null || _write is not null || OutstandingDeliveries() > 0) return;
+        if (_bufferedAcks.Count > 0 || _bufferedDecisions.Count > 0 || _bufferedMessages.Count > 0) return;
+        FinishDrain();
+    }
+
+    private void FinishDrain()
+    {
+        if (_drainRequester is null || _drainRequester.IsNobody()) return;
+        var unfinished = OutstandingDeliveries();
+        _drainRequester.Tell(new Drained(_queueId, unfinished));
+        _log.Info("Queue {0} drained ({1} deliveries unfinished, redelivered after restart)", _queueId, unfinished);
+        _drainRequester = ActorRefs.Nobody;
+        Timers.Cancel("drain");
+    }
+
+    // ---------------------------------------------------------------- stats
+
+    private QueueStats Stats()
+    {
+        var now = Now;
+        var lambda = _metrics.ArrivalRate(now);
+        var completionRate = _metrics.CompletionRate(now);
+        var wait = _metrics.MeanWait(now);
+        var service = _metrics.MeanService(now);
+        var workers = _workers.Count(w => w.Alive);
+        var utilization = workers == 0 ? 0 : Math.Min(1, completionRate * service.TotalSeconds / workers);
+        var suggested = (int)Math.Ceiling(lambda * service.TotalSeconds / 0.8);
+        var oldest = _state.OldestReadyEnqueuedAt is { } t ? now - t : TimeSpan.Zero;
+        return new QueueStats(_queueId, _state.ReadyCount, _state.InFlightCount, _state.ScheduledCount, _state.DeadLetterCount,
+            _state.TotalEnqueued, _state.TotalSucceeded, _state.TotalFailedAttempts, _state.TotalDeadLettered, _state.TotalDiscarded,
+            lambda, completionRate, wait, service, lambda * wait.TotalSeconds, lambda * (wait + service).TotalSeconds,
+            workers, utilization, Math.Max(suggested, lambda > 0 ? 1 : 0), oldest < TimeSpan.Zero ? TimeSpan.Zero : oldest,
+            _drainRequester is null);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private sealed class WorkerSlot(IActorRef worker)
+    {
+        public IActorRef Ref { get; } = worker;
+        public int Outstanding { get; set; }
+        public bool Alive { get; set; } = true;
+    }
+
+    private sealed class PendingWrite(long number)
+    {
+        public long Number { get; } = number;
+        public List<IQueueEvent> Events { get; } = new();
+        public List<List<IReplyTarget>?> Replies { get; } = new();
+        public int Committed { get; set; }
+
+        public void Add(IQueueEvent evt, List<IReplyTarget>? replies)
+        {
+            Events.Add(evt);
+            Replies.Add(replies);
+        }
+    }
+
+    /// <summary>Who is waiting for a buffered message's outcome.</summary>
+    private interface IReplyTarget
+    {
+        void Accept(string queueId, long messageId);
+        void Reject(string queueId, RejectionCode code, string reason);
+    }
+
+    private sealed class SingleReply(IActorRef replyTo, long correlationId) : IReplyTarget
+    {
+        public void Accept(string queueId, long messageId) => replyTo.Tell(new Accepted(queueId, messageId, correlationId));
+        public void Reject(string queueId, RejectionCode code, string reason) => replyTo.Tell(new Rejected(queueId, code, reason, correlationId));
+    }
+
+    private sealed class BatchReply(IActorRef replyTo, long correlationId, EnqueueOutcome[] outcomes)
+    {
+        public int Remaining { get; set; }
+
+        public void Resolve(int index, EnqueueOutcome outcome, string queueId)
+        {
+            outcomes[index] = outcome;
+            if (--Remaining == 0) Send(queueId);
+        }
+
+        public void Send(string queueId) => replyTo.Tell(new BatchResult(queueId, ImmutableArray.Create(outcomes), correlationId));
+    }
+
+    private sealed class BatchItemReply(BatchReply batch, int index) : IReplyTarget
+    {
+        public void Accept(string queueId, long messageId) => batch.Resolve(index, new EnqueueOutcome(messageId, null, null), queueId);
+        public void Reject(string queueId, RejectionCode code, string reason) => batch.Resolve(index, new EnqueueOutcome(null, code, reason), queueId);
+    }
+
+    private sealed class Tick : INotInfluenceReceiveTimeout, IDeadLetterSuppression
+    {
+        public static readonly Tick Instance = new();
+        private Tick() { }
+    }
+
+    private sealed class DrainTimedOut : INotInfluenceReceiveTimeout, IDeadLetterSuppression
+    {
+        public static readonly DrainTimedOut Instance = new();
+        private DrainTimedOut() { }
+    }
+}

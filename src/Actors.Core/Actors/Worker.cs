@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using Actors.Handlers;
+using Actors.Protocol;
+using Akka.Actor;
+using Akka.Event;
+using static Actors.Protocol.WorkerProtocol;
+
+namespace Actors.Actors;
+
+/// <summary>
+/// One consumer of a queue's pool. Runs its deliveries one at a time (holding at most the queue's prefetch),
+/// resolves each message's handler from dependency injection and reports <see cref="Completed"/> or
+/// <see cref="Failed"/> to the queue that sent it. A handler's exception is a failed attempt, not a crash; if the
+/// worker itself crashes, its supervisor restarts it and the deliveries it held are reported as failed first.
+/// </summary>
+internal sealed class Worker : ReceiveActor
+{
+    private readonly HandlerRegistry _handlers;
+    private readonly IServiceProvider _services;
+    private readonly Queue<(Deliver Delivery, IActorRef Queue)> _waiting = new();
+    private readonly string _name;
+    private Running? _current;
+
+    public Worker(HandlerRegistry handlers, IServiceProvider services)
+    {
+        _handlers = handlers;
+        _services = services;
+        _name = Self.Path.ToStringWithoutAddress();
+
+        Receive<Deliver>(delivery =>
+        {
+            _waiting.Enqueue((delivery, Sender));
+            if (_current is null) StartNext();
+        });
+        Receive<HandlerFinished>(finished =>
+        {
+            if (_current is not { } running || !ReferenceEquals(running.Delivery, finished.Delivery)) return;
+            _current = null;
+            running.Cancellation.Dispose();
+            Report(running.Delivery, running.Queue, running.StartedAt, finished.Result, finished.Error);
+            StartNext();
+        });
+        Receive<LeaseExpired>(expired =>
+        {
+            if (_current is { } running && running.Delivery.MessageId == expired.MessageId && running.Delivery.Attempt == expired.Attempt)
+            {
+                running.Cancellation.Cancel();
+                return;
+            }
+            // Not started yet: the queue has taken it back, so drop it.
+            var count = _waiting.Count;
+            for (var i = 0; i < count; i++)
+            {
+                var entry = _waiting.Dequeue();
+                if (entry.Delivery.MessageId != expired.MessageId || entry.Delivery.Attempt != expired.Attempt) _waiting.Enqueue(entry);
+            }
+        });
+    }
+
+    /// <summary>Props for a worker.</summary>
+    public static Props Props(HandlerRegistry handlers, IServiceProvider services) =>
+        Akka.Actor.Props.Create(() => new Worker(handlers, services));
+
+    private void StartNext()
+    {
+        while (_current is null && _waiting.TryDequeue(out var next))
+        {
+            var (delivery, queue) = next;
+            var startedAt = Stopwatch.GetTimestamp();
+            if (!_handlers.TryGet(delivery.Type, out var invoke))
+            {
+                Report(delivery, queue, startedAt, null, new NoHandlerException($"No handler is registered for message type '{delivery.Type}'."));
+                continue;
+            }
+
+            var cancellation = new CancellationTokenSource();
+            ValueTask<ReadOnlyMemory<byte>?> pending;
+            try
+            {
+                var context = new MessageContext(delivery.QueueId, delivery.MessageId, delivery.Attempt, delivery.Type, delivery.Headers, delivery.EnqueuedAt);
+                pending = invoke(_services, delivery.Payload, context, cancellation.Token);
+            }
+            catch (Exception e)
+            {
+                cancellation.Dispose();
+                Report(delivery, queue, startedAt, null, e);
+                continue;
+            }
+
+            if (pending.IsCompletedSuccessfully)
+            {
+                cancellation.Dispose();
+                Report(delivery, queue, startedAt, pending.Result, null);
+                continue;
+            }
+
+            _current = new Running(delivery, queue, cancellation, startedAt);
+            pending.AsTask().PipeTo(Self,
+                success: result => new HandlerFinished(delivery, result, null),
+                failure: error => new HandlerFinished(delivery, null, error));
+        }
+    }
+
+    private void Report(Deliver delivery, IActorRef queue, long startedAt, ReadOnlyMemory<byte>? result, Exception? error)
+    {
+        var serviceTime = Stopwatch.GetElapsedTime(startedAt);
+        if (error is null)
+        {
+            queue.Tell(new Completed(delivery.QueueId, delivery.MessageId, delivery.Attempt, result, serviceTime), Self);
+            return;
+        }
+
+        var (requested, retryAfter) = error switch
+        {
+            RetryLaterException later => (RequestedFailureAction.RetryAfter, (TimeSpan?)later.Delay),
+            DeadLetterException or PayloadFormatException or NoHandlerException => (RequestedFailureAction.DeadLetter, null),
+            _ => (RequestedFailureAction.FollowPolicy, null),
+        };
+        var info = ErrorInfo.FromException(error, _name, DateTime.UtcNow);
+        queue.Tell(new Failed(delivery.QueueId, delivery.MessageId, delivery.Attempt, info, requested, retryAfter, serviceTime), Self);
+    }
+
+    /// <summary>The worker crashed (not a handler failure): report what it held so the queue can redeliver it now.</summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        Context.GetLogger().Warning(reason, "Worker {0} crashed; its deliveries go back to the queue", _name);
+        var error = new InvalidOperationException($"The worker crashed and was restarted: {reason.Message}");
+        if (_current is { } running)
+        {
+            running.Cancellation.Cancel();
+            ReportCrash(running.Delivery, running.Queue, error);
+            _current = null;
+        }
+        while (_waiting.TryDequeue(out var entry)) ReportCrash(entry.Delivery, entry.Queue, error);
+        base.PreRestart(reason, message);
+    }
+
+    private void ReportCrash(Deliver delivery, IActorRef queue, Exception error) =>
+        queue.Tell(new Failed(delivery.QueueId, delivery.MessageId, delivery.Attempt, ErrorInfo.FromException(error, _name, DateTime.UtcNow),
+            RequestedFailureAction.RetryAfter, TimeSpan.Zero, TimeSpan.Zero), Self);
+
+    protected override void PostStop()
+    {
+        _current?.Cancellation.Cancel();
+        base.PostStop();
+    }
+
+    private sealed record Running(Deliver Delivery, IActorRef Queue, CancellationTokenSource Cancellation, long StartedAt);
+
+    private sealed record HandlerFinished(Deliver Delivery, ReadOnlyMemory<byte>? Result, Exception? Error);
+}

@@ -1,0 +1,63 @@
+using System.Collections.Immutable;
+using Actors.Protocol;
+using static Actors.Protocol.QueueCommands;
+using static Actors.Protocol.QueueQueries;
+
+namespace Actors.Client;
+
+/// <summary>
+/// The in-process way to hand work to queues and look at them. Every method is safe to call concurrently.
+/// Enqueue methods complete only after the message is durably stored.
+/// </summary>
+public interface IQueueClient
+{
+    /// <summary>Stores one message and returns its id.</summary>
+    /// <param name="queue">The queue's name.</param>
+    /// <param name="type">The message type name (selects the handler).</param>
+    /// <param name="payload">The payload bytes (JSON for typed handlers).</param>
+    /// <param name="headers">Optional headers.</param>
+    /// <param name="cancellationToken">Stops waiting; the message may still be stored.</param>
+    /// <exception cref="QueueException">Refused: see <see cref="QueueException.Code"/>.</exception>
+    Task<long> EnqueueAsync(string queue, string type, ReadOnlyMemory<byte> payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Serializes <paramref name="payload"/> to JSON, stores it and returns its id.</summary>
+    /// <exception cref="QueueException">Refused: see <see cref="QueueException.Code"/>.</exception>
+    Task<long> EnqueueAsync<T>(string queue, string type, T payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores many messages at once; each is accepted or rejected on its own, in order.</summary>
+    /// <exception cref="QueueException">The queue itself could not be reached (unknown, invalid name, timeout).</exception>
+    Task<ImmutableArray<EnqueueOutcome>> EnqueueBatchAsync(string queue, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken = default);
+
+    /// <summary>One message's status, attempts, errors and result; null when the queue does not hold it.</summary>
+    /// <exception cref="QueueException">The queue is unknown or unavailable.</exception>
+    Task<MessageInfo?> GetMessageAsync(string queue, long messageId, CancellationToken cancellationToken = default);
+
+    /// <summary>A queue's statistics.</summary>
+    /// <exception cref="QueueException">The queue is unknown or unavailable.</exception>
+    Task<QueueStats> GetStatsAsync(string queue, CancellationToken cancellationToken = default);
+
+    /// <summary>The statistics of every declared queue, by name.</summary>
+    Task<IReadOnlyList<QueueStats>> ListQueuesAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>A queue refused a request. <see cref="Code"/> says why; the message is human-readable.</summary>
+public sealed class QueueException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public QueueException(RejectionCode code, string message) : base(message) => Code = code;
+
+    /// <summary>Creates the exception.</summary>
+    public QueueException(RejectionCode code, string message, Exception innerException) : base(message, innerException) => Code = code;
+
+    /// <summary>Creates an exception with code <see cref="RejectionCode.JournalUnavailable"/>.</summary>
+    public QueueException() : this(RejectionCode.JournalUnavailable, "The queue is unavailable.") { }
+
+    /// <summary>Creates an exception with code <see cref="RejectionCode.JournalUnavailable"/>.</summary>
+    public QueueException(string message) : this(RejectionCode.JournalUnavailable, message) { }
+
+    /// <summary>Creates an exception with code <see cref="RejectionCode.JournalUnavailable"/>.</summary>
+    public QueueException(string message, Exception innerException) : this(RejectionCode.JournalUnavailable, message, innerException) { }
+
+    /// <summary>Why the request was refused.</summary>
+    public RejectionCode Code { get; }
+}

@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Text.Json;
+using Actors.Handlers;
+using Actors.Protocol;
+using Akka.Actor;
+using static Actors.Protocol.QueueCommands;
+using static Actors.Protocol.QueueQueries;
+
+namespace Actors.Client;
+
+/// <summary>
+/// <see cref="IQueueClient"/> over a node's queue manager. Enqueue replies come back to one long-lived reply actor
+/// that completes the waiting task by correlation id: no temporary actor per message, as an Ask would create.
+/// Queries use Ask with the request timeout.
+/// </summary>
+public sealed class QueueClient : IQueueClient
+{
+    private readonly IActorRef _manager;
+    private readonly IActorRef _replies;
+    private readonly TimeSpan _timeout;
+    private readonly ConcurrentDictionary<long, PendingRequest> _pending = new();
+    private long _nextCorrelation;
+
+    /// <summary>Creates a client for the queues managed by <paramref name="manager"/>.</summary>
+    /// <param name="system">The actor system hosting the reply actor.</param>
+    /// <param name="manager">The queue manager (or anything that routes <see cref="IWithQueueId"/> messages to queues).</param>
+    /// <param name="timeout">How long a request may wait for its answer.</param>
+    public QueueClient(ActorSystem system, IActorRef manager, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        _manager = manager;
+        _timeout = timeout;
+        _replies = system.ActorOf(Props.Create(() => new ReplyActor(this)), "queue-client-" + Guid.NewGuid().ToString("N")[..8]);
+    }
+
+    /// <inheritdoc />
+    public async Task<long> EnqueueAsync(string queue, string type, ReadOnlyMemory<byte> payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        var request = Register(cancellationToken, out var correlation);
+        _manager.Tell(new Enqueue(queue, type, payload, headers, correlation), _replies);
+        var reply = await request.Task.ConfigureAwait(false);
+        return reply switch
+        {
+            Accepted accepted => accepted.MessageId,
+            Rejected rejected => throw new QueueException(rejected.Code, rejected.Reason),
+            _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."),
+        };
+    }
+
+    /// <inheritdoc />
+    public Task<long> EnqueueAsync<T>(string queue, string type, T payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(queue, type, JsonSerializer.SerializeToUtf8Bytes(payload, HandlerRegistry.JsonOptions), headers, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<ImmutableArray<EnqueueOutcome>> EnqueueBatchAsync(string queue, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count == 0) return ImmutableArray<EnqueueOutcome>.Empty;
+        var request = Register(cancellationToken, out var correlation);
+        _manager.Tell(new EnqueueBatch(queue, messages.ToImmutableArray(), correlation), _replies);
+        var reply = await request.Task.ConfigureAwait(false);
+        return reply is BatchResult result ? result.Outcomes : throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}.");
+    }
+
+    /// <inheritdoc />
+    public async Task<MessageInfo?> GetMessageAsync(string queue, long messageId, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        var reply = await AskAsync(new GetMessage(queue, messageId), cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            MessageInfo info => info,
+            MessageNotFound => null,
+            _ => throw Unexpected(reply),
+        };
+    }
+
+    /// <inheritdoc />
+    public async Task<QueueStats> GetStatsAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        var reply = await AskAsync(new GetStats(queue), cancellationToken).ConfigureAwait(false);
+        return reply as QueueStats ?? throw Unexpected(reply);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<QueueStats>> ListQueuesAsync(CancellationToken cancellationToken = default)
+    {
+        var names = (QueueNames)await AskAsync(ListQueues.Instance, cancellationToken).ConfigureAwait(false);
+        var stats = await Task.WhenAll(names.Names.Select(name => GetStatsAsync(name, cancellationToken))).ConfigureAwait(false);
+        return stats;
+    }
+
+    private static void ValidateQueueName(string queue)
+    {
+        if (!Names.IsValidQueueName(queue))
+            throw new QueueException(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
+    }
+
+    private async Task<object> AskAsync(object message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _manager.Ask<object>(message, _timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException e)
+        {
+            throw new QueueException(RejectionCode.JournalUnavailable, $"The queue did not answer within {_timeout}.", e);
+        }
+    }
+
+    private static QueueException Unexpected(object reply) => reply switch
+    {
+        QueueNotFound nf => new QueueException(RejectionCode.UnknownQueue, $"Queue '{nf.QueueId}' does not exist."),
+        QueueUnavailable u => new QueueException(RejectionCode.JournalUnavailable, u.Reason),
+        _ => new QueueException(RejectionCode.JournalUnavailable, $"Unexpected reply {reply.GetType().Name}."),
+    };
+
+    private PendingRequest Register(CancellationToken cancellationToken, out long correlation)
+    {
+        correlation = Interlocked.Increment(ref _nextCorrelation);
+        var request = new PendingRequest(Environment.TickCount64 + (long)_timeout.TotalMilliseconds);
+        _pending[correlation] = request;
+        if (cancellationToken.CanBeCanceled)
+        {
+            var id = correlation;
+            request.Registration = cancellationToken.Register(() =>
+            {
+                if (_pending.TryRemove(id, out var cancelled)) cancelled.TrySetCanceled(cancellationToken);
+            });
+        }
+        return request;
+    }
+
+    private void Complete(long correlation, object reply)
+    {
+        if (_pending.TryRemove(correlation, out var request)) request.Resolve(reply);
+    }
+
+    private void ExpireOverdue()
+    {
+        var now = Environment.TickCount64;
+        foreach (var (id, request) in _pending)
+        {
+            if (request.Deadline <= now && _pending.TryRemove(id, out var expired))
+                expired.TrySetException(new QueueException(RejectionCode.JournalUnavailable, $"The queue did not answer within {_timeout}; the message may or may not have been stored."));
+        }
+    }
+
+    private sealed class PendingRequest(long deadline) : TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public long Deadline { get; } = deadline;
+        public CancellationTokenRegistration Registration { get; set; }
+
+        public void Resolve(object result)
+        {
+            Registration.Dispose();
+            TrySetResult(result);
+        }
+    }
+
+    /// <summary>Receives enqueue replies and completes the waiting tasks; sweeps overdue requests every second.</summary>
+    private sealed class ReplyActor : ReceiveActor, IWithTimers
+    {
+        public ReplyActor(QueueClient client)
+        {
+            Receive<Accepted>(a => client.Complete(a.CorrelationId, a));
+            Receive<Rejected>(r => client.Complete(r.CorrelationId, r));
+            Receive<BatchResult>(b => client.Complete(b.CorrelationId, b));
+            Receive<Sweep>(_ => client.ExpireOverdue());
+        }
+
+        public ITimerScheduler Timers { get; set; } = null!;
+
+        protected override void PreStart() => Timers.StartPeriodicTimer("sweep", Sweep.Instance, TimeSpan.FromSeconds(1));
+
+        private sealed class Sweep
+        {
+            public static readonly Sweep Instance = new();
+            private Sweep() { }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using Actors.Handlers;
+
+namespace Actors.Configuration;
+
+/// <summary>The settings of a node's durable queues. Bind from the <c>Actors</c> configuration section or set in code.</summary>
+public sealed class DurableQueuesOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "Actors";
+
+    /// <summary>
+    /// Where the node keeps its data. Relative paths are resolved against the current directory.
+    /// Default <c>data</c>.
+    /// </summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>The SQLite file of the embedded journal, inside <see cref="DataDirectory"/> unless rooted. Default <c>actors.db</c>.</summary>
+    public string DatabaseFile { get; set; } = "actors.db";
+
+    /// <summary>The declared queues by name. Default: none (declare at least one).</summary>
+    public IDictionary<string, QueueOptions> Queues { get; set; } = new Dictionary<string, QueueOptions>(StringComparer.Ordinal);
+
+    /// <summary>How long a graceful shutdown waits for in-flight deliveries. Default 30 s; range 0–10 min.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a client call waits for the queue's answer. Default 30 s; range 1 s – 10 min.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The message handlers. Set in code; built-in <c>noop</c> and <c>echo</c> are always there.</summary>
+    public HandlerRegistry Handlers { get; set; } = new();
+
+    /// <summary>The clock for timestamps and retry due times. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
+    /// <summary>The full path of the SQLite journal file.</summary>
+    public string DatabasePath => Path.GetFullPath(Path.Combine(DataDirectory, DatabaseFile));
+
+    /// <summary>Declares a queue (or replaces its settings) and returns these options.</summary>
+    public DurableQueuesOptions AddQueue(string name, Action<QueueOptions>? configure = null)
+    {
+        var options = new QueueOptions();
+        configure?.Invoke(options);
+        Queues[name] = options;
+        return this;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> when a value is out of range or a name breaks the rules.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(DataDirectory)) throw new ArgumentException("Actors:DataDirectory must be set.");
+        if (string.IsNullOrWhiteSpace(DatabaseFile)) throw new ArgumentException("Actors:DatabaseFile must be set.");
+        if (DrainTimeout < TimeSpan.Zero || DrainTimeout > TimeSpan.FromMinutes(10)) throw new ArgumentException("Actors:DrainTimeout must be 0–10 min.");
+        if (RequestTimeout < TimeSpan.FromSeconds(1) || RequestTimeout > TimeSpan.FromMinutes(10)) throw new ArgumentException("Actors:RequestTimeout must be 1 s – 10 min.");
+        foreach (var (name, queue) in Queues)
+        {
+            if (!Names.IsValidQueueName(name)) throw new ArgumentException($"Queue name '{name}' is invalid: {Names.QueueNameRule}.");
+            queue.Validate(name);
+        }
+    }
+}

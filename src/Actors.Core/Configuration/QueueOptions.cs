@@ -1,0 +1,58 @@
+namespace Actors.Configuration;
+
+/// <summary>One queue's settings. Bind from configuration (<c>Actors:Queues:{name}</c>) or set in code.</summary>
+public sealed class QueueOptions
+{
+    /// <summary>Workers in the queue's consumer pool; each runs one message at a time. Default 8; range 1–1024.</summary>
+    public int Workers { get; set; } = 8;
+
+    /// <summary>
+    /// Deliveries a worker may hold at once (the one it runs plus those waiting at it), like AMQP prefetch.
+    /// In-flight messages per queue are capped at <see cref="Workers"/> × Prefetch. Default 2; range 1–1000.
+    /// </summary>
+    public int Prefetch { get; set; } = 2;
+
+    /// <summary>
+    /// How long a delivery may take before it is taken back and redelivered with the next attempt number; the
+    /// handler's cancellation token fires then. Default 5 min; range 1 s – 1 day.
+    /// </summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Most messages the queue holds (waiting, in flight and scheduled); past it enqueue is refused with QueueFull. Default 1,000,000; range 1–100,000,000.</summary>
+    public int MaxLength { get; set; } = 1_000_000;
+
+    /// <summary>Largest payload in bytes. Default 1 MiB; range 0–64 MiB.</summary>
+    public int MaxPayloadBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// The message types the queue accepts. Default: empty, meaning any type (a type with no handler is then
+    /// dead-lettered with that reason). When set, other types are refused at enqueue time.
+    /// </summary>
+    public IList<string> AllowedTypes { get; set; } = new List<string>();
+
+    /// <summary>The failure policy. Default: see <see cref="RetryPolicy"/>.</summary>
+    public RetryPolicy Retry { get; set; } = new();
+
+    /// <summary>Journal events between snapshots; after a snapshot older events are deleted. Default 1000; range 10–1,000,000.</summary>
+    public int SnapshotEvery { get; set; } = 1000;
+
+    /// <summary>Succeeded messages kept (with their results) for status queries. Default 10,000; range 0–1,000,000.</summary>
+    public int SucceededRetention { get; set; } = 10_000;
+
+    /// <summary>Throws <see cref="ArgumentException"/> when a value is out of range.</summary>
+    public void Validate(string queue)
+    {
+        if (Workers is < 1 or > 1024) throw new ArgumentException($"Queue '{queue}': Workers must be 1–1024, was {Workers}.");
+        if (Prefetch is < 1 or > 1000) throw new ArgumentException($"Queue '{queue}': Prefetch must be 1–1000, was {Prefetch}.");
+        if (Lease < TimeSpan.FromSeconds(1) || Lease > TimeSpan.FromDays(1)) throw new ArgumentException($"Queue '{queue}': Lease must be 1 s – 1 day, was {Lease}.");
+        if (MaxLength is < 1 or > 100_000_000) throw new ArgumentException($"Queue '{queue}': MaxLength must be 1–100,000,000, was {MaxLength}.");
+        if (MaxPayloadBytes is < 0 or > 64 * 1024 * 1024) throw new ArgumentException($"Queue '{queue}': MaxPayloadBytes must be 0–64 MiB, was {MaxPayloadBytes}.");
+        if (SnapshotEvery is < 10 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': SnapshotEvery must be 10–1,000,000, was {SnapshotEvery}.");
+        if (SucceededRetention is < 0 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': SucceededRetention must be 0–1,000,000, was {SucceededRetention}.");
+        foreach (var type in AllowedTypes)
+        {
+            if (!Names.IsValidMessageType(type)) throw new ArgumentException($"Queue '{queue}': allowed type '{type}' is not a valid type name.");
+        }
+        Retry.Validate(queue);
+    }
+}

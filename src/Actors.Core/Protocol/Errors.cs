@@ -1,0 +1,52 @@
+namespace Actors.Protocol;
+
+/// <summary>Why a queue refused to accept a message. Stable: HTTP and client errors map from it.</summary>
+public enum RejectionCode
+{
+    /// <summary>No queue of that name is declared on this node.</summary>
+    UnknownQueue = 1,
+    /// <summary>The queue name breaks the naming rules.</summary>
+    InvalidQueueName = 2,
+    /// <summary>The message type name is empty or breaks the naming rules.</summary>
+    InvalidMessageType = 3,
+    /// <summary>The queue declares the types it accepts and this is not one of them.</summary>
+    UnknownMessageType = 4,
+    /// <summary>The payload is larger than the queue allows.</summary>
+    PayloadTooLarge = 5,
+    /// <summary>The queue holds its maximum number of messages.</summary>
+    QueueFull = 6,
+    /// <summary>The journal could not store the message (or the queue is restarting after a journal failure).</summary>
+    JournalUnavailable = 7,
+    /// <summary>The node is shutting down and no longer accepts work.</summary>
+    ShuttingDown = 8,
+    /// <summary>Headers are too many or too large.</summary>
+    InvalidHeaders = 9,
+}
+
+/// <summary>One failed attempt: what went wrong, where and when.</summary>
+/// <param name="Type">The exception's full type name, or a reason code such as <c>LeaseExpired</c>.</param>
+/// <param name="Message">The exception message.</param>
+/// <param name="StackTrace">The stack trace when there is one.</param>
+/// <param name="Worker">The worker that ran the attempt, as an actor path.</param>
+/// <param name="At">When the failure was observed (UTC).</param>
+public sealed record ErrorInfo(string Type, string Message, string? StackTrace, string? Worker, DateTime At)
+{
+    /// <summary>Builds an error record from an exception.</summary>
+    public static ErrorInfo FromException(Exception exception, string? worker, DateTime at)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var inner = exception is AggregateException { InnerExceptions.Count: 1 } agg ? agg.InnerExceptions[0] : exception;
+        return new ErrorInfo(inner.GetType().FullName ?? inner.GetType().Name, inner.Message, inner.StackTrace, worker, at);
+    }
+}
+
+/// <summary>What a handler asks the queue to do with a failed message, overriding the retry policy.</summary>
+public enum RequestedFailureAction
+{
+    /// <summary>Follow the queue's retry policy.</summary>
+    FollowPolicy = 0,
+    /// <summary>Retry after the given delay (counts as an attempt).</summary>
+    RetryAfter = 1,
+    /// <summary>Dead-letter now; retrying cannot help.</summary>
+    DeadLetter = 2,
+}

@@ -1,0 +1,40 @@
+using System.Collections.Immutable;
+
+namespace Actors.Protocol;
+
+/// <summary>
+/// The events a queue persists. Hot events carry many messages each (group commit): one
+/// <see cref="MessagesEnqueued"/> per batch of accepted messages, one <see cref="MessagesAcked"/> per batch of
+/// completions.
+/// </summary>
+public static class QueueEvents
+{
+    /// <summary>Marker for the events of a queue's journal.</summary>
+    public interface IQueueEvent : IQueueMessage;
+
+    /// <summary>One accepted message as stored.</summary>
+    public sealed record EnqueuedMessage(
+        long Id,
+        string Type,
+        ReadOnlyMemory<byte> Payload,
+        ImmutableDictionary<string, string> Headers,
+        DateTime EnqueuedAt);
+
+    /// <summary>A batch of messages was accepted.</summary>
+    public sealed record MessagesEnqueued(ImmutableArray<EnqueuedMessage> Messages) : IQueueEvent;
+
+    /// <summary>One successful completion as stored.</summary>
+    public sealed record AckedMessage(long Id, int Attempt, ReadOnlyMemory<byte>? Result, DateTime CompletedAt);
+
+    /// <summary>A batch of messages finished successfully.</summary>
+    public sealed record MessagesAcked(ImmutableArray<AckedMessage> Acks) : IQueueEvent;
+
+    /// <summary>An attempt failed and the next one is due at <paramref name="DueAt"/>.</summary>
+    public sealed record RetryScheduled(long Id, int Attempt, ErrorInfo Error, DateTime DueAt) : IQueueEvent;
+
+    /// <summary>An attempt failed and the message moved to the dead-letter set.</summary>
+    public sealed record DeadLettered(long Id, int Attempt, ErrorInfo Error, string Reason) : IQueueEvent;
+
+    /// <summary>An attempt failed and a discard rule dropped the message (recorded, counted).</summary>
+    public sealed record Discarded(long Id, int Attempt, ErrorInfo Error) : IQueueEvent;
+}

@@ -1,0 +1,125 @@
+using System.Collections.Immutable;
+
+namespace Actors.Protocol;
+
+/// <summary>Where a message is in its life.</summary>
+public enum MessageStatus
+{
+    /// <summary>Stored and waiting for a worker.</summary>
+    Queued = 0,
+    /// <summary>Delivered to a worker that has not answered yet.</summary>
+    InFlight = 1,
+    /// <summary>Handled successfully (kept for a retention window).</summary>
+    Succeeded = 2,
+    /// <summary>An attempt failed; the next one is scheduled.</summary>
+    FailedRetrying = 3,
+    /// <summary>Out of attempts (or not retryable); kept for an operator.</summary>
+    DeadLettered = 4,
+    /// <summary>Dropped by a discard rule of the retry policy (recorded and counted).</summary>
+    Discarded = 5,
+}
+
+/// <summary>Queries a queue answers from its state.</summary>
+public static class QueueQueries
+{
+    /// <summary>Ask a queue for one message; answered with <see cref="MessageInfo"/> or <see cref="MessageNotFound"/>.</summary>
+    public sealed record GetMessage(string QueueId, long MessageId) : IWithQueueId, IQueueMessage;
+
+    /// <summary>What a queue knows of one message.</summary>
+    /// <param name="QueueId">The queue.</param>
+    /// <param name="MessageId">The message id.</param>
+    /// <param name="Type">The message type name.</param>
+    /// <param name="Status">Where the message is.</param>
+    /// <param name="Attempts">Attempts started so far (including one in flight).</param>
+    /// <param name="EnqueuedAt">When it was accepted.</param>
+    /// <param name="NextAttemptAt">When the next attempt is due, for a scheduled retry.</param>
+    /// <param name="FinishedAt">When it succeeded, was dead-lettered or discarded.</param>
+    /// <param name="Errors">Every failed attempt's error, oldest first (capped).</param>
+    /// <param name="Result">What the handler returned, for a succeeded message.</param>
+    /// <param name="Payload">The payload, while the message is still held by the queue.</param>
+    /// <param name="Headers">The headers.</param>
+    public sealed record MessageInfo(
+        string QueueId,
+        long MessageId,
+        string Type,
+        MessageStatus Status,
+        int Attempts,
+        DateTime EnqueuedAt,
+        DateTime? NextAttemptAt,
+        DateTime? FinishedAt,
+        ImmutableList<ErrorInfo> Errors,
+        ReadOnlyMemory<byte>? Result,
+        ReadOnlyMemory<byte>? Payload,
+        ImmutableDictionary<string, string> Headers) : IWithQueueId, IQueueMessage;
+
+    /// <summary>The queue does not hold the message (never existed, or succeeded longer ago than the retention).</summary>
+    public sealed record MessageNotFound(string QueueId, long MessageId) : IWithQueueId, IQueueMessage;
+
+    /// <summary>Ask a queue for its statistics; answered with <see cref="QueueStats"/>.</summary>
+    public sealed record GetStats(string QueueId) : IWithQueueId, IQueueMessage;
+
+    /// <summary>
+    /// A queue's numbers. Little's Law (L = λW) ties them: <see cref="LittlesLawWaiting"/> = λ × mean wait should
+    /// match the measured <see cref="Depth"/>, and λ × (wait + service) should match depth + in-flight.
+    /// </summary>
+    /// <param name="QueueId">The queue.</param>
+    /// <param name="Depth">Messages waiting for a worker (L, measured).</param>
+    /// <param name="InFlight">Messages a worker is running.</param>
+    /// <param name="Scheduled">Messages waiting for a retry's due time.</param>
+    /// <param name="DeadLettered">Messages in the dead-letter set.</param>
+    /// <param name="TotalEnqueued">Messages accepted since the queue was created.</param>
+    /// <param name="TotalSucceeded">Messages handled successfully since the queue was created.</param>
+    /// <param name="TotalFailedAttempts">Failed attempts since the queue was created.</param>
+    /// <param name="TotalDeadLettered">Messages dead-lettered since the queue was created.</param>
+    /// <param name="TotalDiscarded">Messages discarded by policy since the queue was created.</param>
+    /// <param name="ArrivalRate">λ: messages accepted per second over the last minute.</param>
+    /// <param name="CompletionRate">Messages finished per second over the last minute.</param>
+    /// <param name="MeanWait">W: mean time from enqueue to the start of a delivery, over the last minute.</param>
+    /// <param name="MeanService">Mean handler time, over the last minute.</param>
+    /// <param name="LittlesLawWaiting">λ × W: the depth Little's Law predicts.</param>
+    /// <param name="LittlesLawInSystem">λ × (W + service): the depth + in-flight Little's Law predicts.</param>
+    /// <param name="Workers">Workers in the consumer pool.</param>
+    /// <param name="Utilization">Fraction of worker capacity busy over the last minute (completion rate × service ÷ workers).</param>
+    /// <param name="SuggestedWorkers">Workers the measured λ and service time call for at 80 % utilisation.</param>
+    /// <param name="OldestMessageAge">Age of the oldest waiting message.</param>
+    /// <param name="AcceptingWork">False while the queue drains for shutdown.</param>
+    public sealed record QueueStats(
+        string QueueId,
+        long Depth,
+        long InFlight,
+        long Scheduled,
+        long DeadLettered,
+        long TotalEnqueued,
+        long TotalSucceeded,
+        long TotalFailedAttempts,
+        long TotalDeadLettered,
+        long TotalDiscarded,
+        double ArrivalRate,
+        double CompletionRate,
+        TimeSpan MeanWait,
+        TimeSpan MeanService,
+        double LittlesLawWaiting,
+        double LittlesLawInSystem,
+        int Workers,
+        double Utilization,
+        int SuggestedWorkers,
+        TimeSpan OldestMessageAge,
+        bool AcceptingWork) : IWithQueueId, IQueueMessage;
+
+    /// <summary>Ask the queue manager which queues it hosts; answered with <see cref="QueueNames"/>.</summary>
+    public sealed class ListQueues : IQueueMessage
+    {
+        /// <summary>The single instance.</summary>
+        public static readonly ListQueues Instance = new();
+        private ListQueues() { }
+    }
+
+    /// <summary>The names of the declared queues, sorted.</summary>
+    public sealed record QueueNames(ImmutableArray<string> Names) : IQueueMessage;
+
+    /// <summary>A query could not be answered because the queue is restarting after a failure.</summary>
+    public sealed record QueueUnavailable(string QueueId, string Reason) : IWithQueueId, IQueueMessage;
+
+    /// <summary>A query named a queue this node does not declare.</summary>
+    public sealed record QueueNotFound(string QueueId) : IWithQueueId, IQueueMessage;
+}

@@ -73,13 +73,17 @@ public sealed class HandlerRegistry
         }
     }
 
-    private static ReadOnlyMemory<byte>? SerializeResult(object? result) => result switch
+    private static ReadOnlyMemory<byte>? SerializeResult(object? result)
     {
-        null => null,
-        ReadOnlyMemory<byte> bytes => bytes,
-        byte[] array => array,
-        _ => JsonSerializer.SerializeToUtf8Bytes(result, result.GetType(), JsonOptions),
-    };
+        // Explicit: a bare null would convert to an empty ReadOnlyMemory through byte[], not to "no result".
+        if (result is null) return (ReadOnlyMemory<byte>?)null;
+        return result switch
+        {
+            ReadOnlyMemory<byte> bytes => bytes,
+            byte[] array => new ReadOnlyMemory<byte>(array),
+            _ => new ReadOnlyMemory<byte>(JsonSerializer.SerializeToUtf8Bytes(result, result.GetType(), JsonOptions)),
+        };
+    }
 }
 
 /// <summary>The payload could not be read as the handler's payload type; the message is dead-lettered (retrying cannot help).</summary>

@@ -291,7 +291,7 @@ internal static class BinaryCodec
         if (bytes is { } value) WriteBytes(w, value);
     }
 
-    private static ReadOnlyMemory<byte>? ReadOptionalBytes(BinaryReader r) => r.ReadBoolean() ? ReadBytes(r) : null;
+    private static ReadOnlyMemory<byte>? ReadOptionalBytes(BinaryReader r) => r.ReadBoolean() ? new ReadOnlyMemory<byte>(ReadBytes(r)) : (ReadOnlyMemory<byte>?)null;
 
     private static void WriteOptionalString(BinaryWriter w, string? value)
     {

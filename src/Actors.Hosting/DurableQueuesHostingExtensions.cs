@@ -1,0 +1,67 @@
+using Actors.Client;
+using Actors.Configuration;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Actors.Hosting;
+
+/// <summary>The key of the queue manager in the <see cref="ActorRegistry"/>: Tell it <c>Enqueue</c> to produce the native Akka way.</summary>
+public sealed class DurableQueueManager
+{
+    private DurableQueueManager() { }
+}
+
+/// <summary>Akka.Hosting and dependency-injection entry points for Actors' durable queues.</summary>
+public static class DurableQueuesHostingExtensions
+{
+    /// <summary>
+    /// Adds durable queues to the actor system: the SQLite journal under <see cref="DurableQueuesOptions.DataDirectory"/>
+    /// (created if missing, write-ahead logging on), our serializer, and the queue manager, registered in the
+    /// <see cref="ActorRegistry"/> as <see cref="DurableQueueManager"/>. Handlers are resolved from the host's services.
+    /// </summary>
+    /// <param name="builder">The Akka configuration builder.</param>
+    /// <param name="options">The queues and limits; default: no queues, data under <c>./data</c>.</param>
+    public static AkkaConfigurationBuilder WithDurableQueues(this AkkaConfigurationBuilder builder, DurableQueuesOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        options ??= new DurableQueuesOptions();
+        options.Validate();
+        DurableQueues.PrepareSqlite(options);
+        builder.AddHocon(DurableQueues.Configuration(options), HoconAddMode.Prepend);
+        return builder.WithActors((system, registry, resolver) =>
+        {
+            var services = resolver.GetService<IServiceProvider>();
+            var handle = DurableQueues.Start(system, options, services);
+            registry.Register<DurableQueueManager>(handle.Manager);
+        });
+    }
+
+    /// <summary>
+    /// Registers <see cref="IQueueClient"/> as a singleton over the queue manager that
+    /// <see cref="WithDurableQueues"/> starts. Resolve it once the host has started.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="timeout">How long a call waits for the queue's answer; default 30 s.</param>
+    public static IServiceCollection AddQueueClient(this IServiceCollection services, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddSingleton<IQueueClient>(sp =>
+        {
+            var system = sp.GetRequiredService<ActorSystem>();
+            var registry = sp.GetRequiredService<ActorRegistry>();
+            return new QueueClient(system, registry.Get<DurableQueueManager>(), timeout ?? TimeSpan.FromSeconds(30));
+        });
+        return services;
+    }
+
+    /// <summary>Binds <see cref="DurableQueuesOptions"/> from the <c>Actors</c> section of <paramref name="configuration"/>.</summary>
+    public static DurableQueuesOptions GetDurableQueuesOptions(this IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = new DurableQueuesOptions();
+        configuration.GetSection(DurableQueuesOptions.SectionName).Bind(options);
+        return options;
+    }
+}

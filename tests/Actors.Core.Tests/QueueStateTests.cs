@@ -1,0 +1,178 @@
+using System.Collections.Immutable;
+using System.Text;
+using Actors.Configuration;
+using Actors.Protocol;
+using Actors.State;
+using static Actors.Protocol.QueueEvents;
+
+namespace Actors.Core.Tests;
+
+public class QueueStateTests
+{
+    private static readonly DateTime T0 = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    internal static MessagesEnqueued Enqueued(params long[] ids) => new(ids.Select(id =>
+        new EnqueuedMessage(id, "work", Encoding.UTF8.GetBytes($"payload-{id}"), ImmutableDictionary<string, string>.Empty, T0)).ToImmutableArray());
+
+    private static ErrorInfo Error(string type = "System.InvalidOperationException") => new(type, "boom", null, "w", T0);
+
+    [Fact]
+    public void Enqueued_messages_are_dispatched_oldest_first()
+    {
+        var state = new QueueState("q", new QueueOptions());
+        state.Apply(Enqueued(1, 2, 3));
+
+        Assert.Equal(3, state.ReadyCount);
+        Assert.Equal(1, state.Dispatch(0, T0)!.Id);
+        Assert.Equal(2, state.Dispatch(0, T0)!.Id);
+        Assert.Equal(1, state.ReadyCount);
+        Assert.Equal(2, state.InFlightCount);
+    }
+
+    [Fact]
+    public void A_completion_naming_a_stale_attempt_is_ignored()
+    {
+        var state = new QueueState("q", new QueueOptions());
+        state.Apply(Enqueued(1));
+        var message = state.Dispatch(0, T0)!;
+        Assert.Equal(1, message.Attempt);
+
+        Assert.False(state.TryBeginCompletion(1, attempt: 2, out _));
+        Assert.True(state.TryBeginCompletion(1, attempt: 1, out _));
+        Assert.False(state.TryBeginCompletion(1, attempt: 1, out _));
+        state.Apply(new MessagesAcked([new AckedMessage(1, 1, null, T0)]));
+
+        Assert.Equal(0, state.PendingCount);
+        Assert.Equal(MessageStatus.Succeeded, state.Describe(1)!.Status);
+    }
+
+    [Fact]
+    public void An_expired_lease_is_found_and_the_retry_carries_the_next_attempt()
+    {
+        var state = new QueueState("q", new QueueOptions { Lease = TimeSpan.FromSeconds(10), Retry = { Jitter = JitterMode.None } });
+        state.Apply(Enqueued(1));
+        state.Dispatch(0, T0);
+
+        Assert.Empty(state.ExpiredLeases(T0.AddSeconds(9)));
+        var expired = Assert.Single(state.ExpiredLeases(T0.AddSeconds(10)));
+        Assert.True(state.TryBeginFailure(expired.Id, expired.Attempt, out var failing));
+        var decision = Assert.IsType<RetryScheduled>(state.DecideFailure(failing, Error("LeaseExpired"), RequestedFailureAction.FollowPolicy, null, T0.AddSeconds(10), 0.5));
+        Assert.Equal(T0.AddSeconds(11), decision.DueAt);
+        state.Apply(decision);
+
+        Assert.Equal(0, state.PromoteDueRetries(T0.AddSeconds(10.5)));
+        Assert.Equal(1, state.PromoteDueRetries(T0.AddSeconds(11)));
+        Assert.Equal(2, state.Dispatch(0, T0.AddSeconds(11))!.Attempt);
+        // The late completion of attempt 1 no longer counts.
+        Assert.False(state.TryBeginCompletion(1, 1, out _));
+    }
+
+    [Fact]
+    public void The_last_allowed_attempt_dead_letters_with_every_error()
+    {
+        var state = new QueueState("q", new QueueOptions { Retry = { MaxAttempts = 3, BaseDelay = TimeSpan.Zero } });
+        state.Apply(Enqueued(7));
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            state.PromoteDueRetries(T0.AddMinutes(attempt));
+            var message = state.Dispatch(0, T0)!;
+            Assert.Equal(attempt, message.Attempt);
+            Assert.True(state.TryBeginFailure(7, attempt, out var failing));
+            state.Apply(state.DecideFailure(failing, Error() with { Message = $"failure {attempt}" }, RequestedFailureAction.FollowPolicy, null, T0, 0));
+        }
+
+        var info = state.Describe(7)!;
+        Assert.Equal(MessageStatus.DeadLettered, info.Status);
+        Assert.Equal(["failure 1", "failure 2", "failure 3"], info.Errors.Select(e => e.Message));
+        Assert.Equal(1, state.DeadLetterCount);
+        Assert.Equal(0, state.PendingCount);
+    }
+
+    [Fact]
+    public void Rules_dead_letter_or_discard_by_exception_type_and_a_handler_can_dead_letter()
+    {
+        var options = new QueueOptions();
+        options.Retry.Rules.Add(new RetryRule { ExceptionType = "ArgumentException", Action = FailureAction.DeadLetter });
+        options.Retry.Rules.Add(new RetryRule { ExceptionType = "System.OperationCanceledException", Action = FailureAction.Discard });
+        var state = new QueueState("q", options);
+        state.Apply(Enqueued(1, 2, 3));
+        var m1 = state.Dispatch(0, T0)!;
+        var m2 = state.Dispatch(0, T0)!;
+        var m3 = state.Dispatch(0, T0)!;
+
+        Assert.IsType<DeadLettered>(state.DecideFailure(m1, Error("System.ArgumentException"), RequestedFailureAction.FollowPolicy, null, T0, 0));
+        Assert.IsType<Discarded>(state.DecideFailure(m2, Error("System.OperationCanceledException"), RequestedFailureAction.FollowPolicy, null, T0, 0));
+        Assert.IsType<DeadLettered>(state.DecideFailure(m3, Error(), RequestedFailureAction.DeadLetter, null, T0, 0));
+        var retry = Assert.IsType<RetryScheduled>(state.DecideFailure(m3, Error(), RequestedFailureAction.RetryAfter, TimeSpan.FromSeconds(42), T0, 0));
+        Assert.Equal(T0.AddSeconds(42), retry.DueAt);
+    }
+
+    [Fact]
+    public void Limits_are_checked_with_buffered_messages_counted()
+    {
+        var state = new QueueState("q", new QueueOptions { MaxLength = 3, MaxPayloadBytes = 10, AllowedTypes = ["a", "b"] });
+        state.Apply(Enqueued(1));
+
+        Assert.Null(state.Validate("a", 10, null, buffered: 1));
+        Assert.Equal(RejectionCode.QueueFull, state.Validate("a", 10, null, buffered: 2)?.Code);
+        Assert.Equal(RejectionCode.PayloadTooLarge, state.Validate("a", 11, null, 0)?.Code);
+        Assert.Equal(RejectionCode.UnknownMessageType, state.Validate("c", 1, null, 0)?.Code);
+        Assert.Equal(RejectionCode.InvalidMessageType, state.Validate("bad type!", 1, null, 0)?.Code);
+        Assert.Equal(RejectionCode.InvalidHeaders, state.Validate("a", 1, ImmutableDictionary<string, string>.Empty.Add("", "x"), 0)?.Code);
+    }
+
+    [Fact]
+    public void A_snapshot_restores_waiting_scheduled_dead_and_succeeded_messages_and_forgets_deliveries()
+    {
+        var state = new QueueState("q", new QueueOptions { Retry = { MaxAttempts = 1 } });
+        state.Apply(Enqueued(1, 2, 3, 4));
+        var inFlight = state.Dispatch(0, T0)!;              // 1: in flight → ready after restore
+        var failing = state.Dispatch(0, T0)!;               // 2: dead-lettered
+        state.TryBeginFailure(failing.Id, 1, out _);
+        state.Apply(state.DecideFailure(failing, Error(), RequestedFailureAction.FollowPolicy, null, T0, 0));
+        var done = state.Dispatch(0, T0)!;                  // 3: succeeded
+        state.TryBeginCompletion(done.Id, 1, out _);
+        state.Apply(new MessagesAcked([new AckedMessage(3, 1, new byte[] { 42 }, T0)]));
+
+        var restored = QueueState.FromSnapshot("q", state.Options, state.ToSnapshot());
+
+        Assert.Equal(4, restored.LastId);
+        Assert.Equal(2, restored.ReadyCount);
+        Assert.Equal(0, restored.InFlightCount);
+        Assert.Equal(MessageStatus.Queued, restored.Describe(inFlight.Id)!.Status);
+        Assert.Equal(MessageStatus.DeadLettered, restored.Describe(2)!.Status);
+        Assert.Equal(new byte[] { 42 }, restored.Describe(3)!.Result!.Value.ToArray());
+        Assert.Equal(state.TotalSucceeded, restored.TotalSucceeded);
+        Assert.Equal(state.TotalDeadLettered, restored.TotalDeadLettered);
+    }
+
+    [Fact]
+    public void Backoff_grows_exponentially_up_to_the_cap_and_jitter_stays_in_bounds()
+    {
+        var policy = new RetryPolicy { BaseDelay = TimeSpan.FromSeconds(1), Factor = 2, MaxDelay = TimeSpan.FromSeconds(10) };
+        Assert.Equal(TimeSpan.FromSeconds(1), policy.BackoffFor(1));
+        Assert.Equal(TimeSpan.FromSeconds(4), policy.BackoffFor(3));
+        Assert.Equal(TimeSpan.FromSeconds(10), policy.BackoffFor(30));
+
+        Assert.Equal(TimeSpan.Zero, policy.ApplyJitter(TimeSpan.FromSeconds(8), 0));
+        Assert.True(policy.ApplyJitter(TimeSpan.FromSeconds(8), 0.999) < TimeSpan.FromSeconds(8));
+        policy.Jitter = JitterMode.Equal;
+        Assert.Equal(TimeSpan.FromSeconds(4), policy.ApplyJitter(TimeSpan.FromSeconds(8), 0));
+        policy.Jitter = JitterMode.None;
+        Assert.Equal(TimeSpan.FromSeconds(8), policy.ApplyJitter(TimeSpan.FromSeconds(8), 0.7));
+    }
+
+    [Theory]
+    [InlineData("default", true)]
+    [InlineData("orders.eu-1_b", true)]
+    [InlineData("", false)]
+    [InlineData("-starts-with-dash", false)]
+    [InlineData("has space", false)]
+    [InlineData("a/b", false)]
+    [InlineData("ünïcode", false)]
+    public void Queue_names_follow_the_rule(string name, bool valid) => Assert.Equal(valid, Names.IsValidQueueName(name));
+
+    [Fact]
+    public void Queue_names_are_at_most_64_characters() =>
+        Assert.Equal([true, false], new[] { new string('a', 64), new string('a', 65) }.Select(Names.IsValidQueueName));
+}

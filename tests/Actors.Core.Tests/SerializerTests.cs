@@ -1,0 +1,132 @@
+using System.Collections.Immutable;
+using System.Text;
+using Actors.Protocol;
+using Actors.Serialization;
+using Akka.Actor;
+using static Actors.Protocol.QueueCommands;
+using static Actors.Protocol.QueueEvents;
+using static Actors.Protocol.QueueQueries;
+using static Actors.Protocol.WorkerProtocol;
+
+namespace Actors.Core.Tests;
+
+public class SerializerTests : Akka.TestKit.Xunit2.TestKit
+{
+    private static readonly DateTime At = new(2026, 11, 23, 12, 0, 0, DateTimeKind.Utc);
+    private static readonly ImmutableDictionary<string, string> Headers = ImmutableDictionary<string, string>.Empty.Add("trace", "abc").Add("tenant", "t1");
+    private static readonly ErrorInfo Error = new("System.TimeoutException", "took too long", "at X.Y()", "/user/queues/q/workers/$a", At);
+
+    public SerializerTests() : base(DurableQueues.SerializationConfig()) { }
+
+    private object RoundTrip(object message)
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(message);
+        Assert.IsType<QueueMessageSerializer>(serializer);
+        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
+        var bytes = serializer.ToBinary(message);
+        return Sys.Serialization.Deserialize(bytes, serializer.Identifier, manifest);
+    }
+
+    [Fact]
+    public void Enqueued_batches_round_trip_in_the_binary_format()
+    {
+        var original = new MessagesEnqueued([
+            new EnqueuedMessage(1, "send_email", Encoding.UTF8.GetBytes("{\"to\":\"a@b.c\"}"), Headers, At),
+            new EnqueuedMessage(long.MaxValue, "empty", ReadOnlyMemory<byte>.Empty, ImmutableDictionary<string, string>.Empty, At.AddTicks(1)),
+        ]);
+        var copy = Assert.IsType<MessagesEnqueued>(RoundTrip(original));
+        Assert.Equal(original.Messages.Length, copy.Messages.Length);
+        for (var i = 0; i < original.Messages.Length; i++)
+        {
+            var (a, b) = (original.Messages[i], copy.Messages[i]);
+            Assert.Equal((a.Id, a.Type, a.EnqueuedAt), (b.Id, b.Type, b.EnqueuedAt));
+            Assert.Equal(DateTimeKind.Utc, b.EnqueuedAt.Kind);
+            Assert.Equal(a.Payload.ToArray(), b.Payload.ToArray());
+            Assert.Equal(a.Headers.OrderBy(p => p.Key), b.Headers.OrderBy(p => p.Key));
+        }
+    }
+
+    [Fact]
+    public void Ack_batches_round_trip_with_and_without_results()
+    {
+        var original = new MessagesAcked([new AckedMessage(5, 2, new byte[] { 1, 2, 3 }, At), new AckedMessage(6, 1, null, At)]);
+        var copy = Assert.IsType<MessagesAcked>(RoundTrip(original));
+        Assert.Equal(new byte[] { 1, 2, 3 }, copy.Acks[0].Result!.Value.ToArray());
+        Assert.Null(copy.Acks[1].Result);
+        Assert.Equal((6L, 1, At), (copy.Acks[1].Id, copy.Acks[1].Attempt, copy.Acks[1].CompletedAt));
+    }
+
+    [Fact]
+    public void Snapshots_round_trip_every_stage()
+    {
+        var original = new QueueSnapshot(42, new QueueTotals(10, 5, 3, 1, 1),
+        [
+            new SnapshotMessage(7, "t", new byte[] { 9 }, Headers, At, 0, ImmutableList<ErrorInfo>.Empty, SnapshotStage.Ready, default, null, null),
+            new SnapshotMessage(8, "t", new byte[] { 8 }, Headers, At, 2, [Error, Error with { StackTrace = null }], SnapshotStage.Scheduled, At.AddMinutes(1), null, null),
+            new SnapshotMessage(9, "t", ReadOnlyMemory<byte>.Empty, ImmutableDictionary<string, string>.Empty, At, 5, [Error], SnapshotStage.DeadLettered, default, "Gave up", At),
+        ],
+        [new SnapshotSucceeded(3, "t", 1, At, At.AddSeconds(1), new byte[] { 7 }), new SnapshotSucceeded(4, "t", 2, At, At, null)]);
+
+        var copy = Assert.IsType<QueueSnapshot>(RoundTrip(original));
+        Assert.Equal((original.LastId, original.Totals), (copy.LastId, copy.Totals));
+        Assert.Equal(original.Messages.Select(m => (m.Id, m.Stage, m.FailedAttempts, m.DueAt, m.DeadLetterReason, m.FinishedAt, m.Errors.Count)),
+            copy.Messages.Select(m => (m.Id, m.Stage, m.FailedAttempts, m.DueAt, m.DeadLetterReason, m.FinishedAt, m.Errors.Count)));
+        Assert.Equal(original.Messages[1].Errors, copy.Messages[1].Errors);
+        Assert.Equal(original.Messages.Select(m => m.Payload.ToArray()), copy.Messages.Select(m => m.Payload.ToArray()));
+        Assert.Equal(original.Succeeded.Select(s => (s.Id, s.Attempts, s.CompletedAt, s.Result?.ToArray().Length)),
+            copy.Succeeded.Select(s => (s.Id, s.Attempts, s.CompletedAt, s.Result?.ToArray().Length)));
+    }
+
+    public static TheoryData<object> JsonMessages() => new()
+    {
+        new RetryScheduled(1, 2, Error, At),
+        new DeadLettered(1, 5, Error, "Gave up after 5 attempt(s)."),
+        new Discarded(1, 1, Error),
+        new Enqueue("q", "t", new byte[] { 1, 2 }, Headers, 99),
+        new EnqueueBatch("q", [new NewMessage("t", new byte[] { 3 }), new NewMessage("u", ReadOnlyMemory<byte>.Empty, Headers)], 4),
+        new Accepted("q", 12, 99),
+        new Rejected("q", RejectionCode.QueueFull, "full", 99),
+        new BatchResult("q", [new EnqueueOutcome(1, null, null), new EnqueueOutcome(null, RejectionCode.PayloadTooLarge, "big")], 4),
+        new Drained("q", 3),
+        new Deliver("q", 1, 2, "t", new byte[] { 5 }, Headers, At, TimeSpan.FromMinutes(5)),
+        new Completed("q", 1, 2, new byte[] { 6 }, TimeSpan.FromMilliseconds(3)),
+        new Failed("q", 1, 2, Error, RequestedFailureAction.RetryAfter, TimeSpan.FromSeconds(9), TimeSpan.FromMilliseconds(3)),
+        new LeaseExpired("q", 1, 2),
+        new GetMessage("q", 1),
+        new MessageNotFound("q", 1),
+        new GetStats("q"),
+        new QueueNames(["a", "b"]),
+        new QueueUnavailable("q", "restarting"),
+        new QueueNotFound("q"),
+    };
+
+    [Theory]
+    [MemberData(nameof(JsonMessages))]
+    public void Commands_replies_and_rare_events_round_trip_as_json(object message)
+    {
+        var copy = RoundTrip(message);
+        Assert.Equal(message.GetType(), copy.GetType());
+        // Records compare by value, except for byte payloads (compared by reference); compare their JSON instead.
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(message, message.GetType()), System.Text.Json.JsonSerializer.Serialize(copy, copy.GetType()));
+    }
+
+    [Fact]
+    public void Singletons_and_stats_round_trip()
+    {
+        Assert.Same(Drain.Instance, RoundTrip(Drain.Instance));
+        Assert.Same(ListQueues.Instance, RoundTrip(ListQueues.Instance));
+        var stats = new QueueStats("q", 1, 2, 3, 4, 5, 6, 7, 8, 9, 1.5, 2.5, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(20), 0.1, 0.2, 8, 0.5, 2, TimeSpan.FromSeconds(1), true);
+        Assert.Equal(stats, RoundTrip(stats));
+        var info = new MessageInfo("q", 1, "t", MessageStatus.DeadLettered, 5, At, null, At, [Error], null, new byte[] { 1 }, Headers);
+        var copy = Assert.IsType<MessageInfo>(RoundTrip(info));
+        Assert.Equal((info.Status, info.Attempts, info.Errors.Single()), (copy.Status, copy.Attempts, copy.Errors.Single()));
+    }
+
+    [Fact]
+    public void An_unknown_manifest_is_a_clear_error()
+    {
+        var serializer = (QueueMessageSerializer)Sys.Serialization.FindSerializerForType(typeof(IQueueMessage));
+        var error = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([], "nope"));
+        Assert.Contains("nope", error.Message, StringComparison.Ordinal);
+    }
+}

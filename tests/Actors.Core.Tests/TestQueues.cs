@@ -1,0 +1,46 @@
+using Actors.Configuration;
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace Actors.Core.Tests;
+
+/// <summary>Fresh data directories and actor-system configuration for tests over real SQLite files.</summary>
+internal static class TestQueues
+{
+    public static DurableQueuesOptions NewOptions(string? dataDirectory = null)
+    {
+        var options = new DurableQueuesOptions
+        {
+            DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "actors-tests", Guid.NewGuid().ToString("N")),
+            DrainTimeout = TimeSpan.FromSeconds(5),
+            RequestTimeout = TimeSpan.FromSeconds(20),
+        };
+        DurableQueues.PrepareSqlite(options);
+        return options;
+    }
+
+    public static Config Config(DurableQueuesOptions options) =>
+        ConfigurationFactory.ParseString("""
+            akka.loglevel = INFO
+            akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+            """).WithFallback(DurableQueues.Configuration(options));
+
+    /// <summary>Starts a separate actor system (a "node") with queues over the options' SQLite file.</summary>
+    public static (ActorSystem System, DurableQueuesHandle Queues) StartNode(DurableQueuesOptions options, string name = "node")
+    {
+        var system = ActorSystem.Create(name, Config(options));
+        return (system, DurableQueues.Start(system, options));
+    }
+
+    public static void DeleteDirectory(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A pooled SQLite connection may still hold the file for a moment; the temp folder is cleaned by the OS.
+        }
+    }
+}

@@ -68,7 +68,9 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private IActorRef _router = ActorRefs.Nobody;
     private readonly List<WorkerSlot> _workers = new();
     private readonly Dictionary<IActorRef, int> _slotOf = new();
+    private readonly HashSet<IActorRef> _stoppedWorkers = new();
     private int _nextSlot;
+    private int _routerIncarnation;
 
     // Shutdown.
     private IActorRef? _drainRequester;
@@ -135,19 +137,31 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         _recovered = true;
         _nextId = _state.LastId;
         _metrics = new QueueMetrics(Now);
-        var supervisor = new OneForOneStrategy(-1, Timeout.InfiniteTimeSpan, _ => Directive.Restart);
-        _router = Context.ActorOf(Worker.Props(_handlers, _services).WithRouter(new RoundRobinPool(_options.Workers).WithSupervisorStrategy(supervisor)), "workers");
-        _router.Tell(GetRoutees.Instance);
+        StartPool(_options.Workers);
         Timers.StartPeriodicTimer("tick", Tick.Instance, TickInterval);
         _log.Info("Queue {0} recovered: {1} pending, {2} dead-lettered, last id {3}", _queueId, _state.PendingCount, _state.DeadLetterCount, _state.LastId);
         Context.Parent.Tell(new QueueManager.QueueRecovered(_queueId));
+    }
+
+    /// <summary>
+    /// Starts the consumer pool: a pool router that deploys and supervises the workers (restarting one that
+    /// crashes). The queue learns the routees and sends each delivery to a chosen one, so it knows which worker
+    /// holds what and can watch them.
+    /// </summary>
+    private void StartPool(int size)
+    {
+        var supervisor = new OneForOneStrategy(-1, Timeout.InfiniteTimeSpan, _ => Directive.Restart);
+        var name = _routerIncarnation++ == 0 ? "workers" : $"workers-{_routerIncarnation}";
+        _router = Context.ActorOf(Worker.Props(_handlers, _services).WithRouter(new RoundRobinPool(size).WithSupervisorStrategy(supervisor)), name);
+        Context.Watch(_router);
+        _router.Tell(GetRoutees.Instance);
     }
 
     private void OnRoutees(Routees routees)
     {
         foreach (var routee in routees.Members)
         {
-            if (routee is not ActorRefRoutee { Actor: var worker } || _slotOf.ContainsKey(worker)) continue;
+            if (routee is not ActorRefRoutee { Actor: var worker } || _slotOf.ContainsKey(worker) || _stoppedWorkers.Contains(worker)) continue;
             _slotOf[worker] = _workers.Count;
             _workers.Add(new WorkerSlot(worker));
             Context.Watch(worker);
@@ -157,7 +171,15 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     private void OnWorkerTerminated(Terminated terminated)
     {
+        if (terminated.ActorRef.Equals(_router))
+        {
+            // A pool router stops itself when its last routee is gone; start a fresh pool of the missing size.
+            var missing = _options.Workers - _workers.Count(w => w.Alive);
+            if (_drainRequester is null && missing > 0) StartPool(missing);
+            return;
+        }
         if (!_slotOf.Remove(terminated.ActorRef, out var slot)) return;
+        _stoppedWorkers.Add(terminated.ActorRef);
         var worker = _workers[slot];
         worker.Alive = false;
         var error = new ErrorInfo("WorkerStopped", "The worker stopped before finishing the delivery.", null, terminated.ActorRef.Path.ToString(), Now);

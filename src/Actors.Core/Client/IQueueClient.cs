@@ -22,7 +22,7 @@ public interface IQueueClient
 
     /// <summary>Serializes <paramref name="payload"/> to JSON, stores it and returns its id.</summary>
     /// <exception cref="QueueException">Refused: see <see cref="QueueException.Code"/>.</exception>
-    Task<long> EnqueueAsync<T>(string queue, string type, T payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default);
+    Task<long> EnqueueJsonAsync<T>(string queue, string type, T payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default);
 
     /// <summary>Stores many messages at once; each is accepted or rejected on its own, in order.</summary>
     /// <exception cref="QueueException">The queue itself could not be reached (unknown, invalid name, timeout).</exception>

@@ -50,7 +50,7 @@ public sealed class QueueClient : IQueueClient
     }
 
     /// <inheritdoc />
-    public Task<long> EnqueueAsync<T>(string queue, string type, T payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default) =>
+    public Task<long> EnqueueJsonAsync<T>(string queue, string type, T payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default) =>
         EnqueueAsync(queue, type, JsonSerializer.SerializeToUtf8Bytes(payload, HandlerRegistry.JsonOptions), headers, cancellationToken);
 
     /// <inheritdoc />

@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Actors.Configuration;
+using Actors.Handlers;
+using Actors.Protocol;
+using Akka.Actor;
+using Microsoft.Data.Sqlite;
+
+namespace Actors.Core.Tests;
+
+/// <summary>Restart and recovery over a real SQLite file: two actor systems, one after the other, on the same data.</summary>
+public sealed class RecoveryTests : IDisposable
+{
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "actors-tests", Guid.NewGuid().ToString("N"));
+
+    public void Dispose() => TestQueues.DeleteDirectory(_dataDirectory);
+
+    private DurableQueuesOptions Options(Action<DurableQueuesOptions> configure)
+    {
+        var options = TestQueues.NewOptions(_dataDirectory);
+        options.DrainTimeout = TimeSpan.Zero;
+        configure(options);
+        return options;
+    }
+
+    private static async Task Until(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for {what}.");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task Unfinished_messages_are_delivered_after_a_restart_and_completed_ones_are_not()
+    {
+        const int total = 300;
+        const int completeBeforeCrash = 120;
+        var completedInFirst = new ConcurrentDictionary<long, bool>();
+        var first = Options(o =>
+        {
+            o.AddQueue("jobs", q => { q.Workers = 4; q.Prefetch = 2; q.SnapshotEvery = 10; });
+            o.Handlers.Add<ReadOnlyMemory<byte>>("job", async (_, ctx, ct) =>
+            {
+                if (ctx.MessageId > completeBeforeCrash) await Task.Delay(Timeout.Infinite, ct);
+                completedInFirst[ctx.MessageId] = true;
+                return null;
+            });
+        });
+
+        var (system1, queues1) = TestQueues.StartNode(first, "first");
+        var ids = new List<long>();
+        foreach (var chunk in Enumerable.Range(0, total).Chunk(50))
+        {
+            var outcomes = await queues1.Client.EnqueueBatchAsync("jobs", chunk.Select(i => new QueueCommands.NewMessage("job", Encoding.UTF8.GetBytes($"m{i}"))).ToList());
+            ids.AddRange(outcomes.Select(o => o.MessageId!.Value));
+        }
+        Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), ids);
+        await Until(async () => (await queues1.Client.GetStatsAsync("jobs")).TotalSucceeded == completeBeforeCrash, "the first messages to complete");
+        Assert.Equal(8, (await queues1.Client.GetStatsAsync("jobs")).InFlight);
+        await system1.Terminate();
+
+        var delivered = new ConcurrentDictionary<long, int>();
+        var second = Options(o =>
+        {
+            o.AddQueue("jobs", q => { q.Workers = 4; q.SnapshotEvery = 10; });
+            o.Handlers.Add<ReadOnlyMemory<byte>>("job", (_, ctx, _) =>
+            {
+                delivered.AddOrUpdate(ctx.MessageId, 1, (_, n) => n + 1);
+                return ValueTask.FromResult<object?>(null);
+            });
+        });
+        var (system2, queues2) = TestQueues.StartNode(second, "second");
+        try
+        {
+            await Until(async () => (await queues2.Client.GetStatsAsync("jobs")).TotalSucceeded == total, "every message to complete");
+            var stats = await queues2.Client.GetStatsAsync("jobs");
+
+            Assert.Equal(total - completeBeforeCrash, delivered.Count);
+            Assert.All(delivered.Values, count => Assert.Equal(1, count));
+            Assert.Empty(delivered.Keys.Intersect(completedInFirst.Keys));
+            Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), delivered.Keys.Concat(completedInFirst.Keys).Order());
+            Assert.Equal((total, 0L, 0L), (stats.TotalEnqueued, stats.Depth, stats.InFlight));
+            // New ids continue after the recovered ones.
+            Assert.Equal(total + 1, await queues2.Client.EnqueueAsync("jobs", "job", Encoding.UTF8.GetBytes("after")));
+        }
+        finally
+        {
+            await system2.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task Snapshots_bound_the_journal_and_recovery_keeps_scheduled_and_dead_letters()
+    {
+        var options = Options(o =>
+        {
+            o.AddQueue("snap", q => { q.SnapshotEvery = 10; q.Retry.MaxAttempts = 2; q.Retry.BaseDelay = TimeSpan.FromHours(1); q.Retry.MaxDelay = TimeSpan.FromHours(1); q.Retry.Jitter = JitterMode.None; });
+            o.Handlers.Add<ReadOnlyMemory<byte>>("fail", (_, _, _) => throw new InvalidOperationException("always"));
+            o.Handlers.Add<ReadOnlyMemory<byte>>("dead", (_, _, _) => throw new DeadLetterException("no"));
+        });
+        var (system1, queues1) = TestQueues.StartNode(options, "first");
+        for (var i = 0; i < 200; i++) await queues1.Client.EnqueueAsync("snap", "noop", Encoding.UTF8.GetBytes($"{i}"));
+        var retrying = await queues1.Client.EnqueueAsync("snap", "fail", Encoding.UTF8.GetBytes("r"));
+        var dead = await queues1.Client.EnqueueAsync("snap", "dead", Encoding.UTF8.GetBytes("d"));
+        await Until(async () =>
+        {
+            var s = await queues1.Client.GetStatsAsync("snap");
+            return s.TotalSucceeded == 200 && s.Scheduled == 1 && s.DeadLettered == 1;
+        }, "the work to settle");
+        var scheduled = await queues1.Client.GetMessageAsync("snap", retrying);
+        // Every event a snapshot covers is deleted: the journal keeps only what came after the last snapshot,
+        // not the 400 events written.
+        await Until(() => Task.FromResult(CountLiveJournalRows(options.DatabasePath) <= 2 * 10), "events covered by snapshots to be deleted");
+        await system1.Terminate();
+
+        var (system2, queues2) = TestQueues.StartNode(options, "second");
+        try
+        {
+            var stats = await queues2.Client.GetStatsAsync("snap");
+            Assert.Equal((202L, 200L, 1L, 1L), (stats.TotalEnqueued, stats.TotalSucceeded, stats.Scheduled, stats.DeadLettered));
+            var recovered = await queues2.Client.GetMessageAsync("snap", retrying);
+            Assert.Equal((MessageStatus.FailedRetrying, 1, scheduled!.NextAttemptAt), (recovered!.Status, recovered.Attempts, recovered.NextAttemptAt));
+            var deadInfo = await queues2.Client.GetMessageAsync("snap", dead);
+            Assert.Equal(MessageStatus.DeadLettered, deadInfo!.Status);
+            Assert.Equal("no", deadInfo.Errors.Single().Message);
+        }
+        finally
+        {
+            await system2.Terminate();
+        }
+    }
+
+    private static long CountLiveJournalRows(string databasePath)
+    {
+        using var connection = new SqliteConnection($"Data Source={databasePath}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM journal WHERE deleted = 0";
+        return (long)command.ExecuteScalar()!;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Actors;
+using Actors.Configuration;
+using Akka.Actor;
+using Akka.Configuration;
+using HdrHistogram;
+
+// Enqueues N messages of S bytes with P concurrent producers into a real SQLite-backed node whose C workers run
+// a no-op handler, waits until every message is processed, and prints one JSON line as its last line.
+var settings = LoadSettings.Parse(args);
+var dataDirectory = settings.DataDirectory ?? Path.Combine(Path.GetTempPath(), "actors-load", Guid.NewGuid().ToString("N"));
+var options = new DurableQueuesOptions { DataDirectory = dataDirectory, RequestTimeout = TimeSpan.FromMinutes(2) };
+options.AddQueue("load", q =>
+{
+    q.Workers = settings.Workers;
+    q.Prefetch = settings.Prefetch;
+    q.MaxLength = Math.Max(settings.Messages + 1, 1000);
+    q.MaxPayloadBytes = Math.Max(settings.PayloadBytes, 1);
+    q.SnapshotEvery = 1_000;
+});
+
+var deliveries = new int[settings.Messages + 1];
+var completed = 0L;
+var allHandled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+options.Handlers.Add<ReadOnlyMemory<byte>>("load", (_, context, _) =>
+{
+    if (context.MessageId < deliveries.Length && Interlocked.Increment(ref deliveries[context.MessageId]) == 1
+        && Interlocked.Increment(ref completed) == settings.Messages)
+        allHandled.TrySetResult();
+    return ValueTask.FromResult<object?>(null);
+});
+
+DurableQueues.PrepareSqlite(options);
+var config = ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(DurableQueues.Configuration(options));
+using var system = ActorSystem.Create("load", config);
+var queues = DurableQueues.Start(system, options);
+var client = queues.Client;
+await client.GetStatsAsync("load"); // the queue has recovered and is ready
+
+var payload = new byte[settings.PayloadBytes];
+Random.Shared.NextBytes(payload);
+var perProducer = settings.Messages / settings.Producers;
+var histograms = new LongHistogram[settings.Producers];
+var accepted = 0L;
+var rejected = 0L;
+var stopwatch = Stopwatch.StartNew();
+
+var producers = Enumerable.Range(0, settings.Producers).Select(p => Task.Run(async () =>
+{
+    var histogram = histograms[p] = new LongHistogram(TimeStamp.Minutes(10), 3);
+    var count = perProducer + (p < settings.Messages % settings.Producers ? 1 : 0);
+    var window = new SemaphoreSlim(settings.Outstanding);
+    var inFlight = new List<Task>(count);
+    for (var i = 0; i < count; i++)
+    {
+        await window.WaitAsync();
+        inFlight.Add(Enqueue());
+    }
+    await Task.WhenAll(inFlight);
+
+    async Task Enqueue()
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            await client.EnqueueAsync("load", "load", payload);
+            Interlocked.Increment(ref accepted);
+        }
+        catch (Actors.Client.QueueException)
+        {
+            Interlocked.Increment(ref rejected);
+        }
+        finally
+        {
+            lock (histogram) histogram.RecordValue(Stopwatch.GetTimestamp() - start);
+            window.Release();
+        }
+    }
+})).ToArray();
+
+await Task.WhenAll(producers);
+var enqueueSeconds = stopwatch.Elapsed.TotalSeconds;
+var finished = await Task.WhenAny(allHandled.Task, Task.Delay(TimeSpan.FromMinutes(10))) == allHandled.Task;
+// Completed means acknowledged in the journal, not only handled.
+while (finished && (await client.GetStatsAsync("load")).TotalSucceeded < Interlocked.Read(ref accepted))
+    await Task.Delay(5);
+var e2eSeconds = stopwatch.Elapsed.TotalSeconds;
+
+var merged = new LongHistogram(TimeStamp.Minutes(10), 3);
+foreach (var h in histograms) merged.Add(h);
+double Percentile(double p) => merged.GetValueAtPercentile(p) * 1000.0 / Stopwatch.Frequency;
+
+var handled = deliveries.Skip(1).Count(d => d > 0);
+var duplicates = deliveries.Skip(1).Sum(d => Math.Max(0, d - 1));
+var stats = await client.GetStatsAsync("load");
+var result = new
+{
+    messages = settings.Messages,
+    payload = settings.PayloadBytes,
+    producers = settings.Producers,
+    workers = settings.Workers,
+    enqueued = Interlocked.Read(ref accepted),
+    rejected = Interlocked.Read(ref rejected),
+    completed = stats.TotalSucceeded,
+    lost = Interlocked.Read(ref accepted) - handled,
+    duplicates,
+    enqueue_per_s = Math.Round(Interlocked.Read(ref accepted) / enqueueSeconds),
+    e2e_per_s = Math.Round(stats.TotalSucceeded / e2eSeconds),
+    enqueue_p50_ms = Math.Round(Percentile(50), 3),
+    enqueue_p99_ms = Math.Round(Percentile(99), 3),
+    peak_rss_mb = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
+};
+
+await system.Terminate();
+if (settings.DataDirectory is null) TryDelete(dataDirectory);
+Console.WriteLine(JsonSerializer.Serialize(result));
+return result.lost == 0 && finished ? 0 : 1;
+
+static void TryDelete(string path)
+{
+    try { Directory.Delete(path, recursive: true); }
+    catch (IOException) { }
+}
+
+internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producers, int Workers, int Prefetch, int Outstanding, string? DataDirectory)
+{
+    public static LoadSettings Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --data");
+            values[args[i][2..]] = args[++i];
+        }
+        int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        return new LoadSettings(Int("messages", 100_000), Int("payload", 512), Math.Max(1, Int("producers", 4)), Int("workers", 8),
+            Int("prefetch", 16), Math.Max(1, Int("outstanding", 64)), values.GetValueOrDefault("data"));
+    }
+}

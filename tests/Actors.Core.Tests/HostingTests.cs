@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using Actors.Client;
+using Actors.Configuration;
+using Actors.Handlers;
+using Actors.Hosting;
+using Actors.Protocol;
+using Akka.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Actors.Core.Tests;
+
+public sealed record SendEmail(string To, string Subject);
+
+public sealed class Outbox
+{
+    public ConcurrentQueue<string> Sent { get; } = new();
+}
+
+public sealed class SendEmailHandler(Outbox outbox) : IMessageHandler<SendEmail>
+{
+    public ValueTask<object?> HandleAsync(SendEmail payload, MessageContext context, CancellationToken cancellationToken)
+    {
+        outbox.Sent.Enqueue($"{payload.To}: {payload.Subject}");
+        return ValueTask.FromResult<object?>(new { delivered = true, attempt = context.Attempt });
+    }
+}
+
+/// <summary>Embedding through Akka.Hosting: options bound from configuration, a typed handler resolved from DI.</summary>
+public sealed class HostingTests : IAsyncLifetime
+{
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "actors-tests", Guid.NewGuid().ToString("N"));
+    private IHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Actors:DataDirectory"] = _dataDirectory,
+            ["Actors:Queues:emails:Workers"] = "2",
+            ["Actors:Queues:emails:MaxPayloadBytes"] = "4096",
+            ["Actors:Queues:emails:AllowedTypes:0"] = "send_email",
+            ["Actors:Queues:emails:Retry:MaxAttempts"] = "7",
+        });
+        var queues = builder.Configuration.GetDurableQueuesOptions();
+        queues.Handlers.Add<SendEmail, SendEmailHandler>("send_email");
+        builder.Services.AddSingleton<Outbox>();
+        builder.Services.AddQueueClient();
+        builder.Services.AddAkka("actors", akka => akka.WithDurableQueues(queues));
+        _host = builder.Build();
+        await _host.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        TestQueues.DeleteDirectory(_dataDirectory);
+    }
+
+    [Fact]
+    public async Task An_embedded_node_binds_its_queues_from_configuration_and_runs_typed_handlers_from_DI()
+    {
+        var client = _host.Services.GetRequiredService<IQueueClient>();
+        var id = await client.EnqueueJsonAsync("emails", "send_email", new SendEmail("ops@example.com", "hello"));
+
+        MessageStatus? status = null;
+        for (var i = 0; i < 400 && status != MessageStatus.Succeeded; i++)
+        {
+            status = (await client.GetMessageAsync("emails", id))?.Status;
+            if (status != MessageStatus.Succeeded) await Task.Delay(25);
+        }
+        var info = await client.GetMessageAsync("emails", id);
+        Assert.Equal(MessageStatus.Succeeded, info!.Status);
+        Assert.Equal("{\"delivered\":true,\"attempt\":1}", System.Text.Encoding.UTF8.GetString(info.Result!.Value.Span));
+        Assert.Equal(["ops@example.com: hello"], _host.Services.GetRequiredService<Outbox>().Sent);
+
+        var refused = await Assert.ThrowsAsync<QueueException>(() => client.EnqueueJsonAsync("emails", "other", new { }));
+        Assert.Equal(RejectionCode.UnknownMessageType, refused.Code);
+        var stats = await client.GetStatsAsync("emails");
+        Assert.Equal(2, stats.Workers);
+        Assert.True(File.Exists(Path.Combine(_dataDirectory, "actors.db")));
+    }
+
+    [Fact]
+    public async Task Producer_actors_can_tell_the_manager_from_the_registry_and_get_native_replies()
+    {
+        var registry = _host.Services.GetRequiredService<ActorRegistry>();
+        var manager = registry.Get<DurableQueueManager>();
+        var payload = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new SendEmail("a@b.c", "native"), HandlerRegistry.JsonOptions);
+
+        var reply = await manager.Ask<object>(new QueueCommands.Enqueue("emails", "send_email", payload, CorrelationId: 42), TimeSpan.FromSeconds(20));
+
+        var accepted = Assert.IsType<QueueCommands.Accepted>(reply);
+        Assert.Equal(42, accepted.CorrelationId);
+    }
+}

@@ -1,0 +1,92 @@
+using System.Text;
+using Actors.Client;
+using Actors.Configuration;
+using Actors.Protocol;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.Persistence.TestKit;
+using Xunit.Abstractions;
+
+namespace Actors.Core.Tests;
+
+/// <summary>Journal write failures and rejections, injected with Akka.Persistence.TestKit's journal.</summary>
+public class JournalFailureSpec : Akka.TestKit.Xunit2.TestKit
+{
+    private static readonly Config TestJournalConfig = ConfigurationFactory.ParseString("""
+        akka.persistence {
+          journal {
+            plugin = "akka.persistence.journal.test"
+            test.class = "Akka.Persistence.TestKit.TestJournal, Akka.Persistence.TestKit"
+          }
+          snapshot-store {
+            plugin = "akka.persistence.snapshot-store.test"
+            test.class = "Akka.Persistence.TestKit.TestSnapshotStore, Akka.Persistence.TestKit"
+          }
+        }
+        """).WithFallback(DurableQueues.SerializationConfig());
+
+    private readonly TaskCompletionSource _gate = new();
+    private readonly DurableQueuesHandle _queues;
+    private readonly ITestJournal _journal;
+
+    public JournalFailureSpec(ITestOutputHelper output) : base(TestJournalConfig, output: output)
+    {
+        var options = new DurableQueuesOptions { RequestTimeout = TimeSpan.FromSeconds(20) };
+        options.AddQueue("jobs", q => { q.Workers = 1; q.Prefetch = 1; });
+        options.Handlers.Add<ReadOnlyMemory<byte>>("hold", async (_, _, _) => { await _gate.Task; return null; });
+        _queues = DurableQueues.Start(Sys, options);
+        _journal = TestJournal.FromRef(Persistence.Instance.Apply(Sys).JournalFor(null));
+    }
+
+    private IQueueClient Client => _queues.Client;
+
+    private static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
+
+    [Fact]
+    public async Task QueueActor_must_answer_a_failed_write_with_journal_unavailable_and_lose_nothing_accepted()
+    {
+        var accepted = new List<long>();
+        for (var i = 0; i < 3; i++) accepted.Add(await Client.EnqueueAsync("jobs", "hold", Bytes($"m{i}")));
+
+        await _journal.OnWrite.Fail();
+        var failure = await Assert.ThrowsAsync<QueueException>(() => Client.EnqueueAsync("jobs", "hold", Bytes("lost?")));
+        Assert.Equal(RejectionCode.JournalUnavailable, failure.Code);
+
+        await _journal.OnWrite.Pass();
+        // The queue stopped on the failed write; its manager restarts it with backoff and it recovers from the journal.
+        long afterRecovery = 0;
+        await AwaitAssertAsync(async () => afterRecovery = await Client.EnqueueAsync("jobs", "hold", Bytes("after")),
+            TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(100));
+
+        foreach (var id in accepted)
+        {
+            var info = await Client.GetMessageAsync("jobs", id);
+            Assert.NotNull(info);
+            Assert.Equal($"m{id - 1}", Encoding.UTF8.GetString(info.Payload!.Value.Span));
+        }
+        _gate.SetResult();
+        await AwaitAssertAsync(async () =>
+        {
+            var stats = await Client.GetStatsAsync("jobs");
+            Assert.Equal(4L, stats.TotalSucceeded);
+        }, TimeSpan.FromSeconds(20));
+        Assert.Equal(accepted.Count + 1, afterRecovery);
+    }
+
+    [Fact]
+    public async Task QueueActor_must_answer_a_rejected_write_with_an_error_and_keep_running()
+    {
+        var first = await Client.EnqueueAsync("jobs", "hold", Bytes("first"));
+
+        await _journal.OnWrite.Reject();
+        var rejected = await Assert.ThrowsAsync<QueueException>(() => Client.EnqueueAsync("jobs", "hold", Bytes("rejected")));
+        Assert.Equal(RejectionCode.JournalUnavailable, rejected.Code);
+        await _journal.OnWrite.Pass();
+
+        var second = await Client.EnqueueAsync("jobs", "hold", Bytes("second"));
+        Assert.NotNull(await Client.GetMessageAsync("jobs", first));
+        Assert.NotNull(await Client.GetMessageAsync("jobs", second));
+        _gate.SetResult();
+        await AwaitAssertAsync(async () => Assert.Equal(2L, (await Client.GetStatsAsync("jobs")).TotalSucceeded), TimeSpan.FromSeconds(20));
+    }
+}

@@ -4,6 +4,7 @@ using Actors.Configuration;
 using Actors.Handlers;
 using Actors.Hosting;
 using Actors.Protocol;
+using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

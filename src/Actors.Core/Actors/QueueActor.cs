@@ -34,6 +34,9 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     /// <summary>Most messages one journal write carries; the rest wait for the next write.</summary>
     public const int MessagesPerWrite = 5_000;
 
+    /// <summary>Journal writes in flight at once: the next write is prepared while the previous one is being committed.</summary>
+    public const int WritesInFlight = 2;
+
     /// <summary>Acknowledgements per acknowledgement event.</summary>
     public const int AcksPerEvent = 1_000;
 
@@ -58,7 +61,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private readonly List<IReplyTarget> _bufferedReplies = new();
     private readonly List<AckedMessage> _bufferedAcks = new();
     private readonly List<IQueueEvent> _bufferedDecisions = new();
-    private PendingWrite? _write;
+    private readonly List<PendingWrite> _writes = new();
+    private bool _snapshotDue;
     private long _writeNumber;
     private int _unappliedEnqueues;
     private int _eventsSinceSnapshot;
@@ -347,15 +351,23 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     // ---------------------------------------------------------------- group commit
 
+    private bool HasBuffered => _bufferedMessages.Count > 0 || _bufferedAcks.Count > 0 || _bufferedDecisions.Count > 0;
+
+    /// <summary>
+    /// Starts journal writes for what is buffered, keeping at most <see cref="WritesInFlight"/> in flight. While a
+    /// snapshot is due, no write starts until the ones in flight finish, so the snapshot covers exactly the events
+    /// up to <c>LastSequenceNr</c>.
+    /// </summary>
     private void Flush()
     {
-        if (_write is not null) return;
-        if (_bufferedMessages.Count == 0 && _bufferedAcks.Count == 0 && _bufferedDecisions.Count == 0)
-        {
-            if (_drainRequester is not null) CheckDrained();
-            return;
-        }
+        // While a snapshot is being saved, one write at a time leaves the snapshot store gaps to take SQLite's write lock.
+        var limit = _snapshotInFlight ? 0 : WritesInFlight;
+        while (HasBuffered && _writes.Count < limit && !_snapshotDue) StartWrite();
+        if (_drainRequester is not null) CheckDrained();
+    }
 
+    private void StartWrite()
+    {
         var write = new PendingWrite(++_writeNumber);
         var take = Math.Min(_bufferedMessages.Count, MessagesPerWrite);
         var messages = take > 0 ? _bufferedMessages.GetRange(0, take).ToArray() : [];
@@ -377,14 +389,21 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         foreach (var decision in _bufferedDecisions) write.Add(decision, null);
         _bufferedDecisions.Clear();
 
-        _write = write;
-        PersistAllAsync(write.Events, OnCommitted, () => OnWriteDone(write));
+        _writes.Add(write);
+        PersistAllAsync(write.Events, OnCommitted);
     }
 
     private void OnCommitted(IQueueEvent evt)
     {
-        var write = _write!;
+        // Writes complete in the order they started, so the oldest one in flight holds this event.
+        var write = _writes[0];
         var replies = write.Replies[write.Committed++];
+        ApplyCommitted(evt, replies);
+        if (write.Committed == write.Events.Count) OnWriteDone(write);
+    }
+
+    private void ApplyCommitted(IQueueEvent evt, List<IReplyTarget>? replies)
+    {
         _state.Apply(evt);
         var now = Now;
         switch (evt)
@@ -409,12 +428,13 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     private void OnWriteDone(PendingWrite write)
     {
-        if (!ReferenceEquals(_write, write)) return;
-        _write = null;
+        if (!_writes.Remove(write)) return;
         _eventsSinceSnapshot += write.Events.Count;
-        if (_eventsSinceSnapshot >= _options.SnapshotEvery && !_snapshotInFlight)
+        if (_eventsSinceSnapshot >= _options.SnapshotEvery && !_snapshotInFlight) _snapshotDue = true;
+        if (_snapshotDue && _writes.Count == 0)
         {
             // No write is in flight here, so the snapshot covers exactly the events up to LastSequenceNr.
+            _snapshotDue = false;
             _snapshotInFlight = true;
             _eventsSinceSnapshot = 0;
             SaveSnapshot(_state.ToSnapshot());
@@ -426,15 +446,17 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     {
         _snapshotInFlight = false;
         DeleteMessages(saved.Metadata.SequenceNr);
+        Flush();
         DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
     }
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
         _log.Error(cause, "Queue {0}: the journal rejected a write of {1}", _queueId, @event.GetType().Name);
-        if (_write is not { } write) return;
-        // The whole write was one atomic write, so all of it was rejected.
-        _write = null;
+        // The whole write was one atomic write, so all of it was rejected; later calls for its other events find nothing.
+        var write = _writes.Find(w => w.Events.Contains(@event));
+        if (write is null) return;
+        _writes.Remove(write);
         for (var i = write.Committed; i < write.Events.Count; i++)
         {
             switch (write.Events[i])
@@ -459,11 +481,12 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     {
         _log.Error(cause, "Queue {0}: the journal failed to store a write; the queue stops and restarts with backoff", _queueId);
         var reason = $"The journal is unavailable: {cause.Message}";
-        if (_write is { } write)
+        foreach (var write in _writes)
         {
             for (var i = write.Committed; i < write.Events.Count; i++)
                 if (write.Replies[i] is { } replies) foreach (var reply in replies) reply.Reject(_queueId, RejectionCode.JournalUnavailable, reason);
         }
+        _writes.Clear();
         foreach (var reply in _bufferedReplies) reply.Reject(_queueId, RejectionCode.JournalUnavailable, reason);
         _bufferedReplies.Clear();
         _bufferedMessages.Clear();
@@ -496,7 +519,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     private void CheckDrained()
     {
-        if (_drainRequester is null || _write is not null || OutstandingDeliveries() > 0) return;
+        if (_drainRequester is null || _writes.Count > 0 || OutstandingDeliveries() > 0) return;
         if (_bufferedAcks.Count > 0 || _bufferedDecisions.Count > 0 || _bufferedMessages.Count > 0) return;
         FinishDrain();
     }

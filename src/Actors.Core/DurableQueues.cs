@@ -29,8 +29,10 @@ public static class DurableQueues
     public static Config Configuration(DurableQueuesOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var connection = SqliteConnectionString(options.DatabasePath);
-        return SerializationConfig().WithFallback(PersistenceConfig(connection, "SQLite.MS")).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
+        var connection = SqliteConnectionString(options);
+        // A journal call must be allowed to outlast SQLite's own wait for a lock, or the breaker trips first.
+        var callTimeout = options.SqliteBusyTimeout + TimeSpan.FromSeconds(10);
+        return SerializationConfig().WithFallback(PersistenceConfig(connection, "SQLite.MS", callTimeout)).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
     }
 
     /// <summary>The serializer bindings: every <see cref="IQueueMessage"/> goes through <see cref="QueueMessageSerializer"/>.</summary>
@@ -49,10 +51,16 @@ public static class DurableQueues
     /// <summary>The journal, snapshot store and query journal settings for one SQL database.</summary>
     /// <param name="connectionString">The ADO.NET connection string.</param>
     /// <param name="providerName">The linq2db provider name: <c>SQLite.MS</c> or <c>PostgreSQL.15</c>.</param>
-    public static Config PersistenceConfig(string connectionString, string providerName)
+    /// <param name="callTimeout">How long one journal call may take before the circuit breaker counts it as failed.</param>
+    /// <remarks>
+    /// The circuit breakers reset after 2 s (Akka's default is 30 s), so a queue that stopped on a journal failure
+    /// recovers within seconds of the database coming back.
+    /// </remarks>
+    public static Config PersistenceConfig(string connectionString, string providerName, TimeSpan callTimeout)
     {
         var cs = Quote(connectionString);
         var provider = Quote(providerName);
+        var breaker = $"circuit-breaker {{ max-failures = 10, call-timeout = {(int)Math.Ceiling(callTimeout.TotalSeconds)}s, reset-timeout = 2s }}";
         return ConfigurationFactory.ParseString($$"""
             akka.persistence {
               journal {
@@ -63,6 +71,7 @@ public static class DurableQueues
                   auto-initialize = on
                   # Without this, linq2db writes large events as hex literals inside the SQL text, at half the speed.
                   prefer-parameters-on-multirow-insert = true
+                  {{breaker}}
                 }
               }
               snapshot-store {
@@ -71,6 +80,7 @@ public static class DurableQueues
                   connection-string = {{cs}}
                   provider-name = {{provider}}
                   auto-initialize = on
+                  {{breaker}}
                 }
               }
               query.journal.sql {
@@ -93,15 +103,20 @@ public static class DurableQueues
         ArgumentNullException.ThrowIfNull(options);
         var path = options.DatabasePath;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var connection = new SqliteConnection(SqliteConnectionString(path));
+        using var connection = new SqliteConnection(SqliteConnectionString(options));
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA journal_mode=WAL;";
         command.ExecuteNonQuery();
     }
 
-    private static string SqliteConnectionString(string path) =>
-        new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
+    private static string SqliteConnectionString(DurableQueuesOptions options) =>
+        new SqliteConnectionStringBuilder
+        {
+            DataSource = options.DatabasePath,
+            Pooling = true,
+            DefaultTimeout = (int)Math.Ceiling(options.SqliteBusyTimeout.TotalSeconds),
+        }.ToString();
 
     /// <summary>
     /// Starts the queue manager (and through it every declared queue) in <paramref name="system"/> and returns a

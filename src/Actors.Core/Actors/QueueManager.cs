@@ -18,7 +18,7 @@ namespace Actors.Actors;
 internal sealed class QueueManager : ReceiveActor, IWithTimers
 {
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(200);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
     private readonly IReadOnlyDictionary<string, QueueOptions> _queues;
     private readonly HandlerRegistry _handlers;

@@ -17,6 +17,12 @@ public sealed class DurableQueuesOptions
     /// <summary>The SQLite file of the embedded journal, inside <see cref="DataDirectory"/> unless rooted. Default <c>actors.db</c>.</summary>
     public string DatabaseFile { get; set; } = "actors.db";
 
+    /// <summary>
+    /// How long a SQLite statement waits for a lock held by another connection before it fails (and the queue answers
+    /// <c>JournalUnavailable</c> and restarts with backoff). Default 30 s; range 1 s – 10 min.
+    /// </summary>
+    public TimeSpan SqliteBusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The declared queues by name. Default: none (declare at least one).</summary>
     public IDictionary<string, QueueOptions> Queues { get; set; } = new Dictionary<string, QueueOptions>(StringComparer.Ordinal);
 
@@ -50,6 +56,7 @@ public sealed class DurableQueuesOptions
         if (string.IsNullOrWhiteSpace(DataDirectory)) throw new ArgumentException("Actors:DataDirectory must be set.");
         if (string.IsNullOrWhiteSpace(DatabaseFile)) throw new ArgumentException("Actors:DatabaseFile must be set.");
         if (DrainTimeout < TimeSpan.Zero || DrainTimeout > TimeSpan.FromMinutes(10)) throw new ArgumentException("Actors:DrainTimeout must be 0–10 min.");
+        if (SqliteBusyTimeout < TimeSpan.FromSeconds(1) || SqliteBusyTimeout > TimeSpan.FromMinutes(10)) throw new ArgumentException("Actors:SqliteBusyTimeout must be 1 s – 10 min.");
         if (RequestTimeout < TimeSpan.FromSeconds(1) || RequestTimeout > TimeSpan.FromMinutes(10)) throw new ArgumentException("Actors:RequestTimeout must be 1 s – 10 min.");
         foreach (var (name, queue) in Queues)
         {

@@ -57,6 +57,19 @@ public sealed class HandlerRegistry
         return this;
     }
 
+    /// <summary>Registers a delegate that also receives the message's service scope, for handlers built from configuration.</summary>
+    public HandlerRegistry Add<TPayload>(string type, Func<IServiceProvider, TPayload, MessageContext, CancellationToken, ValueTask<object?>> handler)
+    {
+        if (!Names.IsValidMessageType(type)) throw new ArgumentException($"'{type}' is not a valid message type name: {Names.TypeNameRule}.", nameof(type));
+        ArgumentNullException.ThrowIfNull(handler);
+        _invokers[type] = async (services, payload, context, cancellationToken) =>
+        {
+            await using var scope = services.CreateAsyncScope();
+            return SerializeResult(await handler(scope.ServiceProvider, DeserializePayload<TPayload>(payload), context, cancellationToken).ConfigureAwait(false));
+        };
+        return this;
+    }
+
     internal bool TryGet(string type, out MessageInvoker invoker) => _invokers.TryGetValue(type, out invoker!);
 
     private static TPayload DeserializePayload<TPayload>(ReadOnlyMemory<byte> payload)

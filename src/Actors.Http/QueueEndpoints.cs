@@ -1,0 +1,302 @@
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Actors.Client;
+using Actors.Protocol;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using static Actors.Protocol.QueueCommands;
+using static Actors.Protocol.QueueQueries;
+
+namespace Actors.Http;
+
+/// <summary>
+/// The HTTP API of a node: enqueue (one or a batch), message status, queue stats and health. Errors are RFC 7807
+/// problem details whose <c>type</c> is stable per error (see <see cref="Problems"/>).
+/// </summary>
+public static class QueueEndpoints
+{
+    /// <summary>Most messages in one batch request.</summary>
+    public const int MaxBatchSize = 10_000;
+
+    /// <summary>The header that carries a producer's idempotency key; kept with the message as <c>idempotency-key</c>.</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>Maps every route of the queue API onto <paramref name="app"/>.</summary>
+    public static IEndpointRouteBuilder MapQueueEndpoints(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var queues = app.MapGroup("/queues").WithTags("Queues");
+        queues.MapGet("", ListQueuesAsync).WithName("ListQueues").WithSummary("Statistics of every queue");
+        queues.MapGet("/{queue}", GetQueueAsync).WithName("GetQueue").WithSummary("One queue's statistics, with Little's Law");
+        queues.MapPost("/{queue}/messages", EnqueueAsync).WithName("Enqueue")
+            .WithSummary("Store a message; 202 once it is durable").Accepts<EnqueueRequest>("application/json");
+        queues.MapPost("/{queue}/messages/batch", EnqueueBatchAsync).WithName("EnqueueBatch")
+            .WithSummary("Store many messages; each accepted or rejected on its own").Accepts<EnqueueRequest[]>("application/json");
+        queues.MapGet("/{queue}/messages/{id:long}", GetMessageAsync).WithName("GetMessage").WithSummary("A message's status, attempts, errors and result");
+
+        var health = app.MapGroup("/health").WithTags("Health");
+        health.MapGet("/live", () => Results.Json(new { status = "live" })).WithName("Live");
+        health.MapGet("/ready", ReadyAsync).WithName("Ready").WithSummary("200 when the journal answers and every queue has recovered");
+        return app;
+    }
+
+    /// <summary>The body of an enqueue request (documentation only: the body is parsed by hand to keep payload bytes as they came).</summary>
+    /// <param name="Type">The message type name; selects the handler.</param>
+    /// <param name="Payload">Any JSON value; stored byte for byte.</param>
+    /// <param name="Key">An ordering key (stored as the <c>key</c> header).</param>
+    /// <param name="Headers">String headers kept with the message.</param>
+    public sealed record EnqueueRequest(string Type, JsonElement? Payload, string? Key, Dictionary<string, string>? Headers);
+
+    private static async Task<IResult> EnqueueAsync(string queue, HttpRequest request, IQueueClient client, CancellationToken cancellationToken)
+    {
+        if (!Names.IsValidQueueName(queue)) return Problems.For(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
+        using var body = await ReadJsonAsync(request, cancellationToken).ConfigureAwait(false);
+        if (body.Problem is { } problem) return problem;
+        if (!TryReadMessage(body.Document!.RootElement, request, out var message, out var error)) return Problems.BadRequest(error);
+        try
+        {
+            var id = await client.EnqueueAsync(queue, message.Type, message.Payload, message.Headers, cancellationToken).ConfigureAwait(false);
+            return Results.Accepted($"/queues/{queue}/messages/{id}", new { id, status = "queued" });
+        }
+        catch (QueueException e)
+        {
+            return Problems.For(e.Code, e.Message);
+        }
+    }
+
+    private static async Task<IResult> EnqueueBatchAsync(string queue, HttpRequest request, IQueueClient client, CancellationToken cancellationToken)
+    {
+        if (!Names.IsValidQueueName(queue)) return Problems.For(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
+        using var body = await ReadJsonAsync(request, cancellationToken).ConfigureAwait(false);
+        if (body.Problem is { } problem) return problem;
+        var root = body.Document!.RootElement;
+        if (root.ValueKind != JsonValueKind.Array) return Problems.BadRequest("The body must be a JSON array of messages.");
+        var count = root.GetArrayLength();
+        if (count > MaxBatchSize) return Problems.Create(StatusCodes.Status413PayloadTooLarge, "batch-too-large", "Batch too large", $"At most {MaxBatchSize} messages per batch; got {count}.");
+
+        // Malformed items are rejected here; the rest go to the queue in one batch, in order.
+        var results = new object?[count];
+        var valid = new List<NewMessage>(count);
+        var positions = new List<int>(count);
+        var index = 0;
+        foreach (var item in root.EnumerateArray())
+        {
+            if (TryReadMessage(item, request, out var message, out var error))
+            {
+                valid.Add(message);
+                positions.Add(index);
+            }
+            else
+            {
+                results[index] = new { error = new { type = Problems.TypeFor("invalid-request"), detail = error } };
+            }
+            index++;
+        }
+        var accepted = 0;
+        try
+        {
+            var outcomes = await client.EnqueueBatchAsync(queue, valid, cancellationToken).ConfigureAwait(false);
+            accepted = outcomes.Count(o => o.IsAccepted);
+            for (var i = 0; i < outcomes.Length; i++)
+            {
+                var outcome = outcomes[i];
+                results[positions[i]] = outcome.MessageId is { } id
+                    ? new { id, status = "queued" }
+                    : new { error = new { type = Problems.TypeFor(Problems.Slug(outcome.Code!.Value)), code = outcome.Code.ToString(), detail = outcome.Reason } };
+            }
+        }
+        catch (QueueException e)
+        {
+            return Problems.For(e.Code, e.Message);
+        }
+        return Results.Json(new { accepted, rejected = count - accepted, results });
+    }
+
+    private static async Task<IResult> GetMessageAsync(string queue, long id, IQueueClient client, CancellationToken cancellationToken)
+    {
+        if (!Names.IsValidQueueName(queue)) return Problems.For(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
+        try
+        {
+            var info = await client.GetMessageAsync(queue, id, cancellationToken).ConfigureAwait(false);
+            return info is null
+                ? Problems.Create(StatusCodes.Status404NotFound, "message-not-found", "Message not found", $"Queue '{queue}' holds no message {id} (or it succeeded longer ago than the retention).")
+                : Results.Json(MessageJson(info));
+        }
+        catch (QueueException e)
+        {
+            return Problems.For(e.Code, e.Message);
+        }
+    }
+
+    private static async Task<IResult> GetQueueAsync(string queue, IQueueClient client, CancellationToken cancellationToken)
+    {
+        if (!Names.IsValidQueueName(queue)) return Problems.For(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
+        try
+        {
+            return Results.Json(StatsJson(await client.GetStatsAsync(queue, cancellationToken).ConfigureAwait(false)));
+        }
+        catch (QueueException e)
+        {
+            return Problems.For(e.Code, e.Message);
+        }
+    }
+
+    private static async Task<IResult> ListQueuesAsync(IQueueClient client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var all = await client.ListQueuesAsync(cancellationToken).ConfigureAwait(false);
+            return Results.Json(new { queues = all.Select(StatsJson) });
+        }
+        catch (QueueException e)
+        {
+            return Problems.For(e.Code, e.Message);
+        }
+    }
+
+    private static async Task<IResult> ReadyAsync(IQueueClient client, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            var all = await client.ListQueuesAsync(timeout.Token).ConfigureAwait(false);
+            return Results.Json(new { status = "ready", queues = all.Count });
+        }
+        catch (Exception e) when (e is QueueException or OperationCanceledException)
+        {
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "not-ready", "Not ready", $"The queues are not all recovered: {e.Message}");
+        }
+    }
+
+    private sealed class JsonBody : IDisposable
+    {
+        public JsonDocument? Document { get; init; }
+        public IResult? Problem { get; init; }
+        public void Dispose() => Document?.Dispose();
+    }
+
+    private static async Task<JsonBody> ReadJsonAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new JsonBody { Document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken).ConfigureAwait(false) };
+        }
+        catch (JsonException e)
+        {
+            return new JsonBody { Problem = Problems.Create(StatusCodes.Status400BadRequest, "malformed-json", "Malformed JSON", $"The body is not valid JSON: {e.Message}") };
+        }
+        catch (BadHttpRequestException e)
+        {
+            var slug = e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "request-too-large" : "bad-request";
+            return new JsonBody { Problem = Problems.Create(e.StatusCode, slug, "Bad request", e.Message) };
+        }
+    }
+
+    private static bool TryReadMessage(JsonElement element, HttpRequest request, out NewMessage message, out string error)
+    {
+        message = null!;
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            error = "A message must be a JSON object: { \"type\": \"...\", \"payload\": ... }.";
+            return false;
+        }
+        if (!element.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(type.GetString()))
+        {
+            error = "The message needs a \"type\" string naming its handler.";
+            return false;
+        }
+        var payload = element.TryGetProperty("payload", out var p) ? Encoding.UTF8.GetBytes(p.GetRawText()) : "null"u8.ToArray();
+        var headers = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        if (element.TryGetProperty("headers", out var h) && h.ValueKind != JsonValueKind.Null)
+        {
+            if (h.ValueKind != JsonValueKind.Object)
+            {
+                error = "\"headers\" must be an object of strings.";
+                return false;
+            }
+            foreach (var header in h.EnumerateObject())
+            {
+                if (header.Value.ValueKind != JsonValueKind.String)
+                {
+                    error = $"Header '{header.Name}' must be a string.";
+                    return false;
+                }
+                headers[header.Name] = header.Value.GetString()!;
+            }
+        }
+        if (element.TryGetProperty("key", out var key) && key.ValueKind == JsonValueKind.String) headers["key"] = key.GetString()!;
+        if (request.Headers.TryGetValue(IdempotencyKeyHeader, out var idempotencyKey) && !string.IsNullOrEmpty(idempotencyKey))
+            headers["idempotency-key"] = idempotencyKey.ToString();
+        message = new NewMessage(type.GetString()!, payload, headers.Count == 0 ? null : headers.ToImmutable());
+        error = "";
+        return true;
+    }
+
+    /// <summary>A message as JSON; payload and result are embedded as JSON when they are JSON, otherwise as base64.</summary>
+    internal static JsonObject MessageJson(MessageInfo info) => new()
+    {
+        ["id"] = info.MessageId,
+        ["queue"] = info.QueueId,
+        ["type"] = info.Type,
+        ["status"] = JsonNamingPolicy.KebabCaseLower.ConvertName(info.Status.ToString()),
+        ["attempts"] = info.Attempts,
+        ["enqueuedAt"] = info.EnqueuedAt,
+        ["nextAttemptAt"] = info.NextAttemptAt,
+        ["finishedAt"] = info.FinishedAt,
+        ["headers"] = new JsonObject(info.Headers.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
+        ["payload"] = Embed(info.Payload),
+        ["result"] = Embed(info.Result),
+        ["errors"] = new JsonArray(info.Errors.Select(e => (JsonNode?)new JsonObject
+        {
+            ["type"] = e.Type,
+            ["message"] = e.Message,
+            ["stackTrace"] = e.StackTrace,
+            ["worker"] = e.Worker,
+            ["at"] = e.At,
+        }).ToArray()),
+    };
+
+    private static JsonNode? Embed(ReadOnlyMemory<byte>? bytes)
+    {
+        if (bytes is not { } value) return null;
+        try
+        {
+            return JsonNode.Parse(value.Span);
+        }
+        catch (JsonException)
+        {
+            return new JsonObject { ["base64"] = Convert.ToBase64String(value.Span) };
+        }
+    }
+
+    /// <summary>A queue's statistics as JSON, with both sides of Little's Law.</summary>
+    internal static object StatsJson(QueueStats s) => new
+    {
+        queue = s.QueueId,
+        depth = s.Depth,
+        inFlight = s.InFlight,
+        scheduled = s.Scheduled,
+        deadLettered = s.DeadLettered,
+        totals = new { enqueued = s.TotalEnqueued, succeeded = s.TotalSucceeded, failedAttempts = s.TotalFailedAttempts, deadLettered = s.TotalDeadLettered, discarded = s.TotalDiscarded },
+        arrivalRate = Math.Round(s.ArrivalRate, 3),
+        completionRate = Math.Round(s.CompletionRate, 3),
+        meanWaitMs = Math.Round(s.MeanWait.TotalMilliseconds, 3),
+        meanServiceMs = Math.Round(s.MeanService.TotalMilliseconds, 3),
+        littlesLaw = new
+        {
+            waitingPredicted = Math.Round(s.LittlesLawWaiting, 3),
+            waitingMeasured = s.Depth,
+            inSystemPredicted = Math.Round(s.LittlesLawInSystem, 3),
+            inSystemMeasured = s.Depth + s.InFlight,
+        },
+        workers = s.Workers,
+        utilization = Math.Round(s.Utilization, 4),
+        suggestedWorkers = s.SuggestedWorkers,
+        oldestMessageAgeMs = Math.Round(s.OldestMessageAge.TotalMilliseconds),
+        acceptingWork = s.AcceptingWork,
+    };
+}

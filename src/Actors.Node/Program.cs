@@ -1,0 +1,65 @@
+using Actors;
+using Actors.Hosting;
+using Actors.Http;
+using Akka.Hosting;
+using Microsoft.Extensions.Configuration.Json;
+
+var builder = WebApplication.CreateBuilder(args);
+NodeConfiguration.AddProfile(builder.Configuration);
+
+var queues = builder.Configuration.GetDurableQueuesOptions();
+var webhooks = builder.Configuration.GetSection("Actors:Webhooks").Get<Dictionary<string, WebhookOptions>>() ?? new();
+WebhookHandler.Register(queues.Handlers, webhooks);
+
+builder.Services.AddHttpClient(WebhookHandler.HttpClientName);
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+builder.Services.AddQueueClient(queues.RequestTimeout);
+builder.Services.AddAkka("actors", akka => akka
+    .ConfigureLoggers(loggers => loggers.AddLoggerFactory())
+    .WithDurableQueues(queues));
+
+var app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.MapOpenApi();
+app.MapQueueEndpoints();
+
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Actors.Node");
+    var urls = string.Join(", ", app.Urls);
+    var names = string.Join(", ", queues.Queues.Keys);
+    NodeLog.Ready(log, queues.DatabasePath, urls, names);
+});
+
+app.Run();
+
+/// <summary>The node's entry point (public for integration tests).</summary>
+public partial class Program;
+
+/// <summary>Loads the node's configuration profile from <c>config/{profile}.json</c>.</summary>
+internal static class NodeConfiguration
+{
+    /// <summary>
+    /// Adds <c>config/{profile}.json</c> (profile from <c>--profile</c> or <c>ACTORS_PROFILE</c>, default
+    /// <c>standalone</c>) as the lowest-priority source, so appsettings, environment variables
+    /// (<c>Actors__Queues__default__Workers=16</c>) and command-line switches (<c>--Actors:DataDirectory=/var/lib/actors</c>) override it.
+    /// </summary>
+    public static void AddProfile(ConfigurationManager configuration)
+    {
+        var profile = configuration["profile"] ?? Environment.GetEnvironmentVariable("ACTORS_PROFILE") ?? "standalone";
+        var path = Path.Combine(AppContext.BaseDirectory, "config", profile + ".json");
+        if (!File.Exists(path)) throw new FileNotFoundException($"Configuration profile '{profile}' not found at {path}.", path);
+        var source = new JsonConfigurationSource { Path = path, Optional = false, ReloadOnChange = false };
+        source.ResolveFileProvider();
+        configuration.Sources.Insert(0, source);
+    }
+}
+
+/// <summary>The node's own log messages.</summary>
+internal static partial class NodeLog
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Actors node ready: data in {DatabasePath}, HTTP on {Urls}, queues: {Queues}")]
+    public static partial void Ready(ILogger logger, string databasePath, string urls, string queues);
+}

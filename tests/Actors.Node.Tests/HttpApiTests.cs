@@ -1,0 +1,191 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+
+namespace Actors.Node.Tests;
+
+/// <summary>Every route and every error of the HTTP API, each error case also checking earlier messages are intact.</summary>
+public sealed class HttpApiTests : IAsyncLifetime
+{
+    private readonly NodeFactory _node = new(new Dictionary<string, string?>
+    {
+        ["Actors:SqliteBusyTimeout"] = "00:00:01",
+        ["Actors:Queues:small:MaxLength"] = "2",
+        ["Actors:Queues:small:MaxPayloadBytes"] = "64",
+        ["Actors:Queues:small:AllowedTypes:0"] = "stuck",
+        ["Actors:Queues:small:Retry:BaseDelay"] = "01:00:00",
+        ["Actors:Queues:small:Retry:MaxDelay"] = "01:00:00",
+        // A webhook nobody listens on: each attempt fails fast and the retry is an hour away, so messages stay put.
+        ["Actors:Webhooks:stuck:Url"] = "http://127.0.0.1:9/",
+        ["Actors:Webhooks:stuck:Timeout"] = "00:00:02",
+    });
+    private HttpClient _http = null!;
+
+    public Task InitializeAsync()
+    {
+        _http = _node.CreateClient();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _node.DisposeAsync();
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private async Task<long> Enqueue(string queue, string type, string payloadJson)
+    {
+        var response = await _http.PostAsync($"/queues/{queue}/messages", Json($"{{\"type\":\"{type}\",\"payload\":{payloadJson}}}"));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonObject>();
+        var id = body!["id"]!.GetValue<long>();
+        Assert.Equal($"/queues/{queue}/messages/{id}", response.Headers.Location!.OriginalString);
+        Assert.Equal("queued", body["status"]!.GetValue<string>());
+        return id;
+    }
+
+    private async Task<JsonObject> Message(string queue, long id)
+    {
+        var response = await _http.GetAsync($"/queues/{queue}/messages/{id}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+    }
+
+    private async Task<JsonObject> AwaitStatus(string queue, long id, string status)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var message = await Message(queue, id);
+            if (message["status"]!.GetValue<string>() == status) return message;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"message {id} is {message["status"]}, not {status}");
+            await Task.Delay(20);
+        }
+    }
+
+    private static async Task<JsonObject> Problem(HttpResponseMessage response, HttpStatusCode status, string slug)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal($"urn:actors:problem:{slug}", problem["type"]!.GetValue<string>());
+        Assert.False(string.IsNullOrEmpty(problem["detail"]?.GetValue<string>()));
+        return problem;
+    }
+
+    [Fact]
+    public async Task Post_stores_the_message_and_get_shows_its_result()
+    {
+        var id = await Enqueue("default", "echo", "{\"hello\":\"world\"}");
+        var message = await AwaitStatus("default", id, "succeeded");
+        Assert.Equal("{\"hello\":\"world\"}", message["result"]!.ToJsonString());
+        Assert.Equal(1, message["attempts"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Batch_answers_each_message_on_its_own()
+    {
+        var response = await _http.PostAsync("/queues/default/messages/batch",
+            Json("[{\"type\":\"echo\",\"payload\":1},{\"payload\":2},{\"type\":\"not-allowed\",\"payload\":3},{\"type\":\"noop\",\"payload\":4}]"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((2, 2), (body["accepted"]!.GetValue<int>(), body["rejected"]!.GetValue<int>()));
+        var results = body["results"]!.AsArray();
+        Assert.NotNull(results[0]!["id"]);
+        Assert.Equal("urn:actors:problem:invalid-request", results[1]!["error"]!["type"]!.GetValue<string>());
+        Assert.Equal("urn:actors:problem:unknown-message-type", results[2]!["error"]!["type"]!.GetValue<string>());
+        await AwaitStatus("default", results[3]!["id"]!.GetValue<long>(), "succeeded");
+    }
+
+    [Fact]
+    public async Task Queues_list_and_stats_show_littles_law()
+    {
+        await Enqueue("default", "noop", "null");
+        var list = (await _http.GetFromJsonAsync<JsonObject>("/queues"))!;
+        Assert.Equal(["default", "small"], list["queues"]!.AsArray().Select(q => q!["queue"]!.GetValue<string>()));
+        var stats = (await _http.GetFromJsonAsync<JsonObject>("/queues/default"))!;
+        Assert.Equal(1, stats["totals"]!["enqueued"]!.GetValue<long>());
+        Assert.NotNull(stats["littlesLaw"]!["waitingPredicted"]);
+        await Problem(await _http.GetAsync("/queues/nope"), HttpStatusCode.NotFound, "unknown-queue");
+    }
+
+    [Fact]
+    public async Task Bad_input_gets_a_clear_error_and_loses_nothing()
+    {
+        var kept = await Enqueue("small", "stuck", "{\"n\":1}");
+
+        await Problem(await _http.PostAsync("/queues/small/messages", Json("{\"type\": \"stuck\", ")), HttpStatusCode.BadRequest, "malformed-json");
+        await Problem(await _http.PostAsync("/queues/small/messages", Json("{\"payload\": 1}")), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await _http.PostAsync("/queues/nope/messages", Json("{\"type\":\"echo\"}")), HttpStatusCode.NotFound, "unknown-queue");
+        await Problem(await _http.PostAsync("/queues/bad%20name/messages", Json("{\"type\":\"echo\"}")), HttpStatusCode.BadRequest, "invalid-queue-name");
+        await Problem(await _http.PostAsync("/queues/small/messages", Json("{\"type\":\"bad type\"}")), HttpStatusCode.UnprocessableEntity, "invalid-message-type");
+        await Problem(await _http.PostAsync("/queues/small/messages", Json("{\"type\":\"echo\"}")), HttpStatusCode.UnprocessableEntity, "unknown-message-type");
+        var big = JsonSerializer.Serialize(new string('x', 100));
+        var tooLarge = await Problem(await _http.PostAsync("/queues/small/messages", Json($"{{\"type\":\"stuck\",\"payload\":{big}}}")), HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
+        Assert.Equal("PayloadTooLarge", tooLarge["code"]!.GetValue<string>());
+        var wrongMethod = await _http.DeleteAsync("/queues/small/messages");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
+
+        await Enqueue("small", "stuck", "{\"n\":2}");
+        var full = await _http.PostAsync("/queues/small/messages", Json("{\"type\":\"stuck\",\"payload\":3}"));
+        await Problem(full, HttpStatusCode.TooManyRequests, "queue-full");
+        Assert.NotNull(full.Headers.RetryAfter);
+
+        var message = await Message("small", kept);
+        Assert.Equal("{\"n\":1}", message["payload"]!.ToJsonString());
+        Assert.Contains(message["status"]!.GetValue<string>(), new[] { "queued", "in-flight", "failed-retrying" });
+    }
+
+    [Fact]
+    public async Task A_locked_journal_answers_503_and_the_queue_recovers_with_everything_it_accepted()
+    {
+        var kept = await Enqueue("default", "noop", "{\"n\":1}");
+        await AwaitStatus("default", kept, "succeeded");
+        var before = await Enqueue("small", "stuck", "{\"n\":2}");
+
+        // Another process holding SQLite's write lock is what a dead or stuck journal looks like to the node.
+        await using (var locker = new SqliteConnection($"Data Source={Path.Combine(_node.DataDirectory, "actors.db")};Pooling=False"))
+        {
+            await locker.OpenAsync();
+            await using (var begin = locker.CreateCommand())
+            {
+                begin.CommandText = "BEGIN EXCLUSIVE;";
+                await begin.ExecuteNonQueryAsync();
+            }
+            var down = await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"payload\":3}"));
+            await Problem(down, HttpStatusCode.ServiceUnavailable, "journal-unavailable");
+            Assert.NotNull(down.Headers.RetryAfter);
+            await using var rollback = locker.CreateCommand();
+            rollback.CommandText = "ROLLBACK;";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        HttpResponseMessage response;
+        do
+        {
+            response = await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"payload\":4}"));
+            if (response.StatusCode != HttpStatusCode.Accepted) await Task.Delay(100);
+        }
+        while (response.StatusCode != HttpStatusCode.Accepted && DateTime.UtcNow < deadline);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+
+        Assert.Equal("succeeded", (await Message("default", kept))["status"]!.GetValue<string>());
+        Assert.Equal("{\"n\":2}", (await Message("small", before))["payload"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Health_and_openapi_answer()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync("/health/live")).StatusCode);
+        var ready = (await _http.GetFromJsonAsync<JsonObject>("/health/ready"))!;
+        Assert.Equal("ready", ready["status"]!.GetValue<string>());
+        var openApi = (await _http.GetFromJsonAsync<JsonObject>("/openapi/v1.json"))!;
+        Assert.NotNull(openApi["paths"]!["/queues/{queue}/messages"]);
+    }
+}

@@ -1,0 +1,164 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Xunit.Abstractions;
+
+namespace Actors.Node.Tests;
+
+/// <summary>
+/// The real node process: HTTP in, webhook out to a local receiver, SIGKILL in the middle, restart on the same data,
+/// and every accepted message reaches the receiver at least once. Then SIGTERM drains and exits 0.
+/// </summary>
+public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "actors-node-tests", Guid.NewGuid().ToString("N"));
+    private readonly ConcurrentDictionary<long, int> _received = new();
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private WebApplication _receiver = null!;
+    private string _receiverUrl = "";
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _receiver = builder.Build();
+        _receiver.MapPost("/hook", (HttpRequest request) =>
+        {
+            var id = long.Parse(request.Headers["X-Actors-Message-Id"]!, System.Globalization.CultureInfo.InvariantCulture);
+            _received.AddOrUpdate(id, 1, (_, n) => n + 1);
+            return Results.Ok(new { received = id });
+        });
+        await _receiver.StartAsync();
+        _receiverUrl = _receiver.Urls.Single() + "/hook";
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _receiver.DisposeAsync();
+        try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private Process StartNode(int port)
+    {
+        var nodeDll = Path.Combine(AppContext.BaseDirectory, "Actors.Node.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        foreach (var arg in new[]
+        {
+            nodeDll, "--urls", $"http://127.0.0.1:{port}",
+            $"--Actors:DataDirectory={_dataDirectory}",
+            "--Actors:DrainTimeout=00:00:05",
+            $"--Actors:Webhooks:notify:Url={_receiverUrl}",
+            "--Actors:Queues:default:AllowedTypes:2=notify",
+            "--Actors:Queues:default:Retry:BaseDelay=00:00:00.100",
+        }) start.ArgumentList.Add(arg);
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is { } line && line.Contains("Actors", StringComparison.Ordinal)) output.WriteLine($"[node {process.Id}] {line}"); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) output.WriteLine($"[node {process.Id} err] {line}"); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private async Task WaitReady(int port, Process node)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(node.HasExited, "the node exited during startup");
+            try
+            {
+                if ((await _http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("The node did not become ready.");
+    }
+
+    [Fact]
+    public async Task Every_accepted_message_reaches_the_webhook_after_a_SIGKILL_and_restart()
+    {
+        var port = FreePort();
+        var node = StartNode(port);
+        await WaitReady(port, node);
+
+        const int producers = 4, perProducer = 150, killAfter = 250;
+        var accepted = new ConcurrentBag<long>();
+        var killed = new TaskCompletionSource();
+        async Task Produce(int producer)
+        {
+            for (var i = 0; i < perProducer && !killed.Task.IsCompleted; i++)
+            {
+                try
+                {
+                    var body = new StringContent($"{{\"type\":\"notify\",\"payload\":{{\"producer\":{producer},\"n\":{i}}}}}", Encoding.UTF8, "application/json");
+                    var response = await _http.PostAsync($"http://127.0.0.1:{port}/queues/default/messages", body);
+                    if (response.StatusCode != HttpStatusCode.Accepted) continue;
+                    var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+                    accepted.Add(json["id"]!.GetValue<long>());
+                    if (accepted.Count == killAfter) killed.TrySetResult();
+                }
+                catch (HttpRequestException)
+                {
+                    return; // the node is gone: whatever was not answered 202 was never promised
+                }
+                catch (TaskCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+        var producing = Task.WhenAll(Enumerable.Range(0, producers).Select(Produce));
+        await Task.WhenAny(killed.Task, producing);
+        node.Kill(entireProcessTree: true); // SIGKILL: no drain, no flush
+        await node.WaitForExitAsync();
+        await producing;
+        var acceptedBeforeKill = accepted.Count;
+        Assert.True(acceptedBeforeKill >= killAfter, $"only {acceptedBeforeKill} accepted before the kill");
+
+        var restarted = StartNode(port);
+        try
+        {
+            await WaitReady(port, restarted);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (accepted.Any(id => !_received.ContainsKey(id)) && DateTime.UtcNow < deadline) await Task.Delay(100);
+
+            var missing = accepted.Where(id => !_received.ContainsKey(id)).ToList();
+            var duplicates = _received.Values.Sum(n => n - 1);
+            output.WriteLine($"accepted {acceptedBeforeKill}, received {_received.Count}, duplicates {duplicates}, missing {missing.Count}");
+            Assert.Empty(missing);
+
+            // SIGTERM drains and exits 0.
+            using (var term = Process.Start("kill", ["-TERM", restarted.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await restarted.WaitForExitAsync(exit.Token);
+            Assert.Equal(0, restarted.ExitCode);
+        }
+        finally
+        {
+            if (!restarted.HasExited) restarted.Kill(entireProcessTree: true);
+        }
+    }
+}

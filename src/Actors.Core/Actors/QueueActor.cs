@@ -60,7 +60,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private readonly List<EnqueuedMessage> _bufferedMessages = new();
     private readonly List<IReplyTarget> _bufferedReplies = new();
     private readonly List<AckedMessage> _bufferedAcks = new();
-    private readonly List<IQueueEvent> _bufferedDecisions = new();
+    private readonly List<(IQueueEvent Event, Action? OnCommitted)> _bufferedDecisions = new();
+    private readonly Queue<RedriveJob> _redrives = new();
     private readonly List<PendingWrite> _writes = new();
     private bool _snapshotDue;
     private long _writeNumber;
@@ -107,6 +108,10 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Command<Terminated>(OnWorkerTerminated);
         Command<GetMessage>(q => Sender.Tell(_state.Describe(q.MessageId) as IQueueMessage ?? new MessageNotFound(_queueId, q.MessageId)));
         Command<GetStats>(_ => Sender.Tell(Stats()));
+        Command<DeadLetterCommands.ListDeadLetters>(OnListDeadLetters);
+        Command<DeadLetterCommands.GroupDeadLetters>(_ => Sender.Tell(new DeadLetterCommands.DeadLetterGroups(_queueId, _state.GroupDeadLetters())));
+        Command<DeadLetterCommands.RedriveDeadLetters>(OnRedrive);
+        Command<DeadLetterCommands.PurgeDeadLetters>(OnPurge);
         Command<Drain>(_ => OnDrain());
         Command<DrainTimedOut>(_ => FinishDrain());
         Command<SaveSnapshotSuccess>(OnSnapshotSaved);
@@ -328,13 +333,79 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         var decision = _state.DecideFailure(message, error, requested, retryAfter, Now, _random.NextDouble());
         if (decision is DeadLettered dead)
             _log.Warning("Queue {0}: message {1} ({2}) dead-lettered after attempt {3}: {4} ({5})", _queueId, message.Id, message.Type, dead.Attempt, dead.Reason, error.Type);
-        _bufferedDecisions.Add(decision);
+        _bufferedDecisions.Add((decision, null));
+        Flush();
+    }
+
+    // ---------------------------------------------------------------- dead letters
+
+    private void OnListDeadLetters(DeadLetterCommands.ListDeadLetters query)
+    {
+        var limit = Math.Clamp(query.Limit, 1, 1000);
+        var page = _state.DeadLetters(query.Filter, query.AfterId).Take(limit + 1).Select(QueueState.Summarize).ToList();
+        var more = page.Count > limit;
+        if (more) page.RemoveAt(limit);
+        Sender.Tell(new DeadLetterCommands.DeadLetterPage(_queueId, page.ToImmutableArray(), _state.DeadLetters(query.Filter).Count(),
+            more ? page[^1].MessageId : null));
+    }
+
+    private void OnRedrive(DeadLetterCommands.RedriveDeadLetters command)
+    {
+        var ids = _state.DeadLetters(command.Filter).Select(m => m.Id).ToList();
+        var job = new RedriveJob(Sender, ids);
+        if (ids.Count == 0)
+        {
+            job.ReplyTo.Tell(new DeadLetterCommands.DeadLettersRedriven(_queueId, 0));
+            return;
+        }
+        _log.Info("Queue {0}: redriving {1} dead letter(s) at up to {2}/s", _queueId, ids.Count, _options.RedrivePerSecond);
+        _redrives.Enqueue(job);
+        RedriveChunk();
+    }
+
+    /// <summary>Persists the next chunk of the oldest redrive; one chunk per tick keeps large redrives at the configured rate.</summary>
+    private void RedriveChunk()
+    {
+        if (!_redrives.TryPeek(out var job)) return;
+        var chunkSize = Math.Max(1, _options.RedrivePerSecond / (int)(1000 / TickInterval.TotalMilliseconds));
+        var chunk = job.Remaining.Take(chunkSize).ToImmutableArray();
+        job.Remaining.RemoveRange(0, chunk.Length);
+        if (job.Remaining.Count == 0) _redrives.Dequeue();
+        job.PendingChunks++;
+        _bufferedDecisions.Add((new DeadLettersRedrivenEvent(chunk, Now), () =>
+        {
+            job.Redriven += chunk.Length;
+            if (--job.PendingChunks == 0 && job.Remaining.Count == 0)
+                job.ReplyTo.Tell(new DeadLetterCommands.DeadLettersRedriven(_queueId, job.Redriven));
+            Dispatch();
+        }));
+        Flush();
+    }
+
+    private void OnPurge(DeadLetterCommands.PurgeDeadLetters command)
+    {
+        var ids = _state.DeadLetters(command.Filter).Select(m => m.Id).ToList();
+        var replyTo = Sender;
+        if (ids.Count == 0)
+        {
+            replyTo.Tell(new DeadLetterCommands.DeadLettersPurged(_queueId, 0));
+            return;
+        }
+        var chunks = ids.Chunk(10_000).ToList();
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var last = i == chunks.Count - 1;
+            _bufferedDecisions.Add((new DeadLettersPurgedEvent(chunks[i].ToImmutableArray(), Now),
+                last ? () => replyTo.Tell(new DeadLetterCommands.DeadLettersPurged(_queueId, ids.Count)) : null));
+        }
+        _log.Info("Queue {0}: purging {1} dead letter(s)", _queueId, ids.Count);
         Flush();
     }
 
     private void OnTick()
     {
         var now = Now;
+        RedriveChunk();
         _state.PromoteDueRetries(now);
         foreach (var expired in _state.ExpiredLeases(now))
         {
@@ -386,7 +457,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
             write.Add(new MessagesAcked(ImmutableArray.Create(acks, start, count)), null);
         }
         _bufferedAcks.Clear();
-        foreach (var decision in _bufferedDecisions) write.Add(decision, null);
+        foreach (var (decision, onCommitted) in _bufferedDecisions) write.Add(decision, null, onCommitted);
         _bufferedDecisions.Clear();
 
         _writes.Add(write);
@@ -397,8 +468,9 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     {
         // Writes complete in the order they started, so the oldest one in flight holds this event.
         var write = _writes[0];
-        var replies = write.Replies[write.Committed++];
-        ApplyCommitted(evt, replies);
+        var index = write.Committed++;
+        ApplyCommitted(evt, write.Replies[index]);
+        write.Callbacks[index]?.Invoke();
         if (write.Committed == write.Events.Count) OnWriteDone(write);
     }
 
@@ -471,6 +543,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
                 case RetryScheduled r: _state.ReturnToReady(r.Id); break;
                 case DeadLettered d: _state.ReturnToReady(d.Id); break;
                 case Discarded x: _state.ReturnToReady(x.Id); break;
+                // A rejected redrive or purge leaves the dead letters where they are; the operator may retry it.
             }
         }
         Flush();
@@ -556,6 +629,14 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     // ---------------------------------------------------------------- helpers
 
+    private sealed class RedriveJob(IActorRef replyTo, List<long> remaining)
+    {
+        public IActorRef ReplyTo { get; } = replyTo;
+        public List<long> Remaining { get; } = remaining;
+        public int PendingChunks { get; set; }
+        public int Redriven { get; set; }
+    }
+
     private sealed class WorkerSlot(IActorRef worker)
     {
         public IActorRef Ref { get; } = worker;
@@ -568,12 +649,14 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         public long Number { get; } = number;
         public List<IQueueEvent> Events { get; } = new();
         public List<List<IReplyTarget>?> Replies { get; } = new();
+        public List<Action?> Callbacks { get; } = new();
         public int Committed { get; set; }
 
-        public void Add(IQueueEvent evt, List<IReplyTarget>? replies)
+        public void Add(IQueueEvent evt, List<IReplyTarget>? replies, Action? onCommitted = null)
         {
             Events.Add(evt);
             Replies.Add(replies);
+            Callbacks.Add(onCommitted);
         }
     }
 

@@ -101,8 +101,9 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
             Enqueue e => new Rejected(e.QueueId, code, reason, e.CorrelationId),
             EnqueueBatch b => new BatchResult(b.QueueId,
                 b.Messages.Select(_ => new EnqueueOutcome(null, code, reason)).ToImmutableArray(), b.CorrelationId),
-            GetMessage or GetStats when code == RejectionCode.UnknownQueue => new QueueNotFound(message.QueueId),
-            GetMessage or GetStats => new QueueUnavailable(message.QueueId, reason),
+            GetMessage or GetStats or DeadLetterCommands.ListDeadLetters or DeadLetterCommands.GroupDeadLetters
+                or DeadLetterCommands.RedriveDeadLetters or DeadLetterCommands.PurgeDeadLetters =>
+                code == RejectionCode.UnknownQueue ? new QueueNotFound(message.QueueId) : new QueueUnavailable(message.QueueId, reason),
             _ => null,
         };
         if (reply is not null) Sender.Tell(reply);

@@ -38,6 +38,18 @@ public interface IQueueClient
 
     /// <summary>The statistics of every declared queue, by name.</summary>
     Task<IReadOnlyList<QueueStats>> ListQueuesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>A page of dead letters matching <paramref name="filter"/>, in id order after <paramref name="afterId"/> (at most 1,000).</summary>
+    Task<DeadLetterCommands.DeadLetterPage> ListDeadLettersAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, long afterId = 0, int limit = 100, CancellationToken cancellationToken = default);
+
+    /// <summary>Dead letters grouped by failure fingerprint, largest group first.</summary>
+    Task<ImmutableArray<DeadLetterCommands.DeadLetterGroup>> GroupDeadLettersAsync(string queue, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves matching dead letters back to the ready set with a fresh attempt count; returns how many. Large redrives run at the queue's redrive rate.</summary>
+    Task<int> RedriveDeadLettersAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes matching dead letters for good; returns how many.</summary>
+    Task<int> PurgeDeadLettersAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A queue refused a request. <see cref="Code"/> says why; the message is human-readable.</summary>

@@ -94,17 +94,52 @@ public sealed class QueueClient : IQueueClient
         return stats;
     }
 
+    /// <inheritdoc />
+    public async Task<DeadLetterCommands.DeadLetterPage> ListDeadLettersAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, long afterId = 0, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        var reply = await AskAsync(new DeadLetterCommands.ListDeadLetters(queue, filter ?? DeadLetterCommands.DeadLetterFilter.All, afterId, limit), cancellationToken).ConfigureAwait(false);
+        return reply as DeadLetterCommands.DeadLetterPage ?? throw Unexpected(reply);
+    }
+
+    /// <inheritdoc />
+    public async Task<ImmutableArray<DeadLetterCommands.DeadLetterGroup>> GroupDeadLettersAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        var reply = await AskAsync(new DeadLetterCommands.GroupDeadLetters(queue), cancellationToken).ConfigureAwait(false);
+        return (reply as DeadLetterCommands.DeadLetterGroups ?? throw Unexpected(reply)).Groups;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> RedriveDeadLettersAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        // A large redrive runs at the queue's redrive rate; wait as long as the request asks (the token), not only the default timeout.
+        var reply = await AskAsync(new DeadLetterCommands.RedriveDeadLetters(queue, filter ?? DeadLetterCommands.DeadLetterFilter.All), cancellationToken, Timeout.InfiniteTimeSpan).ConfigureAwait(false);
+        return (reply as DeadLetterCommands.DeadLettersRedriven ?? throw Unexpected(reply)).Count;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> PurgeDeadLettersAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        var reply = await AskAsync(new DeadLetterCommands.PurgeDeadLetters(queue, filter ?? DeadLetterCommands.DeadLetterFilter.All), cancellationToken).ConfigureAwait(false);
+        return (reply as DeadLetterCommands.DeadLettersPurged ?? throw Unexpected(reply)).Count;
+    }
+
     private static void ValidateQueueName(string queue)
     {
         if (!Names.IsValidQueueName(queue))
             throw new QueueException(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
     }
 
-    private async Task<object> AskAsync(object message, CancellationToken cancellationToken)
+    private async Task<object> AskAsync(object message, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         try
         {
-            return await _manager.Ask<object>(message, _timeout, cancellationToken).ConfigureAwait(false);
+            // Without a token that can fire, an infinite wait falls back to the request timeout.
+            var wait = timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled ? _timeout : timeout ?? _timeout;
+            return await _manager.Ask<object>(message, wait == Timeout.InfiniteTimeSpan ? null : wait, cancellationToken).ConfigureAwait(false);
         }
         catch (AskTimeoutException e)
         {

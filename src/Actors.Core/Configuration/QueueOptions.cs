@@ -39,6 +39,9 @@ public sealed class QueueOptions
     /// <summary>Succeeded messages kept (with their results) for status queries. Default 10,000; range 0–1,000,000.</summary>
     public int SucceededRetention { get; set; } = 10_000;
 
+    /// <summary>Dead letters a redrive moves back per second, in persisted chunks. Default 10,000; range 10–1,000,000.</summary>
+    public int RedrivePerSecond { get; set; } = 10_000;
+
     /// <summary>Throws <see cref="ArgumentException"/> when a value is out of range.</summary>
     public void Validate(string queue)
     {
@@ -49,6 +52,7 @@ public sealed class QueueOptions
         if (MaxPayloadBytes is < 0 or > 64 * 1024 * 1024) throw new ArgumentException($"Queue '{queue}': MaxPayloadBytes must be 0–64 MiB, was {MaxPayloadBytes}.");
         if (SnapshotEvery is < 10 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': SnapshotEvery must be 10–1,000,000, was {SnapshotEvery}.");
         if (SucceededRetention is < 0 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': SucceededRetention must be 0–1,000,000, was {SucceededRetention}.");
+        if (RedrivePerSecond is < 10 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': RedrivePerSecond must be 10–1,000,000, was {RedrivePerSecond}.");
         foreach (var type in AllowedTypes)
         {
             if (!Names.IsValidMessageType(type)) throw new ArgumentException($"Queue '{queue}': allowed type '{type}' is not a valid type name.");

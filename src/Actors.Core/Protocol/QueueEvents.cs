@@ -37,4 +37,10 @@ public static class QueueEvents
 
     /// <summary>An attempt failed and a discard rule dropped the message (recorded, counted).</summary>
     public sealed record Discarded(long Id, int Attempt, ErrorInfo Error) : IQueueEvent;
+
+    /// <summary>An operator moved these dead letters back to the ready set, with a fresh attempt count.</summary>
+    public sealed record DeadLettersRedrivenEvent(ImmutableArray<long> Ids, DateTime At) : IQueueEvent;
+
+    /// <summary>An operator deleted these dead letters.</summary>
+    public sealed record DeadLettersPurgedEvent(ImmutableArray<long> Ids, DateTime At) : IQueueEvent;
 }

@@ -14,7 +14,7 @@ namespace Actors.State;
 internal sealed class QueueState
 {
     private readonly Dictionary<long, StoredMessage> _live = new();
-    private readonly Dictionary<long, StoredMessage> _dead = new();
+    private readonly SortedDictionary<long, StoredMessage> _dead = new();
     private readonly SortedSet<long> _ready = new();
     private readonly Dictionary<long, StoredMessage> _inFlight = new();
     private readonly PriorityQueue<StoredMessage, DateTime> _scheduled = new();
@@ -158,6 +158,21 @@ internal sealed class QueueState
                     TotalFailedAttempts++;
                     TotalDiscarded++;
                 }
+                break;
+            case DeadLettersRedrivenEvent e:
+                foreach (var id in e.Ids)
+                {
+                    if (!_dead.Remove(id, out var redriven)) continue;
+                    redriven.FailedAttempts = 0;
+                    redriven.DeadLetterReason = null;
+                    redriven.FinishedAt = null;
+                    redriven.Stage = Stage.Ready;
+                    _live[id] = redriven;
+                    _ready.Add(id);
+                }
+                break;
+            case DeadLettersPurgedEvent e:
+                foreach (var id in e.Ids) _dead.Remove(id);
                 break;
             default:
                 throw new ArgumentException($"Unknown queue event {evt.GetType().Name}.", nameof(evt));
@@ -349,6 +364,57 @@ internal sealed class QueueState
         }
         return null;
     }
+
+    /// <summary>Dead letters matching <paramref name="filter"/>, in id order, starting after <paramref name="afterId"/>.</summary>
+    public IEnumerable<StoredMessage> DeadLetters(DeadLetterCommands.DeadLetterFilter filter, long afterId = 0)
+    {
+        if (!filter.Ids.IsDefaultOrEmpty)
+        {
+            foreach (var id in filter.Ids.Where(id => id > afterId).Distinct().Order())
+                if (_dead.TryGetValue(id, out var byId) && Matches(byId, filter)) yield return byId;
+            yield break;
+        }
+        foreach (var (id, message) in _dead)
+            if (id > afterId && Matches(message, filter)) yield return message;
+    }
+
+    private static bool Matches(StoredMessage message, DeadLetterCommands.DeadLetterFilter filter)
+    {
+        if (filter.Type is { } type && message.Type != type) return false;
+        if (filter.Since is { } since && !(message.FinishedAt >= since)) return false;
+        if (filter.Until is { } until && !(message.FinishedAt < until)) return false;
+        var last = message.Errors.Count > 0 ? message.Errors[^1] : null;
+        if (filter.ErrorType is { } errorType)
+        {
+            if (last is null) return false;
+            var shortName = last.Type[(last.Type.LastIndexOf('.') + 1)..];
+            if (last.Type != errorType && shortName != errorType) return false;
+        }
+        if (filter.Fingerprint is { } fingerprint && (last is null || Fingerprint.Of(last.Type, last.Message) != fingerprint)) return false;
+        return true;
+    }
+
+    /// <summary>A listing entry for a dead letter.</summary>
+    public static DeadLetterCommands.DeadLetterSummary Summarize(StoredMessage m)
+    {
+        var last = m.Errors.Count > 0 ? m.Errors[^1] : null;
+        return new DeadLetterCommands.DeadLetterSummary(m.Id, m.Type, m.FailedAttempts, m.EnqueuedAt, m.FinishedAt, m.DeadLetterReason ?? "",
+            last, last is null ? "" : Fingerprint.Of(last.Type, last.Message));
+    }
+
+    /// <summary>Dead letters grouped by the fingerprint of their last error, largest group first.</summary>
+    public ImmutableArray<DeadLetterCommands.DeadLetterGroup> GroupDeadLetters() =>
+        _dead.Values
+            .GroupBy(m => m.Errors.Count > 0 ? Fingerprint.Of(m.Errors[^1].Type, m.Errors[^1].Message) : "")
+            .Select(g =>
+            {
+                var sample = g.First().Errors.LastOrDefault();
+                return new DeadLetterCommands.DeadLetterGroup(g.Key, sample?.Type ?? "", sample?.Message ?? "", g.Count(),
+                    g.Select(m => m.Type).Distinct().Order(StringComparer.Ordinal).ToImmutableArray(),
+                    g.Min(m => m.FinishedAt), g.Max(m => m.FinishedAt));
+            })
+            .OrderByDescending(g => g.Count).ThenBy(g => g.Fingerprint, StringComparer.Ordinal)
+            .ToImmutableArray();
 
     /// <summary>Every held message (live and dead), for invariant checks.</summary>
     public IEnumerable<StoredMessage> HeldMessages => _live.Values.Concat(_dead.Values);

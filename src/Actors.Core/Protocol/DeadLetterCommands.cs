@@ -1,0 +1,59 @@
+using System.Collections.Immutable;
+
+namespace Actors.Protocol;
+
+/// <summary>Operator commands and queries over a queue's dead letters.</summary>
+public static class DeadLetterCommands
+{
+    /// <summary>Which dead letters a query, redrive or purge applies to. Empty filters match everything.</summary>
+    /// <param name="Ids">Only these message ids (empty: any).</param>
+    /// <param name="Type">Only this message type.</param>
+    /// <param name="ErrorType">Only messages whose last error has this exception type (full or short name).</param>
+    /// <param name="Fingerprint">Only messages whose last error has this fingerprint.</param>
+    /// <param name="Since">Only messages dead-lettered at or after this time.</param>
+    /// <param name="Until">Only messages dead-lettered before this time.</param>
+    public sealed record DeadLetterFilter(
+        ImmutableArray<long> Ids = default,
+        string? Type = null,
+        string? ErrorType = null,
+        string? Fingerprint = null,
+        DateTime? Since = null,
+        DateTime? Until = null)
+    {
+        /// <summary>Matches every dead letter.</summary>
+        public static readonly DeadLetterFilter All = new();
+    }
+
+    /// <summary>A page of dead letters in id order, after <paramref name="AfterId"/>; answered with <see cref="DeadLetterPage"/>.</summary>
+    public sealed record ListDeadLetters(string QueueId, DeadLetterFilter Filter, long AfterId = 0, int Limit = 100) : IWithQueueId, IQueueMessage;
+
+    /// <summary>One dead letter in a listing; the full message (payload, every error) comes from <c>GetMessage</c>.</summary>
+    public sealed record DeadLetterSummary(long MessageId, string Type, int Attempts, DateTime EnqueuedAt, DateTime? DeadLetteredAt, string Reason, ErrorInfo? LastError, string Fingerprint);
+
+    /// <summary>A page of dead letters; <paramref name="NextAfterId"/> is null on the last page.</summary>
+    public sealed record DeadLetterPage(string QueueId, ImmutableArray<DeadLetterSummary> Items, int TotalMatching, long? NextAfterId) : IWithQueueId, IQueueMessage;
+
+    /// <summary>Dead letters grouped by failure fingerprint; answered with <see cref="DeadLetterGroups"/>.</summary>
+    public sealed record GroupDeadLetters(string QueueId) : IWithQueueId, IQueueMessage;
+
+    /// <summary>One failure fingerprint: "412 × TimeoutException: connection to smtp timed out after # ms".</summary>
+    public sealed record DeadLetterGroup(string Fingerprint, string ErrorType, string SampleMessage, int Count, ImmutableArray<string> Types, DateTime? FirstAt, DateTime? LastAt);
+
+    /// <summary>The groups, largest first.</summary>
+    public sealed record DeadLetterGroups(string QueueId, ImmutableArray<DeadLetterGroup> Groups) : IWithQueueId, IQueueMessage;
+
+    /// <summary>
+    /// Moves matching dead letters back to the ready set with a fresh attempt count, in persisted chunks at the
+    /// queue's redrive rate. Answered with <see cref="DeadLettersRedriven"/> once every chunk is stored.
+    /// </summary>
+    public sealed record RedriveDeadLetters(string QueueId, DeadLetterFilter Filter) : IWithQueueId, IQueueMessage;
+
+    /// <summary>How many dead letters went back to the ready set.</summary>
+    public sealed record DeadLettersRedriven(string QueueId, int Count) : IWithQueueId, IQueueMessage;
+
+    /// <summary>Deletes matching dead letters for good (persisted). Answered with <see cref="DeadLettersPurged"/>.</summary>
+    public sealed record PurgeDeadLetters(string QueueId, DeadLetterFilter Filter) : IWithQueueId, IQueueMessage;
+
+    /// <summary>How many dead letters were deleted.</summary>
+    public sealed record DeadLettersPurged(string QueueId, int Count) : IWithQueueId, IQueueMessage;
+}

@@ -132,6 +132,7 @@ public static class DurableQueues
         options.Validate();
         services ??= new ServiceCollection().BuildServiceProvider();
         var queues = options.Queues.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        system.ActorOf(DeadLetterMonitor.Props(), "dead-letter-monitor");
         var manager = system.ActorOf(QueueManager.Props(queues, options.Handlers, services, options.Time, options.DrainTimeout), ManagerName);
         var client = new QueueClient(system, manager, options.RequestTimeout);
 

@@ -37,6 +37,8 @@ public static class QueueEndpoints
             .WithSummary("Store many messages; each accepted or rejected on its own").Accepts<EnqueueRequest[]>("application/json");
         queues.MapGet("/{queue}/messages/{id:long}", GetMessageAsync).WithName("GetMessage").WithSummary("A message's status, attempts, errors and result");
 
+        app.MapDeadLetterEndpoints();
+
         var health = app.MapGroup("/health").WithTags("Health");
         health.MapGet("/live", () => Results.Json(new { status = "live" })).WithName("Live");
         health.MapGet("/ready", ReadyAsync).WithName("Ready").WithSummary("200 when the journal answers and every queue has recovered");

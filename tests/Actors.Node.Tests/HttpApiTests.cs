@@ -21,6 +21,7 @@ public sealed class HttpApiTests : IAsyncLifetime
         // A webhook nobody listens on: each attempt fails fast and the retry is an hour away, so messages stay put.
         ["Actors:Webhooks:stuck:Url"] = "http://127.0.0.1:9/",
         ["Actors:Webhooks:stuck:Timeout"] = "00:00:02",
+        ["Actors:Queues:dlq:Retry:MaxAttempts"] = "1",
     });
     private HttpClient _http = null!;
 
@@ -107,7 +108,7 @@ public sealed class HttpApiTests : IAsyncLifetime
     {
         await Enqueue("default", "noop", "null");
         var list = (await _http.GetFromJsonAsync<JsonObject>("/queues"))!;
-        Assert.Equal(["default", "small"], list["queues"]!.AsArray().Select(q => q!["queue"]!.GetValue<string>()));
+        Assert.Equal(["default", "dlq", "small"], list["queues"]!.AsArray().Select(q => q!["queue"]!.GetValue<string>()));
         var stats = (await _http.GetFromJsonAsync<JsonObject>("/queues/default"))!;
         Assert.Equal(1, stats["totals"]!["enqueued"]!.GetValue<long>());
         Assert.NotNull(stats["littlesLaw"]!["waitingPredicted"]);
@@ -177,6 +178,35 @@ public sealed class HttpApiTests : IAsyncLifetime
 
         Assert.Equal("succeeded", (await Message("default", kept))["status"]!.GetValue<string>());
         Assert.Equal("{\"n\":2}", (await Message("small", before))["payload"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Dead_letters_are_listed_grouped_deleted_and_redriven()
+    {
+        var ids = new List<long>();
+        for (var i = 0; i < 3; i++) ids.Add(await Enqueue("dlq", "no_handler", $"{{\"n\":{i}}}"));
+        foreach (var id in ids) await AwaitStatus("dlq", id, "dead-lettered");
+
+        var page = (await _http.GetFromJsonAsync<JsonObject>("/queues/dlq/dead-letters?limit=2"))!;
+        Assert.Equal(3, page["total"]!.GetValue<int>());
+        Assert.Equal(2, page["items"]!.AsArray().Count);
+        Assert.Contains("no_handler", page["items"]![0]!["lastError"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        var next = (await _http.GetFromJsonAsync<JsonObject>(page["next"]!.GetValue<string>()))!;
+        Assert.Equal([ids[2]], next["items"]!.AsArray().Select(d => d!["id"]!.GetValue<long>()));
+        var groups = (await _http.GetFromJsonAsync<JsonObject>("/queues/dlq/dead-letters/groups"))!;
+        Assert.Equal(3, groups["groups"]![0]!["count"]!.GetValue<int>());
+        var filtered = (await _http.GetFromJsonAsync<JsonObject>("/queues/dlq/dead-letters?type=other"))!;
+        Assert.Equal(0, filtered["total"]!.GetValue<int>());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _http.DeleteAsync($"/queues/dlq/dead-letters/{ids[0]}")).StatusCode);
+        await Problem(await _http.DeleteAsync($"/queues/dlq/dead-letters/{ids[0]}"), HttpStatusCode.NotFound, "dead-letter-not-found");
+        var redrive = await _http.PostAsync("/queues/dlq/dead-letters/redrive", Json($"{{\"ids\":[{ids[1]}]}}"));
+        Assert.Equal(1, (await redrive.Content.ReadFromJsonAsync<JsonObject>())!["redriven"]!.GetValue<int>());
+        await Problem(await _http.PostAsync("/queues/dlq/dead-letters/redrive", Json("{\"ids\": [")), HttpStatusCode.BadRequest, "malformed-json");
+        await AwaitStatus("dlq", ids[1], "dead-lettered"); // still no handler: back in the dead-letter set, attempts fresh
+        var purge = await _http.DeleteAsync("/queues/dlq/dead-letters");
+        Assert.Equal(2, (await purge.Content.ReadFromJsonAsync<JsonObject>())!["purged"]!.GetValue<int>());
+        await Problem(await _http.GetAsync("/queues/nope/dead-letters"), HttpStatusCode.NotFound, "unknown-queue");
     }
 
     [Fact]

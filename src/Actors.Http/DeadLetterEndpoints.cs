@@ -1,0 +1,141 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.Json;
+using Actors.Client;
+using Actors.Protocol;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using static Actors.Protocol.DeadLetterCommands;
+
+namespace Actors.Http;
+
+/// <summary>
+/// The operator's dead-letter routes: list (paging, filters), fingerprint groups, redrive (a selection or all) and
+/// delete (one or a selection). Filters come from the query string (<c>type</c>, <c>errorType</c>,
+/// <c>fingerprint</c>, <c>since</c>, <c>until</c>) or, for redrive, from a JSON body with the same names plus <c>ids</c>.
+/// </summary>
+public static class DeadLetterEndpoints
+{
+    /// <summary>Maps the dead-letter routes under <c>/queues/{queue}/dead-letters</c>.</summary>
+    public static IEndpointRouteBuilder MapDeadLetterEndpoints(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var group = app.MapGroup("/queues/{queue}/dead-letters").WithTags("Dead letters");
+        group.MapGet("", ListAsync).WithName("ListDeadLetters").WithSummary("Dead letters in id order: ?after=&limit=&type=&errorType=&fingerprint=&since=&until=");
+        group.MapGet("/groups", GroupsAsync).WithName("GroupDeadLetters").WithSummary("Dead letters grouped by failure fingerprint, largest first");
+        group.MapPost("/redrive", RedriveAsync).WithName("RedriveDeadLetters").WithSummary("Back to the ready set with a fresh attempt count; body selects (empty: all)");
+        group.MapDelete("/{id:long}", DeleteOneAsync).WithName("DeleteDeadLetter").WithSummary("Delete one dead letter");
+        group.MapDelete("", PurgeAsync).WithName("PurgeDeadLetters").WithSummary("Delete the dead letters the query selects (none given: all)");
+        return app;
+    }
+
+    private static async Task<IResult> ListAsync(string queue, HttpRequest request, IQueueClient client, CancellationToken cancellationToken)
+    {
+        if (!TryFilter(request, out var filter, out var error)) return Problems.BadRequest(error);
+        var after = long.TryParse(request.Query["after"], CultureInfo.InvariantCulture, out var a) ? a : 0;
+        var limit = int.TryParse(request.Query["limit"], CultureInfo.InvariantCulture, out var l) ? l : 100;
+        return await Run(async () =>
+        {
+            var page = await client.ListDeadLettersAsync(queue, filter, after, limit, cancellationToken).ConfigureAwait(false);
+            return Results.Json(new
+            {
+                queue,
+                total = page.TotalMatching,
+                next = page.NextAfterId is { } next ? $"/queues/{queue}/dead-letters?after={next}&limit={limit}" : null,
+                items = page.Items.Select(d => new
+                {
+                    id = d.MessageId,
+                    type = d.Type,
+                    attempts = d.Attempts,
+                    enqueuedAt = d.EnqueuedAt,
+                    deadLetteredAt = d.DeadLetteredAt,
+                    reason = d.Reason,
+                    lastError = d.LastError is { } e ? new { type = e.Type, message = e.Message, worker = e.Worker, at = e.At } : null,
+                    fingerprint = d.Fingerprint,
+                }),
+            });
+        }).ConfigureAwait(false);
+    }
+
+    private static Task<IResult> GroupsAsync(string queue, IQueueClient client, CancellationToken cancellationToken) => Run(async () =>
+    {
+        var groups = await client.GroupDeadLettersAsync(queue, cancellationToken).ConfigureAwait(false);
+        return Results.Json(new { queue, groups = groups.Select(g => new { fingerprint = g.Fingerprint, errorType = g.ErrorType, sample = g.SampleMessage, count = g.Count, types = g.Types, firstAt = g.FirstAt, lastAt = g.LastAt }) });
+    });
+
+    private static async Task<IResult> RedriveAsync(string queue, HttpRequest request, IQueueClient client, CancellationToken cancellationToken)
+    {
+        var filter = DeadLetterFilter.All;
+        if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
+        {
+            try
+            {
+                var body = await JsonSerializer.DeserializeAsync<RedriveBody>(request.Body, Handlers.HandlerRegistry.JsonOptions, cancellationToken).ConfigureAwait(false);
+                if (body is not null)
+                    filter = new DeadLetterFilter(body.Ids is { Length: > 0 } ids ? ids.ToImmutableArray() : default, body.Type, body.ErrorType, body.Fingerprint, body.Since, body.Until);
+            }
+            catch (JsonException e)
+            {
+                return Problems.Create(StatusCodes.Status400BadRequest, "malformed-json", "Malformed JSON", $"The body is not a valid selection: {e.Message}");
+            }
+        }
+        return await Run(async () => Results.Json(new { queue, redriven = await client.RedriveDeadLettersAsync(queue, filter, cancellationToken).ConfigureAwait(false) })).ConfigureAwait(false);
+    }
+
+    private static Task<IResult> DeleteOneAsync(string queue, long id, IQueueClient client, CancellationToken cancellationToken) => Run(async () =>
+    {
+        var purged = await client.PurgeDeadLettersAsync(queue, new DeadLetterFilter(Ids: [id]), cancellationToken).ConfigureAwait(false);
+        return purged == 1
+            ? Results.NoContent()
+            : Problems.Create(StatusCodes.Status404NotFound, "dead-letter-not-found", "Dead letter not found", $"Queue '{queue}' has no dead letter {id}.");
+    });
+
+    private static async Task<IResult> PurgeAsync(string queue, HttpRequest request, IQueueClient client, CancellationToken cancellationToken)
+    {
+        if (!TryFilter(request, out var filter, out var error)) return Problems.BadRequest(error);
+        return await Run(async () => Results.Json(new { queue, purged = await client.PurgeDeadLettersAsync(queue, filter, cancellationToken).ConfigureAwait(false) })).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> Run(Func<Task<IResult>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (QueueException e)
+        {
+            return Problems.For(e.Code, e.Message);
+        }
+    }
+
+    private static bool TryFilter(HttpRequest request, out DeadLetterFilter filter, out string error)
+    {
+        filter = DeadLetterFilter.All;
+        error = "";
+        DateTime? since = null, until = null;
+        if (request.Query.TryGetValue("since", out var s))
+        {
+            if (!DateTime.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var parsed))
+            {
+                error = "'since' must be an ISO 8601 time.";
+                return false;
+            }
+            since = parsed;
+        }
+        if (request.Query.TryGetValue("until", out var u))
+        {
+            if (!DateTime.TryParse(u, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var parsed))
+            {
+                error = "'until' must be an ISO 8601 time.";
+                return false;
+            }
+            until = parsed;
+        }
+        string? Text(string name) => request.Query.TryGetValue(name, out var v) && !string.IsNullOrEmpty(v) ? v.ToString() : null;
+        filter = new DeadLetterFilter(default, Text("type"), Text("errorType"), Text("fingerprint"), since, until);
+        return true;
+    }
+
+    private sealed record RedriveBody(long[]? Ids, string? Type, string? ErrorType, string? Fingerprint, DateTime? Since, DateTime? Until);
+}

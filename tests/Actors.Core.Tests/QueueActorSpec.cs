@@ -217,6 +217,29 @@ public class QueueActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task QueueActor_must_dead_letter_a_poison_message_without_stalling_the_others()
+    {
+        var good = 0;
+        Start(o =>
+        {
+            o.AddQueue("poison", q => { q.Workers = 2; q.Prefetch = 1; q.Lease = TimeSpan.FromSeconds(1); q.Retry.MaxAttempts = 3; q.Retry.BaseDelay = TimeSpan.Zero; });
+            // One poison message hangs its worker until the lease takes it back, every time.
+            o.Handlers.Add<ReadOnlyMemory<byte>>("hang", async (_, _, ct) => { await Task.Delay(Timeout.Infinite, ct); return null; });
+            o.Handlers.Add<ReadOnlyMemory<byte>>("good", (_, _, _) => { Interlocked.Increment(ref good); return ValueTask.FromResult<object?>(null); });
+        });
+        var poison = await Client.EnqueueAsync("poison", "hang", Bytes("p"));
+        var others = new List<long>();
+        for (var i = 0; i < 50; i++) others.Add(await Client.EnqueueAsync("poison", "good", Bytes($"{i}")));
+
+        // The other worker keeps the good messages moving while the poison one holds its worker.
+        foreach (var id in others) await AwaitStatus("poison", id, MessageStatus.Succeeded);
+        var dead = await AwaitStatus("poison", poison, MessageStatus.DeadLettered);
+        Assert.Equal(3, dead.Attempts);
+        Assert.All(dead.Errors, e => Assert.Equal("LeaseExpired", e.Type));
+        Assert.Equal(50, Volatile.Read(ref good));
+    }
+
+    [Fact]
     public async Task QueueActor_must_drain_in_flight_work_on_shutdown_and_refuse_new_work()
     {
         var gate = new TaskCompletionSource();

@@ -30,15 +30,6 @@ public sealed class DeadLetterTests : IDisposable
         return queues;
     }
 
-    private static async Task Until(Func<Task<bool>> condition, string what, int seconds = 60)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for {what}.");
-            await Task.Delay(20);
-        }
-    }
 
     private static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
 
@@ -60,7 +51,7 @@ public sealed class DeadLetterTests : IDisposable
         var client = queues.Client;
         for (var i = 0; i < 5; i++) await client.EnqueueAsync("mail", "smtp", Bytes($"{i}"));
         for (var i = 0; i < 3; i++) await client.EnqueueAsync("mail", "parse", Bytes($"{i}"));
-        await Until(async () => (await client.GetStatsAsync("mail")).DeadLettered == 8, "eight dead letters");
+        await TestQueues.Until(async () => (await client.GetStatsAsync("mail")).DeadLettered == 8, "eight dead letters");
 
         var groups = await client.GroupDeadLettersAsync("mail");
         Assert.Equal([5, 3], groups.Select(g => g.Count));
@@ -86,7 +77,7 @@ public sealed class DeadLetterTests : IDisposable
         healed = true;
         Assert.Equal(2, await client.RedriveDeadLettersAsync("mail", new DeadLetterFilter(Ids: [1, 2])));
         Assert.Equal(3, await client.RedriveDeadLettersAsync("mail", new DeadLetterFilter(Fingerprint: groups[0].Fingerprint)));
-        await Until(async () => (await client.GetStatsAsync("mail")).TotalSucceeded == 5, "the redriven messages to succeed");
+        await TestQueues.Until(async () => (await client.GetStatsAsync("mail")).TotalSucceeded == 5, "the redriven messages to succeed");
         var redriven = await client.GetMessageAsync("mail", 1);
         Assert.Equal((MessageStatus.Succeeded, 1), (redriven!.Status, redriven.Attempts));
         Assert.All(Enumerable.Range(1, 5), id => Assert.Equal(2, attempts[id]));
@@ -119,12 +110,12 @@ public sealed class DeadLetterTests : IDisposable
             var batch = Enumerable.Range(start, 1000).Select(i => new QueueCommands.NewMessage("job", Bytes($"{i}"))).ToList();
             Assert.All(await first.Client.EnqueueBatchAsync("jobs", batch), o => Assert.True(o.IsAccepted));
         }
-        await Until(async () => (await first.Client.GetStatsAsync("jobs")).DeadLettered == total, "every message to be dead-lettered");
+        await TestQueues.Until(async () => (await first.Client.GetStatsAsync("jobs")).DeadLettered == total, "every message to be dead-lettered");
 
         // Start a redrive of all and crash while it is part-way through.
         Volatile.Write(ref redriving, true);
         _ = first.Client.RedriveDeadLettersAsync("jobs");
-        await Until(async () => (await first.Client.GetStatsAsync("jobs")).DeadLettered is > 0 and < total - 1000, "the redrive to be part-way");
+        await TestQueues.Until(async () => (await first.Client.GetStatsAsync("jobs")).DeadLettered is > 0 and < total - 1000, "the redrive to be part-way");
         await _systems[0].Terminate();
 
         var delivered = new ConcurrentDictionary<long, int>();
@@ -142,7 +133,7 @@ public sealed class DeadLetterTests : IDisposable
         Assert.Equal(total, stats.Depth + stats.InFlight + stats.DeadLettered + stats.TotalSucceeded);
 
         Assert.Equal((int)stats.DeadLettered, await second.Client.RedriveDeadLettersAsync("jobs"));
-        await Until(async () => (await second.Client.GetStatsAsync("jobs")).TotalSucceeded == total, "every redriven message to run");
+        await TestQueues.Until(async () => (await second.Client.GetStatsAsync("jobs")).TotalSucceeded == total, "every redriven message to run");
 
         Assert.Equal(total, delivered.Count);
         Assert.All(delivered.Values, n => Assert.Equal(1, n));
@@ -164,7 +155,7 @@ public sealed class DeadLetterTests : IDisposable
             });
         }, "first");
         var id = await first.Client.EnqueueAsync("later", "job", Bytes("x"));
-        await Until(async () => (await first.Client.GetStatsAsync("later")).Scheduled == 1, "the retry to be scheduled");
+        await TestQueues.Until(async () => (await first.Client.GetStatsAsync("later")).Scheduled == 1, "the retry to be scheduled");
         var due = (await first.Client.GetMessageAsync("later", id))!.NextAttemptAt!.Value;
         await _systems[0].Terminate();
 
@@ -185,6 +176,6 @@ public sealed class DeadLetterTests : IDisposable
         Assert.True(ranAt >= due, $"ran at {ranAt:O}, due {due:O}");
         Assert.True(ranAt - due < TimeSpan.FromSeconds(5), $"ran {ranAt - due} after its due time");
         Assert.True(due - failedAt >= TimeSpan.FromSeconds(1.9));
-        await Until(async () => (await second.Client.GetMessageAsync("later", id))?.Status == MessageStatus.Succeeded, "the retry to succeed");
+        await TestQueues.Until(async () => (await second.Client.GetMessageAsync("later", id))?.Status == MessageStatus.Succeeded, "the retry to succeed");
     }
 }

@@ -23,15 +23,6 @@ public sealed class RecoveryTests : IDisposable
         return options;
     }
 
-    private static async Task Until(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for {what}.");
-            await Task.Delay(20);
-        }
-    }
 
     [Fact]
     public async Task Unfinished_messages_are_delivered_after_a_restart_and_completed_ones_are_not()
@@ -58,7 +49,7 @@ public sealed class RecoveryTests : IDisposable
             ids.AddRange(outcomes.Select(o => o.MessageId!.Value));
         }
         Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), ids);
-        await Until(async () => (await queues1.Client.GetStatsAsync("jobs")).TotalSucceeded == completeBeforeCrash, "the first messages to complete");
+        await TestQueues.Until(async () => (await queues1.Client.GetStatsAsync("jobs")).TotalSucceeded == completeBeforeCrash, "the first messages to complete");
         Assert.Equal(8, (await queues1.Client.GetStatsAsync("jobs")).InFlight);
         await system1.Terminate();
 
@@ -75,7 +66,7 @@ public sealed class RecoveryTests : IDisposable
         var (system2, queues2) = TestQueues.StartNode(second, "second");
         try
         {
-            await Until(async () => (await queues2.Client.GetStatsAsync("jobs")).TotalSucceeded == total, "every message to complete");
+            await TestQueues.Until(async () => (await queues2.Client.GetStatsAsync("jobs")).TotalSucceeded == total, "every message to complete");
             var stats = await queues2.Client.GetStatsAsync("jobs");
 
             Assert.Equal(total - completeBeforeCrash, delivered.Count);
@@ -105,7 +96,7 @@ public sealed class RecoveryTests : IDisposable
         for (var i = 0; i < 200; i++) await queues1.Client.EnqueueAsync("snap", "noop", Encoding.UTF8.GetBytes($"{i}"));
         var retrying = await queues1.Client.EnqueueAsync("snap", "fail", Encoding.UTF8.GetBytes("r"));
         var dead = await queues1.Client.EnqueueAsync("snap", "dead", Encoding.UTF8.GetBytes("d"));
-        await Until(async () =>
+        await TestQueues.Until(async () =>
         {
             var s = await queues1.Client.GetStatsAsync("snap");
             return s.TotalSucceeded == 200 && s.Scheduled == 1 && s.DeadLettered == 1;
@@ -113,7 +104,7 @@ public sealed class RecoveryTests : IDisposable
         var scheduled = await queues1.Client.GetMessageAsync("snap", retrying);
         // Every event a snapshot covers is deleted: the journal keeps only what came after the last snapshot,
         // not the 400 events written.
-        await Until(() => Task.FromResult(CountLiveJournalRows(options.DatabasePath) <= 2 * 10), "events covered by snapshots to be deleted");
+        await TestQueues.Until(() => Task.FromResult(CountLiveJournalRows(options.DatabasePath) <= 2 * 10), "events covered by snapshots to be deleted");
         await system1.Terminate();
 
         var (system2, queues2) = TestQueues.StartNode(options, "second");

@@ -136,29 +136,33 @@ internal static class BinaryCodec
     public static void WriteEnqueued(BinaryWriter w, MessagesEnqueued e)
     {
         w.Write7BitEncodedInt(e.Messages.Length);
-        foreach (var m in e.Messages)
-        {
-            w.Write7BitEncodedInt64(m.Id);
-            w.Write(m.Type);
-            w.Write(m.EnqueuedAt.Ticks);
-            WriteHeaders(w, m.Headers);
-            WriteBytes(w, m.Payload);
-        }
+        foreach (var m in e.Messages) WriteMessage(w, m.Id, m.Type, m.EnqueuedAt, m.Headers, m.Payload);
+    }
+
+    /// <summary>The part every stored message shares, in enqueue events and snapshots alike.</summary>
+    private static void WriteMessage(BinaryWriter w, long id, string type, DateTime enqueuedAt, ImmutableDictionary<string, string> headers, ReadOnlyMemory<byte> payload)
+    {
+        w.Write7BitEncodedInt64(id);
+        w.Write(type);
+        w.Write(enqueuedAt.Ticks);
+        WriteHeaders(w, headers);
+        WriteBytes(w, payload);
+    }
+
+    private static EnqueuedMessage ReadMessage(BinaryReader r)
+    {
+        var id = r.Read7BitEncodedInt64();
+        var type = r.ReadString();
+        var at = ReadTime(r);
+        var headers = ReadHeaders(r);
+        return new EnqueuedMessage(id, type, ReadBytes(r), headers, at);
     }
 
     public static MessagesEnqueued ReadEnqueued(BinaryReader r)
     {
         var count = r.Read7BitEncodedInt();
         var messages = ImmutableArray.CreateBuilder<EnqueuedMessage>(count);
-        for (var i = 0; i < count; i++)
-        {
-            var id = r.Read7BitEncodedInt64();
-            var type = r.ReadString();
-            var at = ReadTime(r);
-            var headers = ReadHeaders(r);
-            var payload = ReadBytes(r);
-            messages.Add(new EnqueuedMessage(id, type, payload, headers, at));
-        }
+        for (var i = 0; i < count; i++) messages.Add(ReadMessage(r));
         return new MessagesEnqueued(messages.MoveToImmutable());
     }
 
@@ -199,11 +203,7 @@ internal static class BinaryCodec
         w.Write7BitEncodedInt(s.Messages.Length);
         foreach (var m in s.Messages)
         {
-            w.Write7BitEncodedInt64(m.Id);
-            w.Write(m.Type);
-            w.Write(m.EnqueuedAt.Ticks);
-            WriteHeaders(w, m.Headers);
-            WriteBytes(w, m.Payload);
+            WriteMessage(w, m.Id, m.Type, m.EnqueuedAt, m.Headers, m.Payload);
             w.Write7BitEncodedInt(m.FailedAttempts);
             w.Write7BitEncodedInt(m.Errors.Count);
             foreach (var error in m.Errors) WriteError(w, error);
@@ -232,11 +232,7 @@ internal static class BinaryCodec
         var messages = ImmutableArray.CreateBuilder<SnapshotMessage>(count);
         for (var i = 0; i < count; i++)
         {
-            var id = r.Read7BitEncodedInt64();
-            var type = r.ReadString();
-            var at = ReadTime(r);
-            var headers = ReadHeaders(r);
-            var payload = ReadBytes(r);
+            var (id, type, payload, headers, at) = ReadMessage(r);
             var failed = r.Read7BitEncodedInt();
             var errorCount = r.Read7BitEncodedInt();
             var errors = ImmutableList.CreateBuilder<ErrorInfo>();

@@ -22,17 +22,18 @@ public static class DurableQueues
     public const string ManagerName = "queues";
 
     /// <summary>
-    /// The HOCON an actor system needs for the queues: the SQL journal and snapshot store on the SQLite file of
-    /// <paramref name="options"/>, and our serializer for everything stored. Use it as the system's configuration
-    /// (or prepend it to yours); it already falls back to Akka.Persistence.Sql's defaults.
+    /// The HOCON an actor system needs for the queues: the SQL journal and snapshot store (the SQLite file or the
+    /// PostgreSQL database of <paramref name="options"/>), and our serializer for everything stored. Use it as the
+    /// system's configuration (or prepend it to yours); it already falls back to Akka.Persistence.Sql's defaults.
     /// </summary>
     public static Config Configuration(DurableQueuesOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var connection = SqliteConnectionString(options);
-        // A journal call must be allowed to outlast SQLite's own wait for a lock, or the breaker trips first.
-        var callTimeout = options.SqliteBusyTimeout + TimeSpan.FromSeconds(10);
-        return SerializationConfig().WithFallback(PersistenceConfig(connection, "SQLite.MS", callTimeout)).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
+        var persistence = options.Journal == JournalKind.PostgreSql
+            ? PersistenceConfig(options.ConnectionString!, "PostgreSQL.15", TimeSpan.FromSeconds(30))
+            // A journal call must be allowed to outlast SQLite's own wait for a lock, or the breaker trips first.
+            : PersistenceConfig(SqliteConnectionString(options), "SQLite.MS", options.SqliteBusyTimeout + TimeSpan.FromSeconds(10));
+        return SerializationConfig().WithFallback(persistence).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
     }
 
     /// <summary>The serializer bindings: every <see cref="IQueueMessage"/> goes through <see cref="QueueMessageSerializer"/>.</summary>
@@ -94,13 +95,15 @@ public static class DurableQueues
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>
-    /// Creates the data directory and the SQLite file if needed and switches the file to write-ahead logging
-    /// (a persistent setting of the file). Durability: Microsoft.Data.Sqlite leaves <c>synchronous</c> at FULL,
-    /// so every commit is fsynced before a producer is answered.
+    /// For the SQLite journal: creates the data directory and the SQLite file if needed and switches the file to
+    /// write-ahead logging (a persistent setting of the file). Durability: Microsoft.Data.Sqlite leaves
+    /// <c>synchronous</c> at FULL, so every commit is fsynced before a producer is answered. For PostgreSQL there is
+    /// nothing to prepare: the journal creates its tables on start.
     /// </summary>
-    public static void PrepareSqlite(DurableQueuesOptions options)
+    public static void PrepareStorage(DurableQueuesOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.Journal != JournalKind.Sqlite) return;
         var path = options.DatabasePath;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var connection = new SqliteConnection(SqliteConnectionString(options));

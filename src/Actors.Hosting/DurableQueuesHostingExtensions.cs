@@ -28,7 +28,7 @@ public static class DurableQueuesHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         options ??= new DurableQueuesOptions();
         options.Validate();
-        DurableQueues.PrepareSqlite(options);
+        DurableQueues.PrepareStorage(options);
         builder.AddHocon(DurableQueues.Configuration(options), HoconAddMode.Prepend);
         return builder.WithActors((system, registry, resolver) =>
         {

@@ -1,4 +1,5 @@
 using Actors;
+using Actors.Configuration;
 using Actors.Hosting;
 using Actors.Http;
 using Akka.Hosting;
@@ -30,7 +31,8 @@ app.Lifetime.ApplicationStarted.Register(() =>
     var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Actors.Node");
     var urls = string.Join(", ", app.Urls);
     var names = string.Join(", ", queues.Queues.Keys);
-    NodeLog.Ready(log, queues.DatabasePath, urls, names);
+    var journal = queues.Journal == JournalKind.PostgreSql ? "PostgreSQL" : "SQLite file " + queues.DatabasePath;
+    NodeLog.Ready(log, journal, urls, names);
 });
 
 app.Run();
@@ -60,6 +62,6 @@ internal static class NodeConfiguration
 /// <summary>The node's own log messages.</summary>
 internal static partial class NodeLog
 {
-    [LoggerMessage(Level = LogLevel.Information, Message = "Actors node ready: data in {DatabasePath}, HTTP on {Urls}, queues: {Queues}")]
-    public static partial void Ready(ILogger logger, string databasePath, string urls, string queues);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Actors node ready: journal in {Journal}, HTTP on {Urls}, queues: {Queues}")]
+    public static partial void Ready(ILogger logger, string journal, string urls, string queues);
 }

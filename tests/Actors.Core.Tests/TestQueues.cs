@@ -15,7 +15,7 @@ internal static class TestQueues
             DrainTimeout = TimeSpan.FromSeconds(5),
             RequestTimeout = TimeSpan.FromSeconds(20),
         };
-        DurableQueues.PrepareSqlite(options);
+        DurableQueues.PrepareStorage(options);
         return options;
     }
 

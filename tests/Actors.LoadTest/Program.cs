@@ -12,6 +12,11 @@ using HdrHistogram;
 var settings = LoadSettings.Parse(args);
 var dataDirectory = settings.DataDirectory ?? Path.Combine(Path.GetTempPath(), "actors-load", Guid.NewGuid().ToString("N"));
 var options = new DurableQueuesOptions { DataDirectory = dataDirectory, RequestTimeout = TimeSpan.FromMinutes(2) };
+if (settings.PostgresConnection is { } postgres)
+{
+    options.Journal = JournalKind.PostgreSql;
+    options.ConnectionString = postgres;
+}
 options.AddQueue("load", q =>
 {
     q.Workers = settings.Workers;
@@ -32,7 +37,7 @@ options.Handlers.Add<ReadOnlyMemory<byte>>("load", (_, context, _) =>
     return ValueTask.FromResult<object?>(null);
 });
 
-DurableQueues.PrepareSqlite(options);
+DurableQueues.PrepareStorage(options);
 var config = ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(DurableQueues.Configuration(options));
 using var system = ActorSystem.Create("load", config);
 var queues = DurableQueues.Start(system, options);
@@ -100,6 +105,7 @@ var result = new
     messages = settings.Messages,
     payload = settings.PayloadBytes,
     producers = settings.Producers,
+    journal = options.Journal.ToString(),
     workers = settings.Workers,
     enqueued = Interlocked.Read(ref accepted),
     rejected = Interlocked.Read(ref rejected),
@@ -124,7 +130,7 @@ static void TryDelete(string path)
     catch (IOException) { }
 }
 
-internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producers, int Workers, int Prefetch, int Outstanding, string? DataDirectory)
+internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producers, int Workers, int Prefetch, int Outstanding, string? DataDirectory, string? PostgresConnection)
 {
     public static LoadSettings Parse(string[] args)
     {
@@ -132,11 +138,11 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --data");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         return new LoadSettings(Int("messages", 100_000), Int("payload", 512), Math.Max(1, Int("producers", 4)), Int("workers", 8),
-            Int("prefetch", 16), Math.Max(1, Int("outstanding", 64)), values.GetValueOrDefault("data"));
+            Int("prefetch", 16), Math.Max(1, Int("outstanding", 64)), values.GetValueOrDefault("data"), values.GetValueOrDefault("postgres"));
     }
 }

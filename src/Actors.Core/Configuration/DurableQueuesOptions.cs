@@ -2,6 +2,15 @@ using Actors.Handlers;
 
 namespace Actors.Configuration;
 
+/// <summary>Where queues keep their journal and snapshots.</summary>
+public enum JournalKind
+{
+    /// <summary>An embedded SQLite file under <see cref="DurableQueuesOptions.DataDirectory"/>: nothing to install.</summary>
+    Sqlite = 0,
+    /// <summary>A PostgreSQL database (<see cref="DurableQueuesOptions.ConnectionString"/>); tables are created on start.</summary>
+    PostgreSql = 1,
+}
+
 /// <summary>The settings of a node's durable queues. Bind from the <c>Actors</c> configuration section or set in code.</summary>
 public sealed class DurableQueuesOptions
 {
@@ -13,6 +22,12 @@ public sealed class DurableQueuesOptions
     /// Default <c>data</c>.
     /// </summary>
     public string DataDirectory { get; set; } = "data";
+
+    /// <summary>The journal's database. Default <see cref="JournalKind.Sqlite"/>.</summary>
+    public JournalKind Journal { get; set; } = JournalKind.Sqlite;
+
+    /// <summary>The PostgreSQL connection string (Npgsql syntax), required with <see cref="JournalKind.PostgreSql"/>.</summary>
+    public string? ConnectionString { get; set; }
 
     /// <summary>The SQLite file of the embedded journal, inside <see cref="DataDirectory"/> unless rooted. Default <c>actors.db</c>.</summary>
     public string DatabaseFile { get; set; } = "actors.db";
@@ -55,6 +70,7 @@ public sealed class DurableQueuesOptions
     {
         if (string.IsNullOrWhiteSpace(DataDirectory)) throw new ArgumentException("Actors:DataDirectory must be set.");
         if (string.IsNullOrWhiteSpace(DatabaseFile)) throw new ArgumentException("Actors:DatabaseFile must be set.");
+        if (Journal == JournalKind.PostgreSql && string.IsNullOrWhiteSpace(ConnectionString)) throw new ArgumentException("Actors:ConnectionString must be set for the PostgreSql journal.");
         if (DrainTimeout < TimeSpan.Zero || DrainTimeout > TimeSpan.FromMinutes(10)) throw new ArgumentException("Actors:DrainTimeout must be 0–10 min.");
         if (SqliteBusyTimeout < TimeSpan.FromSeconds(1) || SqliteBusyTimeout > TimeSpan.FromMinutes(10)) throw new ArgumentException("Actors:SqliteBusyTimeout must be 1 s – 10 min.");
         if (RequestTimeout < TimeSpan.FromSeconds(1) || RequestTimeout > TimeSpan.FromMinutes(10)) throw new ArgumentException("Actors:RequestTimeout must be 1 s – 10 min.");

@@ -193,8 +193,8 @@ public static class QueueEndpoints
         }
         catch (BadHttpRequestException e)
         {
-            var slug = e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "request-too-large" : "bad-request";
-            return new JsonBody { Problem = Problems.Create(e.StatusCode, slug, "Bad request", e.Message) };
+            var tooLarge = e.StatusCode == StatusCodes.Status413PayloadTooLarge;
+            return new JsonBody { Problem = Problems.Create(e.StatusCode, tooLarge ? "request-too-large" : "bad-request", tooLarge ? "Request too large" : "Bad request", e.Message) };
         }
     }
 

@@ -8,6 +8,9 @@ using Microsoft.Extensions.Configuration.Json;
 var builder = WebApplication.CreateBuilder(args);
 NodeConfiguration.AddProfile(builder.Configuration);
 
+// Request limits (body size, header count and size) come from the profile's Kestrel:Limits section.
+builder.WebHost.ConfigureKestrel(kestrel => builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits));
+
 var queues = builder.Configuration.GetDurableQueuesOptions();
 var webhooks = builder.Configuration.GetSection("Actors:Webhooks").Get<Dictionary<string, WebhookOptions>>() ?? new();
 WebhookHandler.Register(queues.Handlers, webhooks);

@@ -52,7 +52,10 @@ var accepted = 0L;
 var rejected = 0L;
 var stopwatch = Stopwatch.StartNew();
 
-var producers = Enumerable.Range(0, settings.Producers).Select(p => Task.Run(async () =>
+// Closed loop (default): each producer keeps --outstanding requests in flight. Open loop (--rate R): requests are
+// sent on a fixed schedule whatever the answers, and latency counts from the scheduled send time, so a stall
+// shows up in the percentiles instead of slowing the offered load (no coordinated omission).
+var producers = settings.Rate > 0 ? [Task.Run(OpenLoopAsync)] : Enumerable.Range(0, settings.Producers).Select(p => Task.Run(async () =>
 {
     var histogram = histograms[p] = new LongHistogram(TimeStamp.Minutes(10), 3);
     var count = perProducer + (p < settings.Messages % settings.Producers ? 1 : 0);
@@ -85,6 +88,47 @@ var producers = Enumerable.Range(0, settings.Producers).Select(p => Task.Run(asy
     }
 })).ToArray();
 
+async Task OpenLoopAsync()
+{
+    var histogram = histograms[0] = new LongHistogram(TimeStamp.Minutes(10), 3);
+    for (var p = 1; p < histograms.Length; p++) histograms[p] = new LongHistogram(TimeStamp.Minutes(10), 3);
+    var start = Stopwatch.GetTimestamp();
+    var ticksPerMessage = (double)Stopwatch.Frequency / settings.Rate;
+    var sends = new List<Task>(settings.Messages);
+    // Wake every millisecond and send what is due: no core is burnt spinning, and a late wake-up is charged to
+    // the latency of the messages it delayed.
+    using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(1));
+    var next = 0;
+    while (next < settings.Messages && await timer.WaitForNextTickAsync())
+    {
+        var now = Stopwatch.GetTimestamp();
+        for (; next < settings.Messages; next++)
+        {
+            var scheduled = start + (long)(next * ticksPerMessage);
+            if (scheduled > now) break;
+            sends.Add(SendAsync(scheduled));
+        }
+    }
+    await Task.WhenAll(sends);
+
+    async Task SendAsync(long scheduled)
+    {
+        try
+        {
+            await client.EnqueueAsync("load", "load", payload);
+            Interlocked.Increment(ref accepted);
+        }
+        catch (Actors.Client.QueueException)
+        {
+            Interlocked.Increment(ref rejected);
+        }
+        finally
+        {
+            lock (histogram) histogram.RecordValue(Stopwatch.GetTimestamp() - scheduled);
+        }
+    }
+}
+
 await Task.WhenAll(producers);
 var enqueueSeconds = stopwatch.Elapsed.TotalSeconds;
 var finished = await Task.WhenAny(allHandled.Task, Task.Delay(TimeSpan.FromMinutes(10))) == allHandled.Task;
@@ -105,6 +149,7 @@ var result = new
     messages = settings.Messages,
     payload = settings.PayloadBytes,
     producers = settings.Producers,
+    offered_per_s = settings.Rate,
     journal = options.Journal.ToString(),
     workers = settings.Workers,
     enqueued = Interlocked.Read(ref accepted),
@@ -130,7 +175,7 @@ static void TryDelete(string path)
     catch (IOException) { }
 }
 
-internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producers, int Workers, int Prefetch, int Outstanding, string? DataDirectory, string? PostgresConnection)
+internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producers, int Workers, int Prefetch, int Outstanding, int Rate, string? DataDirectory, string? PostgresConnection)
 {
     public static LoadSettings Parse(string[] args)
     {
@@ -138,11 +183,11 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --data --postgres CONNECTION");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         return new LoadSettings(Int("messages", 100_000), Int("payload", 512), Math.Max(1, Int("producers", 4)), Int("workers", 8),
-            Int("prefetch", 16), Math.Max(1, Int("outstanding", 64)), values.GetValueOrDefault("data"), values.GetValueOrDefault("postgres"));
+            Int("prefetch", 16), Math.Max(1, Int("outstanding", 64)), Math.Max(0, Int("rate", 0)), values.GetValueOrDefault("data"), values.GetValueOrDefault("postgres"));
     }
 }

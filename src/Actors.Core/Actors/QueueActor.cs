@@ -68,6 +68,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private int _unappliedEnqueues;
     private int _eventsSinceSnapshot;
     private bool _snapshotInFlight;
+    private int _snapshotsSinceDelete;
 
     // Consumer pool.
     private IActorRef _router = ActorRefs.Nobody;
@@ -514,11 +515,20 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Flush();
     }
 
+    /// <summary>
+    /// Recovery starts from the newest snapshot, so older events are only disk space. Deleting them holds the
+    /// journal's write lock for a while (SQLite: ~100 ms), so it is done every <see cref="SnapshotsPerDelete"/>
+    /// snapshots rather than after each one: the journal keeps at most that many snapshots' worth of events.
+    /// </summary>
+    public const int SnapshotsPerDelete = 10;
+
     private void OnSnapshotSaved(SaveSnapshotSuccess saved)
     {
         _snapshotInFlight = false;
-        DeleteMessages(saved.Metadata.SequenceNr);
         Flush();
+        if (++_snapshotsSinceDelete < SnapshotsPerDelete) return;
+        _snapshotsSinceDelete = 0;
+        DeleteMessages(saved.Metadata.SequenceNr);
         DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
     }
 

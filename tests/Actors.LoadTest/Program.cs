@@ -64,29 +64,29 @@ var producers = settings.Rate > 0 ? [Task.Run(OpenLoopAsync)] : Enumerable.Range
     for (var i = 0; i < count; i++)
     {
         await window.WaitAsync();
-        inFlight.Add(Enqueue());
+        inFlight.Add(EnqueueOneAsync(histogram, Stopwatch.GetTimestamp(), window));
     }
     await Task.WhenAll(inFlight);
-
-    async Task Enqueue()
-    {
-        var start = Stopwatch.GetTimestamp();
-        try
-        {
-            await client.EnqueueAsync("load", "load", payload);
-            Interlocked.Increment(ref accepted);
-        }
-        catch (Actors.Client.QueueException)
-        {
-            Interlocked.Increment(ref rejected);
-        }
-        finally
-        {
-            lock (histogram) histogram.RecordValue(Stopwatch.GetTimestamp() - start);
-            window.Release();
-        }
-    }
 })).ToArray();
+
+// One enqueue, counted and timed from `since` (the send, or the scheduled send time in open loop).
+async Task EnqueueOneAsync(LongHistogram histogram, long since, SemaphoreSlim? window)
+{
+    try
+    {
+        await client.EnqueueAsync("load", "load", payload);
+        Interlocked.Increment(ref accepted);
+    }
+    catch (Actors.Client.QueueException)
+    {
+        Interlocked.Increment(ref rejected);
+    }
+    finally
+    {
+        lock (histogram) histogram.RecordValue(Stopwatch.GetTimestamp() - since);
+        window?.Release();
+    }
+}
 
 async Task OpenLoopAsync()
 {
@@ -106,27 +106,10 @@ async Task OpenLoopAsync()
         {
             var scheduled = start + (long)(next * ticksPerMessage);
             if (scheduled > now) break;
-            sends.Add(SendAsync(scheduled));
+            sends.Add(EnqueueOneAsync(histogram, scheduled, null));
         }
     }
     await Task.WhenAll(sends);
-
-    async Task SendAsync(long scheduled)
-    {
-        try
-        {
-            await client.EnqueueAsync("load", "load", payload);
-            Interlocked.Increment(ref accepted);
-        }
-        catch (Actors.Client.QueueException)
-        {
-            Interlocked.Increment(ref rejected);
-        }
-        finally
-        {
-            lock (histogram) histogram.RecordValue(Stopwatch.GetTimestamp() - scheduled);
-        }
-    }
 }
 
 await Task.WhenAll(producers);

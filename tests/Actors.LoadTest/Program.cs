@@ -55,7 +55,7 @@ var stopwatch = Stopwatch.StartNew();
 // Closed loop (default): each producer keeps --outstanding requests in flight. Open loop (--rate R): requests are
 // sent on a fixed schedule whatever the answers, and latency counts from the scheduled send time, so a stall
 // shows up in the percentiles instead of slowing the offered load (no coordinated omission).
-var producers = settings.Rate > 0 ? [Task.Run(OpenLoopAsync)] : Enumerable.Range(0, settings.Producers).Select(p => Task.Run(async () =>
+var producers = settings.Rate > 0 ? [Task.Run(OpenLoopAsync)] : settings.Batch > 1 ? Enumerable.Range(0, settings.Producers).Select(p => Task.Run(() => BatchProducerAsync(p))).ToArray() : Enumerable.Range(0, settings.Producers).Select(p => Task.Run(async () =>
 {
     var histogram = histograms[p] = new LongHistogram(TimeStamp.Minutes(10), 3);
     var count = perProducer + (p < settings.Messages % settings.Producers ? 1 : 0);
@@ -85,6 +85,40 @@ async Task EnqueueOneAsync(LongHistogram histogram, long since, SemaphoreSlim? w
     {
         lock (histogram) histogram.RecordValue(Stopwatch.GetTimestamp() - since);
         window?.Release();
+    }
+}
+
+// Batch mode (--batch B): each producer keeps --outstanding batches of B messages in flight; latency is per batch.
+async Task BatchProducerAsync(int p)
+{
+    var histogram = histograms[p] = new LongHistogram(TimeStamp.Minutes(10), 3);
+    var count = perProducer + (p < settings.Messages % settings.Producers ? 1 : 0);
+    var window = new SemaphoreSlim(settings.Outstanding);
+    var inFlight = new List<Task>();
+    for (var sent = 0; sent < count; sent += settings.Batch)
+    {
+        var size = Math.Min(settings.Batch, count - sent);
+        await window.WaitAsync();
+        inFlight.Add(SendBatchAsync(size));
+    }
+    await Task.WhenAll(inFlight);
+
+    async Task SendBatchAsync(int size)
+    {
+        var since = Stopwatch.GetTimestamp();
+        try
+        {
+            var batch = Enumerable.Range(0, size).Select(_ => new Actors.Protocol.QueueCommands.NewMessage("load", payload)).ToList();
+            var outcomes = await client.EnqueueBatchAsync("load", batch);
+            var ok = outcomes.Count(o => o.IsAccepted);
+            Interlocked.Add(ref accepted, ok);
+            Interlocked.Add(ref rejected, size - ok);
+        }
+        finally
+        {
+            lock (histogram) histogram.RecordValue(Stopwatch.GetTimestamp() - since);
+            window.Release();
+        }
     }
 }
 
@@ -133,6 +167,7 @@ var result = new
     payload = settings.PayloadBytes,
     producers = settings.Producers,
     offered_per_s = settings.Rate,
+    batch = settings.Batch,
     journal = options.Journal.ToString(),
     workers = settings.Workers,
     enqueued = Interlocked.Read(ref accepted),
@@ -158,7 +193,7 @@ static void TryDelete(string path)
     catch (IOException) { }
 }
 
-internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producers, int Workers, int Prefetch, int Outstanding, int Rate, string? DataDirectory, string? PostgresConnection)
+internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producers, int Workers, int Prefetch, int Outstanding, int Rate, int Batch, string? DataDirectory, string? PostgresConnection)
 {
     public static LoadSettings Parse(string[] args)
     {
@@ -166,11 +201,11 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --data --postgres CONNECTION");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         return new LoadSettings(Int("messages", 100_000), Int("payload", 512), Math.Max(1, Int("producers", 4)), Int("workers", 8),
-            Int("prefetch", 16), Math.Max(1, Int("outstanding", 64)), Math.Max(0, Int("rate", 0)), values.GetValueOrDefault("data"), values.GetValueOrDefault("postgres"));
+            Int("prefetch", 16), Math.Max(1, Int("outstanding", 64)), Math.Max(0, Int("rate", 0)), Math.Max(1, Int("batch", 1)), values.GetValueOrDefault("data"), values.GetValueOrDefault("postgres"));
     }
 }

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every benchmark row once (RUNS=3 for three runs each) and appends one JSON line per run to
+# results/bench-<UTC time>.jsonl. Release builds; SQLite journal unless the row says PostgreSQL.
+# Needs: the .NET SDK, wrk (apt-get install wrk) and PostgreSQL 15 binaries (apt-get install postgresql-15).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${RUNS:-1}"
+mkdir -p results
+out="results/bench-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+work="$(mktemp -d)" && chmod 755 "$work"
+trap 'pkill -f "Actors.Node.dll --Actors:DataDirectory=$work" 2>/dev/null || true; [ -n "${pgbin:-}" ] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg/data" -m immediate stop > /dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+dotnet build -c Release tests/Actors.LoadTest > /dev/null
+dotnet build -c Release src/Actors.Node > /dev/null
+load() { dotnet run -c Release --no-build --project tests/Actors.LoadTest -- "$@" | tail -n 1; }
+record() { local row="$1"; shift; for _ in $(seq "$RUNS"); do echo "{\"row\":\"$row\",\"result\":$("$@")}" | tee -a "$out"; done; }
+
+record e2e-200k load --messages 200000 --payload 512 --producers 4 --workers 8
+record enqueue-batch-100 load --messages 200000 --payload 512 --producers 4 --batch 100 --outstanding 4
+record open-loop-2000 load --messages 20000 --rate 2000
+
+# PostgreSQL journal: a throwaway server on a random port.
+pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort | tail -n 1)"
+pgport=$((20000 + RANDOM % 20000))
+mkdir -p "$work/pg" && chown postgres "$work/pg"
+runuser -u postgres -- "$pgbin/initdb" -D "$work/pg/data" -U postgres --auth=trust > /dev/null
+runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w -o "-p $pgport -k $work/pg -c listen_addresses=127.0.0.1" start > /dev/null
+pgload() { local db="b$RANDOM$RANDOM"; runuser -u postgres -- "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U postgres "$db"; load "$@" --postgres "Host=127.0.0.1;Port=$pgport;Username=postgres;Database=$db"; }
+record e2e-200k-postgres pgload --messages 200000 --payload 512 --producers 4 --workers 8
+
+# HTTP: the node on a fresh data directory, wrk on the same machine.
+port=$((40000 + RANDOM % 20000))
+dotnet src/Actors.Node/bin/Release/net10.0/Actors.Node.dll --Actors:DataDirectory="$work" --Logging:LogLevel:Default=Warning --urls "http://127.0.0.1:$port" > "$work/node.log" 2>&1 &
+until curl -sf "http://127.0.0.1:$port/health/ready" > /dev/null; do sleep 0.2; done
+wrkrow() { wrk -t2 -c"$1" -d10s -s "tests/Actors.LoadTest/wrk/$2.lua" "http://127.0.0.1:$port/queues/default/messages$3" | tail -n 1; }
+record http-single-512B-64conn wrkrow 64 post ""
+record http-batch-100x512B-16conn wrkrow 16 batch "/batch"
+
+echo "results: $out"

@@ -10,6 +10,12 @@ using HdrHistogram;
 // Enqueues N messages of S bytes with P concurrent producers into a real SQLite-backed node whose C workers run
 // a no-op handler, waits until every message is processed, and prints one JSON line as its last line.
 var settings = LoadSettings.Parse(args);
+if (settings.Pending > 0)
+{
+    var recovery = await PendingRecovery.RunAsync(settings);
+    Console.WriteLine(JsonSerializer.Serialize(recovery));
+    return 0;
+}
 var dataDirectory = settings.DataDirectory ?? Path.Combine(Path.GetTempPath(), "actors-load", Guid.NewGuid().ToString("N"));
 var options = new DurableQueuesOptions { DataDirectory = dataDirectory, RequestTimeout = TimeSpan.FromMinutes(2) };
 if (settings.PostgresConnection is { } postgres)
@@ -193,7 +199,7 @@ static void TryDelete(string path)
     catch (IOException) { }
 }
 
-internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producers, int Workers, int Prefetch, int Outstanding, int Rate, int Batch, string? DataDirectory, string? PostgresConnection)
+internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producers, int Workers, int Prefetch, int Outstanding, int Rate, int Batch, int Pending, string? DataDirectory, string? PostgresConnection)
 {
     public static LoadSettings Parse(string[] args)
     {
@@ -201,11 +207,11 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --data --postgres CONNECTION");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         return new LoadSettings(Int("messages", 100_000), Int("payload", 512), Math.Max(1, Int("producers", 4)), Int("workers", 8),
-            Int("prefetch", 16), Math.Max(1, Int("outstanding", 64)), Math.Max(0, Int("rate", 0)), Math.Max(1, Int("batch", 1)), values.GetValueOrDefault("data"), values.GetValueOrDefault("postgres"));
+            Int("prefetch", 16), Math.Max(1, Int("outstanding", 64)), Math.Max(0, Int("rate", 0)), Math.Max(1, Int("batch", 1)), Math.Max(0, Int("pending", 0)), values.GetValueOrDefault("data"), values.GetValueOrDefault("postgres"));
     }
 }

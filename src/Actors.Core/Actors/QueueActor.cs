@@ -67,6 +67,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private long _writeNumber;
     private int _unappliedEnqueues;
     private int _eventsSinceSnapshot;
+    private long _messagesSinceSnapshot;
     private bool _snapshotInFlight;
     private int _snapshotsSinceDelete;
 
@@ -503,13 +504,20 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     {
         if (!_writes.Remove(write)) return;
         _eventsSinceSnapshot += write.Events.Count;
-        if (_eventsSinceSnapshot >= _options.SnapshotEvery && !_snapshotInFlight) _snapshotDue = true;
+        _messagesSinceSnapshot += write.Events.Sum(MessagesIn);
+        // A snapshot costs time proportional to the state; replaying the events after it, to the messages they carry.
+        // Waiting until the events since the last snapshot carry at least as many messages as the queue holds keeps
+        // both bounded: recovery replays no more than one state's worth, and snapshot work stays constant per message
+        // however deep the backlog grows.
+        var stateSize = _state.PendingCount + _state.DeadLetterCount;
+        if (_eventsSinceSnapshot >= _options.SnapshotEvery && _messagesSinceSnapshot >= stateSize && !_snapshotInFlight) _snapshotDue = true;
         if (_snapshotDue && _writes.Count == 0)
         {
             // No write is in flight here, so the snapshot covers exactly the events up to LastSequenceNr.
             _snapshotDue = false;
             _snapshotInFlight = true;
             _eventsSinceSnapshot = 0;
+            _messagesSinceSnapshot = 0;
             SaveSnapshot(_state.ToSnapshot());
         }
         Flush();
@@ -521,6 +529,15 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     /// snapshots rather than after each one: the journal keeps at most that many snapshots' worth of events.
     /// </summary>
     public const int SnapshotsPerDelete = 10;
+
+    private static int MessagesIn(IQueueEvent evt) => evt switch
+    {
+        MessagesEnqueued e => e.Messages.Length,
+        MessagesAcked a => a.Acks.Length,
+        DeadLettersRedrivenEvent r => r.Ids.Length,
+        DeadLettersPurgedEvent p => p.Ids.Length,
+        _ => 1,
+    };
 
     private void OnSnapshotSaved(SaveSnapshotSuccess saved)
     {

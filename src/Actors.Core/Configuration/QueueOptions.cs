@@ -33,7 +33,10 @@ public sealed class QueueOptions
     /// <summary>The failure policy. Default: see <see cref="RetryPolicy"/>.</summary>
     public RetryPolicy Retry { get; set; } = new();
 
-    /// <summary>Journal events between snapshots; after a snapshot older events are deleted. Default 1000; range 10–1,000,000.</summary>
+    /// <summary>
+    /// Least journal events between snapshots; a snapshot also waits until the events since the last one carry as
+    /// many messages as the queue holds, so its cost stays proportional to the work done. Default 1000; range 10–1,000,000.
+    /// </summary>
     public int SnapshotEvery { get; set; } = 1000;
 
     /// <summary>Succeeded messages kept (with their results) for status queries. Default 10,000; range 0–1,000,000.</summary>

@@ -5,6 +5,7 @@ using Actors.Configuration;
 using Actors.Protocol;
 using Actors.Serialization;
 using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Akka.Configuration;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,7 +34,61 @@ public static class DurableQueues
             ? PersistenceConfig(options.ConnectionString!, "PostgreSQL.15", TimeSpan.FromSeconds(30))
             // A journal call must be allowed to outlast SQLite's own wait for a lock, or the breaker trips first.
             : PersistenceConfig(SqliteConnectionString(options), "SQLite.MS", options.SqliteBusyTimeout + TimeSpan.FromSeconds(10));
-        return SerializationConfig().WithFallback(persistence).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
+        var config = SerializationConfig().WithFallback(persistence);
+        if (options.Cluster.Enabled) config = ClusterConfig(options).WithFallback(config);
+        return config.WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
+    }
+
+    /// <summary>
+    /// Cluster mode: Akka.Remote on the configured address, the seed nodes and roles, the split-brain resolver
+    /// (keep-majority), and sharding of the queues over the queue nodes (coordinator state in distributed data,
+    /// entities never passivated, a hand-over that waits for the queue to drain).
+    /// </summary>
+    public static Config ClusterConfig(DurableQueuesOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var cluster = options.Cluster;
+        var seeds = string.Join(", ", cluster.SeedNodeList.Select(Quote));
+        var roles = string.Join(", ", cluster.RoleSet.Select(Quote));
+        var publicHost = string.IsNullOrWhiteSpace(cluster.PublicHostname) ? "" : $"public-hostname = {Quote(cluster.PublicHostname)}";
+        var drain = (int)Math.Ceiling(options.DrainTimeout.TotalSeconds);
+        // A delivery carries its payload (up to a queue's MaxPayloadBytes, default 1 MiB); an enqueue batch from a
+        // node without the queue role carries many. Larger messages are dropped by the transport with an error.
+        const string frame = "16MiB";
+        return ConfigurationFactory.ParseString($$"""
+            akka {
+              actor.provider = cluster
+              remote.dot-netty.tcp {
+                hostname = {{Quote(cluster.Hostname)}}
+                {{publicHost}}
+                port = {{cluster.Port}}
+                maximum-frame-size = {{frame}}
+              }
+              cluster {
+                seed-nodes = [{{seeds}}]
+                roles = [{{roles}}]
+                min-nr-of-members = {{cluster.MinMembers}}
+                downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+                split-brain-resolver {
+                  active-strategy = keep-majority
+                  stable-after = {{(int)Math.Ceiling(cluster.StableAfter.TotalSeconds)}}s
+                }
+                run-coordinated-shutdown-when-down = on
+                sharding {
+                  role = "{{ClusterRoles.Queue}}"
+                  state-store-mode = ddata
+                  remember-entities = off
+                  passivate-idle-entity-after = off
+                  handoff-timeout = {{drain + 15}}s
+                }
+              }
+              coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = {{drain + 20}}s
+            }
+            """)
+            // Sharding's serializers must be known before the first sharding message arrives from another node.
+            .WithFallback(ClusterSharding.DefaultConfig())
+            .WithFallback(Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig())
+            .WithFallback(Akka.DistributedData.DistributedData.DefaultConfig());
     }
 
     /// <summary>The serializer bindings: every <see cref="IQueueMessage"/> goes through <see cref="QueueMessageSerializer"/>.</summary>
@@ -135,8 +190,16 @@ public static class DurableQueues
         options.Validate();
         services ??= new ServiceCollection().BuildServiceProvider();
         var queues = options.Queues.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var handlers = options.Handlers;
+        var cluster = options.Cluster;
+        Props HostProps(string name) => QueueHost.Props(name, queues.TryGetValue(name, out var queue)
+            ? () => QueueActor.Props(name, queue, handlers, services, options.Time, options.DrainTimeout, cluster)
+            : null);
+
+        WorkerServices.Register(system, handlers, services);
         system.ActorOf(DeadLetterMonitor.Props(), "dead-letter-monitor");
-        var manager = system.ActorOf(QueueManager.Props(queues, options.Handlers, services, options.Time, options.DrainTimeout), ManagerName);
+        var region = cluster.Enabled ? StartShardRegion(system, cluster, HostProps) : null;
+        var manager = system.ActorOf(QueueManager.Props(queues.Keys, HostProps, region, options.DrainTimeout), ManagerName);
         var client = new QueueClient(system, manager, options.RequestTimeout);
 
         var shutdown = CoordinatedShutdown.Get(system);
@@ -154,6 +217,28 @@ public static class DurableQueues
             return Akka.Done.Instance;
         });
         return new DurableQueuesHandle(manager, client);
+    }
+
+    /// <summary>The sharding type name of the queues.</summary>
+    public const string ShardTypeName = "actors-queue";
+
+    /// <summary>
+    /// Starts the queues' shard region on a node with the queue role, or a proxy to it on any other node. Each
+    /// queue is one entity; sharding hands a queue over with <see cref="QueueHost.HandOff"/>, so it drains first.
+    /// </summary>
+    private static IActorRef StartShardRegion(ActorSystem system, QueueClusterOptions cluster, Func<string, Props> hostProps)
+    {
+        var sharding = ClusterSharding.Get(system);
+        var extractor = new QueueMessageExtractor(cluster.Shards);
+        if (!cluster.HasRole(ClusterRoles.Queue)) return sharding.StartProxy(ShardTypeName, ClusterRoles.Queue, extractor);
+        var settings = ClusterShardingSettings.Create(system).WithRole(ClusterRoles.Queue);
+        return sharding.Start(ShardTypeName, hostProps, settings, extractor, sharding.DefaultShardAllocationStrategy(settings), QueueHost.HandOff.Instance);
+    }
+
+    /// <summary>Entity id = queue name; shard = a stable hash of it.</summary>
+    private sealed class QueueMessageExtractor(int shards) : HashCodeMessageExtractor(shards)
+    {
+        public override string? EntityId(object message) => (message as IWithQueueId)?.QueueId;
     }
 }
 

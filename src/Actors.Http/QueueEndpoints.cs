@@ -39,6 +39,19 @@ public static class QueueEndpoints
 
         app.MapDeadLetterEndpoints();
 
+        app.MapGet("/cluster", ClusterStatusAsync).WithTags("Cluster").WithName("ClusterStatus")
+            .WithSummary("Members and roles, where each queue lives, workers per node");
+
+        return app.MapHealthEndpoints();
+    }
+
+    /// <summary>
+    /// Maps <c>/health/live</c> and <c>/health/ready</c> only: what a node without the <c>api</c> role serves, so an
+    /// orchestrator can still probe it. <see cref="MapQueueEndpoints"/> includes them.
+    /// </summary>
+    public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
         var health = app.MapGroup("/health").WithTags("Health");
         health.MapGet("/live", () => Results.Json(new { status = "live" })).WithName("Live");
         health.MapGet("/ready", ReadyAsync).WithName("Ready").WithSummary("200 when the journal answers and every queue has recovered");
@@ -152,6 +165,27 @@ public static class QueueEndpoints
         {
             var all = await client.ListQueuesAsync(cancellationToken).ConfigureAwait(false);
             return Results.Json(new { queues = all.Select(StatsJson) });
+        }
+        catch (QueueException e)
+        {
+            return Problems.For(e.Code, e.Message);
+        }
+    }
+
+    private static async Task<IResult> ClusterStatusAsync(IQueueClient client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var status = await client.GetClusterStatusAsync(cancellationToken).ConfigureAwait(false);
+            return Results.Json(new
+            {
+                mode = status.Mode,
+                self = status.Self,
+                leader = status.Leader,
+                members = status.Members.Select(m => new { address = m.Address, status = m.Status, roles = m.Roles, reachable = m.Reachable }),
+                queues = status.Queues.Select(q => new { queue = q.QueueId, node = q.Node, workersByNode = q.WorkersByNode }),
+                unplaced = status.Unplaced,
+            });
         }
         catch (QueueException e)
         {

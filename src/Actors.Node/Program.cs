@@ -27,7 +27,9 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.MapOpenApi();
-app.MapQueueEndpoints();
+// In a cluster, only nodes with the api role serve the queue API; every node answers the health probes.
+if (queues.Cluster.HasRole(ClusterRoles.Api)) app.MapQueueEndpoints();
+else app.MapHealthEndpoints();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {
@@ -35,7 +37,10 @@ app.Lifetime.ApplicationStarted.Register(() =>
     var urls = string.Join(", ", app.Urls);
     var names = string.Join(", ", queues.Queues.Keys);
     var journal = queues.Journal == JournalKind.PostgreSql ? "PostgreSQL" : "SQLite file " + queues.DatabasePath;
-    NodeLog.Ready(log, journal, urls, names);
+    var mode = queues.Cluster.Enabled
+        ? $"cluster node {queues.Cluster.PublicHostname ?? queues.Cluster.Hostname}:{queues.Cluster.Port} (roles {queues.Cluster.Roles}; seeds {queues.Cluster.SeedNodes})"
+        : "standalone";
+    NodeLog.Ready(log, mode, journal, urls, names);
 });
 
 app.Run();
@@ -65,6 +70,6 @@ internal static class NodeConfiguration
 /// <summary>The node's own log messages.</summary>
 internal static partial class NodeLog
 {
-    [LoggerMessage(Level = LogLevel.Information, Message = "Actors node ready: journal in {Journal}, HTTP on {Urls}, queues: {Queues}")]
-    public static partial void Ready(ILogger logger, string journal, string urls, string queues);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Actors node ready ({Mode}): journal in {Journal}, HTTP on {Urls}, queues: {Queues}")]
+    public static partial void Ready(ILogger logger, string mode, string journal, string urls, string queues);
 }

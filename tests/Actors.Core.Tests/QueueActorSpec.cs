@@ -178,11 +178,11 @@ public class QueueActorSpec : Akka.TestKit.Xunit2.TestKit
         await AwaitConditionAsync(() => Task.FromResult(started.Count == 1), TimeSpan.FromSeconds(20));
 
         // A crash (restart by the pool's supervisor) hands the delivery back at once, without waiting for the lease.
-        Sys.ActorSelection("/user/queues/crash/workers/*").Tell(Kill.Instance);
+        Sys.ActorSelection("/user/queues/crash/queue/workers/*").Tell(Kill.Instance);
         await AwaitConditionAsync(() => Task.FromResult(started.Count == 2), TimeSpan.FromSeconds(20));
 
         // A stop (Terminated) does the same, and the pool gets a replacement worker.
-        Sys.ActorSelection("/user/queues/crash/workers/*").Tell(PoisonPill.Instance);
+        Sys.ActorSelection("/user/queues/crash/queue/workers/*").Tell(PoisonPill.Instance);
         var info = await AwaitStatus("crash", id, MessageStatus.Succeeded);
 
         Assert.Equal([(id, 1), (id, 2), (id, 3)], started.ToArray());

@@ -98,6 +98,10 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         new QueueNames(["a", "b"]),
         new QueueUnavailable("q", "restarting"),
         new QueueNotFound("q"),
+        new WakeUp("q"),
+        new GetPlacement("q"),
+        new QueuePlacement("q", "akka.tcp://actors@10.0.0.1:4053", ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
+            [KeyValuePair.Create("akka.tcp://actors@10.0.0.1:4053", 8), KeyValuePair.Create("akka.tcp://actors@10.0.0.2:4053", 8)])),
     };
 
     [Theory]

@@ -6,6 +6,7 @@ using Actors.State;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Akka.Cluster.Routing;
 using Akka.Routing;
 using static Actors.Protocol.QueueCommands;
 using static Actors.Protocol.QueueEvents;
@@ -48,6 +49,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private readonly IServiceProvider _services;
     private readonly TimeProvider _time;
     private readonly TimeSpan _drainTimeout;
+    private readonly QueueClusterOptions _cluster;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Random _random = new();
 
@@ -82,8 +84,9 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     // Shutdown.
     private IActorRef? _drainRequester;
 
-    public QueueActor(string queueId, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout)
+    public QueueActor(string queueId, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout, QueueClusterOptions cluster)
     {
+        _cluster = cluster;
         _queueId = queueId;
         _options = options;
         _handlers = handlers;
@@ -110,6 +113,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Command<Terminated>(OnWorkerTerminated);
         Command<GetMessage>(q => Sender.Tell(_state.Describe(q.MessageId) as IQueueMessage ?? new MessageNotFound(_queueId, q.MessageId)));
         Command<GetStats>(_ => Sender.Tell(Stats()));
+        Command<GetPlacement>(_ => Sender.Tell(Placement()));
+        Command<RefreshWorkers>(_ => _router.Tell(GetRoutees.Instance));
         Command<DeadLetterCommands.ListDeadLetters>(OnListDeadLetters);
         Command<DeadLetterCommands.GroupDeadLetters>(_ => Sender.Tell(new DeadLetterCommands.DeadLetterGroups(_queueId, _state.GroupDeadLetters())));
         Command<DeadLetterCommands.RedriveDeadLetters>(OnRedrive);
@@ -136,8 +141,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     public static string PersistenceIdFor(string queueId) => $"queue-{queueId}-0";
 
     /// <summary>Props for a queue actor.</summary>
-    public static Props Props(string queueId, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout) =>
-        Akka.Actor.Props.Create(() => new QueueActor(queueId, options, handlers, services, time, drainTimeout));
+    public static Props Props(string queueId, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout, QueueClusterOptions cluster) =>
+        Akka.Actor.Props.Create(() => new QueueActor(queueId, options, handlers, services, time, drainTimeout, cluster));
 
     private DateTime Now => _time.GetUtcNow().UtcDateTime;
 
@@ -151,21 +156,28 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         StartPool(_options.Workers);
         Timers.StartPeriodicTimer("tick", Tick.Instance, TickInterval);
         _log.Info("Queue {0} recovered: {1} pending, {2} dead-lettered, last id {3}", _queueId, _state.PendingCount, _state.DeadLetterCount, _state.LastId);
-        Context.Parent.Tell(new QueueManager.QueueRecovered(_queueId));
+        Context.Parent.Tell(new QueueHost.QueueRecovered(_queueId));
     }
 
     /// <summary>
     /// Starts the consumer pool: a pool router that deploys and supervises the workers (restarting one that
     /// crashes). The queue learns the routees and sends each delivery to a chosen one, so it knows which worker
-    /// holds what and can watch them.
+    /// holds what and can watch them. In a cluster the router is cluster-aware: it deploys <c>size</c> workers on
+    /// every node with the worker role, including nodes that join later, and the queue asks it for its workers
+    /// every <see cref="QueueClusterOptions.WorkerRefresh"/> to start using new ones.
     /// </summary>
     private void StartPool(int size)
     {
         var supervisor = new OneForOneStrategy(-1, Timeout.InfiniteTimeSpan, _ => Directive.Restart);
         var name = _routerIncarnation++ == 0 ? "workers" : $"workers-{_routerIncarnation}";
-        _router = Context.ActorOf(Worker.Props(_handlers, _services).WithRouter(new RoundRobinPool(size).WithSupervisorStrategy(supervisor)), name);
+        var props = _cluster.Enabled
+            ? Worker.ClusterProps().WithRouter(new ClusterRouterPool(new RoundRobinPool(0).WithSupervisorStrategy(supervisor),
+                new ClusterRouterPoolSettings(totalInstances: size * 10_000, maxInstancesPerNode: size, allowLocalRoutees: true, useRole: ClusterRoles.Worker)))
+            : Worker.Props(_handlers, _services).WithRouter(new RoundRobinPool(size).WithSupervisorStrategy(supervisor));
+        _router = Context.ActorOf(props, name);
         Context.Watch(_router);
         _router.Tell(GetRoutees.Instance);
+        if (_cluster.Enabled) Timers.StartPeriodicTimer("refresh-workers", RefreshWorkers.Instance, _cluster.WorkerRefresh);
     }
 
     private void OnRoutees(Routees routees)
@@ -185,7 +197,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         if (terminated.ActorRef.Equals(_router))
         {
             // A pool router stops itself when its last routee is gone; start a fresh pool of the missing size.
-            var missing = _options.Workers - _workers.Count(w => w.Alive);
+            var missing = _cluster.Enabled ? _options.Workers : _options.Workers - _workers.Count(w => w.Alive);
             if (_drainRequester is null && missing > 0) StartPool(missing);
             return;
         }
@@ -202,7 +214,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
                 Decide(failing, error, RequestedFailureAction.RetryAfter, TimeSpan.Zero);
             }
         }
-        if (_drainRequester is null && !terminated.AddressTerminated)
+        if (_drainRequester is null && !terminated.AddressTerminated && !_cluster.Enabled)
         {
             // Keep the pool at its size: ask the router for a replacement and learn its address.
             _router.Tell(new AdjustPoolSize(1));
@@ -654,6 +666,16 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
             _drainRequester is null);
     }
 
+    /// <summary>Where this queue lives and how many of its workers run on each node.</summary>
+    private QueuePlacement Placement()
+    {
+        var self = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress;
+        var workers = _workers.Where(w => w.Alive)
+            .GroupBy(w => w.Ref.Path.Address.HasLocalScope ? self.ToString() : w.Ref.Path.Address.ToString())
+            .ToImmutableSortedDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        return new QueuePlacement(_queueId, self.ToString(), workers);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private sealed class RedriveJob(IActorRef replyTo, List<long> remaining)
@@ -723,6 +745,12 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     {
         public static readonly Tick Instance = new();
         private Tick() { }
+    }
+
+    private sealed class RefreshWorkers : INotInfluenceReceiveTimeout, IDeadLetterSuppression
+    {
+        public static readonly RefreshWorkers Instance = new();
+        private RefreshWorkers() { }
     }
 
     private sealed class DrainTimedOut : INotInfluenceReceiveTimeout, IDeadLetterSuppression

@@ -21,6 +21,11 @@ internal sealed class Worker : ReceiveActor
     private readonly string _name;
     private Running? _current;
 
+    /// <summary>A worker deployed by a cluster-aware pool: it finds the handlers of the node it runs on.</summary>
+    public Worker() : this(Context.System.GetExtension<WorkerServices>()) { }
+
+    private Worker(WorkerServices services) : this(services.Handlers, services.Services) { }
+
     public Worker(HandlerRegistry handlers, IServiceProvider services)
     {
         _handlers = handlers;
@@ -57,9 +62,15 @@ internal sealed class Worker : ReceiveActor
         });
     }
 
-    /// <summary>Props for a worker.</summary>
+    /// <summary>Props for a worker on this node.</summary>
     public static Props Props(HandlerRegistry handlers, IServiceProvider services) =>
         Akka.Actor.Props.Create(() => new Worker(handlers, services));
+
+    /// <summary>
+    /// Props a cluster-aware pool can deploy on another node: they carry no handlers, only the type, and the worker
+    /// takes the handlers that node registered (<see cref="WorkerServices"/>).
+    /// </summary>
+    public static Props ClusterProps() => Akka.Actor.Props.Create<Worker>();
 
     private void StartNext()
     {
@@ -148,4 +159,24 @@ internal sealed class Worker : ReceiveActor
     private sealed record Running(Deliver Delivery, IActorRef Queue, CancellationTokenSource Cancellation, long StartedAt);
 
     private sealed record HandlerFinished(Deliver Delivery, ReadOnlyMemory<byte>? Result, Exception? Error);
+}
+
+/// <summary>
+/// The handlers and services of this node, for workers that cluster-aware pools deploy here from other nodes.
+/// Registered by <see cref="DurableQueues.Start"/>.
+/// </summary>
+internal sealed class WorkerServices(HandlerRegistry handlers, IServiceProvider services) : IExtension
+{
+    public HandlerRegistry Handlers { get; } = handlers;
+
+    public IServiceProvider Services { get; } = services;
+
+    /// <summary>Registers the handlers and services of this node.</summary>
+    public static void Register(ActorSystem system, HandlerRegistry handlers, IServiceProvider services) =>
+        system.RegisterExtension(new Id(handlers, services));
+
+    private sealed class Id(HandlerRegistry handlers, IServiceProvider services) : ExtensionIdProvider<WorkerServices>
+    {
+        public override WorkerServices CreateExtension(ExtendedActorSystem system) => new(handlers, services);
+    }
 }

@@ -39,6 +39,9 @@ public interface IQueueClient
     /// <summary>The statistics of every declared queue, by name.</summary>
     Task<IReadOnlyList<QueueStats>> ListQueuesAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>The cluster's members, where each queue lives and where its workers run (one node on a standalone node).</summary>
+    Task<ClusterStatus> GetClusterStatusAsync(CancellationToken cancellationToken = default);
+
     /// <summary>A page of dead letters matching <paramref name="filter"/>, in id order after <paramref name="afterId"/> (at most 1,000).</summary>
     Task<DeadLetterCommands.DeadLetterPage> ListDeadLettersAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, long afterId = 0, int limit = 100, CancellationToken cancellationToken = default);
 

@@ -16,6 +16,7 @@ namespace Actors.Client;
 /// </summary>
 public sealed class QueueClient : IQueueClient
 {
+    private readonly ActorSystem _system;
     private readonly IActorRef _manager;
     private readonly IActorRef _replies;
     private readonly TimeSpan _timeout;
@@ -29,6 +30,7 @@ public sealed class QueueClient : IQueueClient
     public QueueClient(ActorSystem system, IActorRef manager, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(system);
+        _system = system;
         _manager = manager;
         _timeout = timeout;
         _replies = system.ActorOf(Props.Create(() => new ReplyActor(this)), "queue-client-" + Guid.NewGuid().ToString("N")[..8]);
@@ -92,6 +94,39 @@ public sealed class QueueClient : IQueueClient
         var names = (QueueNames)await AskAsync(ListQueues.Instance, cancellationToken).ConfigureAwait(false);
         var stats = await Task.WhenAll(names.Names.Select(name => GetStatsAsync(name, cancellationToken))).ConfigureAwait(false);
         return stats;
+    }
+
+    /// <inheritdoc />
+    public async Task<ClusterStatus> GetClusterStatusAsync(CancellationToken cancellationToken = default)
+    {
+        var names = (QueueNames)await AskAsync(ListQueues.Instance, cancellationToken).ConfigureAwait(false);
+        var replies = await Task.WhenAll(names.Names.Select(async name =>
+        {
+            try
+            {
+                return (name, await AskAsync(new GetPlacement(name), cancellationToken).ConfigureAwait(false));
+            }
+            catch (QueueException e)
+            {
+                return (name, (object)new QueueUnavailable(name, e.Message));
+            }
+        })).ConfigureAwait(false);
+        var placed = replies.Select(r => r.Item2).OfType<QueuePlacement>().ToImmutableArray();
+        var unplaced = replies.Where(r => r.Item2 is not QueuePlacement)
+            .ToImmutableSortedDictionary(r => r.name, r => (r.Item2 as QueueUnavailable)?.Reason ?? r.Item2.GetType().Name, StringComparer.Ordinal);
+
+        var provider = ((ExtendedActorSystem)_system).Provider;
+        if (provider is not Akka.Cluster.ClusterActorRefProvider)
+        {
+            var address = provider.DefaultAddress.ToString();
+            return new ClusterStatus("standalone", address, address, [new ClusterMember(address, "Up", [], true)], placed, unplaced);
+        }
+        var cluster = Akka.Cluster.Cluster.Get(_system);
+        var state = cluster.State;
+        var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
+        var members = state.Members.Select(m => new ClusterMember(m.Address.ToString(), m.Status.ToString(), m.Roles.Order(StringComparer.Ordinal).ToImmutableArray(), !unreachable.Contains(m.Address)))
+            .ToImmutableArray();
+        return new ClusterStatus("cluster", cluster.SelfAddress.ToString(), state.Leader?.ToString(), members, placed, unplaced);
     }
 
     /// <inheritdoc />

@@ -47,6 +47,9 @@ public sealed class DurableQueuesOptions
     /// <summary>How long a client call waits for the queue's answer. Default 30 s; range 1 s – 10 min.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Cluster mode (off by default: a standalone node). See <see cref="QueueClusterOptions"/>.</summary>
+    public QueueClusterOptions Cluster { get; set; } = new();
+
     /// <summary>The message handlers. Set in code; built-in <c>noop</c> and <c>echo</c> are always there.</summary>
     public HandlerRegistry Handlers { get; set; } = new();
 
@@ -74,6 +77,7 @@ public sealed class DurableQueuesOptions
         if (DrainTimeout < TimeSpan.Zero || DrainTimeout > TimeSpan.FromMinutes(10)) throw new ArgumentException("Actors:DrainTimeout must be 0–10 min.");
         if (SqliteBusyTimeout < TimeSpan.FromSeconds(1) || SqliteBusyTimeout > TimeSpan.FromMinutes(10)) throw new ArgumentException("Actors:SqliteBusyTimeout must be 1 s – 10 min.");
         if (RequestTimeout < TimeSpan.FromSeconds(1) || RequestTimeout > TimeSpan.FromMinutes(10)) throw new ArgumentException("Actors:RequestTimeout must be 1 s – 10 min.");
+        Cluster.Validate();
         foreach (var (name, queue) in Queues)
         {
             if (!Names.IsValidQueueName(name)) throw new ArgumentException($"Queue name '{name}' is invalid: {Names.QueueNameRule}.");

@@ -61,4 +61,11 @@ public static class QueueCommands
     /// <param name="QueueId">The queue, or <c>*</c> for all queues of a node.</param>
     /// <param name="Unfinished">Deliveries still running at the timeout; they will be redelivered after restart.</param>
     public sealed record Drained(string QueueId, int Unfinished) : IQueueMessage;
+
+    /// <summary>
+    /// Starts a queue if it is not running (in a cluster: on its shard's current node) and does nothing else. The
+    /// queue manager sends it for every declared queue periodically and when a member leaves, so a queue with
+    /// pending work resumes on its new node without waiting for a producer.
+    /// </summary>
+    public sealed record WakeUp(string QueueId) : IWithQueueId, IQueueMessage;
 }

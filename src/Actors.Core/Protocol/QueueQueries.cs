@@ -122,4 +122,13 @@ public static class QueueQueries
 
     /// <summary>A query named a queue this node does not declare.</summary>
     public sealed record QueueNotFound(string QueueId) : IWithQueueId, IQueueMessage;
+
+    /// <summary>Ask a queue where it lives; answered with <see cref="QueuePlacement"/>.</summary>
+    public sealed record GetPlacement(string QueueId) : IWithQueueId, IQueueMessage;
+
+    /// <summary>Where a queue lives and where its workers run.</summary>
+    /// <param name="QueueId">The queue.</param>
+    /// <param name="Node">The address of the node hosting the queue actor.</param>
+    /// <param name="WorkersByNode">Live workers of the queue's pool per node address.</param>
+    public sealed record QueuePlacement(string QueueId, string Node, ImmutableSortedDictionary<string, int> WorkersByNode) : IWithQueueId, IQueueMessage;
 }

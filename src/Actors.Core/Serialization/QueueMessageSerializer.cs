@@ -55,6 +55,9 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         [typeof(QueueNames)] = "Q-names",
         [typeof(QueueUnavailable)] = "Q-unavail",
         [typeof(QueueNotFound)] = "Q-noqueue",
+        [typeof(GetPlacement)] = "Q-getplace",
+        [typeof(QueuePlacement)] = "Q-place",
+        [typeof(WakeUp)] = "C-wake",
     };
 
     private static readonly Dictionary<string, Type> JsonTypes = JsonManifests.ToDictionary(p => p.Value, p => p.Key);

@@ -1,0 +1,149 @@
+using System.Collections.Immutable;
+using Actors.Configuration;
+using Actors.Protocol;
+using Akka.Actor;
+using Akka.Event;
+using static Actors.Protocol.QueueCommands;
+using static Actors.Protocol.QueueQueries;
+
+namespace Actors.Actors;
+
+/// <summary>
+/// The home of one queue: on a standalone node a child of the <see cref="QueueManager"/>, in a cluster a sharding
+/// entity. It starts the <see cref="QueueActor"/>, forwards every message to it, and restarts it with exponential
+/// backoff when it stops (a journal failure stops it). While the queue is down, its commands are answered at once
+/// with a clear <see cref="RejectionCode.JournalUnavailable"/> instead of timing out.
+/// <para>In a cluster, sharding hands the queue over to another node (the node leaves, or shards rebalance) by
+/// sending <see cref="HandOff"/>: the queue drains its in-flight deliveries first, so the new home starts without
+/// a redelivery storm, and then the host stops.</para>
+/// </summary>
+internal sealed class QueueHost : ReceiveActor, IWithTimers
+{
+    private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
+
+    private readonly string _queueId;
+    private readonly Func<Props>? _queueProps;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private IActorRef? _queue;
+    private int _restarts;
+    private int _incarnation;
+    private readonly List<IActorRef> _drainRequesters = new();
+    private bool _draining;
+    private bool _handingOff;
+
+    public QueueHost(string queueId, Func<Props>? queueProps)
+    {
+        _queueId = queueId;
+        _queueProps = queueProps;
+
+        Receive<WakeUp>(_ => { });
+        Receive<QueueRecovered>(_ => _restarts = 0);
+        Receive<Terminated>(OnTerminated);
+        Receive<RestartQueue>(_ => Start());
+        Receive<Drain>(_ => BeginDrain(Sender));
+        Receive<HandOff>(_ =>
+        {
+            _handingOff = true;
+            BeginDrain(ActorRefs.Nobody);
+        });
+        Receive<Drained>(OnDrained);
+        Receive<IWithQueueId>(Route);
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Props for the host of one queue.</summary>
+    /// <param name="queueId">The queue's name.</param>
+    /// <param name="queueProps">Props of the queue actor, called for each (re)start; null for a queue this node does not declare.</param>
+    public static Props Props(string queueId, Func<Props>? queueProps) =>
+        Akka.Actor.Props.Create(() => new QueueHost(queueId, queueProps));
+
+    protected override void PreStart() => Start();
+
+    private void Start()
+    {
+        if (_draining || _queueProps is null) return;
+        _queue = Context.ActorOf(_queueProps(), _incarnation++ == 0 ? "queue" : $"queue-{_incarnation}");
+        Context.Watch(_queue);
+    }
+
+    private void Route(IWithQueueId message)
+    {
+        if (_queue is not null)
+        {
+            _queue.Forward(message);
+            return;
+        }
+        var (code, reason) = _queueProps is null ? (RejectionCode.UnknownQueue, $"Queue '{_queueId}' does not exist.")
+            : _draining ? (RejectionCode.ShuttingDown, $"Queue '{_queueId}' is shutting down.")
+            : (RejectionCode.JournalUnavailable, $"Queue '{_queueId}' is restarting after a journal failure; retry shortly.");
+        if (Unavailable(message, code, reason) is { } reply) Sender.Tell(reply);
+        else _log.Warning("Dropping {0} for queue {1}: {2}", message.GetType().Name, _queueId, reason);
+    }
+
+    /// <summary>The answer to <paramref name="message"/> when its queue cannot take it; null for messages nobody waits on.</summary>
+    public static object? Unavailable(IWithQueueId message, RejectionCode code, string reason) => message switch
+    {
+        Enqueue e => new Rejected(e.QueueId, code, reason, e.CorrelationId),
+        EnqueueBatch b => new BatchResult(b.QueueId, b.Messages.Select(_ => new EnqueueOutcome(null, code, reason)).ToImmutableArray(), b.CorrelationId),
+        GetMessage or GetStats or GetPlacement or DeadLetterCommands.ListDeadLetters or DeadLetterCommands.GroupDeadLetters
+            or DeadLetterCommands.RedriveDeadLetters or DeadLetterCommands.PurgeDeadLetters =>
+            code == RejectionCode.UnknownQueue ? new QueueNotFound(message.QueueId) : new QueueUnavailable(message.QueueId, reason),
+        _ => null,
+    };
+
+    private void OnTerminated(Terminated terminated)
+    {
+        if (!terminated.ActorRef.Equals(_queue)) return;
+        _queue = null;
+        if (_draining)
+        {
+            FinishDrain(0);
+            return;
+        }
+        _restarts++;
+        var backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, MinBackoff.Ticks * (1L << Math.Min(_restarts - 1, 20))));
+        backoff += TimeSpan.FromTicks((long)(backoff.Ticks * 0.2 * Random.Shared.NextDouble()));
+        _log.Warning("Queue {0} stopped; restarting in {1} (restart {2})", _queueId, backoff, _restarts);
+        Timers.StartSingleTimer("restart", RestartQueue.Instance, backoff);
+    }
+
+    private void BeginDrain(IActorRef requester)
+    {
+        if (!requester.IsNobody()) _drainRequesters.Add(requester);
+        if (_draining) return;
+        _draining = true;
+        Timers.Cancel("restart");
+        if (_queue is null) FinishDrain(0);
+        else _queue.Tell(Drain.Instance);
+    }
+
+    private void OnDrained(Drained drained)
+    {
+        if (_draining) FinishDrain(drained.Unfinished);
+    }
+
+    private void FinishDrain(int unfinished)
+    {
+        foreach (var requester in _drainRequesters) requester.Tell(new Drained(_queueId, unfinished));
+        _drainRequesters.Clear();
+        if (_handingOff) Context.Stop(Self);
+    }
+
+    /// <summary>A queue finished recovery; its restart backoff resets.</summary>
+    internal sealed record QueueRecovered(string QueueId);
+
+    /// <summary>Sharding's stop message for a queue being handed over to another node: drain, then stop.</summary>
+    internal sealed class HandOff
+    {
+        public static readonly HandOff Instance = new();
+        private HandOff() { }
+    }
+
+    private sealed class RestartQueue
+    {
+        public static readonly RestartQueue Instance = new();
+        private RestartQueue() { }
+    }
+}

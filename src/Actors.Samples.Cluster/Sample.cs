@@ -108,15 +108,29 @@ public sealed class CompletionLog : IDisposable
     public void Dispose() => _writer.Dispose();
 }
 
-/// <summary>Prints membership milestones of this node as <c>SAMPLE</c> lines.</summary>
+/// <summary>Prints membership milestones as <c>SAMPLE</c> lines.</summary>
 public static class SampleEvents
 {
-    /// <summary>Prints <c>SAMPLE member-up {unix-ms}</c> when this node becomes Up in the cluster.</summary>
+    /// <summary>Prints <c>SAMPLE up {address} {unix-ms}</c> each time this node sees a member become Up.</summary>
     public static void WatchMembership(ActorSystem system)
     {
         ArgumentNullException.ThrowIfNull(system);
         if (((ExtendedActorSystem)system).Provider is not Akka.Cluster.ClusterActorRefProvider) return;
-        Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => Console.WriteLine($"SAMPLE member-up {SampleOptions.NowMs()}"));
+        system.ActorOf(Props.Create<MembershipPrinter>(), "sample-membership");
+    }
+
+    private sealed class MembershipPrinter : ReceiveActor
+    {
+        public MembershipPrinter()
+        {
+            Receive<Akka.Cluster.ClusterEvent.MemberUp>(up => Console.WriteLine($"SAMPLE up {up.Member.Address} {SampleOptions.NowMs()}"));
+            Receive<Akka.Cluster.ClusterEvent.CurrentClusterState>(_ => { });
+        }
+
+        protected override void PreStart() =>
+            Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(Akka.Cluster.ClusterEvent.MemberUp));
+
+        protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
     }
 }
 

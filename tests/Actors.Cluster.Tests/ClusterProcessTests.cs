@@ -65,8 +65,10 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
 
         // A fourth node joins under load and starts receiving deliveries.
         var d = Start("D", ports[3], "worker");
-        await Until(() => d.Time("first-delivery") is not null && d.Time("member-up") is not null, "D up and delivering", 120);
-        var joinToFirstDelivery = d.Time("first-delivery")!.Value - d.Time("member-up")!.Value;
+        long? DUpSeenByA() => a.Values("up").Select(v => v.Split(' ')).Where(p => p[0] == d.Address).Select(p => (long?)long.Parse(p[1], CultureInfo.InvariantCulture)).FirstOrDefault();
+        await Until(() => d.Time("first-delivery") is not null && DUpSeenByA() is not null, "D up and delivering", 120);
+        // From the moment the producer's node (the leader, which moves members to Up) sees D Up.
+        var joinToFirstDelivery = d.Time("first-delivery")!.Value - DUpSeenByA()!.Value;
 
         // C leaves gracefully (SIGTERM): its queues are handed over after draining, and it exits 0.
         var completedBeforeLeave = Completions().Count;

@@ -57,14 +57,18 @@ public sealed class HttpApiTests : IAsyncLifetime
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
     }
 
-    private async Task<JsonObject> AwaitStatus(string queue, long id, string status)
+    private Task<JsonObject> AwaitStatus(string queue, long id, string status) =>
+        AwaitJson($"/queues/{queue}/messages/{id}", m => m["status"]!.GetValue<string>() == status, $"message {id} {status}");
+
+    /// <summary>Polls a GET route until its JSON satisfies <paramref name="done"/> (a state no event announces), failing after 20 s.</summary>
+    private async Task<JsonObject> AwaitJson(string path, Func<JsonObject, bool> done, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (true)
         {
-            var message = await Message(queue, id);
-            if (message["status"]!.GetValue<string>() == status) return message;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"message {id} is {message["status"]}, not {status}");
+            var json = (await _http.GetFromJsonAsync<JsonObject>(path))!;
+            if (done(json)) return json;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"waiting for {what}, {path} answered {json.ToJsonString()}");
             await Task.Delay(20);
         }
     }
@@ -217,5 +221,22 @@ public sealed class HttpApiTests : IAsyncLifetime
         Assert.Equal("ready", ready["status"]!.GetValue<string>());
         var openApi = (await _http.GetFromJsonAsync<JsonObject>("/openapi/v1.json"))!;
         Assert.NotNull(openApi["paths"]!["/queues/{queue}/messages"]);
+    }
+
+    [Fact]
+    public async Task Cluster_status_shows_a_standalone_node_hosting_every_queue_and_its_workers()
+    {
+        // Each queue learns its workers from its pool router right after it starts.
+        var status = await AwaitJson("/cluster", s => s["queues"]!.AsArray().All(q => q!["workersByNode"]!.AsObject().Count > 0), "every queue's workers");
+        Assert.Equal("standalone", status["mode"]!.GetValue<string>());
+        var self = status["self"]!.GetValue<string>();
+        Assert.Equal(self, status["members"]!.AsArray().Single()!["address"]!.GetValue<string>());
+        var queues = status["queues"]!.AsArray().Select(q => q!).ToList();
+        Assert.Equal(["default", "dlq", "small"], queues.Select(q => q["queue"]!.GetValue<string>()).Order());
+        Assert.All(queues, q =>
+        {
+            Assert.Equal(self, q["node"]!.GetValue<string>());
+            Assert.True(q["workersByNode"]?[self]?.GetValue<int>() > 0, q.ToJsonString());
+        });
     }
 }

@@ -592,6 +592,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         _log.Error(cause, "Queue {0}: the journal failed to store a write; the queue stops and restarts with backoff", _queueId);
+        Context.Parent.Tell(new QueueHost.QueueStopping(_queueId));
         var reason = $"The journal is unavailable: {cause.Message}";
         foreach (var write in _writes)
         {
@@ -608,6 +609,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
         _log.Error(reason, "Queue {0}: recovery failed; the queue restarts with backoff", _queueId);
+        Context.Parent.Tell(new QueueHost.QueueStopping(_queueId));
         base.OnRecoveryFailure(reason, message);
     }
 

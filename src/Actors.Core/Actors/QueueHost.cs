@@ -26,6 +26,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers
     private readonly Func<Props>? _queueProps;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef? _queue;
+    private bool _queueAvailable;
     private int _restarts;
     private int _incarnation;
     private readonly List<IActorRef> _drainRequesters = new();
@@ -39,6 +40,11 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers
 
         Receive<WakeUp>(_ => { });
         Receive<QueueRecovered>(_ => _restarts = 0);
+        Receive<QueueStopping>(_ =>
+        {
+            // From now on answer at once; what was already forwarded is answered by the stopping queue.
+            if (Sender.Equals(_queue)) _queueAvailable = false;
+        });
         Receive<Terminated>(OnTerminated);
         Receive<RestartQueue>(_ => Start());
         Receive<Drain>(_ => BeginDrain(Sender));
@@ -65,12 +71,13 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers
     {
         if (_draining || _queueProps is null) return;
         _queue = Context.ActorOf(_queueProps(), _incarnation++ == 0 ? "queue" : $"queue-{_incarnation}");
+        _queueAvailable = true;
         Context.Watch(_queue);
     }
 
     private void Route(IWithQueueId message)
     {
-        if (_queue is not null)
+        if (_queue is not null && _queueAvailable)
         {
             _queue.Forward(message);
             return;
@@ -133,6 +140,12 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers
 
     /// <summary>A queue finished recovery; its restart backoff resets.</summary>
     internal sealed record QueueRecovered(string QueueId);
+
+    /// <summary>
+    /// A queue is about to stop on a journal failure. Sent before it answers its producers, so a producer's retry
+    /// reaches the host after it stopped forwarding (and is answered at once) instead of a stopped actor.
+    /// </summary>
+    internal sealed record QueueStopping(string QueueId);
 
     /// <summary>Sharding's stop message for a queue being handed over to another node: drain, then stop.</summary>
     internal sealed class HandOff

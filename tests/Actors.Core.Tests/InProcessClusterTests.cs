@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Actors.Configuration;
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace Actors.Core.Tests;
+
+/// <summary>Two cluster nodes as two actor systems in one process, over loopback and a real PostgreSQL journal.</summary>
+public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixture<PostgresServer>, IAsyncLifetime
+{
+    private readonly List<ActorSystem> _systems = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var system in _systems) await system.Terminate();
+    }
+
+    private (ActorSystem System, DurableQueuesHandle Queues) StartNode(string connection, int port, string seed, string roles, ConcurrentBag<string> ranOn, string name)
+    {
+        var options = new DurableQueuesOptions { Journal = JournalKind.PostgreSql, ConnectionString = connection, DrainTimeout = TimeSpan.FromSeconds(5), RequestTimeout = TimeSpan.FromSeconds(20) };
+        options.Cluster.Enabled = true;
+        options.Cluster.Port = port;
+        options.Cluster.SeedNodes = seed;
+        options.Cluster.Roles = roles;
+        options.Cluster.MinMembers = 2;
+        options.AddQueue("jobs", q => q.Workers = 3);
+        options.Handlers.Add<ReadOnlyMemory<byte>>("job", (_, _, _) =>
+        {
+            ranOn.Add(name);
+            return ValueTask.FromResult<object?>(null);
+        });
+        var config = ConfigurationFactory.ParseString("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off").WithFallback(DurableQueues.Configuration(options));
+        var system = ActorSystem.Create("actors", config);
+        _systems.Add(system);
+        return (system, DurableQueues.Start(system, options));
+    }
+
+    [Fact]
+    public async Task A_queue_node_deploys_its_pool_on_the_worker_node_which_runs_its_own_handlers()
+    {
+        var connection = await postgres.CreateDatabaseAsync();
+        var ranOn = new ConcurrentBag<string>();
+        var (portA, portB) = (FreePort(), FreePort());
+        var seed = $"akka.tcp://actors@127.0.0.1:{portA}";
+        var (_, a) = StartNode(connection, portA, seed, "queue,api", ranOn, "A");
+        var (_, b) = StartNode(connection, portB, seed, "worker", ranOn, "B");
+
+        // B has no queue role: its client reaches the queue on A through the shard region proxy.
+        var ids = new List<long>();
+        for (var i = 0; i < 50; i++) ids.Add(await b.Client.EnqueueAsync("jobs", "job", new byte[] { 1 }));
+        for (var i = 0; i < 50; i++) ids.Add(await a.Client.EnqueueAsync("jobs", "job", new byte[] { 2 }));
+        Assert.Equal(100, ids.Distinct().Count());
+
+        await TestQueues.Until(async () => (await a.Client.GetStatsAsync("jobs")).TotalSucceeded == 100, "every message handled");
+        // Only B has the worker role, so every message ran in B's handler, deployed there by A's cluster-aware pool.
+        Assert.Equal(100, ranOn.Count);
+        Assert.All(ranOn, node => Assert.Equal("B", node));
+
+        var status = await b.Client.GetClusterStatusAsync();
+        Assert.Equal("cluster", status.Mode);
+        Assert.Equal(2, status.Members.Count(m => m.Status == "Up"));
+        var placement = Assert.Single(status.Queues);
+        Assert.Equal($"akka.tcp://actors@127.0.0.1:{portA}", placement.Node);
+        Assert.Equal(3, placement.WorkersByNode[$"akka.tcp://actors@127.0.0.1:{portB}"]);
+        Assert.False(placement.WorkersByNode.ContainsKey(placement.Node));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

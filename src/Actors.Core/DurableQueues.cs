@@ -80,6 +80,14 @@ public static class DurableQueues
                   remember-entities = off
                   passivate-idle-entity-after = off
                   handoff-timeout = {{drain + 15}}s
+                  # Regions register with the coordinator quickly after a start, so the first queues spread over them.
+                  retry-interval = 500ms
+                  # A new queue node takes its share of queues within one round, not one queue per round.
+                  rebalance-interval = 5s
+                  least-shard-allocation-strategy {
+                    rebalance-absolute-limit = 10
+                    rebalance-relative-limit = 1.0
+                  }
                 }
               }
               coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = {{drain + 20}}s
@@ -192,14 +200,19 @@ public static class DurableQueues
         var queues = options.Queues.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
         var handlers = options.Handlers;
         var cluster = options.Cluster;
-        Props HostProps(string name) => QueueHost.Props(name, queues.TryGetValue(name, out var queue)
-            ? () => QueueActor.Props(name, queue, handlers, services, options.Time, options.DrainTimeout, cluster)
-            : null);
+        Props HostProps(string entityId)
+        {
+            var (name, partition) = Partitions.Parse(entityId);
+            return QueueHost.Props(entityId, queues.TryGetValue(name, out var queue) && partition < queue.Partitions
+                ? () => QueueActor.Props(name, partition, queue, handlers, services, options.Time, options.DrainTimeout, cluster)
+                : null);
+        }
 
         WorkerServices.Register(system, handlers, services);
         system.ActorOf(DeadLetterMonitor.Props(), "dead-letter-monitor");
         var region = cluster.Enabled ? StartShardRegion(system, cluster, HostProps) : null;
-        var manager = system.ActorOf(QueueManager.Props(queues.Keys, HostProps, region, options.DrainTimeout), ManagerName);
+        var partitions = queues.ToDictionary(q => q.Key, q => q.Value.Partitions, StringComparer.Ordinal);
+        var manager = system.ActorOf(QueueManager.Props(partitions, HostProps, region, options.DrainTimeout, options.RequestTimeout), ManagerName);
         var client = new QueueClient(system, manager, options.RequestTimeout);
 
         var shutdown = CoordinatedShutdown.Get(system);

@@ -29,11 +29,20 @@ public sealed class SampleOptions
     /// <summary>Messages this node produces, spread evenly over the queues; 0 = a node that produces nothing. Default 0.</summary>
     public int Produce { get; set; }
 
+    /// <summary>
+    /// When set, the producer goes on past <see cref="Produce"/> messages, at the same rate, until this file exists:
+    /// load lasts as long as a test needs it. Default: none.
+    /// </summary>
+    public string? ProduceUntilFile { get; set; }
+
     /// <summary>Messages per second this node offers in total. Default 1,500.</summary>
     public int Rate { get; set; } = 1500;
 
     /// <summary>Cluster members that must be up before producing starts. Default 1.</summary>
     public int WaitForMembers { get; set; } = 1;
+
+    /// <summary>Nodes the queues should be spread over before producing starts (waits up to a minute for rebalancing). Default 1.</summary>
+    public int SpreadOver { get; set; } = 1;
 
     /// <summary>Where the handler appends <c>queue id attempt unix-ms</c> for every message it completes. Default <c>completions.log</c>.</summary>
     public string CompletionsFile { get; set; } = "completions.log";
@@ -170,8 +179,14 @@ public sealed class Producer(IServiceProvider services, SampleOptions options) :
         var waiting = new Queue<long>(Enumerable.Range(0, count).Select(n => (long)n));
         var clock = Stopwatch.StartNew();
         var batches = 0L;
-        while (waiting.Count > 0 && !stoppingToken.IsCancellationRequested)
+        var next = (long)count;
+        while (!stoppingToken.IsCancellationRequested)
         {
+            if (waiting.Count == 0)
+            {
+                if (options.ProduceUntilFile is not { } stop || File.Exists(stop)) break;
+                for (var i = 0; i < BatchSize; i++) waiting.Enqueue(next++);
+            }
             var due = interval * batches++;
             if (due > clock.Elapsed) await Task.Delay(due - clock.Elapsed, stoppingToken).ConfigureAwait(false);
             var batch = new List<long>();
@@ -217,10 +232,12 @@ public sealed class Producer(IServiceProvider services, SampleOptions options) :
 
     private async Task PrintPlacement(CancellationToken stoppingToken)
     {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
         while (true)
         {
             var status = await _client.GetClusterStatusAsync(stoppingToken).ConfigureAwait(false);
-            if (status.Unplaced.IsEmpty && status.Queues.Length == options.Queues)
+            var spread = status.Queues.Select(q => q.Node).Distinct().Count() >= options.SpreadOver || DateTime.UtcNow > deadline;
+            if (status.Unplaced.IsEmpty && status.Queues.Length == options.Queues && spread)
             {
                 foreach (var queue in status.Queues) Console.WriteLine($"SAMPLE placement {queue.QueueId} {queue.Node}");
                 return;

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Actors.Core.Tests;
 using Xunit.Abstractions;
 
@@ -26,7 +24,7 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
     {
         Directory.CreateDirectory(_directory);
         var connection = await postgres.CreateDatabaseAsync();
-        var ports = Enumerable.Range(0, 4).Select(_ => FreePort()).ToArray();
+        var ports = Enumerable.Range(0, 4).Select(_ => PostgresServer.FreePort()).ToArray();
         var seeds = $"akka.tcp://actors@127.0.0.1:{ports[0]},akka.tcp://actors@127.0.0.1:{ports[1]}";
         string[] Settings(string name) =>
         [
@@ -46,7 +44,10 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
         }
 
         // A, the first seed, is listening before the others start, as in any rolling start.
-        var a = Start("A", ports[0], "queue,api", $"--Sample:Produce={Messages}", "--Sample:Rate=1500", "--Sample:WaitForMembers=3");
+        // The producer offers at least 50,000 messages and goes on until the test has seen the join and the leave.
+        var stopProducing = Path.Combine(_directory, "stop-producing");
+        var a = Start("A", ports[0], "queue,api", $"--Sample:Produce={Messages}", "--Sample:Rate=1500", "--Sample:WaitForMembers=3", "--Sample:SpreadOver=3",
+            $"--Sample:ProduceUntilFile={stopProducing}");
         await Until(() => a.Listening, "A listens", 60);
         var b = Start("B", ports[1], "queue,worker");
         var c = Start("C", ports[2], "queue,worker");
@@ -65,10 +66,11 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
 
         // A fourth node joins under load and starts receiving deliveries.
         var d = Start("D", ports[3], "worker");
-        long? DUpSeenByA() => a.Values("up").Select(v => v.Split(' ')).Where(p => p[0] == d.Address).Select(p => (long?)long.Parse(p[1], CultureInfo.InvariantCulture)).FirstOrDefault();
-        await Until(() => d.Time("first-delivery") is not null && DUpSeenByA() is not null, "D up and delivering", 120);
-        // From the moment the producer's node (the leader, which moves members to Up) sees D Up.
-        var joinToFirstDelivery = d.Time("first-delivery")!.Value - DUpSeenByA()!.Value;
+        // From the first moment any member saw D Up (the leader moves it to Up and the routers on every queue node deploy to it).
+        long? DUp() => _nodes.SelectMany(n => n.Values("up")).Select(v => v.Split(' ')).Where(p => p[0] == d.Address)
+            .Select(p => (long?)long.Parse(p[1], CultureInfo.InvariantCulture)).Min();
+        await Until(() => d.Time("first-delivery") is not null && DUp() is not null, "D up and delivering", 120);
+        var joinToFirstDelivery = d.Time("first-delivery")!.Value - DUp()!.Value;
 
         // C leaves gracefully (SIGTERM): its queues are handed over after draining, and it exits 0.
         var completedBeforeLeave = Completions().Count;
@@ -76,6 +78,8 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
         var leftAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         using (var exit = new CancellationTokenSource(TimeSpan.FromSeconds(90))) await c.WaitForExitAsync(exit.Token);
         Assert.Equal(0, c.ExitCode);
+        await Until(() => Completions().Any(m => m.At > leftAt), "completions after the leave", 60);
+        await File.WriteAllTextAsync(stopProducing, "");
 
         await Until(() => a.Value("produce-done") is not null, "the producer finished", 300);
         var accepted = Accepted().Select(m => (m.Queue, m.Id)).ToHashSet();
@@ -122,13 +126,6 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
             foreach (var node in _nodes.Where(n => n.HasExited && n.Name is "A" or "D")) throw new InvalidOperationException($"Node {node.Name} exited ({node.ExitCode}) while waiting for: {what}.");
             await Task.Delay(100);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose()

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using Actors.Configuration;
 using Akka.Actor;
 using Akka.Configuration;
@@ -27,7 +25,7 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
         options.Cluster.SeedNodes = seed;
         options.Cluster.Roles = roles;
         options.Cluster.MinMembers = 2;
-        options.AddQueue("jobs", q => q.Workers = 3);
+        options.AddQueue("jobs", q => { q.Workers = 3; q.Partitions = 2; });
         options.Handlers.Add<ReadOnlyMemory<byte>>("job", (_, _, _) =>
         {
             ranOn.Add(name);
@@ -44,7 +42,7 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
     {
         var connection = await postgres.CreateDatabaseAsync();
         var ranOn = new ConcurrentBag<string>();
-        var (portA, portB) = (FreePort(), FreePort());
+        var (portA, portB) = (PostgresServer.FreePort(), PostgresServer.FreePort());
         var seed = $"akka.tcp://actors@127.0.0.1:{portA}";
         var (_, a) = StartNode(connection, portA, seed, "queue,api", ranOn, "A");
         var (_, b) = StartNode(connection, portB, seed, "worker", ranOn, "B");
@@ -65,14 +63,10 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
         Assert.Equal(2, status.Members.Count(m => m.Status == "Up"));
         var placement = Assert.Single(status.Queues);
         Assert.Equal($"akka.tcp://actors@127.0.0.1:{portA}", placement.Node);
-        Assert.Equal(3, placement.WorkersByNode[$"akka.tcp://actors@127.0.0.1:{portB}"]);
+        // Two partitions, both on the only queue node, each with a pool of 3 workers on the only worker node.
+        Assert.Equal([0, 1], placement.PartitionNodes!.Keys);
+        Assert.All(placement.PartitionNodes.Values, node => Assert.Equal(placement.Node, node));
+        Assert.Equal(6, placement.WorkersByNode[$"akka.tcp://actors@127.0.0.1:{portB}"]);
         Assert.False(placement.WorkersByNode.ContainsKey(placement.Node));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

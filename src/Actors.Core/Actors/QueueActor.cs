@@ -44,6 +44,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly string _queueId;
+    private readonly int _partition;
     private readonly QueueOptions _options;
     private readonly HandlerRegistry _handlers;
     private readonly IServiceProvider _services;
@@ -84,9 +85,10 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     // Shutdown.
     private IActorRef? _drainRequester;
 
-    public QueueActor(string queueId, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout, QueueClusterOptions cluster)
+    public QueueActor(string queueId, int partition, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout, QueueClusterOptions cluster)
     {
         _cluster = cluster;
+        _partition = partition;
         _queueId = queueId;
         _options = options;
         _handlers = handlers;
@@ -95,7 +97,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         _drainTimeout = drainTimeout;
         _state = new QueueState(queueId, options);
         _metrics = new QueueMetrics(Now);
-        PersistenceId = PersistenceIdFor(queueId);
+        PersistenceId = PersistenceIdFor(queueId, partition);
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -137,12 +139,12 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>The journal's persistence id of a queue (partition 0; partitions come with the cluster).</summary>
-    public static string PersistenceIdFor(string queueId) => $"queue-{queueId}-0";
+    /// <summary>The journal's persistence id of a queue partition.</summary>
+    public static string PersistenceIdFor(string queueId, int partition = 0) => $"queue-{queueId}-{partition}";
 
-    /// <summary>Props for a queue actor.</summary>
-    public static Props Props(string queueId, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout, QueueClusterOptions cluster) =>
-        Akka.Actor.Props.Create(() => new QueueActor(queueId, options, handlers, services, time, drainTimeout, cluster));
+    /// <summary>Props for the actor of one queue partition.</summary>
+    public static Props Props(string queueId, int partition, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout, QueueClusterOptions cluster) =>
+        Akka.Actor.Props.Create(() => new QueueActor(queueId, partition, options, handlers, services, time, drainTimeout, cluster));
 
     private DateTime Now => _time.GetUtcNow().UtcDateTime;
 
@@ -151,11 +153,12 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private void OnRecovered()
     {
         _recovered = true;
-        _nextId = _state.LastId;
+        // Ids carry the partition in their high bits (see Partitions).
+        _nextId = Math.Max(_state.LastId, Partitions.IdBase(_partition));
         _metrics = new QueueMetrics(Now);
         StartPool(_options.Workers);
         Timers.StartPeriodicTimer("tick", Tick.Instance, TickInterval);
-        _log.Info("Queue {0} recovered: {1} pending, {2} dead-lettered, last id {3}", _queueId, _state.PendingCount, _state.DeadLetterCount, _state.LastId);
+        _log.Info("Queue {0} recovered: {1} pending, {2} dead-lettered, last id {3}", Partitions.EntityId(_queueId, _partition), _state.PendingCount, _state.DeadLetterCount, _state.LastId);
         Context.Parent.Tell(new QueueHost.QueueRecovered(_queueId));
     }
 
@@ -675,7 +678,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         var workers = _workers.Where(w => w.Alive)
             .GroupBy(w => w.Ref.Path.Address.HasLocalScope ? self.ToString() : w.Ref.Path.Address.ToString())
             .ToImmutableSortedDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        return new QueuePlacement(_queueId, self.ToString(), workers);
+        return new QueuePlacement(_queueId, self.ToString(), workers, _partition == 0 ? null : ImmutableSortedDictionary<int, string>.Empty.Add(_partition, self.ToString()));
     }
 
     // ---------------------------------------------------------------- helpers

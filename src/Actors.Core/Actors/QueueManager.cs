@@ -15,26 +15,34 @@ namespace Actors.Actors;
 /// without the queue role); it also wakes every declared queue periodically and whenever a member leaves, so a
 /// queue with pending work resumes on its new node by itself (instead of sharding's remember-entities: the declared
 /// queues are the set to keep alive, and every node knows them from configuration).
+/// <para>A partitioned queue is one host per partition (see <see cref="Partitions"/>): the manager sends an enqueue
+/// to its key's partition (keyless: round-robin), a message query to the partition its id names, and a query about
+/// the whole queue to every partition, merging the answers (<see cref="PartitionGather"/>).</para>
 /// </summary>
 internal sealed class QueueManager : ReceiveActor, IWithTimers
 {
     private static readonly TimeSpan WakeInterval = TimeSpan.FromSeconds(2);
 
     private readonly ImmutableArray<string> _names;
-    private readonly HashSet<string> _declared;
+    private readonly IReadOnlyDictionary<string, int> _partitions;
+    private readonly ImmutableArray<string> _entityIds;
     private readonly Func<string, Props> _hostProps;
     private readonly IActorRef? _region;
     private readonly Dictionary<string, IActorRef> _hosts = new(StringComparer.Ordinal);
     private readonly TimeSpan _drainTimeout;
+    private readonly TimeSpan _requestTimeout;
     private DrainAll? _drain;
+    private int _nextPartition;
 
-    public QueueManager(IEnumerable<string> queues, Func<string, Props> hostProps, IActorRef? region, TimeSpan drainTimeout)
+    public QueueManager(IReadOnlyDictionary<string, int> partitions, Func<string, Props> hostProps, IActorRef? region, TimeSpan drainTimeout, TimeSpan requestTimeout)
     {
-        _names = queues.Order(StringComparer.Ordinal).ToImmutableArray();
-        _declared = _names.ToHashSet(StringComparer.Ordinal);
+        _partitions = partitions;
+        _names = partitions.Keys.Order(StringComparer.Ordinal).ToImmutableArray();
+        _entityIds = _names.SelectMany(name => Enumerable.Range(0, partitions[name]).Select(p => Partitions.EntityId(name, p))).ToImmutableArray();
         _hostProps = hostProps;
         _region = region;
         _drainTimeout = drainTimeout;
+        _requestTimeout = requestTimeout;
 
         Receive<IWithQueueId>(Route);
         Receive<ListQueues>(_ => Sender.Tell(new QueueNames(_names)));
@@ -49,18 +57,19 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Props for the manager of a node's queues.</summary>
-    /// <param name="queues">The declared queue names.</param>
-    /// <param name="hostProps">Props of a queue's host, by name (standalone: started here as children).</param>
+    /// <param name="partitions">The declared queue names and their partition counts.</param>
+    /// <param name="hostProps">Props of a queue partition's host, by entity id (standalone: started here as children).</param>
     /// <param name="region">In a cluster, the queues' shard region or proxy; null on a standalone node.</param>
     /// <param name="drainTimeout">How long a drain may take.</param>
-    public static Props Props(IEnumerable<string> queues, Func<string, Props> hostProps, IActorRef? region, TimeSpan drainTimeout) =>
-        Akka.Actor.Props.Create(() => new QueueManager(queues, hostProps, region, drainTimeout));
+    /// <param name="requestTimeout">How long a request to every partition of a queue waits for their answers.</param>
+    public static Props Props(IReadOnlyDictionary<string, int> partitions, Func<string, Props> hostProps, IActorRef? region, TimeSpan drainTimeout, TimeSpan requestTimeout) =>
+        Akka.Actor.Props.Create(() => new QueueManager(partitions, hostProps, region, drainTimeout, requestTimeout));
 
     protected override void PreStart()
     {
         if (_region is null)
         {
-            foreach (var name in _names) _hosts[name] = Context.ActorOf(_hostProps(name), name);
+            foreach (var id in _entityIds) _hosts[id] = Context.ActorOf(_hostProps(id), Uri.EscapeDataString(id));
             return;
         }
         Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberRemoved));
@@ -75,19 +84,94 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
     private void WakeQueues()
     {
         if (_region is null || _drain is not null) return;
-        foreach (var name in _names) _region.Tell(new WakeUp(name));
+        foreach (var id in _entityIds) _region.Tell(new WakeUp(id));
     }
 
     private void Route(IWithQueueId message)
     {
-        if (!_declared.Contains(message.QueueId))
+        if (!_partitions.TryGetValue(message.QueueId, out var partitions))
         {
             if (QueueHost.Unavailable(message, RejectionCode.UnknownQueue, $"Queue '{message.QueueId}' does not exist.") is { } reply) Sender.Tell(reply);
             return;
         }
-        if (_region is not null) _region.Forward(message);
-        else _hosts[message.QueueId].Forward(message);
+        if (partitions == 1)
+        {
+            Target(message.QueueId).Forward(message);
+            return;
+        }
+        var queue = message.QueueId;
+        switch (message)
+        {
+            case Enqueue enqueue:
+                SendTo(queue, PartitionOf(enqueue.Headers, partitions), enqueue);
+                break;
+            case EnqueueBatch batch:
+                RouteBatch(batch, partitions);
+                break;
+            case GetMessage get when Partitions.OfMessage(get.MessageId) < partitions:
+                SendTo(queue, Partitions.OfMessage(get.MessageId), get);
+                break;
+            case GetMessage get:
+                Sender.Tell(new MessageNotFound(queue, get.MessageId));
+                break;
+            default:
+                if (PartitionMerge.For(message, queue) is not { } merge) return;
+                var requests = Enumerable.Range(0, partitions).Select(p => Addressed(queue, p, message)).ToList();
+                Context.ActorOf(PartitionGather.Props(queue, requests, merge, Sender, _requestTimeout));
+                break;
+        }
     }
+
+    /// <summary>Keyless messages of a batch go to one partition (round-robin); keyed ones to their key's partition.</summary>
+    private void RouteBatch(EnqueueBatch batch, int partitions)
+    {
+        var keyless = NextPartition(partitions);
+        var groups = batch.Messages.Select((m, i) => (Partition: m.Headers?.GetValueOrDefault(Partitions.KeyHeader) is { } key ? Partitions.OfKey(key, partitions) : keyless, Index: i))
+            .GroupBy(x => x.Partition).ToList();
+        if (groups.Count == 1)
+        {
+            SendTo(batch.QueueId, groups[0].Key, batch);
+            return;
+        }
+        var indices = groups.Select(g => g.Select(x => x.Index).ToArray()).ToList();
+        var requests = groups.Select((g, n) => Addressed(batch.QueueId, g.Key,
+            batch with { Messages = g.Select(x => batch.Messages[x.Index]).ToImmutableArray(), CorrelationId = n })).ToList();
+        Context.ActorOf(PartitionGather.Props(batch.QueueId, requests,
+            replies => PartitionMerge.Batch(batch.QueueId, batch.CorrelationId, batch.Messages.Length, indices, replies), Sender, _requestTimeout));
+    }
+
+    private int PartitionOf(ImmutableDictionary<string, string>? headers, int partitions) =>
+        headers?.GetValueOrDefault(Partitions.KeyHeader) is { } key ? Partitions.OfKey(key, partitions) : NextPartition(partitions);
+
+    private int NextPartition(int partitions) => (int)((uint)_nextPartition++ % (uint)partitions);
+
+    private void SendTo(string queue, int partition, IWithQueueId message)
+    {
+        var (target, addressed) = Addressed(queue, partition, message);
+        target.Forward(addressed);
+    }
+
+    /// <summary>Where a partition's host is, and the message with its queue id set to the partition's entity id (what sharding routes by).</summary>
+    private (IActorRef Target, IWithQueueId Message) Addressed(string queue, int partition, IWithQueueId message)
+    {
+        var id = Partitions.EntityId(queue, partition);
+        IWithQueueId addressed = message switch
+        {
+            Enqueue m => m with { QueueId = id },
+            EnqueueBatch m => m with { QueueId = id },
+            GetMessage m => m with { QueueId = id },
+            GetStats m => m with { QueueId = id },
+            GetPlacement m => m with { QueueId = id },
+            DeadLetterCommands.ListDeadLetters m => m with { QueueId = id },
+            DeadLetterCommands.GroupDeadLetters m => m with { QueueId = id },
+            DeadLetterCommands.RedriveDeadLetters m => m with { QueueId = id },
+            DeadLetterCommands.PurgeDeadLetters m => m with { QueueId = id },
+            _ => throw new ArgumentException($"{message.GetType().Name} is not sent to one partition.", nameof(message)),
+        };
+        return (Target(id), addressed);
+    }
+
+    private IActorRef Target(string entityId) => _region ?? _hosts[entityId];
 
     private void OnDrain()
     {

@@ -30,6 +30,14 @@ public sealed class QueueOptions
     /// </summary>
     public IList<string> AllowedTypes { get; set; } = new List<string>();
 
+    /// <summary>
+    /// Partitions of the queue, each its own queue actor (in a cluster, placed on its own node), for a queue one actor
+    /// cannot keep up with. Messages with the same key (the <c>key</c> header) always go to the same partition;
+    /// keyless ones are spread round-robin. In-flight work and <see cref="MaxLength"/> apply per partition. Do not
+    /// lower it while a partition holds messages. Default 1; range 1–256.
+    /// </summary>
+    public int Partitions { get; set; } = 1;
+
     /// <summary>The failure policy. Default: see <see cref="RetryPolicy"/>.</summary>
     public RetryPolicy Retry { get; set; } = new();
 
@@ -49,6 +57,7 @@ public sealed class QueueOptions
     public void Validate(string queue)
     {
         if (Workers is < 1 or > 1024) throw new ArgumentException($"Queue '{queue}': Workers must be 1–1024, was {Workers}.");
+        if (Partitions is < 1 or > global::Actors.Partitions.Max) throw new ArgumentException($"Queue '{queue}': Partitions must be 1–256, was {Partitions}.");
         if (Prefetch is < 1 or > 1000) throw new ArgumentException($"Queue '{queue}': Prefetch must be 1–1000, was {Prefetch}.");
         if (Lease < TimeSpan.FromSeconds(1) || Lease > TimeSpan.FromDays(1)) throw new ArgumentException($"Queue '{queue}': Lease must be 1 s – 1 day, was {Lease}.");
         if (MaxLength is < 1 or > 100_000_000) throw new ArgumentException($"Queue '{queue}': MaxLength must be 1–100,000,000, was {MaxLength}.");

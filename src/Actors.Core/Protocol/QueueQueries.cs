@@ -129,6 +129,8 @@ public static class QueueQueries
     /// <summary>Where a queue lives and where its workers run.</summary>
     /// <param name="QueueId">The queue.</param>
     /// <param name="Node">The address of the node hosting the queue actor.</param>
-    /// <param name="WorkersByNode">Live workers of the queue's pool per node address.</param>
-    public sealed record QueuePlacement(string QueueId, string Node, ImmutableSortedDictionary<string, int> WorkersByNode) : IWithQueueId, IQueueMessage;
+    /// <param name="WorkersByNode">Live workers of the queue's pool per node address (summed over partitions).</param>
+    /// <param name="PartitionNodes">For a partitioned queue, the node of each partition; <paramref name="Node"/> is partition 0's.</param>
+    public sealed record QueuePlacement(string QueueId, string Node, ImmutableSortedDictionary<string, int> WorkersByNode,
+        ImmutableSortedDictionary<int, string>? PartitionNodes = null) : IWithQueueId, IQueueMessage;
 }

@@ -1,0 +1,136 @@
+using System.Collections.Immutable;
+using Actors.Protocol;
+using Akka.Actor;
+using static Actors.Protocol.DeadLetterCommands;
+using static Actors.Protocol.QueueCommands;
+using static Actors.Protocol.QueueQueries;
+
+namespace Actors.Actors;
+
+/// <summary>
+/// Sends one request to each partition of a queue and answers the requester with the partitions' replies merged
+/// into one (a short-lived child of the <see cref="QueueManager"/>, so no actor waits with an Ask). A partition
+/// answering that it is unknown or unavailable answers the whole request; one that does not answer within the
+/// timeout makes the request unavailable.
+/// </summary>
+internal sealed class PartitionGather : ReceiveActor
+{
+    private readonly string _queueId;
+    private readonly IReadOnlyList<(IActorRef Target, IWithQueueId Request)> _requests;
+    private readonly Func<IReadOnlyList<object>, object> _merge;
+    private readonly IActorRef _replyTo;
+    private readonly List<object> _replies = new();
+
+    public PartitionGather(string queueId, IReadOnlyList<(IActorRef Target, IWithQueueId Request)> requests, Func<IReadOnlyList<object>, object> merge, IActorRef replyTo, TimeSpan timeout)
+    {
+        _queueId = queueId;
+        _requests = requests;
+        _merge = merge;
+        _replyTo = replyTo;
+        Receive<QueueNotFound>(Finish);
+        Receive<QueueUnavailable>(Finish);
+        Receive<ReceiveTimeout>(_ => Finish(new QueueUnavailable(_queueId, $"A partition of queue '{_queueId}' did not answer within {timeout}.")));
+        ReceiveAny(reply =>
+        {
+            _replies.Add(reply);
+            if (_replies.Count == _requests.Count) Finish(_merge(_replies));
+        });
+        Context.SetReceiveTimeout(timeout);
+    }
+
+    /// <summary>Props for one gathered request.</summary>
+    public static Props Props(string queueId, IReadOnlyList<(IActorRef Target, IWithQueueId Request)> requests, Func<IReadOnlyList<object>, object> merge, IActorRef replyTo, TimeSpan timeout) =>
+        Akka.Actor.Props.Create(() => new PartitionGather(queueId, requests, merge, replyTo, timeout));
+
+    protected override void PreStart()
+    {
+        foreach (var (target, request) in _requests) target.Tell(request, Self);
+    }
+
+    private void Finish(object reply)
+    {
+        _replyTo.Tell(reply);
+        Context.Stop(Self);
+    }
+}
+
+/// <summary>How the replies of a queue's partitions combine into the reply for the whole queue.</summary>
+internal static class PartitionMerge
+{
+    /// <summary>The merge for a request of this type; null when the request goes to one partition only.</summary>
+    public static Func<IReadOnlyList<object>, object>? For(IWithQueueId request, string queueId) => request switch
+    {
+        GetStats => replies => Stats(queueId, replies.Cast<QueueStats>().ToList()),
+        GetPlacement => replies => Placement(queueId, replies.Cast<QueuePlacement>().ToList()),
+        ListDeadLetters list => replies => Page(queueId, replies.Cast<DeadLetterPage>().ToList(), Math.Clamp(list.Limit, 1, 1000)),
+        GroupDeadLetters => replies => new DeadLetterGroups(queueId, Groups(replies.Cast<DeadLetterGroups>().SelectMany(g => g.Groups))),
+        RedriveDeadLetters => replies => new DeadLettersRedriven(queueId, replies.Cast<DeadLettersRedriven>().Sum(r => r.Count)),
+        PurgeDeadLetters => replies => new DeadLettersPurged(queueId, replies.Cast<DeadLettersPurged>().Sum(r => r.Count)),
+        _ => null,
+    };
+
+    /// <summary>Counts and rates add up; mean wait and service are weighted by the rates they were measured at.</summary>
+    public static QueueStats Stats(string queueId, IReadOnlyList<QueueStats> parts)
+    {
+        var lambda = parts.Sum(p => p.ArrivalRate);
+        var completion = parts.Sum(p => p.CompletionRate);
+        var wait = Weighted(parts, p => p.MeanWait, p => p.ArrivalRate);
+        var service = Weighted(parts, p => p.MeanService, p => p.CompletionRate);
+        var workers = parts.Sum(p => p.Workers);
+        return new QueueStats(queueId,
+            parts.Sum(p => p.Depth), parts.Sum(p => p.InFlight), parts.Sum(p => p.Scheduled), parts.Sum(p => p.DeadLettered),
+            parts.Sum(p => p.TotalEnqueued), parts.Sum(p => p.TotalSucceeded), parts.Sum(p => p.TotalFailedAttempts),
+            parts.Sum(p => p.TotalDeadLettered), parts.Sum(p => p.TotalDiscarded),
+            lambda, completion, wait, service, lambda * wait.TotalSeconds, lambda * (wait + service).TotalSeconds,
+            workers, workers == 0 ? 0 : Math.Min(1, completion * service.TotalSeconds / workers), parts.Sum(p => p.SuggestedWorkers),
+            parts.Max(p => p.OldestMessageAge), parts.All(p => p.AcceptingWork));
+    }
+
+    private static TimeSpan Weighted(IReadOnlyList<QueueStats> parts, Func<QueueStats, TimeSpan> value, Func<QueueStats, double> weight)
+    {
+        var total = parts.Sum(weight);
+        return total > 0
+            ? TimeSpan.FromTicks((long)(parts.Sum(p => value(p).Ticks * weight(p)) / total))
+            : TimeSpan.FromTicks((long)parts.Average(p => value(p).Ticks));
+    }
+
+    /// <summary>Partition 0's node, every partition's node, and the workers of all partitions per node.</summary>
+    public static QueuePlacement Placement(string queueId, IReadOnlyList<QueuePlacement> parts)
+    {
+        var nodes = parts.ToImmutableSortedDictionary(p => p.PartitionNodes?.Keys.Single() ?? 0, p => p.Node);
+        var workers = parts.SelectMany(p => p.WorkersByNode)
+            .GroupBy(w => w.Key, StringComparer.Ordinal)
+            .ToImmutableSortedDictionary(g => g.Key, g => g.Sum(w => w.Value), StringComparer.Ordinal);
+        return new QueuePlacement(queueId, nodes[0], workers, nodes);
+    }
+
+    /// <summary>Ids order partitions (partition in the high bits), so the merged page is the first <paramref name="limit"/> by id.</summary>
+    public static DeadLetterPage Page(string queueId, IReadOnlyList<DeadLetterPage> parts, int limit)
+    {
+        var all = parts.SelectMany(p => p.Items).OrderBy(i => i.MessageId).ToList();
+        var items = all.Take(limit).ToImmutableArray();
+        var more = all.Count > limit || parts.Any(p => p.NextAfterId is not null);
+        return new DeadLetterPage(queueId, items, parts.Sum(p => p.TotalMatching), more && items.Length > 0 ? items[^1].MessageId : null);
+    }
+
+    /// <summary>The same fingerprint in several partitions is one group.</summary>
+    public static ImmutableArray<DeadLetterGroup> Groups(IEnumerable<DeadLetterGroup> groups) =>
+        groups.GroupBy(g => g.Fingerprint, StringComparer.Ordinal)
+            .Select(g => new DeadLetterGroup(g.Key, g.First().ErrorType, g.First().SampleMessage, g.Sum(x => x.Count),
+                g.SelectMany(x => x.Types).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToImmutableArray(),
+                g.Min(x => x.FirstAt), g.Max(x => x.LastAt)))
+            .OrderByDescending(g => g.Count).ThenBy(g => g.Fingerprint, StringComparer.Ordinal)
+            .ToImmutableArray();
+
+    /// <summary>The batch's outcomes in its own order, from sub-batches that each carried the indices in <paramref name="indices"/>.</summary>
+    public static BatchResult Batch(string queueId, long correlationId, int count, IReadOnlyList<int[]> indices, IReadOnlyList<object> replies)
+    {
+        var outcomes = new EnqueueOutcome[count];
+        foreach (var result in replies.Cast<BatchResult>())
+        {
+            var map = indices[(int)result.CorrelationId];
+            for (var i = 0; i < map.Length; i++) outcomes[map[i]] = result.Outcomes[i];
+        }
+        return new BatchResult(queueId, ImmutableArray.Create(outcomes), correlationId);
+    }
+}

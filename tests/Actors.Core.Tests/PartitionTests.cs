@@ -1,0 +1,126 @@
+using System.Collections.Immutable;
+using Actors.Configuration;
+using Actors.Protocol;
+using static Actors.Protocol.QueueCommands;
+
+namespace Actors.Core.Tests;
+
+public sealed class PartitionTests : IDisposable
+{
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "actors-tests", Guid.NewGuid().ToString("N"));
+    private readonly List<Akka.Actor.ActorSystem> _systems = new();
+
+    public void Dispose()
+    {
+        foreach (var system in _systems) system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        TestQueues.DeleteDirectory(_data);
+    }
+
+    [Fact]
+    public void Entity_ids_message_ids_and_keys_map_to_partitions_stably()
+    {
+        Assert.Equal("orders", Partitions.EntityId("orders", 0));
+        Assert.Equal("orders#3", Partitions.EntityId("orders", 3));
+        Assert.Equal(("orders", 3), Partitions.Parse("orders#3"));
+        Assert.Equal(("orders", 0), Partitions.Parse("orders"));
+        Assert.Equal(0, Partitions.OfMessage(12345));
+        Assert.Equal(7, Partitions.OfMessage(Partitions.IdBase(7) + 1));
+        // The same key always lands in the same partition (a stable hash, not string.GetHashCode), spread over all of them.
+        Assert.Equal(Partitions.OfKey("customer-42", 8), Partitions.OfKey("customer-42", 8));
+        Assert.Equal(8, Enumerable.Range(0, 200).Select(i => Partitions.OfKey($"customer-{i}", 8)).Distinct().Count());
+        Assert.Equal((int)(0xE40C292Cu % 1000), Partitions.OfKey("a", 1000)); // FNV-1a("a") = 0xE40C292C
+    }
+
+    private DurableQueuesHandle Start()
+    {
+        var options = TestQueues.NewOptions(_data);
+        options.AddQueue("hot", q => { q.Partitions = 4; q.Workers = 2; });
+        options.Handlers.Add<ReadOnlyMemory<byte>>("job", (_, _, _) => ValueTask.FromResult<object?>(null));
+        var (system, queues) = TestQueues.StartNode(options);
+        _systems.Add(system);
+        return queues;
+    }
+
+    private static NewMessage Message(string type, string? key) =>
+        new(type, new byte[] { 1 }, key is null ? null : ImmutableDictionary<string, string>.Empty.Add(Partitions.KeyHeader, key));
+
+    [Fact]
+    public async Task A_partitioned_queue_spreads_keyless_work_keeps_keys_together_and_answers_as_one_queue()
+    {
+        var queues = Start();
+        var client = queues.Client;
+
+        var keyless = new List<long>();
+        for (var i = 0; i < 40; i++) keyless.Add(await client.EnqueueAsync("hot", "job", new byte[] { 1 }));
+        Assert.Equal([0, 1, 2, 3], keyless.Select(Partitions.OfMessage).Distinct().Order());
+
+        var keyHeaders = ImmutableDictionary<string, string>.Empty.Add(Partitions.KeyHeader, "customer-7");
+        var keyed = new List<long>();
+        for (var i = 0; i < 10; i++) keyed.Add(await client.EnqueueAsync("hot", "job", new byte[] { 2 }, keyHeaders));
+        Assert.All(keyed, id => Assert.Equal(Partitions.OfKey("customer-7", 4), Partitions.OfMessage(id)));
+
+        // A batch with several keys is split over their partitions; the outcomes come back in the batch's order
+        // (each message has its own type, which the queue keeps; with no handler for it, it is dead-lettered).
+        var batch = Enumerable.Range(0, 20).Select(i => Message($"b{i}", $"k{i % 5}")).ToList();
+        var outcomes = await client.EnqueueBatchAsync("hot", batch);
+        Assert.Equal(20, outcomes.Length);
+        for (var i = 0; i < 20; i++)
+        {
+            var id = outcomes[i].MessageId!.Value;
+            Assert.Equal(Partitions.OfKey($"k{i % 5}", 4), Partitions.OfMessage(id));
+            Assert.Equal($"b{i}", (await client.GetMessageAsync("hot", id))!.Type);
+        }
+
+        await TestQueues.Until(async () => await client.GetStatsAsync("hot") is { TotalSucceeded: 50, DeadLettered: 20 }, "every message handled");
+        var stats = await client.GetStatsAsync("hot");
+        Assert.Equal(("hot", 70L, 8), (stats.QueueId, stats.TotalEnqueued, stats.Workers));
+        Assert.Equal(MessageStatus.Succeeded, (await client.GetMessageAsync("hot", keyless[^1]))!.Status);
+        Assert.Null(await client.GetMessageAsync("hot", Partitions.IdBase(9) + 1));
+
+        var placement = (await client.GetClusterStatusAsync()).Queues.Single();
+        Assert.Equal([0, 1, 2, 3], placement.PartitionNodes!.Keys);
+        Assert.Equal(8, placement.WorkersByNode.Values.Sum());
+    }
+
+    [Fact]
+    public async Task Dead_letters_of_every_partition_are_listed_in_id_order_grouped_redriven_and_purged_together()
+    {
+        var client = Start().Client;
+        var ids = new List<long>();
+        for (var i = 0; i < 8; i++) ids.Add(await client.EnqueueAsync("hot", "no-handler", new byte[] { 1 }));
+        await TestQueues.Until(async () => (await client.GetStatsAsync("hot")).DeadLettered == 8, "every message dead-lettered");
+
+        var first = await client.ListDeadLettersAsync("hot", limit: 5);
+        Assert.Equal(8, first.TotalMatching);
+        Assert.Equal(ids.Order().Take(5), first.Items.Select(i => i.MessageId));
+        var second = await client.ListDeadLettersAsync("hot", afterId: first.NextAfterId!.Value, limit: 5);
+        Assert.Equal(ids.Order().Skip(5), second.Items.Select(i => i.MessageId));
+        Assert.Null(second.NextAfterId);
+
+        var group = Assert.Single(await client.GroupDeadLettersAsync("hot"));
+        Assert.Equal(8, group.Count);
+
+        Assert.Equal(8, await client.RedriveDeadLettersAsync("hot"));
+        await TestQueues.Until(async () => (await client.GetStatsAsync("hot")).TotalDeadLettered == 16, "the redriven messages dead-lettered again");
+        Assert.Equal(8, await client.PurgeDeadLettersAsync("hot"));
+        Assert.Equal(0, (await client.GetStatsAsync("hot")).DeadLettered);
+    }
+
+    [Fact]
+    public async Task Every_partition_recovers_its_own_journal_after_a_restart()
+    {
+        var first = Start().Client;
+        var before = new List<long>();
+        for (var i = 0; i < 12; i++) before.Add(await first.EnqueueAsync("hot", "job", new byte[] { 1 }));
+        await TestQueues.Until(async () => (await first.GetStatsAsync("hot")).TotalSucceeded == 12, "the first messages handled");
+        await _systems[0].Terminate();
+
+        var second = Start().Client;
+        Assert.Equal(12, (await second.GetStatsAsync("hot")).TotalSucceeded);
+        var after = new List<long>();
+        for (var i = 0; i < 12; i++) after.Add(await second.EnqueueAsync("hot", "job", new byte[] { 1 }));
+        // Each partition continues its own sequence: no id is handed out twice.
+        Assert.Empty(before.Intersect(after));
+        Assert.All(after, id => Assert.True(id > before.Where(b => Partitions.OfMessage(b) == Partitions.OfMessage(id)).DefaultIfEmpty(0).Max()));
+    }
+}

@@ -29,7 +29,7 @@ options.AddQueue("load", q =>
     q.Prefetch = settings.Prefetch;
     q.MaxLength = Math.Max(settings.Messages + 1, 1000);
     q.MaxPayloadBytes = Math.Max(settings.PayloadBytes, 1);
-    q.SnapshotEvery = 1_000;
+    q.SnapshotEvery = settings.SnapshotEvery;
 });
 
 var deliveries = new int[settings.Messages + 1];
@@ -54,6 +54,9 @@ var payload = new byte[settings.PayloadBytes];
 Random.Shared.NextBytes(payload);
 var perProducer = settings.Messages / settings.Producers;
 var histograms = new LongHistogram[settings.Producers];
+// Open loop only: how late the generator sent each message, and the latency counted from the actual send.
+var sendLag = new LongHistogram(TimeStamp.Minutes(10), 3);
+var fromSend = new LongHistogram(TimeStamp.Minutes(10), 3);
 var accepted = 0L;
 var rejected = 0L;
 var stopwatch = Stopwatch.StartNew();
@@ -78,6 +81,7 @@ var producers = settings.Rate > 0 ? [Task.Run(OpenLoopAsync)] : settings.Batch >
 // One enqueue, counted and timed from `since` (the send, or the scheduled send time in open loop).
 async Task EnqueueOneAsync(LongHistogram histogram, long since, SemaphoreSlim? window)
 {
+    var sentAt = Stopwatch.GetTimestamp();
     try
     {
         await client.EnqueueAsync("load", "load", payload);
@@ -89,7 +93,16 @@ async Task EnqueueOneAsync(LongHistogram histogram, long since, SemaphoreSlim? w
     }
     finally
     {
-        lock (histogram) histogram.RecordValue(Stopwatch.GetTimestamp() - since);
+        var now = Stopwatch.GetTimestamp();
+        lock (histogram)
+        {
+            histogram.RecordValue(now - since);
+            if (window is null)
+            {
+                sendLag.RecordValue(sentAt - since);
+                fromSend.RecordValue(now - sentAt);
+            }
+        }
         window?.Release();
     }
 }
@@ -162,7 +175,7 @@ var e2eSeconds = stopwatch.Elapsed.TotalSeconds;
 
 var merged = new LongHistogram(TimeStamp.Minutes(10), 3);
 foreach (var h in histograms) merged.Add(h);
-double Percentile(double p) => merged.GetValueAtPercentile(p) * 1000.0 / Stopwatch.Frequency;
+double Percentile(double p, LongHistogram? histogram = null) => (histogram ?? merged).GetValueAtPercentile(p) * 1000.0 / Stopwatch.Frequency;
 
 var handled = deliveries.Skip(1).Count(d => d > 0);
 var duplicates = deliveries.Skip(1).Sum(d => Math.Max(0, d - 1));
@@ -185,6 +198,10 @@ var result = new
     e2e_per_s = Math.Round(stats.TotalSucceeded / e2eSeconds),
     enqueue_p50_ms = Math.Round(Percentile(50), 3),
     enqueue_p99_ms = Math.Round(Percentile(99), 3),
+    // Open loop: the generator's own lateness (a timer tick is ~1 ms), and the latency from the actual send.
+    send_lag_p50_ms = settings.Rate > 0 ? Math.Round(Percentile(50, sendLag), 3) : (double?)null,
+    from_send_p50_ms = settings.Rate > 0 ? Math.Round(Percentile(50, fromSend), 3) : (double?)null,
+    from_send_p99_ms = settings.Rate > 0 ? Math.Round(Percentile(99, fromSend), 3) : (double?)null,
     peak_rss_mb = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
 };
 
@@ -199,7 +216,7 @@ static void TryDelete(string path)
     catch (IOException) { }
 }
 
-internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producers, int Workers, int Prefetch, int Outstanding, int Rate, int Batch, int Pending, string? DataDirectory, string? PostgresConnection)
+internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producers, int Workers, int Prefetch, int Outstanding, int Rate, int Batch, int Pending, int SnapshotEvery, string? DataDirectory, string? PostgresConnection)
 {
     public static LoadSettings Parse(string[] args)
     {
@@ -207,11 +224,11 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --data --postgres CONNECTION");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --snapshot-every --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         return new LoadSettings(Int("messages", 100_000), Int("payload", 512), Math.Max(1, Int("producers", 4)), Int("workers", 8),
-            Int("prefetch", 16), Math.Max(1, Int("outstanding", 64)), Math.Max(0, Int("rate", 0)), Math.Max(1, Int("batch", 1)), Math.Max(0, Int("pending", 0)), values.GetValueOrDefault("data"), values.GetValueOrDefault("postgres"));
+            Int("prefetch", 16), Math.Max(1, Int("outstanding", 64)), Math.Max(0, Int("rate", 0)), Math.Max(1, Int("batch", 1)), Math.Max(0, Int("pending", 0)), Int("snapshot-every", 1_000), values.GetValueOrDefault("data"), values.GetValueOrDefault("postgres"));
     }
 }

@@ -264,7 +264,7 @@ public static class QueueEndpoints
                 headers[header.Name] = header.Value.GetString()!;
             }
         }
-        if (element.TryGetProperty("key", out var key) && key.ValueKind == JsonValueKind.String) headers["key"] = key.GetString()!;
+        if (element.TryGetProperty("key", out var key) && key.ValueKind == JsonValueKind.String) headers[Partitions.KeyHeader] = key.GetString()!;
         if (request.Headers.TryGetValue(IdempotencyKeyHeader, out var idempotencyKey) && !string.IsNullOrEmpty(idempotencyKey))
             headers["idempotency-key"] = idempotencyKey.ToString();
         message = new NewMessage(type.GetString()!, payload, headers.Count == 0 ? null : headers.ToImmutable());

@@ -22,6 +22,7 @@ public sealed class HttpApiTests : IAsyncLifetime
         ["Actors:Webhooks:stuck:Url"] = "http://127.0.0.1:9/",
         ["Actors:Webhooks:stuck:Timeout"] = "00:00:02",
         ["Actors:Queues:dlq:Retry:MaxAttempts"] = "1",
+        ["Actors:Queues:parts:Partitions"] = "3",
     });
     private HttpClient _http = null!;
 
@@ -112,7 +113,7 @@ public sealed class HttpApiTests : IAsyncLifetime
     {
         await Enqueue("default", "noop", "null");
         var list = (await _http.GetFromJsonAsync<JsonObject>("/queues"))!;
-        Assert.Equal(["default", "dlq", "small"], list["queues"]!.AsArray().Select(q => q!["queue"]!.GetValue<string>()));
+        Assert.Equal(["default", "dlq", "parts", "small"], list["queues"]!.AsArray().Select(q => q!["queue"]!.GetValue<string>()));
         var stats = (await _http.GetFromJsonAsync<JsonObject>("/queues/default"))!;
         Assert.Equal(1, stats["totals"]!["enqueued"]!.GetValue<long>());
         Assert.NotNull(stats["littlesLaw"]!["waitingPredicted"]);
@@ -232,11 +233,29 @@ public sealed class HttpApiTests : IAsyncLifetime
         var self = status["self"]!.GetValue<string>();
         Assert.Equal(self, status["members"]!.AsArray().Single()!["address"]!.GetValue<string>());
         var queues = status["queues"]!.AsArray().Select(q => q!).ToList();
-        Assert.Equal(["default", "dlq", "small"], queues.Select(q => q["queue"]!.GetValue<string>()).Order());
+        Assert.Equal(["default", "dlq", "parts", "small"], queues.Select(q => q["queue"]!.GetValue<string>()).Order());
         Assert.All(queues, q =>
         {
             Assert.Equal(self, q["node"]!.GetValue<string>());
             Assert.True(q["workersByNode"]?[self]?.GetValue<int>() > 0, q.ToJsonString());
         });
+    }
+
+    [Fact]
+    public async Task A_partitioned_queue_routes_by_key_and_answers_for_all_its_partitions()
+    {
+        var ids = new List<long>();
+        for (var i = 0; i < 6; i++)
+        {
+            var response = await _http.PostAsync("/queues/parts/messages", Json($"{{\"type\":\"echo\",\"payload\":{i},\"key\":\"customer-{i % 2}\"}}"));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<long>();
+            Assert.Equal(Partitions.OfKey($"customer-{i % 2}", 3), Partitions.OfMessage(id));
+            ids.Add(id);
+        }
+        for (var i = 0; i < 6; i++)
+            Assert.Equal(i, (await AwaitStatus("parts", ids[i], "succeeded"))["result"]!.GetValue<int>());
+        var stats = (await _http.GetFromJsonAsync<JsonObject>("/queues/parts"))!;
+        Assert.Equal(6, stats["totals"]!["succeeded"]!.GetValue<int>());
     }
 }

@@ -6,6 +6,10 @@ using Actors.State;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Akka.Persistence.Query;
+using Akka.Persistence.Sql.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
 using Akka.Cluster.Routing;
 using Akka.Routing;
 using static Actors.Protocol.QueueCommands;
@@ -43,6 +47,15 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// A snapshot is due once the events since the last one carry a quarter of the queue's messages: recovery then
+    /// replays at most that, and a snapshot (which stores no payload the journal holds) costs ~30 bytes a message.
+    /// </summary>
+    public const int SnapshotReplayFraction = 4;
+
+    /// <summary>Most journal events one read of payloads covers.</summary>
+    public const int EventsPerPayloadRead = 64;
+
     private readonly string _queueId;
     private readonly int _partition;
     private readonly QueueOptions _options;
@@ -73,6 +86,16 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private long _messagesSinceSnapshot;
     private bool _snapshotInFlight;
     private int _snapshotsSinceDelete;
+    private long _snapshotWatermark;
+    private long _deletedTo;
+
+    // Payloads read back from the journal.
+    private bool _payloadReadInFlight;
+    private DateTime _payloadReadPausedUntil;
+    private long _enqueuedPayloadBytes;
+    private long _enqueueEvents;
+    private IMaterializer? _materializer;
+    private SqlReadJournal? _readJournal;
 
     // Consumer pool.
     private IActorRef _router = ActorRefs.Nobody;
@@ -103,7 +126,11 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         {
             if (offer.Snapshot is QueueSnapshot snapshot) _state = QueueState.FromSnapshot(_queueId, _options, snapshot);
         });
-        Recover<IQueueEvent>(evt => _state.Apply(evt));
+        Recover<IQueueEvent>(evt =>
+        {
+            _state.Apply(evt, LastSequenceNr);
+            if (evt is MessagesEnqueued enqueued) CountEnqueued(enqueued);
+        });
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
         Command<Enqueue>(OnEnqueue);
@@ -113,7 +140,9 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Command<Tick>(_ => OnTick());
         Command<Routees>(OnRoutees);
         Command<Terminated>(OnWorkerTerminated);
-        Command<GetMessage>(q => Sender.Tell(_state.Describe(q.MessageId) as IQueueMessage ?? new MessageNotFound(_queueId, q.MessageId)));
+        Command<GetMessage>(OnGetMessage);
+        Command<PayloadsRead>(OnPayloadsRead);
+        Command<PayloadReadFailed>(OnPayloadReadFailed);
         Command<GetStats>(_ => Sender.Tell(Stats()));
         Command<GetPlacement>(_ => Sender.Tell(Placement()));
         Command<RefreshWorkers>(_ => _router.Tell(GetRoutees.Instance));
@@ -233,13 +262,93 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         while (_state.ReadyCount > 0)
         {
             var slot = PickWorker();
-            if (slot < 0) return;
-            var message = _state.Dispatch(slot, now)!;
+            if (slot < 0) break;
+            // Null when the next messages' payloads are still being read back from the journal.
+            if (_state.Dispatch(slot, now) is not { } message) break;
             if (message.FailedAttempts == 0) _metrics.RecordWait(now - message.EnqueuedAt, now);
             var worker = _workers[slot];
             worker.Outstanding++;
             worker.Ref.Tell(new Deliver(_queueId, message.Id, message.Attempt, message.Type, message.Payload, message.Headers, message.EnqueuedAt, _options.Lease));
         }
+        ReadPayloads();
+    }
+
+    // ---------------------------------------------------------------- payloads kept in the journal
+
+    /// <summary>
+    /// Reads the next payloads the state wants from the journal (one read at a time), through the SQL read journal:
+    /// a run of events from the wanted sequence number, sized to about half the payload budget.
+    /// </summary>
+    private void ReadPayloads()
+    {
+        if (_payloadReadInFlight || !_recovered || (_state.ReadyWithoutPayload == 0 && _state.DeadWithoutPayload == 0)) return;
+        if (Now < _payloadReadPausedUntil || _state.PayloadsWanted is not { } from) return;
+        var bytesPerEvent = _enqueueEvents == 0 ? 64 * 1024 : Math.Max(1, _enqueuedPayloadBytes / _enqueueEvents);
+        var events = Math.Clamp(_options.PayloadMemoryBytes / 2 / bytesPerEvent, 1, EventsPerPayloadRead);
+        _payloadReadInFlight = true;
+        ReadEvents(from, from + events - 1).PipeTo(Self,
+            success: read => new PayloadsRead(read),
+            failure: e => new PayloadReadFailed(e));
+    }
+
+    private Task<IImmutableList<EventEnvelope>> ReadEvents(long from, long to)
+    {
+        _materializer ??= Context.Materializer();
+        _readJournal ??= PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        return _readJournal.CurrentEventsByPersistenceId(PersistenceId, from, to).RunWith(Sink.Seq<EventEnvelope>(), _materializer);
+    }
+
+    /// <summary>Keeps the mean size of an enqueue event, to size reads of payloads.</summary>
+    private void CountEnqueued(MessagesEnqueued enqueued)
+    {
+        _enqueueEvents++;
+        foreach (var m in enqueued.Messages) _enqueuedPayloadBytes += m.Payload.Length + 64;
+    }
+
+    private void OnPayloadsRead(PayloadsRead read)
+    {
+        _payloadReadInFlight = false;
+        var attached = 0;
+        foreach (var envelope in read.Events)
+            if (envelope.Event is MessagesEnqueued enqueued) attached += _state.AttachPayloads(envelope.SequenceNr, enqueued);
+        if (attached == 0)
+        {
+            // The wanted event was not there: never expected, but a tight loop would not help; try again in a second.
+            _log.Error("Queue {0}: the journal returned none of the payloads wanted from sequence number {1}", _queueId, _state.PayloadsWanted);
+            _payloadReadPausedUntil = Now + TimeSpan.FromSeconds(1);
+        }
+        Dispatch();
+    }
+
+    private void OnPayloadReadFailed(PayloadReadFailed failed)
+    {
+        _payloadReadInFlight = false;
+        _payloadReadPausedUntil = Now + TimeSpan.FromSeconds(1);
+        _log.Warning(failed.Cause, "Queue {0}: could not read payloads from the journal; retrying in a second", _queueId);
+    }
+
+    private void OnGetMessage(GetMessage query)
+    {
+        var info = _state.Describe(query.MessageId);
+        if (info is null)
+        {
+            Sender.Tell(new MessageNotFound(_queueId, query.MessageId));
+            return;
+        }
+        if (info.Payload is not null || _state.Find(query.MessageId) is not { } message)
+        {
+            Sender.Tell(info);
+            return;
+        }
+        // The payload is only in the journal: read its event and answer with it (the state is left as it is).
+        var id = message.Id;
+        ReadEvents(message.SequenceNr, message.SequenceNr).ContinueWith(read =>
+        {
+            var payload = read.IsCompletedSuccessfully
+                ? read.Result.Select(e => e.Event).OfType<MessagesEnqueued>().SelectMany(e => e.Messages).FirstOrDefault(m => m.Id == id)?.Payload
+                : null;
+            return info with { Payload = payload };
+        }, TaskScheduler.Default).PipeTo(Sender);
     }
 
     /// <summary>The live worker with the fewest outstanding deliveries below prefetch, rotating among equals; -1 when all are full.</summary>
@@ -493,11 +602,13 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     private void ApplyCommitted(IQueueEvent evt, List<IReplyTarget>? replies)
     {
-        _state.Apply(evt);
+        // In a persist callback LastSequenceNr is the sequence number of the event being confirmed.
+        _state.Apply(evt, LastSequenceNr);
         var now = Now;
         switch (evt)
         {
             case MessagesEnqueued enqueued:
+                CountEnqueued(enqueued);
                 _unappliedEnqueues -= enqueued.Messages.Length;
                 _metrics.RecordArrivals(enqueued.Messages.Length, now);
                 for (var i = 0; i < replies!.Count; i++) replies[i].Accept(_queueId, enqueued.Messages[i].Id);
@@ -525,7 +636,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         // both bounded: recovery replays no more than one state's worth, and snapshot work stays constant per message
         // however deep the backlog grows.
         var stateSize = _state.PendingCount + _state.DeadLetterCount;
-        if (_eventsSinceSnapshot >= _options.SnapshotEvery && _messagesSinceSnapshot >= stateSize && !_snapshotInFlight) _snapshotDue = true;
+        if (_eventsSinceSnapshot >= _options.SnapshotEvery && _messagesSinceSnapshot * SnapshotReplayFraction >= stateSize && !_snapshotInFlight) _snapshotDue = true;
         if (_snapshotDue && _writes.Count == 0)
         {
             // No write is in flight here, so the snapshot covers exactly the events up to LastSequenceNr.
@@ -533,7 +644,10 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
             _snapshotInFlight = true;
             _eventsSinceSnapshot = 0;
             _messagesSinceSnapshot = 0;
-            SaveSnapshot(_state.ToSnapshot());
+            var snapshot = _state.ToSnapshot();
+            // Events below the oldest one that still holds a payload the snapshot refers to must stay.
+            _snapshotWatermark = QueueState.PayloadLowWatermark(snapshot, ifNone: LastSequenceNr + 1);
+            SaveSnapshot(snapshot);
         }
         Flush();
     }
@@ -560,7 +674,12 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Flush();
         if (++_snapshotsSinceDelete < SnapshotsPerDelete) return;
         _snapshotsSinceDelete = 0;
-        DeleteMessages(saved.Metadata.SequenceNr);
+        var deleteTo = Math.Min(saved.Metadata.SequenceNr, _snapshotWatermark - 1);
+        if (deleteTo > _deletedTo)
+        {
+            _deletedTo = deleteTo;
+            DeleteMessages(deleteTo);
+        }
         DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
     }
 
@@ -745,6 +864,10 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         public void Accept(string queueId, long messageId) => batch.Resolve(index, new EnqueueOutcome(messageId, null, null), queueId);
         public void Reject(string queueId, RejectionCode code, string reason) => batch.Resolve(index, new EnqueueOutcome(null, code, reason), queueId);
     }
+
+    private sealed record PayloadsRead(IImmutableList<EventEnvelope> Events);
+
+    private sealed record PayloadReadFailed(Exception Cause);
 
     private sealed class Tick : INotInfluenceReceiveTimeout, IDeadLetterSuppression
     {

@@ -47,6 +47,14 @@ public sealed class QueueOptions
     /// </summary>
     public int SnapshotEvery { get; set; } = 1000;
 
+    /// <summary>
+    /// Payload bytes of waiting messages the queue keeps in memory. Past it, new messages' payloads stay only in the
+    /// journal and are read back, in order, shortly before they are dispatched, so a deep backlog costs memory for its
+    /// bookkeeping (~130 bytes a message), not its payloads. Dead letters keep their payloads in memory. Default
+    /// 16 MiB; range 64 KiB – 16 GiB.
+    /// </summary>
+    public long PayloadMemoryBytes { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>Succeeded messages kept (with their results) for status queries. Default 10,000; range 0–1,000,000.</summary>
     public int SucceededRetention { get; set; } = 10_000;
 
@@ -63,6 +71,7 @@ public sealed class QueueOptions
         if (MaxLength is < 1 or > 100_000_000) throw new ArgumentException($"Queue '{queue}': MaxLength must be 1–100,000,000, was {MaxLength}.");
         if (MaxPayloadBytes is < 0 or > 64 * 1024 * 1024) throw new ArgumentException($"Queue '{queue}': MaxPayloadBytes must be 0–64 MiB, was {MaxPayloadBytes}.");
         if (SnapshotEvery is < 10 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': SnapshotEvery must be 10–1,000,000, was {SnapshotEvery}.");
+        if (PayloadMemoryBytes is < 64 * 1024 or > 16L * 1024 * 1024 * 1024) throw new ArgumentException($"Queue '{queue}': PayloadMemoryBytes must be 64 KiB – 16 GiB, was {PayloadMemoryBytes}.");
         if (SucceededRetention is < 0 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': SucceededRetention must be 0–1,000,000, was {SucceededRetention}.");
         if (RedrivePerSecond is < 10 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': RedrivePerSecond must be 10–1,000,000, was {RedrivePerSecond}.");
         foreach (var type in AllowedTypes)

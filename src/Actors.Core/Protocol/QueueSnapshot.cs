@@ -31,7 +31,10 @@ public enum SnapshotStage
     DeadLettered = 2,
 }
 
-/// <summary>One held message in a snapshot.</summary>
+/// <summary>
+/// One held message in a snapshot. <paramref name="SequenceNr"/> is the journal event that holds the payload (then
+/// <paramref name="Payload"/> is empty), or 0 when the payload is stored here.
+/// </summary>
 public sealed record SnapshotMessage(
     long Id,
     string Type,
@@ -43,7 +46,8 @@ public sealed record SnapshotMessage(
     SnapshotStage Stage,
     DateTime DueAt,
     string? DeadLetterReason,
-    DateTime? FinishedAt);
+    DateTime? FinishedAt,
+    long SequenceNr = 0);
 
 /// <summary>One retained succeeded message in a snapshot.</summary>
 public sealed record SnapshotSucceeded(long Id, string Type, int Attempts, DateTime EnqueuedAt, DateTime CompletedAt, ReadOnlyMemory<byte>? Result);

@@ -64,7 +64,8 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
 
     private const string EnqueuedManifest = "E1";
     private const string AckedManifest = "A1";
-    private const string SnapshotManifest = "S1";
+    private const string SnapshotV1Manifest = "S1";
+    private const string SnapshotManifest = "S2";
     private const string DrainManifest = "C-drain";
     private const string ListQueuesManifest = "Q-list";
 
@@ -102,7 +103,8 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
     {
         EnqueuedManifest => BinaryCodec.Read(bytes, BinaryCodec.ReadEnqueued),
         AckedManifest => BinaryCodec.Read(bytes, BinaryCodec.ReadAcked),
-        SnapshotManifest => BinaryCodec.Read(bytes, BinaryCodec.ReadSnapshot),
+        SnapshotManifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, withSequenceNrs: true)),
+        SnapshotV1Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, withSequenceNrs: false)),
         DrainManifest => Drain.Instance,
         ListQueuesManifest => ListQueues.Instance,
         _ when JsonTypes.TryGetValue(manifest, out var type) => JsonSerializer.Deserialize(bytes, type, Json)
@@ -111,7 +113,10 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
     };
 }
 
-/// <summary>The compact binary format of the hot events and snapshots. Each blob starts with a format version byte.</summary>
+/// <summary>
+/// The compact binary format of the hot events and snapshots. Each blob starts with a format version byte. Decoded
+/// payloads are slices of the blob, not copies, and repeated type names share one string.
+/// </summary>
 internal static class BinaryCodec
 {
     private const byte Version1 = 1;
@@ -127,10 +132,9 @@ internal static class BinaryCodec
         return stream.ToArray();
     }
 
-    public static T Read<T>(byte[] bytes, Func<BinaryReader, T> read)
+    public static T Read<T>(byte[] bytes, Func<BlobReader, T> read)
     {
-        using var stream = new MemoryStream(bytes, writable: false);
-        using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8);
+        var reader = new BlobReader(bytes);
         var version = reader.ReadByte();
         if (version != Version1) throw new System.Runtime.Serialization.SerializationException($"Unknown binary format version {version}.");
         return read(reader);
@@ -145,27 +149,30 @@ internal static class BinaryCodec
     /// <summary>The part every stored message shares, in enqueue events and snapshots alike.</summary>
     private static void WriteMessage(BinaryWriter w, long id, string type, DateTime enqueuedAt, ImmutableDictionary<string, string> headers, ReadOnlyMemory<byte> payload)
     {
+        WriteMessageHead(w, id, type, enqueuedAt, headers);
+        WriteBytes(w, payload);
+    }
+
+    private static void WriteMessageHead(BinaryWriter w, long id, string type, DateTime enqueuedAt, ImmutableDictionary<string, string> headers)
+    {
         w.Write7BitEncodedInt64(id);
         w.Write(type);
         w.Write(enqueuedAt.Ticks);
         WriteHeaders(w, headers);
-        WriteBytes(w, payload);
     }
 
-    private static EnqueuedMessage ReadMessage(BinaryReader r)
-    {
-        var id = r.Read7BitEncodedInt64();
-        var type = r.ReadString();
-        var at = ReadTime(r);
-        var headers = ReadHeaders(r);
-        return new EnqueuedMessage(id, type, ReadBytes(r), headers, at);
-    }
+    private static (long Id, string Type, DateTime At, ImmutableDictionary<string, string> Headers) ReadMessageHead(BlobReader r) =>
+        (r.Read7BitEncodedInt64(), r.ReadInternedString(), r.ReadTime(), ReadHeaders(r));
 
-    public static MessagesEnqueued ReadEnqueued(BinaryReader r)
+    public static MessagesEnqueued ReadEnqueued(BlobReader r)
     {
         var count = r.Read7BitEncodedInt();
         var messages = ImmutableArray.CreateBuilder<EnqueuedMessage>(count);
-        for (var i = 0; i < count; i++) messages.Add(ReadMessage(r));
+        for (var i = 0; i < count; i++)
+        {
+            var (id, type, at, headers) = ReadMessageHead(r);
+            messages.Add(new EnqueuedMessage(id, type, r.ReadBytes(), headers, at));
+        }
         return new MessagesEnqueued(messages.MoveToImmutable());
     }
 
@@ -181,7 +188,7 @@ internal static class BinaryCodec
         }
     }
 
-    public static MessagesAcked ReadAcked(BinaryReader r)
+    public static MessagesAcked ReadAcked(BlobReader r)
     {
         var count = r.Read7BitEncodedInt();
         var acks = ImmutableArray.CreateBuilder<AckedMessage>(count);
@@ -189,12 +196,16 @@ internal static class BinaryCodec
         {
             var id = r.Read7BitEncodedInt64();
             var attempt = r.Read7BitEncodedInt();
-            var at = ReadTime(r);
+            var at = r.ReadTime();
             acks.Add(new AckedMessage(id, attempt, ReadOptionalBytes(r), at));
         }
         return new MessagesAcked(acks.MoveToImmutable());
     }
 
+    /// <summary>
+    /// Snapshot format S2: as S1, but each message's payload is replaced by the sequence number of the journal event
+    /// that holds it, and stored only when that number is 0.
+    /// </summary>
     public static void WriteSnapshot(BinaryWriter w, QueueSnapshot s)
     {
         w.Write7BitEncodedInt64(s.LastId);
@@ -206,7 +217,9 @@ internal static class BinaryCodec
         w.Write7BitEncodedInt(s.Messages.Length);
         foreach (var m in s.Messages)
         {
-            WriteMessage(w, m.Id, m.Type, m.EnqueuedAt, m.Headers, m.Payload);
+            WriteMessageHead(w, m.Id, m.Type, m.EnqueuedAt, m.Headers);
+            w.Write7BitEncodedInt64(m.SequenceNr);
+            if (m.SequenceNr == 0) WriteBytes(w, m.Payload);
             w.Write7BitEncodedInt(m.FailedAttempts);
             w.Write7BitEncodedInt(m.Errors.Count);
             foreach (var error in m.Errors) WriteError(w, error);
@@ -227,7 +240,8 @@ internal static class BinaryCodec
         }
     }
 
-    public static QueueSnapshot ReadSnapshot(BinaryReader r)
+    /// <summary>Reads format S2, or S1 (<paramref name="withSequenceNrs"/> false: every payload is in the snapshot).</summary>
+    public static QueueSnapshot ReadSnapshot(BlobReader r, bool withSequenceNrs)
     {
         var lastId = r.Read7BitEncodedInt64();
         var totals = new QueueTotals(r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64());
@@ -235,33 +249,38 @@ internal static class BinaryCodec
         var messages = ImmutableArray.CreateBuilder<SnapshotMessage>(count);
         for (var i = 0; i < count; i++)
         {
-            var (id, type, payload, headers, at) = ReadMessage(r);
+            var (id, type, at, headers) = ReadMessageHead(r);
+            var sequenceNr = withSequenceNrs ? r.Read7BitEncodedInt64() : 0;
+            var payload = sequenceNr == 0 ? r.ReadBytes() : default;
             var failed = r.Read7BitEncodedInt();
             var errorCount = r.Read7BitEncodedInt();
-            var errors = ImmutableList.CreateBuilder<ErrorInfo>();
-            for (var e = 0; e < errorCount; e++) errors.Add(ReadError(r));
+            var errors = ImmutableList<ErrorInfo>.Empty;
+            if (errorCount > 0)
+            {
+                var builder = ImmutableList.CreateBuilder<ErrorInfo>();
+                for (var e = 0; e < errorCount; e++) builder.Add(ReadError(r));
+                errors = builder.ToImmutable();
+            }
             var stage = (SnapshotStage)r.ReadByte();
-            var dueAt = ReadTime(r);
+            var dueAt = r.ReadTime();
             var reason = ReadOptionalString(r);
             var finishedTicks = r.ReadInt64();
-            messages.Add(new SnapshotMessage(id, type, payload, headers, at, failed, errors.ToImmutable(), stage, dueAt, reason,
-                finishedTicks < 0 ? null : new DateTime(finishedTicks, DateTimeKind.Utc)));
+            messages.Add(new SnapshotMessage(id, type, payload, headers, at, failed, errors, stage, dueAt, reason,
+                finishedTicks < 0 ? null : new DateTime(finishedTicks, DateTimeKind.Utc), sequenceNr));
         }
         var succeededCount = r.Read7BitEncodedInt();
         var succeeded = ImmutableArray.CreateBuilder<SnapshotSucceeded>(succeededCount);
         for (var i = 0; i < succeededCount; i++)
         {
             var id = r.Read7BitEncodedInt64();
-            var type = r.ReadString();
+            var type = r.ReadInternedString();
             var attempts = r.Read7BitEncodedInt();
-            var enqueuedAt = ReadTime(r);
-            var completedAt = ReadTime(r);
+            var enqueuedAt = r.ReadTime();
+            var completedAt = r.ReadTime();
             succeeded.Add(new SnapshotSucceeded(id, type, attempts, enqueuedAt, completedAt, ReadOptionalBytes(r)));
         }
         return new QueueSnapshot(lastId, totals, messages.MoveToImmutable(), succeeded.MoveToImmutable());
     }
-
-    private static DateTime ReadTime(BinaryReader r) => new(r.ReadInt64(), DateTimeKind.Utc);
 
     private static void WriteHeaders(BinaryWriter w, ImmutableDictionary<string, string> headers)
     {
@@ -273,7 +292,7 @@ internal static class BinaryCodec
         }
     }
 
-    private static ImmutableDictionary<string, string> ReadHeaders(BinaryReader r)
+    private static ImmutableDictionary<string, string> ReadHeaders(BlobReader r)
     {
         var count = r.Read7BitEncodedInt();
         if (count == 0) return ImmutableDictionary<string, string>.Empty;
@@ -288,19 +307,13 @@ internal static class BinaryCodec
         w.Write(bytes.Span);
     }
 
-    private static byte[] ReadBytes(BinaryReader r)
-    {
-        var length = r.Read7BitEncodedInt();
-        return length == 0 ? [] : r.ReadBytes(length);
-    }
-
     private static void WriteOptionalBytes(BinaryWriter w, ReadOnlyMemory<byte>? bytes)
     {
         w.Write(bytes.HasValue);
         if (bytes is { } value) WriteBytes(w, value);
     }
 
-    private static ReadOnlyMemory<byte>? ReadOptionalBytes(BinaryReader r) => r.ReadBoolean() ? new ReadOnlyMemory<byte>(ReadBytes(r)) : (ReadOnlyMemory<byte>?)null;
+    private static ReadOnlyMemory<byte>? ReadOptionalBytes(BlobReader r) => r.ReadBoolean() ? r.ReadBytes() : (ReadOnlyMemory<byte>?)null;
 
     private static void WriteOptionalString(BinaryWriter w, string? value)
     {
@@ -308,7 +321,7 @@ internal static class BinaryCodec
         if (value is not null) w.Write(value);
     }
 
-    private static string? ReadOptionalString(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
+    private static string? ReadOptionalString(BlobReader r) => r.ReadBoolean() ? r.ReadString() : null;
 
     private static void WriteError(BinaryWriter w, ErrorInfo error)
     {
@@ -319,6 +332,73 @@ internal static class BinaryCodec
         w.Write(error.At.Ticks);
     }
 
-    private static ErrorInfo ReadError(BinaryReader r) =>
-        new(r.ReadString(), r.ReadString(), ReadOptionalString(r), ReadOptionalString(r), ReadTime(r));
+    private static ErrorInfo ReadError(BlobReader r) =>
+        new(r.ReadString(), r.ReadString(), ReadOptionalString(r), ReadOptionalString(r), r.ReadTime());
+}
+
+/// <summary>
+/// Reads what <see cref="BinaryWriter"/> wrote, straight from the blob: byte strings come back as slices of it, and
+/// a string equal to the previous interned one is that same string.
+/// </summary>
+internal sealed class BlobReader(byte[] bytes)
+{
+    private int _position;
+    private byte[]? _lastInternedBytes;
+    private string? _lastInterned;
+
+    public byte ReadByte() => _position < bytes.Length ? bytes[_position++] : throw Truncated();
+
+    public bool ReadBoolean() => ReadByte() != 0;
+
+    public long ReadInt64()
+    {
+        var value = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(Take(8));
+        return value;
+    }
+
+    public DateTime ReadTime() => new(ReadInt64(), DateTimeKind.Utc);
+
+    public int Read7BitEncodedInt() => checked((int)Read7BitEncodedInt64());
+
+    public long Read7BitEncodedInt64()
+    {
+        ulong result = 0;
+        for (var shift = 0; shift < 70; shift += 7)
+        {
+            var b = ReadByte();
+            result |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80) return (long)result;
+        }
+        throw new System.Runtime.Serialization.SerializationException("Malformed 7-bit encoded integer.");
+    }
+
+    /// <summary>A length-prefixed byte string, as a slice of the blob.</summary>
+    public ReadOnlyMemory<byte> ReadBytes()
+    {
+        var length = Read7BitEncodedInt();
+        if (length == 0) return ReadOnlyMemory<byte>.Empty;
+        Take(length);
+        return new ReadOnlyMemory<byte>(bytes, _position - length, length);
+    }
+
+    public string ReadString() => System.Text.Encoding.UTF8.GetString(Take(Read7BitEncodedInt()));
+
+    /// <summary>A string that repeats from one record to the next (a message type): decoded once per run of equal ones.</summary>
+    public string ReadInternedString()
+    {
+        var span = Take(Read7BitEncodedInt());
+        if (_lastInterned is not null && span.SequenceEqual(_lastInternedBytes)) return _lastInterned;
+        _lastInternedBytes = span.ToArray();
+        return _lastInterned = System.Text.Encoding.UTF8.GetString(span);
+    }
+
+    private ReadOnlySpan<byte> Take(int length)
+    {
+        if (length < 0 || length > bytes.Length - _position) throw Truncated();
+        var span = new ReadOnlySpan<byte>(bytes, _position, length);
+        _position += length;
+        return span;
+    }
+
+    private static System.Runtime.Serialization.SerializationException Truncated() => new("The blob ends early.");
 }

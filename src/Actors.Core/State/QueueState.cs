@@ -10,12 +10,25 @@ namespace Actors.State;
 /// through <see cref="Apply"/> (events from the journal or from a committed write); the delivery part (which
 /// message is with which worker, until when) is volatile and rebuilt empty after a restart, which makes every
 /// unfinished message ready again.
+/// <para>
+/// Payloads: a message's payload stays in memory while the payloads of waiting messages fit in
+/// <see cref="QueueOptions.PayloadMemoryBytes"/>; past it, new messages are held without their payload (the journal
+/// event at <see cref="StoredMessage.SequenceNr"/> has it) until <see cref="AttachPayloads"/> brings it back, in id
+/// order, ahead of dispatch. Only messages with a payload in memory are dispatched.
+/// </para>
 /// </summary>
 internal sealed class QueueState
 {
-    private readonly Dictionary<long, StoredMessage> _live = new();
+    private readonly MessageIndex _live = new();
     private readonly SortedDictionary<long, StoredMessage> _dead = new();
-    private readonly SortedSet<long> _ready = new();
+    // The ready set, in three parts. New messages arrive in id order and join _readyLoaded, or _readyUnloaded once a
+    // payload has been left in the journal (then every later one is, until the backlog is read back: every id in
+    // _readyLoaded is below every id in _readyUnloaded). Messages that come back (retries, redrives, returns) join
+    // _readyReturns, ordered by id. An entry whose message is no longer Ready is skipped when it reaches the front;
+    // a message may have two entries, and the first one taken wins.
+    private readonly Queue<StoredMessage> _readyLoaded = new();
+    private readonly Queue<StoredMessage> _readyUnloaded = new();
+    private readonly PriorityQueue<StoredMessage, long> _readyReturns = new();
     private readonly Dictionary<long, StoredMessage> _inFlight = new();
     private readonly PriorityQueue<StoredMessage, DateTime> _scheduled = new();
     private readonly Queue<SucceededMessage> _succeeded = new();
@@ -43,10 +56,19 @@ internal sealed class QueueState
 
     /// <summary>Messages held and not finished: ready, in flight and scheduled.</summary>
     public int PendingCount => _live.Count;
-    public int ReadyCount => _ready.Count;
+    public int ReadyCount { get; private set; }
     public int InFlightCount => _inFlight.Count;
     public int ScheduledCount { get; private set; }
     public int DeadLetterCount => _dead.Count;
+
+    /// <summary>Ready messages whose payload is only in the journal.</summary>
+    public int ReadyWithoutPayload { get; private set; }
+
+    /// <summary>Dead letters whose payload is only in the journal (after a recovery replayed their failure).</summary>
+    public int DeadWithoutPayload { get; private set; }
+
+    /// <summary>Payload bytes in memory of held messages the journal also has (the budget's measure).</summary>
+    public long ResidentPayloadBytes { get; private set; }
 
     /// <summary>Checks a new message against the queue's limits. <paramref name="buffered"/> counts messages accepted but not yet applied.</summary>
     public (RejectionCode Code, string Reason)? Validate(string type, int payloadLength, ImmutableDictionary<string, string>? headers, int buffered)
@@ -100,17 +122,23 @@ internal sealed class QueueState
 
     // ---------------------------------------------------------------- events
 
-    /// <summary>Applies a committed event.</summary>
-    public void Apply(IQueueEvent evt)
+    /// <summary>
+    /// Applies a committed event. <paramref name="sequenceNr"/> is the event's journal sequence number (0 when
+    /// there is none, as in tests: payloads then stay in memory).
+    /// </summary>
+    public void Apply(IQueueEvent evt, long sequenceNr = 0)
     {
         switch (evt)
         {
             case MessagesEnqueued e:
                 foreach (var m in e.Messages)
                 {
-                    var message = new StoredMessage(m.Id, m.Type, m.Payload, m.Headers, m.EnqueuedAt) { Stage = Stage.Ready };
-                    _live[m.Id] = message;
-                    _ready.Add(m.Id);
+                    // Once one payload is left in the journal, every later one is too, so they come back in id order.
+                    var keep = sequenceNr == 0 || (ReadyWithoutPayload == 0 && ResidentPayloadBytes + m.Payload.Length <= Options.PayloadMemoryBytes);
+                    var message = new StoredMessage(m.Id, m.Type, m.Payload, m.Headers, m.EnqueuedAt, sequenceNr, keep);
+                    if (keep && sequenceNr != 0) ResidentPayloadBytes += m.Payload.Length;
+                    _live.Set(message);
+                    EnterReady(message, arriving: true);
                     if (m.Id > LastId) LastId = m.Id;
                 }
                 TotalEnqueued += e.Messages.Length;
@@ -119,7 +147,7 @@ internal sealed class QueueState
                 foreach (var ack in e.Acks)
                 {
                     if (!_live.Remove(ack.Id, out var message)) continue;
-                    LeaveStage(message);
+                    Forget(message);
                     TotalSucceeded++;
                     Retain(new SucceededMessage(message.Id, message.Type, ack.Attempt, message.EnqueuedAt, ack.CompletedAt, ack.Result));
                 }
@@ -147,6 +175,8 @@ internal sealed class QueueState
                     dead.DeadLetterReason = e.Reason;
                     dead.FinishedAt = e.Error.At;
                     _dead[dead.Id] = dead;
+                    if (dead.HasPayload) Pin(dead);
+                    else DeadWithoutPayload++;
                     TotalFailedAttempts++;
                     TotalDeadLettered++;
                 }
@@ -154,7 +184,7 @@ internal sealed class QueueState
             case Discarded e:
                 if (_live.Remove(e.Id, out var discarded))
                 {
-                    LeaveStage(discarded);
+                    Forget(discarded);
                     TotalFailedAttempts++;
                     TotalDiscarded++;
                 }
@@ -163,20 +193,50 @@ internal sealed class QueueState
                 foreach (var id in e.Ids)
                 {
                     if (!_dead.Remove(id, out var redriven)) continue;
+                    if (!redriven.HasPayload) DeadWithoutPayload--;
                     redriven.FailedAttempts = 0;
                     redriven.DeadLetterReason = null;
                     redriven.FinishedAt = null;
-                    redriven.Stage = Stage.Ready;
-                    _live[id] = redriven;
-                    _ready.Add(id);
+                    _live.Set(redriven);
+                    EnterReady(redriven, arriving: false);
                 }
                 break;
             case DeadLettersPurgedEvent e:
-                foreach (var id in e.Ids) _dead.Remove(id);
+                foreach (var id in e.Ids)
+                {
+                    if (!_dead.Remove(id, out var purged)) continue;
+                    if (!purged.HasPayload) DeadWithoutPayload--;
+                    purged.Stage = Stage.Gone;
+                }
                 break;
             default:
                 throw new ArgumentException($"Unknown queue event {evt.GetType().Name}.", nameof(evt));
         }
+    }
+
+    /// <summary>Makes memory the payload's home (a dead letter keeps it), so the journal event need not be kept for it.</summary>
+    private void Pin(StoredMessage message)
+    {
+        if (message.SequenceNr != 0 && message.HasPayload) ResidentPayloadBytes -= message.Payload.Length;
+        message.SequenceNr = 0;
+    }
+
+    /// <summary>A message that is no longer held.</summary>
+    private void Forget(StoredMessage message)
+    {
+        LeaveStage(message);
+        if (message.SequenceNr != 0 && message.HasPayload) ResidentPayloadBytes -= message.Payload.Length;
+        message.Stage = Stage.Gone;
+    }
+
+    private void EnterReady(StoredMessage message, bool arriving)
+    {
+        message.Stage = Stage.Ready;
+        ReadyCount++;
+        if (!message.HasPayload) ReadyWithoutPayload++;
+        if (!arriving) _readyReturns.Enqueue(message, message.Id);
+        else if (message.HasPayload) _readyLoaded.Enqueue(message);
+        else _readyUnloaded.Enqueue(message);
     }
 
     /// <summary>Removes a message from the index of its current stage.</summary>
@@ -185,7 +245,11 @@ internal sealed class QueueState
         switch (message.Stage)
         {
             case Stage.Ready:
-                _ready.Remove(message.Id);
+                // Its queue entry is skipped when it reaches the front; trimming the fronts lets go of finished messages.
+                ReadyCount--;
+                if (!message.HasPayload) ReadyWithoutPayload--;
+                message.Stage = Stage.Gone;
+                TrimFronts();
                 break;
             case Stage.InFlight or Stage.Completing or Stage.Failing:
                 _inFlight.Remove(message.Id);
@@ -198,6 +262,23 @@ internal sealed class QueueState
         }
     }
 
+    private void TrimFronts()
+    {
+        while (_readyLoaded.TryPeek(out var head) && head.Stage != Stage.Ready) _readyLoaded.Dequeue();
+        while (_readyReturns.TryPeek(out var head, out _) && head.Stage != Stage.Ready) _readyReturns.Dequeue();
+        while (_readyUnloaded.TryPeek(out var head) && (head.Stage != Stage.Ready || head.HasPayload))
+        {
+            _readyUnloaded.Dequeue();
+            if (head.Stage == Stage.Ready) _readyLoaded.Enqueue(head);
+        }
+        if (ReadyWithoutPayload == 0)
+        {
+            // Whatever is left there has its payload back (or is finished): it all goes on, in order.
+            while (_readyUnloaded.TryDequeue(out var rest))
+                if (rest.Stage == Stage.Ready) _readyLoaded.Enqueue(rest);
+        }
+    }
+
     private void Retain(SucceededMessage succeeded)
     {
         if (Options.SucceededRetention == 0) return;
@@ -207,20 +288,86 @@ internal sealed class QueueState
             _succeededById.Remove(_succeeded.Dequeue().Id);
     }
 
+    // ---------------------------------------------------------------- payloads kept in the journal
+
+    /// <summary>
+    /// The journal sequence number to read payloads from next, or null when none are needed now: the oldest waiting
+    /// message that came back without its payload, else (once the payloads in memory fall under half the budget)
+    /// the oldest new one, else a dead letter whose payload should move into memory.
+    /// </summary>
+    public long? PayloadsWanted
+    {
+        get
+        {
+            TrimFronts();
+            if (_readyReturns.TryPeek(out var returned, out _) && !returned.HasPayload) return returned.SequenceNr;
+            if (_readyUnloaded.TryPeek(out var waiting) && ResidentPayloadBytes < Options.PayloadMemoryBytes / 2) return waiting.SequenceNr;
+            if (DeadWithoutPayload > 0)
+                foreach (var dead in _dead.Values)
+                    if (!dead.HasPayload) return dead.SequenceNr;
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Gives the messages of an enqueue event read back from the journal their payloads, where they are still held
+    /// without one. Returns how many got theirs.
+    /// </summary>
+    public int AttachPayloads(long sequenceNr, MessagesEnqueued stored)
+    {
+        var attached = 0;
+        foreach (var m in stored.Messages)
+        {
+            if (!_live.TryGetValue(m.Id, out var message) && !_dead.TryGetValue(m.Id, out message)) continue;
+            if (message.HasPayload || message.SequenceNr != sequenceNr) continue;
+            message.AttachPayload(m.Payload);
+            attached++;
+            if (message.Stage == Stage.DeadLettered)
+            {
+                DeadWithoutPayload--;
+                Pin(message);
+                continue;
+            }
+            ResidentPayloadBytes += m.Payload.Length;
+            if (message.Stage == Stage.Ready) ReadyWithoutPayload--;
+        }
+        TrimFronts();
+        return attached;
+    }
+
+    /// <summary>
+    /// The lowest journal sequence number whose event still holds the payload of a held message that memory does not
+    /// own, or <paramref name="ifNone"/>: the journal may delete the events below it.
+    /// </summary>
+    public static long PayloadLowWatermark(QueueSnapshot snapshot, long ifNone)
+    {
+        var low = ifNone;
+        foreach (var m in snapshot.Messages)
+            if (m.SequenceNr != 0 && m.SequenceNr < low) low = m.SequenceNr;
+        return low;
+    }
+
     // ---------------------------------------------------------------- deliveries (volatile)
 
-    /// <summary>Takes the oldest ready message and marks it in flight with <paramref name="workerSlot"/>.</summary>
+    /// <summary>
+    /// Takes the oldest ready message whose payload is in memory and marks it in flight with
+    /// <paramref name="workerSlot"/>; null when there is none (see <see cref="PayloadsWanted"/>).
+    /// </summary>
     public StoredMessage? Dispatch(int workerSlot, DateTime now)
     {
-        if (_ready.Count == 0) return null;
-        var id = _ready.Min;
-        _ready.Remove(id);
-        var message = _live[id];
+        TrimFronts();
+        _readyLoaded.TryPeek(out var fresh);
+        _readyReturns.TryPeek(out var returned, out _);
+        if (returned is { HasPayload: false }) returned = null;
+        StoredMessage message;
+        if (fresh is not null && (returned is null || fresh.Id <= returned.Id)) message = _readyLoaded.Dequeue();
+        else if (returned is not null) message = _readyReturns.Dequeue();
+        else return null;
+        ReadyCount--;
         message.Stage = Stage.InFlight;
         message.WorkerSlot = workerSlot;
-        message.DispatchedAt = now;
         message.LeaseDeadline = now + Options.Lease;
-        _inFlight.Add(id, message);
+        _inFlight.Add(message.Id, message);
         return message;
     }
 
@@ -246,8 +393,7 @@ internal sealed class QueueState
         if (_live.TryGetValue(id, out var message) && message.Stage is Stage.Completing or Stage.Failing or Stage.InFlight)
         {
             LeaveStage(message);
-            message.Stage = Stage.Ready;
-            _ready.Add(id);
+            EnterReady(message, arriving: false);
         }
     }
 
@@ -283,9 +429,8 @@ internal sealed class QueueState
             if (current && dueAt > now) break;
             _scheduled.Dequeue();
             if (!current) continue;
-            message.Stage = Stage.Ready;
             ScheduledCount--;
-            _ready.Add(message.Id);
+            EnterReady(message, arriving: false);
             moved++;
         }
         return moved;
@@ -306,7 +451,17 @@ internal sealed class QueueState
     }
 
     /// <summary>The oldest message waiting for a worker.</summary>
-    public DateTime? OldestReadyEnqueuedAt => _ready.Count == 0 ? null : _live[_ready.Min].EnqueuedAt;
+    public DateTime? OldestReadyEnqueuedAt
+    {
+        get
+        {
+            TrimFronts();
+            DateTime? oldest = null;
+            foreach (var head in new[] { _readyLoaded.TryPeek(out var a) ? a : null, _readyUnloaded.TryPeek(out var b) ? b : null, _readyReturns.TryPeek(out var c, out _) ? c : null })
+                if (head is not null && (oldest is null || head.EnqueuedAt < oldest)) oldest = head.EnqueuedAt;
+            return oldest;
+        }
+    }
 
     // ---------------------------------------------------------------- failure policy
 
@@ -342,6 +497,10 @@ internal sealed class QueueState
 
     // ---------------------------------------------------------------- queries
 
+    /// <summary>A held message (live or dead-lettered) by id.</summary>
+    public StoredMessage? Find(long id) => _live.TryGetValue(id, out var m) || _dead.TryGetValue(id, out m) ? m : null;
+
+    /// <summary>A message's status; its payload is null while it is only in the journal.</summary>
     public QueueQueries.MessageInfo? Describe(long id)
     {
         if (_live.TryGetValue(id, out var m) || _dead.TryGetValue(id, out m))
@@ -355,7 +514,7 @@ internal sealed class QueueState
             };
             var attempts = m.Stage is Stage.InFlight or Stage.Completing or Stage.Failing ? m.Attempt : m.FailedAttempts;
             return new QueueQueries.MessageInfo(QueueId, m.Id, m.Type, status, attempts, m.EnqueuedAt,
-                m.Stage == Stage.Scheduled ? m.DueAt : null, m.FinishedAt, m.Errors, null, m.Payload, m.Headers);
+                m.Stage == Stage.Scheduled ? m.DueAt : null, m.FinishedAt, m.Errors, null, m.HasPayload ? m.Payload : null, m.Headers);
         }
         if (_succeededById.TryGetValue(id, out var s))
         {
@@ -424,6 +583,10 @@ internal sealed class QueueState
 
     // ---------------------------------------------------------------- snapshots
 
+    /// <summary>
+    /// The durable state. A payload the journal also holds is not copied into it, only the event's sequence number;
+    /// payloads that live only in memory (dead letters) are.
+    /// </summary>
     public QueueSnapshot ToSnapshot()
     {
         var messages = ImmutableArray.CreateBuilder<SnapshotMessage>(_live.Count + _dead.Count);
@@ -435,8 +598,8 @@ internal sealed class QueueState
                 Stage.DeadLettered => SnapshotStage.DeadLettered,
                 _ => SnapshotStage.Ready,
             };
-            messages.Add(new SnapshotMessage(m.Id, m.Type, m.Payload, m.Headers, m.EnqueuedAt, m.FailedAttempts, m.Errors,
-                stage, stage == SnapshotStage.Scheduled ? m.DueAt : default, m.DeadLetterReason, m.FinishedAt));
+            messages.Add(new SnapshotMessage(m.Id, m.Type, m.SequenceNr == 0 ? m.Payload : default, m.Headers, m.EnqueuedAt, m.FailedAttempts, m.Errors,
+                stage, stage == SnapshotStage.Scheduled ? m.DueAt : default, m.DeadLetterReason, m.FinishedAt, m.SequenceNr));
         }
         var succeeded = _succeeded.Select(s => new SnapshotSucceeded(s.Id, s.Type, s.Attempts, s.EnqueuedAt, s.CompletedAt, s.Result)).ToImmutableArray();
         return new QueueSnapshot(LastId, new QueueTotals(TotalEnqueued, TotalSucceeded, TotalFailedAttempts, TotalDeadLettered, TotalDiscarded),
@@ -456,7 +619,8 @@ internal sealed class QueueState
         };
         foreach (var s in snapshot.Messages)
         {
-            var m = new StoredMessage(s.Id, s.Type, s.Payload, s.Headers, s.EnqueuedAt)
+            // Payloads the journal holds are read back when they are needed.
+            var m = new StoredMessage(s.Id, s.Type, s.Payload, s.Headers, s.EnqueuedAt, s.SequenceNr, hasPayload: s.SequenceNr == 0)
             {
                 FailedAttempts = s.FailedAttempts,
                 Errors = s.Errors,
@@ -468,18 +632,20 @@ internal sealed class QueueState
                 case SnapshotStage.DeadLettered:
                     m.Stage = Stage.DeadLettered;
                     state._dead[m.Id] = m;
+                    if (!m.HasPayload) state.DeadWithoutPayload++;
                     break;
                 case SnapshotStage.Scheduled:
                     m.Stage = Stage.Scheduled;
                     m.DueAt = s.DueAt;
-                    state._live[m.Id] = m;
+                    state._live.Set(m);
                     state._scheduled.Enqueue(m, s.DueAt);
                     state.ScheduledCount++;
                     break;
                 default:
-                    m.Stage = Stage.Ready;
-                    state._live[m.Id] = m;
-                    state._ready.Add(m.Id);
+                    // In id order, like new arrivals; one whose payload is stored in the snapshot joins the returns,
+                    // so the arrivals' queues keep their order.
+                    state._live.Set(m);
+                    state.EnterReady(m, arriving: !m.HasPayload);
                     break;
             }
         }

@@ -146,6 +146,80 @@ public class QueueStateTests
         Assert.Equal(state.TotalDeadLettered, restored.TotalDeadLettered);
     }
 
+    private static MessagesEnqueued Sized(int bytes, params long[] ids) => new(ids.Select(id =>
+        new EnqueuedMessage(id, "work", new byte[bytes], ImmutableDictionary<string, string>.Empty, T0)).ToImmutableArray());
+
+    [Fact]
+    public void Payloads_past_the_budget_stay_in_the_journal_and_come_back_in_order_before_dispatch()
+    {
+        var state = new QueueState("q", new QueueOptions { PayloadMemoryBytes = 64 * 1024 });
+        state.Apply(Sized(32 * 1024, 1, 2), sequenceNr: 1);   // fills the budget
+        state.Apply(Sized(32 * 1024, 3, 4), sequenceNr: 2);   // held without payloads
+        state.Apply(Sized(1, 5), sequenceNr: 3);              // small, but after held ones: held too, to keep the order
+
+        Assert.Equal((5, 3), (state.ReadyCount, state.ReadyWithoutPayload));
+        Assert.Null(state.PayloadsWanted);                    // the budget is full
+        Assert.Equal(1, state.Dispatch(0, T0)!.Id);
+        Assert.Null(state.PayloadsWanted);                    // still half full
+        Assert.Equal(2, state.Dispatch(0, T0)!.Id);
+        Assert.Null(state.Dispatch(0, T0));                   // 3 has no payload yet
+        Assert.Equal(2, state.PayloadsWanted);
+
+        Assert.Equal(2, state.AttachPayloads(2, Sized(32 * 1024, 3, 4)));
+        Assert.Null(state.PayloadsWanted);
+        Assert.Equal(3, state.Dispatch(0, T0)!.Id);
+        Assert.Equal(4, state.Dispatch(0, T0)!.Id);
+        Assert.Null(state.Dispatch(0, T0));
+        Assert.Equal(3, state.PayloadsWanted);
+        Assert.Equal(1, state.AttachPayloads(3, Sized(1, 5)));
+        Assert.Equal(5, state.Dispatch(0, T0)!.Id);
+        Assert.Equal((0, 0, 0L), (state.ReadyCount, state.ReadyWithoutPayload, state.ReadyPayloadBytes));
+    }
+
+    [Fact]
+    public void A_scheduled_retry_lets_go_of_its_payload_and_gets_it_back_when_due()
+    {
+        var state = new QueueState("q", new QueueOptions());
+        state.Apply(Sized(100, 1), sequenceNr: 4);
+        var failing = state.Dispatch(0, T0)!;
+        state.TryBeginFailure(failing.Id, 1, out _);
+        var retry = Assert.IsType<RetryScheduled>(state.DecideFailure(failing, Error(), RequestedFailureAction.FollowPolicy, null, T0, 0.5));
+        state.Apply(retry, sequenceNr: 5);
+        Assert.False(failing.HasPayload);
+
+        state.PromoteDueRetries(retry.DueAt);
+
+        Assert.Null(state.Dispatch(0, retry.DueAt));
+        Assert.Equal(4, state.PayloadsWanted);
+        state.AttachPayloads(4, Sized(100, 1));
+        var again = state.Dispatch(0, retry.DueAt)!;
+        Assert.Equal((1L, 2, 100), (again.Id, again.Attempt, again.Payload.Length));
+    }
+
+    [Fact]
+    public void A_snapshot_refers_to_journal_payloads_and_keeps_the_oldest_event_they_need()
+    {
+        var state = new QueueState("q", new QueueOptions { Retry = { MaxAttempts = 1 } });
+        state.Apply(Sized(10, 1, 2), sequenceNr: 5);
+        state.Apply(Sized(10, 3), sequenceNr: 6);
+        var dead = state.Dispatch(0, T0)!;
+        state.TryBeginFailure(dead.Id, 1, out _);
+        state.Apply(state.DecideFailure(dead, Error(), RequestedFailureAction.FollowPolicy, null, T0, 0), sequenceNr: 7);
+
+        var snapshot = state.ToSnapshot();
+
+        // The dead letter's payload moved into the snapshot; the waiting ones point at their events.
+        Assert.Equal([(1L, 0L, 10), (2L, 5L, 0), (3L, 6L, 0)], snapshot.Messages.Select(m => (m.Id, m.SequenceNr, m.Payload.Length)));
+        Assert.Equal(5, QueueState.PayloadLowWatermark(snapshot, ifNone: 8));
+        var restored = QueueState.FromSnapshot("q", state.Options, snapshot);
+        Assert.Equal((2, 2), (restored.ReadyCount, restored.ReadyWithoutPayload));
+        Assert.Null(restored.Dispatch(0, T0));
+        Assert.Equal(5, restored.PayloadsWanted);
+        restored.AttachPayloads(5, Sized(10, 1, 2));
+        Assert.Equal(2, restored.Dispatch(0, T0)!.Id);
+        Assert.Equal(6, restored.PayloadsWanted);
+    }
+
     [Fact]
     public void Backoff_grows_exponentially_up_to_the_cap_and_jitter_stays_in_bounds()
     {

@@ -125,6 +125,55 @@ public sealed class RecoveryTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_backlog_past_the_payload_budget_is_read_back_from_the_journal_in_order_across_snapshots_and_a_restart()
+    {
+        const int total = 600;
+        const int completeBeforeCrash = 300;
+        static byte[] PayloadOf(long id) => Encoding.UTF8.GetBytes($"m{id}:" + new string((char)('a' + id % 26), 1000));
+        void Queue(DurableQueuesOptions o) => o.AddQueue("deep", q => { q.Workers = 1; q.Prefetch = 1; q.SnapshotEvery = 10; q.PayloadMemoryBytes = 64 * 1024; });
+        var first = Options(o =>
+        {
+            Queue(o);
+            o.Handlers.Add<ReadOnlyMemory<byte>>("job", async (payload, ctx, ct) =>
+            {
+                Assert.Equal(PayloadOf(ctx.MessageId), payload.ToArray());
+                if (ctx.MessageId > completeBeforeCrash) await Task.Delay(Timeout.Infinite, ct);
+                return null;
+            });
+        });
+        var (system1, queues1) = TestQueues.StartNode(first, "first");
+        for (var i = 1; i <= total; i++) await queues1.Client.EnqueueAsync("deep", "job", PayloadOf(i));
+        await TestQueues.Until(async () => (await queues1.Client.GetStatsAsync("deep")) is { TotalSucceeded: completeBeforeCrash, InFlight: 1 }, "the first half to complete");
+        // Most of the backlog is held without its payload (64 KiB of ~1 KiB messages): a status query reads it back.
+        var late = await queues1.Client.GetMessageAsync("deep", total - 10);
+        Assert.Equal(PayloadOf(total - 10), late!.Payload!.Value.ToArray());
+        // Snapshots let the journal delete old events, but none that still holds a waiting message's payload.
+        Assert.True(CountLiveJournalRows(first.DatabasePath) < total, "events covered by snapshots are deleted");
+        await system1.Terminate();
+
+        var delivered = new ConcurrentQueue<long>();
+        var second = Options(o =>
+        {
+            Queue(o);
+            o.Handlers.Add<ReadOnlyMemory<byte>>("job", (payload, ctx, _) =>
+            {
+                if (payload.Span.SequenceEqual(PayloadOf(ctx.MessageId))) delivered.Enqueue(ctx.MessageId);
+                return ValueTask.FromResult<object?>(null);
+            });
+        });
+        var (system2, queues2) = TestQueues.StartNode(second, "second");
+        try
+        {
+            await TestQueues.Until(async () => (await queues2.Client.GetStatsAsync("deep")).TotalSucceeded == total, "every message to complete");
+            Assert.Equal(Enumerable.Range(completeBeforeCrash + 1, total - completeBeforeCrash).Select(i => (long)i), delivered);
+        }
+        finally
+        {
+            await system2.Terminate();
+        }
+    }
+
     private static long CountLiveJournalRows(string databasePath)
     {
         using var connection = new SqliteConnection($"Data Source={databasePath}");

@@ -77,6 +77,46 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
             copy.Succeeded.Select(s => (s.Id, s.Attempts, s.CompletedAt, s.Result?.ToArray().Length)));
     }
 
+    [Fact]
+    public void A_snapshot_stores_the_sequence_number_instead_of_a_payload_the_journal_holds()
+    {
+        var original = new QueueSnapshot(2, QueueTotals.Zero,
+        [
+            new SnapshotMessage(1, "t", ReadOnlyMemory<byte>.Empty, Headers, At, 0, ImmutableList<ErrorInfo>.Empty, SnapshotStage.Ready, default, null, null, SequenceNr: 17),
+            new SnapshotMessage(2, "t", new byte[] { 5, 6 }, Headers, At, 1, [Error], SnapshotStage.DeadLettered, default, "Gave up", At),
+        ], []);
+
+        var copy = Assert.IsType<QueueSnapshot>(RoundTrip(original));
+
+        Assert.Equal([(17L, 0), (0L, 2)], copy.Messages.Select(m => (m.SequenceNr, m.Payload.Length)));
+        Assert.Equal(new byte[] { 5, 6 }, copy.Messages[1].Payload.ToArray());
+    }
+
+    [Fact]
+    public void A_snapshot_in_the_first_format_still_decodes_with_its_payloads()
+    {
+        // Format S1, written by earlier versions: version byte, then the snapshot with every payload inline.
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream))
+        {
+            w.Write((byte)1);
+            foreach (var n in new long[] { 1, 1, 0, 0, 0, 0 }) w.Write7BitEncodedInt64(n); // last id, totals
+            w.Write7BitEncodedInt(1);
+            w.Write7BitEncodedInt64(1); w.Write("t"); w.Write(At.Ticks); w.Write7BitEncodedInt(0);  // id, type, time, headers
+            w.Write7BitEncodedInt(3); w.Write(new byte[] { 1, 2, 3 });                             // payload
+            w.Write7BitEncodedInt(0); w.Write7BitEncodedInt(0); w.Write((byte)0); w.Write(0L);    // attempts, errors, stage, due
+            w.Write(false); w.Write(-1L);                                                          // reason, finished
+            w.Write7BitEncodedInt(0);                                                              // succeeded
+        }
+        var serializer = new QueueMessageSerializer((ExtendedActorSystem)Sys);
+
+        var copy = Assert.IsType<QueueSnapshot>(serializer.FromBinary(stream.ToArray(), "S1"));
+
+        var message = Assert.Single(copy.Messages);
+        Assert.Equal((1L, "t", 0L), (message.Id, message.Type, message.SequenceNr));
+        Assert.Equal(new byte[] { 1, 2, 3 }, message.Payload.ToArray());
+    }
+
     public static TheoryData<object> JsonMessages() => new()
     {
         new RetryScheduled(1, 2, Error, At),

@@ -67,8 +67,11 @@ internal sealed class QueueState
     /// <summary>Dead letters whose payload is only in the journal (after a recovery replayed their failure).</summary>
     public int DeadWithoutPayload { get; private set; }
 
-    /// <summary>Payload bytes in memory of held messages the journal also has (the budget's measure).</summary>
-    public long ResidentPayloadBytes { get; private set; }
+    /// <summary>
+    /// Payload bytes in memory of ready messages the journal also has: the measure of the payload budget. Deliveries
+    /// in flight are bounded by credit instead, and a scheduled retry lets go of its payload until it is due.
+    /// </summary>
+    public long ReadyPayloadBytes { get; private set; }
 
     /// <summary>Checks a new message against the queue's limits. <paramref name="buffered"/> counts messages accepted but not yet applied.</summary>
     public (RejectionCode Code, string Reason)? Validate(string type, int payloadLength, ImmutableDictionary<string, string>? headers, int buffered)
@@ -134,9 +137,8 @@ internal sealed class QueueState
                 foreach (var m in e.Messages)
                 {
                     // Once one payload is left in the journal, every later one is too, so they come back in id order.
-                    var keep = sequenceNr == 0 || (ReadyWithoutPayload == 0 && ResidentPayloadBytes + m.Payload.Length <= Options.PayloadMemoryBytes);
+                    var keep = sequenceNr == 0 || (ReadyWithoutPayload == 0 && ReadyPayloadBytes + m.Payload.Length <= Options.PayloadMemoryBytes);
                     var message = new StoredMessage(m.Id, m.Type, m.Payload, m.Headers, m.EnqueuedAt, sequenceNr, keep);
-                    if (keep && sequenceNr != 0) ResidentPayloadBytes += m.Payload.Length;
                     _live.Set(message);
                     EnterReady(message, arriving: true);
                     if (m.Id > LastId) LastId = m.Id;
@@ -160,6 +162,8 @@ internal sealed class QueueState
                     retried.RecordError(e.Error);
                     retried.DueAt = e.DueAt;
                     retried.Stage = Stage.Scheduled;
+                    // Until it is due, the journal keeps the payload; it is read back with the ready ones.
+                    if (retried.SequenceNr != 0) retried.DropPayload();
                     _scheduled.Enqueue(retried, e.DueAt);
                     ScheduledCount++;
                     TotalFailedAttempts++;
@@ -215,24 +219,23 @@ internal sealed class QueueState
     }
 
     /// <summary>Makes memory the payload's home (a dead letter keeps it), so the journal event need not be kept for it.</summary>
-    private void Pin(StoredMessage message)
-    {
-        if (message.SequenceNr != 0 && message.HasPayload) ResidentPayloadBytes -= message.Payload.Length;
-        message.SequenceNr = 0;
-    }
+    private static void Pin(StoredMessage message) => message.SequenceNr = 0;
 
     /// <summary>A message that is no longer held.</summary>
     private void Forget(StoredMessage message)
     {
         LeaveStage(message);
-        if (message.SequenceNr != 0 && message.HasPayload) ResidentPayloadBytes -= message.Payload.Length;
         message.Stage = Stage.Gone;
     }
+
+    /// <summary>The bytes a ready message counts against the payload budget.</summary>
+    private static int BudgetedBytes(StoredMessage message) => message.HasPayload && message.SequenceNr != 0 ? message.Payload.Length : 0;
 
     private void EnterReady(StoredMessage message, bool arriving)
     {
         message.Stage = Stage.Ready;
         ReadyCount++;
+        ReadyPayloadBytes += BudgetedBytes(message);
         if (!message.HasPayload) ReadyWithoutPayload++;
         if (!arriving) _readyReturns.Enqueue(message, message.Id);
         else if (message.HasPayload) _readyLoaded.Enqueue(message);
@@ -247,6 +250,7 @@ internal sealed class QueueState
             case Stage.Ready:
                 // Its queue entry is skipped when it reaches the front; trimming the fronts lets go of finished messages.
                 ReadyCount--;
+                ReadyPayloadBytes -= BudgetedBytes(message);
                 if (!message.HasPayload) ReadyWithoutPayload--;
                 message.Stage = Stage.Gone;
                 TrimFronts();
@@ -301,7 +305,7 @@ internal sealed class QueueState
         {
             TrimFronts();
             if (_readyReturns.TryPeek(out var returned, out _) && !returned.HasPayload) return returned.SequenceNr;
-            if (_readyUnloaded.TryPeek(out var waiting) && ResidentPayloadBytes < Options.PayloadMemoryBytes / 2) return waiting.SequenceNr;
+            if (_readyUnloaded.TryPeek(out var waiting) && ReadyPayloadBytes < Options.PayloadMemoryBytes / 2) return waiting.SequenceNr;
             if (DeadWithoutPayload > 0)
                 foreach (var dead in _dead.Values)
                     if (!dead.HasPayload) return dead.SequenceNr;
@@ -319,7 +323,7 @@ internal sealed class QueueState
         foreach (var m in stored.Messages)
         {
             if (!_live.TryGetValue(m.Id, out var message) && !_dead.TryGetValue(m.Id, out message)) continue;
-            if (message.HasPayload || message.SequenceNr != sequenceNr) continue;
+            if (message.HasPayload || message.SequenceNr != sequenceNr || message.Stage is not (Stage.Ready or Stage.DeadLettered)) continue;
             message.AttachPayload(m.Payload);
             attached++;
             if (message.Stage == Stage.DeadLettered)
@@ -328,8 +332,8 @@ internal sealed class QueueState
                 Pin(message);
                 continue;
             }
-            ResidentPayloadBytes += m.Payload.Length;
-            if (message.Stage == Stage.Ready) ReadyWithoutPayload--;
+            ReadyPayloadBytes += m.Payload.Length;
+            ReadyWithoutPayload--;
         }
         TrimFronts();
         return attached;
@@ -364,6 +368,7 @@ internal sealed class QueueState
         else if (returned is not null) message = _readyReturns.Dequeue();
         else return null;
         ReadyCount--;
+        ReadyPayloadBytes -= BudgetedBytes(message);
         message.Stage = Stage.InFlight;
         message.WorkerSlot = workerSlot;
         message.LeaseDeadline = now + Options.Lease;
@@ -514,7 +519,7 @@ internal sealed class QueueState
             };
             var attempts = m.Stage is Stage.InFlight or Stage.Completing or Stage.Failing ? m.Attempt : m.FailedAttempts;
             return new QueueQueries.MessageInfo(QueueId, m.Id, m.Type, status, attempts, m.EnqueuedAt,
-                m.Stage == Stage.Scheduled ? m.DueAt : null, m.FinishedAt, m.Errors, null, m.HasPayload ? m.Payload : null, m.Headers);
+                m.Stage == Stage.Scheduled ? m.DueAt : null, m.FinishedAt, m.Errors, null, m.HasPayload ? m.Payload : (ReadOnlyMemory<byte>?)null, m.Headers);
         }
         if (_succeededById.TryGetValue(id, out var s))
         {

@@ -116,6 +116,13 @@ internal sealed class StoredMessage
         HasPayload = true;
     }
 
+    /// <summary>Lets go of the payload; the journal event at <see cref="SequenceNr"/> still has it.</summary>
+    public void DropPayload()
+    {
+        Payload = default;
+        HasPayload = false;
+    }
+
     /// <summary>What only a message that failed needs.</summary>
     private sealed class FailureHistory
     {

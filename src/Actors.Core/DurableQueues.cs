@@ -125,6 +125,13 @@ public static class DurableQueues
         var cs = Quote(connectionString);
         var provider = Quote(providerName);
         var breaker = $"circuit-breaker {{ max-failures = 10, call-timeout = {(int)Math.Ceiling(callTimeout.TotalSeconds)}s, reset-timeout = 2s }}";
+        // SQLite has one write lock, and Microsoft.Data.Sqlite waits 150 ms before retrying a connection that finds it
+        // taken: parallel journal writers only queue behind each other with that sleep, and a read in an IMMEDIATE
+        // transaction (its mapping of every isolation level but read-uncommitted) takes the lock too. So one writer,
+        // and reads in deferred transactions, which in WAL mode see the last commit without blocking anyone.
+        var sqlite = providerName.StartsWith("SQLite", StringComparison.Ordinal);
+        var journalSqlite = sqlite ? "parallelism = 1\n                  read-isolation-level = read-uncommitted" : "";
+        var readSqlite = sqlite ? "read-isolation-level = read-uncommitted" : "";
         return ConfigurationFactory.ParseString($$"""
             akka.persistence {
               journal {
@@ -135,6 +142,7 @@ public static class DurableQueues
                   auto-initialize = on
                   # Without this, linq2db writes large events as hex literals inside the SQL text, at half the speed.
                   prefer-parameters-on-multirow-insert = true
+                  {{journalSqlite}}
                   {{breaker}}
                 }
               }
@@ -144,12 +152,14 @@ public static class DurableQueues
                   connection-string = {{cs}}
                   provider-name = {{provider}}
                   auto-initialize = on
+                  {{readSqlite}}
                   {{breaker}}
                 }
               }
               query.journal.sql {
                 connection-string = {{cs}}
                 provider-name = {{provider}}
+                {{readSqlite}}
               }
             }
             """);
@@ -210,6 +220,7 @@ public static class DurableQueues
 
         WorkerServices.Register(system, handlers, services);
         system.ActorOf(DeadLetterMonitor.Props(), "dead-letter-monitor");
+        if (options.Journal == JournalKind.Sqlite) system.ActorOf(WalCheckpointer.Props(SqliteConnectionString(options)), "wal-checkpointer");
         var region = cluster.Enabled ? StartShardRegion(system, cluster, HostProps) : null;
         var partitions = queues.ToDictionary(q => q.Key, q => q.Value.Partitions, StringComparer.Ordinal);
         var manager = system.ActorOf(QueueManager.Props(partitions, HostProps, region, options.DrainTimeout, options.RequestTimeout), ManagerName);

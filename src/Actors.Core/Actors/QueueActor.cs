@@ -87,6 +87,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private bool _snapshotInFlight;
     private int _snapshotsSinceDelete;
     private long _snapshotWatermark;
+    private bool _cleanupInFlight;
+    private SnapshotSelectionCriteria? _olderSnapshots;
     private long _deletedTo;
 
     // Payloads read back from the journal.
@@ -157,11 +159,20 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         {
             _snapshotInFlight = false;
             _log.Warning(f.Cause, "Queue {0}: snapshot failed; recovery replays more events until the next one succeeds", _queueId);
+            Flush();
         });
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(f => _log.Warning(f.Cause, "Queue {0}: could not delete events covered by a snapshot", _queueId));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "Queue {0}: could not delete old snapshots", _queueId));
+        Command<DeleteMessagesSuccess>(_ => DeleteOlderSnapshots());
+        Command<DeleteMessagesFailure>(f =>
+        {
+            _log.Warning(f.Cause, "Queue {0}: could not delete events covered by a snapshot", _queueId);
+            DeleteOlderSnapshots();
+        });
+        Command<DeleteSnapshotsSuccess>(_ => EndCleanup());
+        Command<DeleteSnapshotsFailure>(f =>
+        {
+            _log.Warning(f.Cause, "Queue {0}: could not delete old snapshots", _queueId);
+            EndCleanup();
+        });
     }
 
     public override string PersistenceId { get; }
@@ -557,8 +568,9 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void Flush()
     {
-        // While a snapshot is being saved, one write at a time leaves the snapshot store gaps to take SQLite's write lock.
-        var limit = _snapshotInFlight ? 0 : WritesInFlight;
+        // While a snapshot is saved and the events and snapshots it covers are deleted, no write starts: on SQLite they
+        // all need the one write lock, and a writer that finds it taken sleeps 150 ms before it tries again.
+        var limit = _snapshotInFlight || _cleanupInFlight ? 0 : WritesInFlight;
         while (HasBuffered && _writes.Count < limit && !_snapshotDue) StartWrite();
         if (_drainRequester is not null) CheckDrained();
     }
@@ -653,11 +665,12 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>
-    /// Recovery starts from the newest snapshot, so older events are only disk space. Deleting them holds the
-    /// journal's write lock for a while (SQLite: ~100 ms), so it is done every <see cref="SnapshotsPerDelete"/>
-    /// snapshots rather than after each one: the journal keeps at most that many snapshots' worth of events.
+    /// Recovery starts from the newest snapshot, so older events are only disk space, except those that still hold a
+    /// payload the snapshot refers to. They are deleted after every snapshot, while no write is in flight: a delete
+    /// holds the journal's write lock for time proportional to the rows, so small regular deletes hold each producer
+    /// up least (SQLite: ~15 ms for 1,000 events).
     /// </summary>
-    public const int SnapshotsPerDelete = 10;
+    public const int SnapshotsPerDelete = 1;
 
     private static int MessagesIn(IQueueEvent evt) => evt switch
     {
@@ -671,16 +684,34 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private void OnSnapshotSaved(SaveSnapshotSuccess saved)
     {
         _snapshotInFlight = false;
-        Flush();
-        if (++_snapshotsSinceDelete < SnapshotsPerDelete) return;
-        _snapshotsSinceDelete = 0;
-        var deleteTo = Math.Min(saved.Metadata.SequenceNr, _snapshotWatermark - 1);
-        if (deleteTo > _deletedTo)
+        if (++_snapshotsSinceDelete >= SnapshotsPerDelete)
         {
-            _deletedTo = deleteTo;
-            DeleteMessages(deleteTo);
+            // Writes stay paused (no write is in flight during a snapshot) until the old events and snapshots are gone.
+            _snapshotsSinceDelete = 0;
+            _cleanupInFlight = true;
+            _olderSnapshots = new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1);
+            var deleteTo = Math.Min(saved.Metadata.SequenceNr, _snapshotWatermark - 1);
+            if (deleteTo > _deletedTo)
+            {
+                _deletedTo = deleteTo;
+                DeleteMessages(deleteTo);
+            }
+            else DeleteOlderSnapshots();
         }
-        DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
+        Flush();
+    }
+
+    private void DeleteOlderSnapshots()
+    {
+        if (_olderSnapshots is { } criteria) DeleteSnapshots(criteria);
+        else EndCleanup();
+        _olderSnapshots = null;
+    }
+
+    private void EndCleanup()
+    {
+        _cleanupInFlight = false;
+        Flush();
     }
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)

@@ -19,9 +19,11 @@ public sealed class PostgresJournalTests(PostgresServer postgres) : IClassFixtur
             return options;
         }
 
+        // ~1 KiB payloads past a 64 KiB payload budget: most are read back from the journal before dispatch.
+        static byte[] PayloadOf(long id) => Encoding.UTF8.GetBytes($"{id}:" + new string('p', 1000));
         var first = Options(o =>
         {
-            o.AddQueue("jobs", q => { q.Workers = 2; q.SnapshotEvery = 20; });
+            o.AddQueue("jobs", q => { q.Workers = 2; q.SnapshotEvery = 20; q.PayloadMemoryBytes = 64 * 1024; });
             o.Handlers.Add<ReadOnlyMemory<byte>>("job", async (_, ctx, ct) =>
             {
                 if (ctx.MessageId > 100) await Task.Delay(Timeout.Infinite, ct);
@@ -29,7 +31,7 @@ public sealed class PostgresJournalTests(PostgresServer postgres) : IClassFixtur
             });
         });
         var (system1, queues1) = TestQueues.StartNode(first, "pg1");
-        var outcomes = await queues1.Client.EnqueueBatchAsync("jobs", Enumerable.Range(0, 250).Select(i => new QueueCommands.NewMessage("job", Encoding.UTF8.GetBytes($"{i}"))).ToList());
+        var outcomes = await queues1.Client.EnqueueBatchAsync("jobs", Enumerable.Range(1, 250).Select(i => new QueueCommands.NewMessage("job", PayloadOf(i))).ToList());
         Assert.All(outcomes, o => Assert.True(o.IsAccepted));
         await TestQueues.Until(async () => (await queues1.Client.GetStatsAsync("jobs")).TotalSucceeded == 100, "the first 100 to complete");
         await system1.Terminate();
@@ -37,10 +39,10 @@ public sealed class PostgresJournalTests(PostgresServer postgres) : IClassFixtur
         var delivered = new ConcurrentDictionary<long, int>();
         var second = Options(o =>
         {
-            o.AddQueue("jobs", q => q.Workers = 4);
-            o.Handlers.Add<ReadOnlyMemory<byte>>("job", (_, ctx, _) =>
+            o.AddQueue("jobs", q => { q.Workers = 4; q.PayloadMemoryBytes = 64 * 1024; });
+            o.Handlers.Add<ReadOnlyMemory<byte>>("job", (payload, ctx, _) =>
             {
-                delivered.AddOrUpdate(ctx.MessageId, 1, (_, n) => n + 1);
+                if (payload.Span.SequenceEqual(PayloadOf(ctx.MessageId))) delivered.AddOrUpdate(ctx.MessageId, 1, (_, n) => n + 1);
                 return ValueTask.FromResult<object?>(null);
             });
         });

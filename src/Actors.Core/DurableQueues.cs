@@ -220,7 +220,7 @@ public static class DurableQueues
 
         WorkerServices.Register(system, handlers, services);
         system.ActorOf(DeadLetterMonitor.Props(), "dead-letter-monitor");
-        if (options.Journal == JournalKind.Sqlite) system.ActorOf(WalCheckpointer.Props(SqliteConnectionString(options)), "wal-checkpointer");
+        if (options.Journal == JournalKind.Sqlite && File.Exists(options.DatabasePath)) system.ActorOf(WalCheckpointer.Props(SqliteConnectionString(options)), "wal-checkpointer");
         var region = cluster.Enabled ? StartShardRegion(system, cluster, HostProps) : null;
         var partitions = queues.ToDictionary(q => q.Key, q => q.Value.Partitions, StringComparer.Ordinal);
         var manager = system.ActorOf(QueueManager.Props(partitions, HostProps, region, options.DrainTimeout, options.RequestTimeout), ManagerName);

@@ -30,8 +30,9 @@ internal sealed class WalCheckpointer : ReceiveActor, IWithTimers
         Receive<Done>(_ => _running = false);
         Receive<Status.Failure>(f =>
         {
-            _running = false;
-            Context.GetLogger().Warning(f.Cause, "WAL checkpoint failed; SQLite checkpoints on commit meanwhile");
+            // Correctness does not depend on it: SQLite's own checkpoint on commit takes over.
+            Context.GetLogger().Warning(f.Cause, "WAL checkpoint failed; leaving checkpoints to SQLite's commits from now on");
+            Context.Stop(Self);
         });
     }
 

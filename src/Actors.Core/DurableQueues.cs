@@ -214,7 +214,7 @@ public static class DurableQueues
         {
             var (name, partition) = Partitions.Parse(entityId);
             return QueueHost.Props(entityId, queues.TryGetValue(name, out var queue) && partition < queue.Partitions
-                ? () => QueueActor.Props(name, partition, queue, handlers, services, options.Time, options.DrainTimeout, cluster)
+                ? () => QueueActor.Props(name, partition, queue, handlers, services, options.Time, options.DrainTimeout, cluster, options.Journal)
                 : null);
         }
 

@@ -39,8 +39,12 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     /// <summary>Most messages one journal write carries; the rest wait for the next write.</summary>
     public const int MessagesPerWrite = 5_000;
 
-    /// <summary>Journal writes in flight at once: the next write is prepared while the previous one is being committed.</summary>
-    public const int WritesInFlight = 2;
+    /// <summary>
+    /// Journal writes in flight at once on a journal with parallel writers (PostgreSQL): the next write is prepared
+    /// while the previous one is being committed. SQLite has one writer, so there one write at a time carries all
+    /// that arrived meanwhile (measured ~10% more throughput than two).
+    /// </summary>
+    public static int WritesInFlightFor(JournalKind journal) => journal == JournalKind.Sqlite ? 1 : 2;
 
     /// <summary>Acknowledgements per acknowledgement event.</summary>
     public const int AcksPerEvent = 1_000;
@@ -64,6 +68,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private readonly TimeProvider _time;
     private readonly TimeSpan _drainTimeout;
     private readonly QueueClusterOptions _cluster;
+    private readonly int _writesInFlight;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Random _random = new();
 
@@ -110,8 +115,9 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     // Shutdown.
     private IActorRef? _drainRequester;
 
-    public QueueActor(string queueId, int partition, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout, QueueClusterOptions cluster)
+    public QueueActor(string queueId, int partition, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout, QueueClusterOptions cluster, JournalKind journal)
     {
+        _writesInFlight = WritesInFlightFor(journal);
         _cluster = cluster;
         _partition = partition;
         _queueId = queueId;
@@ -183,8 +189,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     public static string PersistenceIdFor(string queueId, int partition = 0) => $"queue-{queueId}-{partition}";
 
     /// <summary>Props for the actor of one queue partition.</summary>
-    public static Props Props(string queueId, int partition, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout, QueueClusterOptions cluster) =>
-        Akka.Actor.Props.Create(() => new QueueActor(queueId, partition, options, handlers, services, time, drainTimeout, cluster));
+    public static Props Props(string queueId, int partition, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout, QueueClusterOptions cluster, JournalKind journal) =>
+        Akka.Actor.Props.Create(() => new QueueActor(queueId, partition, options, handlers, services, time, drainTimeout, cluster, journal));
 
     private DateTime Now => _time.GetUtcNow().UtcDateTime;
 
@@ -562,7 +568,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private bool HasBuffered => _bufferedMessages.Count > 0 || _bufferedAcks.Count > 0 || _bufferedDecisions.Count > 0;
 
     /// <summary>
-    /// Starts journal writes for what is buffered, keeping at most <see cref="WritesInFlight"/> in flight. While a
+    /// Starts journal writes for what is buffered, keeping at most <see cref="WritesInFlightFor"/> in flight. While a
     /// snapshot is due, no write starts until the ones in flight finish, so the snapshot covers exactly the events
     /// up to <c>LastSequenceNr</c>.
     /// </summary>
@@ -570,7 +576,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     {
         // While a snapshot is saved and the events and snapshots it covers are deleted, no write starts: on SQLite they
         // all need the one write lock, and a writer that finds it taken sleeps 150 ms before it tries again.
-        var limit = _snapshotInFlight || _cleanupInFlight ? 0 : WritesInFlight;
+        var limit = _snapshotInFlight || _cleanupInFlight ? 0 : _writesInFlight;
         while (HasBuffered && _writes.Count < limit && !_snapshotDue) StartWrite();
         if (_drainRequester is not null) CheckDrained();
     }

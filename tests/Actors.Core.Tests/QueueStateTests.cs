@@ -197,6 +197,44 @@ public class QueueStateTests
     }
 
     [Fact]
+    public void A_replayed_retry_of_a_message_with_its_payload_is_dispatched_only_once_its_payload_is_back()
+    {
+        var state = new QueueState("q", new QueueOptions());
+        state.Apply(Sized(100, 1, 2, 3), sequenceNr: 1);                                    // replay: all in memory
+        state.Apply(new RetryScheduled(2, 1, Error(), T0), sequenceNr: 2);                   // 2 failed before the crash
+        state.PromoteDueRetries(T0);
+
+        Assert.Equal([1L, 3L], new[] { state.Dispatch(0, T0)!.Id, state.Dispatch(0, T0)!.Id });
+        Assert.Null(state.Dispatch(0, T0));
+        Assert.Equal(1, state.PayloadsWanted);
+        state.AttachPayloads(1, Sized(100, 1, 2, 3));
+        var retried = state.Dispatch(0, T0)!;
+        Assert.Equal((2L, 100), (retried.Id, retried.Payload.Length));
+        Assert.Equal((0, 0), (state.ReadyCount, state.ReadyWithoutPayload));
+    }
+
+    [Fact]
+    public void Reads_for_returned_messages_that_fill_the_budget_behind_the_oldest_do_not_stall_the_queue()
+    {
+        var state = new QueueState("q", new QueueOptions { PayloadMemoryBytes = 64 * 1024 });
+        for (long i = 1; i <= 200; i++) state.Apply(Sized(1024, i), sequenceNr: i);      // 1..64 in memory
+        state.Apply(new RetryScheduled(100, 1, Error(), T0), sequenceNr: 201);
+        state.Apply(new RetryScheduled(150, 1, Error(), T0), sequenceNr: 202);
+        state.PromoteDueRetries(T0);
+
+        var delivered = new List<long>();
+        for (var round = 0; round < 1000; round++)
+        {
+            while (state.Dispatch(0, T0) is { } m) delivered.Add(m.Id);
+            if (state.PayloadsWanted is not { } from) break;
+            for (var seq = from; seq < from + 30 && seq <= 200; seq++) state.AttachPayloads(seq, Sized(1024, seq));
+        }
+
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), delivered.Order());
+        Assert.Equal((0, 0, 0L), (state.ReadyCount, state.ReadyWithoutPayload, state.ReadyPayloadBytes));
+    }
+
+    [Fact]
     public void A_snapshot_refers_to_journal_payloads_and_keeps_the_oldest_event_they_need()
     {
         var state = new QueueState("q", new QueueOptions { Retry = { MaxAttempts = 1 } });

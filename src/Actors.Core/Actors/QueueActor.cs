@@ -650,11 +650,18 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         _eventsSinceSnapshot += write.Events.Count;
         _messagesSinceSnapshot += write.Events.Sum(MessagesIn);
         // A snapshot costs time proportional to the state; replaying the events after it, to the messages they carry.
-        // Waiting until the events since the last snapshot carry at least as many messages as the queue holds keeps
-        // both bounded: recovery replays no more than one state's worth, and snapshot work stays constant per message
-        // however deep the backlog grows.
+        // Waiting until the events since the last snapshot carry a fixed fraction of the messages the queue holds keeps
+        // both bounded: recovery replays no more than that fraction of a state, and snapshot work stays constant per
+        // message however deep the backlog grows.
         var stateSize = _state.PendingCount + _state.DeadLetterCount;
         if (_eventsSinceSnapshot >= _options.SnapshotEvery && _messagesSinceSnapshot * SnapshotReplayFraction >= stateSize && !_snapshotInFlight) _snapshotDue = true;
+        StartSnapshotIfDue();
+        Flush();
+    }
+
+    /// <summary>Saves the snapshot that is due once no write is in flight (writes wait for it meanwhile).</summary>
+    private void StartSnapshotIfDue()
+    {
         if (_snapshotDue && _writes.Count == 0)
         {
             // No write is in flight here, so the snapshot covers exactly the events up to LastSequenceNr.
@@ -667,7 +674,6 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
             _snapshotWatermark = QueueState.PayloadLowWatermark(snapshot, ifNone: LastSequenceNr + 1);
             SaveSnapshot(snapshot);
         }
-        Flush();
     }
 
     /// <summary>
@@ -727,6 +733,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         var write = _writes.Find(w => w.Events.Contains(@event));
         if (write is null) return;
         _writes.Remove(write);
+        // A snapshot that became due while this write was in flight was waiting for it.
+        StartSnapshotIfDue();
         for (var i = write.Committed; i < write.Events.Count; i++)
         {
             switch (write.Events[i])

@@ -268,7 +268,9 @@ internal sealed class QueueState
 
     private void TrimFronts()
     {
-        while (_readyLoaded.TryPeek(out var head) && head.Stage != Stage.Ready) _readyLoaded.Dequeue();
+        // A message that left the ready set and came back without its payload (a replayed retry) has a newer entry
+        // where it belongs; the old one here is skipped.
+        while (_readyLoaded.TryPeek(out var head) && (head.Stage != Stage.Ready || !head.HasPayload)) _readyLoaded.Dequeue();
         while (_readyReturns.TryPeek(out var head, out _) && head.Stage != Stage.Ready) _readyReturns.Dequeue();
         while (_readyUnloaded.TryPeek(out var head) && (head.Stage != Stage.Ready || head.HasPayload))
         {
@@ -296,8 +298,9 @@ internal sealed class QueueState
 
     /// <summary>
     /// The journal sequence number to read payloads from next, or null when none are needed now: the oldest waiting
-    /// message that came back without its payload, else (once the payloads in memory fall under half the budget)
-    /// the oldest new one, else a dead letter whose payload should move into memory.
+    /// message that came back without its payload, else the oldest new one once the payloads in memory fall under
+    /// half the budget or none of them can go first (a read for a returned message may have given payloads to
+    /// messages behind the oldest), else a dead letter whose payload should move into memory.
     /// </summary>
     public long? PayloadsWanted
     {
@@ -305,7 +308,8 @@ internal sealed class QueueState
         {
             TrimFronts();
             if (_readyReturns.TryPeek(out var returned, out _) && !returned.HasPayload) return returned.SequenceNr;
-            if (_readyUnloaded.TryPeek(out var waiting) && ReadyPayloadBytes < Options.PayloadMemoryBytes / 2) return waiting.SequenceNr;
+            if (_readyUnloaded.TryPeek(out var waiting) && (ReadyPayloadBytes < Options.PayloadMemoryBytes / 2 || _readyLoaded.Count == 0))
+                return waiting.SequenceNr;
             if (DeadWithoutPayload > 0)
                 foreach (var dead in _dead.Values)
                     if (!dead.HasPayload) return dead.SequenceNr;

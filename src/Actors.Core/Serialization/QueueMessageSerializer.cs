@@ -251,7 +251,9 @@ internal static class BinaryCodec
         {
             var (id, type, at, headers) = ReadMessageHead(r);
             var sequenceNr = withSequenceNrs ? r.Read7BitEncodedInt64() : 0;
-            var payload = sequenceNr == 0 ? r.ReadBytes() : default;
+            // Payloads stored in a snapshot are long-lived (dead letters): each gets its own array, so none keeps the
+            // whole snapshot blob alive.
+            var payload = sequenceNr == 0 ? r.ReadBytes().ToArray() : default;
             var failed = r.Read7BitEncodedInt();
             var errorCount = r.Read7BitEncodedInt();
             var errors = ImmutableList<ErrorInfo>.Empty;
@@ -277,7 +279,8 @@ internal static class BinaryCodec
             var attempts = r.Read7BitEncodedInt();
             var enqueuedAt = r.ReadTime();
             var completedAt = r.ReadTime();
-            succeeded.Add(new SnapshotSucceeded(id, type, attempts, enqueuedAt, completedAt, ReadOptionalBytes(r)));
+            var result = ReadOptionalBytes(r) is { } bytes ? bytes.ToArray() : (ReadOnlyMemory<byte>?)null;
+            succeeded.Add(new SnapshotSucceeded(id, type, attempts, enqueuedAt, completedAt, result));
         }
         return new QueueSnapshot(lastId, totals, messages.MoveToImmutable(), succeeded.MoveToImmutable());
     }

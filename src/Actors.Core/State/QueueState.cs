@@ -218,8 +218,15 @@ internal sealed class QueueState
         }
     }
 
-    /// <summary>Makes memory the payload's home (a dead letter keeps it), so the journal event need not be kept for it.</summary>
-    private static void Pin(StoredMessage message) => message.SequenceNr = 0;
+    /// <summary>
+    /// Makes memory the payload's home (a dead letter keeps it), so the journal event need not be kept for it. The
+    /// payload gets an array of its own: one read back from the journal is a slice of its whole event.
+    /// </summary>
+    private static void Pin(StoredMessage message)
+    {
+        message.SequenceNr = 0;
+        message.AttachPayload(message.Payload.ToArray());
+    }
 
     /// <summary>A message that is no longer held.</summary>
     private void Forget(StoredMessage message)

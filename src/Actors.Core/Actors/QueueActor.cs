@@ -90,7 +90,6 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private int _eventsSinceSnapshot;
     private long _messagesSinceSnapshot;
     private bool _snapshotInFlight;
-    private int _snapshotsSinceDelete;
     private long _snapshotWatermark;
     private bool _cleanupInFlight;
     private SnapshotSelectionCriteria? _olderSnapshots;
@@ -318,8 +317,9 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     /// <summary>Keeps the mean size of an enqueue event, to size reads of payloads.</summary>
     private void CountEnqueued(MessagesEnqueued enqueued)
     {
+        const int bytesPerMessageBesidesPayload = 64;
         _enqueueEvents++;
-        foreach (var m in enqueued.Messages) _enqueuedPayloadBytes += m.Payload.Length + 64;
+        foreach (var m in enqueued.Messages) _enqueuedPayloadBytes += m.Payload.Length + bytesPerMessageBesidesPayload;
     }
 
     private void OnPayloadsRead(PayloadsRead read)
@@ -676,14 +676,6 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    /// <summary>
-    /// Recovery starts from the newest snapshot, so older events are only disk space, except those that still hold a
-    /// payload the snapshot refers to. They are deleted after every snapshot, while no write is in flight: a delete
-    /// holds the journal's write lock for time proportional to the rows, so small regular deletes hold each producer
-    /// up least (SQLite: ~15 ms for 1,000 events).
-    /// </summary>
-    public const int SnapshotsPerDelete = 1;
-
     private static int MessagesIn(IQueueEvent evt) => evt switch
     {
         MessagesEnqueued e => e.Messages.Length,
@@ -693,24 +685,24 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         _ => 1,
     };
 
+    /// <summary>
+    /// Recovery starts from the newest snapshot, so older events are only disk space, except those that still hold a
+    /// payload the snapshot refers to. They are deleted after every snapshot, with the older snapshots, while writes
+    /// stay paused (none is in flight during a snapshot): a delete holds the journal's write lock for time
+    /// proportional to the rows, so small regular deletes hold each producer up least (SQLite: ~15 ms for 1,000 events).
+    /// </summary>
     private void OnSnapshotSaved(SaveSnapshotSuccess saved)
     {
         _snapshotInFlight = false;
-        if (++_snapshotsSinceDelete >= SnapshotsPerDelete)
+        _cleanupInFlight = true;
+        _olderSnapshots = new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1);
+        var deleteTo = Math.Min(saved.Metadata.SequenceNr, _snapshotWatermark - 1);
+        if (deleteTo > _deletedTo)
         {
-            // Writes stay paused (no write is in flight during a snapshot) until the old events and snapshots are gone.
-            _snapshotsSinceDelete = 0;
-            _cleanupInFlight = true;
-            _olderSnapshots = new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1);
-            var deleteTo = Math.Min(saved.Metadata.SequenceNr, _snapshotWatermark - 1);
-            if (deleteTo > _deletedTo)
-            {
-                _deletedTo = deleteTo;
-                DeleteMessages(deleteTo);
-            }
-            else DeleteOlderSnapshots();
+            _deletedTo = deleteTo;
+            DeleteMessages(deleteTo);
         }
-        Flush();
+        else DeleteOlderSnapshots();
     }
 
     private void DeleteOlderSnapshots()

@@ -1,5 +1,8 @@
 using Akka.Event;
-using Actors.Actors;
+using Actors.Journal;
+using Actors.Monitoring;
+using Actors.Queues;
+using Actors.Workers;
 using Actors.Client;
 using Actors.Configuration;
 using Actors.Protocol;

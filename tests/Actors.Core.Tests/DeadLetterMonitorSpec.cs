@@ -1,4 +1,4 @@
-using Actors.Actors;
+using Actors.Monitoring;
 using Akka.Actor;
 
 namespace Actors.Core.Tests;

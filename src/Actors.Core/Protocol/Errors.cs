@@ -21,6 +21,24 @@ public enum RejectionCode
     ShuttingDown = 8,
     /// <summary>Headers are too many or too large.</summary>
     InvalidHeaders = 9,
+
+    /// <summary>The idempotency key was used before, within the queue's window, for a different request.</summary>
+    IdempotencyKeyMismatch = 10,
+
+    /// <summary>The first request with this idempotency key is still being written; ask again shortly.</summary>
+    IdempotencyKeyInProgress = 11,
+
+    /// <summary>The queue requires an idempotency key and the request has none.</summary>
+    IdempotencyKeyRequired = 12,
+
+    /// <summary>The idempotency key is empty or longer than 255 characters.</summary>
+    InvalidIdempotencyKey = 13,
+
+    /// <summary>The delivery time, delay, expiry or time to live is contradictory or out of range.</summary>
+    InvalidTiming = 14,
+
+    /// <summary>The delivery time is further away than the queue's <c>MaxDelay</c>.</summary>
+    DelayTooLong = 15,
 }
 
 /// <summary>One failed attempt: what went wrong, where and when.</summary>

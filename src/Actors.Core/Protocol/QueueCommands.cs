@@ -14,15 +14,52 @@ public static class QueueCommands
     /// <param name="Payload">The payload bytes (JSON for typed handlers).</param>
     /// <param name="Headers">Optional headers, kept with the message and shown to the handler.</param>
     /// <param name="CorrelationId">Any number the producer chooses; echoed in the reply.</param>
+    /// <param name="IdempotencyKey">
+    /// Names the request: within the queue's de-duplication window, the same key with the same request is answered
+    /// with the first answer (<see cref="Accepted.Replayed"/>) instead of storing a second message. At most
+    /// <see cref="MaxIdempotencyKeyLength"/> characters.
+    /// </param>
+    /// <param name="Timing">When the message may start and when it expires; null for "now, never".</param>
     public sealed record Enqueue(
         string QueueId,
         string Type,
         ReadOnlyMemory<byte> Payload,
         ImmutableDictionary<string, string>? Headers = null,
-        long CorrelationId = 0) : IWithQueueId, IQueueMessage;
+        long CorrelationId = 0,
+        string? IdempotencyKey = null,
+        MessageTiming? Timing = null) : IWithQueueId, IQueueMessage;
 
-    /// <summary>One message of an <see cref="EnqueueBatch"/>.</summary>
-    public sealed record NewMessage(string Type, ReadOnlyMemory<byte> Payload, ImmutableDictionary<string, string>? Headers = null);
+    /// <summary>One message of an <see cref="EnqueueBatch"/>; the fields mean what they mean on <see cref="Enqueue"/>.</summary>
+    public sealed record NewMessage(
+        string Type,
+        ReadOnlyMemory<byte> Payload,
+        ImmutableDictionary<string, string>? Headers = null,
+        string? IdempotencyKey = null,
+        MessageTiming? Timing = null);
+
+    /// <summary>Longest idempotency key, in characters.</summary>
+    public const int MaxIdempotencyKeyLength = 255;
+
+    /// <summary>
+    /// When a message may start and when it stops being worth running. Relative values count from the moment the
+    /// queue receives the request. Give at most one of <paramref name="DeliverAt"/> and <paramref name="Delay"/>,
+    /// and at most one of <paramref name="ExpiresAt"/> and <paramref name="Ttl"/>.
+    /// </summary>
+    /// <param name="DeliverAt">Not before this time (UTC); in the past means now.</param>
+    /// <param name="Delay">Not before this long after receipt; zero or negative means now.</param>
+    /// <param name="ExpiresAt">Not started by this time (UTC) → expired, never run.</param>
+    /// <param name="Ttl">Not started within this long after receipt → expired, never run.</param>
+    public sealed record MessageTiming(DateTime? DeliverAt = null, TimeSpan? Delay = null, DateTime? ExpiresAt = null, TimeSpan? Ttl = null)
+    {
+        /// <summary>No delay, no expiry.</summary>
+        public static readonly MessageTiming None = new();
+
+        /// <summary>Starts no earlier than <paramref name="at"/>.</summary>
+        public static MessageTiming At(DateTime at) => new(DeliverAt: at);
+
+        /// <summary>Starts no earlier than <paramref name="delay"/> after receipt.</summary>
+        public static MessageTiming After(TimeSpan delay) => new(Delay: delay);
+    }
 
     /// <summary>
     /// Hand many messages to a queue at once. Each is accepted or rejected on its own; the queue answers with one
@@ -31,15 +68,22 @@ public static class QueueCommands
     public sealed record EnqueueBatch(string QueueId, ImmutableArray<NewMessage> Messages, long CorrelationId = 0)
         : IWithQueueId, IQueueMessage;
 
-    /// <summary>The message is durably stored under <paramref name="MessageId"/>.</summary>
-    public sealed record Accepted(string QueueId, long MessageId, long CorrelationId) : IWithQueueId, IQueueMessage;
+    /// <summary>
+    /// The message is durably stored under <paramref name="MessageId"/>. <paramref name="Replayed"/> is true when
+    /// an earlier request with the same idempotency key stored it and this one stored nothing.
+    /// </summary>
+    public sealed record Accepted(string QueueId, long MessageId, long CorrelationId, bool Replayed = false) : IWithQueueId, IQueueMessage;
 
     /// <summary>The message was not accepted; nothing was stored.</summary>
     public sealed record Rejected(string QueueId, RejectionCode Code, string Reason, long CorrelationId)
         : IWithQueueId, IQueueMessage;
 
     /// <summary>The outcome of one message of a batch: an id when accepted, otherwise a code and reason.</summary>
-    public sealed record EnqueueOutcome(long? MessageId, RejectionCode? Code, string? Reason)
+    /// <param name="MessageId">The message's id when accepted.</param>
+    /// <param name="Code">Why it was refused.</param>
+    /// <param name="Reason">Why it was refused, for people.</param>
+    /// <param name="Replayed">True when an earlier request with the same idempotency key stored it.</param>
+    public sealed record EnqueueOutcome(long? MessageId, RejectionCode? Code, string? Reason, bool Replayed = false)
     {
         /// <summary>True when the message was stored.</summary>
         public bool IsAccepted => MessageId.HasValue;
@@ -68,4 +112,36 @@ public static class QueueCommands
     /// pending work resumes on its new node without waiting for a producer.
     /// </summary>
     public sealed record WakeUp(string QueueId) : IWithQueueId, IQueueMessage;
+
+    /// <summary>
+    /// Cancel a message: a queued, scheduled or retry-waiting one never runs; an in-flight one has its handler's
+    /// cancellation token fired and is not retried. Answered with <see cref="CancelResult"/> once the cancellation
+    /// is stored.
+    /// </summary>
+    public sealed record CancelMessage(string QueueId, long MessageId, long CorrelationId = 0) : IWithQueueId, IQueueMessage;
+
+    /// <summary>What a <see cref="CancelMessage"/> did.</summary>
+    /// <param name="QueueId">The queue.</param>
+    /// <param name="MessageId">The message.</param>
+    /// <param name="Outcome">Cancelled, or why not.</param>
+    /// <param name="PreviousStatus">The message's status before the cancellation, when the queue knows it.</param>
+    /// <param name="CorrelationId">Echoed from the command.</param>
+    public sealed record CancelResult(string QueueId, long MessageId, CancelOutcome Outcome, MessageStatus? PreviousStatus, long CorrelationId)
+        : IWithQueueId, IQueueMessage;
+}
+
+/// <summary>The outcome of a <see cref="QueueCommands.CancelMessage"/>.</summary>
+public enum CancelOutcome
+{
+    /// <summary>Cancelled and stored; it never runs (again).</summary>
+    Cancelled = 0,
+
+    /// <summary>The queue holds no such message.</summary>
+    NotFound = 1,
+
+    /// <summary>The message already finished (succeeded, dead-lettered, discarded, expired or cancelled).</summary>
+    AlreadyFinished = 2,
+
+    /// <summary>The journal could not store the cancellation; nothing changed.</summary>
+    JournalUnavailable = 3,
 }

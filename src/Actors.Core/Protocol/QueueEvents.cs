@@ -13,12 +13,25 @@ public static class QueueEvents
     public interface IQueueEvent : IQueueMessage;
 
     /// <summary>One accepted message as stored.</summary>
+    /// <param name="Id">The message id.</param>
+    /// <param name="Type">The message type name.</param>
+    /// <param name="Payload">The payload bytes.</param>
+    /// <param name="Headers">The headers.</param>
+    /// <param name="EnqueuedAt">When the queue received it (UTC).</param>
+    /// <param name="DueAt">Not to start before this time (UTC); null when it may start at once.</param>
+    /// <param name="ExpiresAt">Not to start after this time (UTC); null when it never expires.</param>
+    /// <param name="IdempotencyKey">The producer's idempotency key, if any.</param>
+    /// <param name="Fingerprint">A hash of what was asked, to tell a replay of the same request from a different one under the same key.</param>
     public sealed record EnqueuedMessage(
         long Id,
         string Type,
         ReadOnlyMemory<byte> Payload,
         ImmutableDictionary<string, string> Headers,
-        DateTime EnqueuedAt);
+        DateTime EnqueuedAt,
+        DateTime? DueAt = null,
+        DateTime? ExpiresAt = null,
+        string? IdempotencyKey = null,
+        ulong Fingerprint = 0);
 
     /// <summary>A batch of messages was accepted.</summary>
     public sealed record MessagesEnqueued(ImmutableArray<EnqueuedMessage> Messages) : IQueueEvent;
@@ -40,6 +53,12 @@ public static class QueueEvents
 
     /// <summary>An operator moved these dead letters back to the ready set, with a fresh attempt count.</summary>
     public sealed record DeadLettersRedrivenEvent(ImmutableArray<long> Ids, DateTime At) : IQueueEvent;
+
+    /// <summary>A producer or operator cancelled the message; it never runs again.</summary>
+    public sealed record MessageCancelled(long Id, DateTime At) : IQueueEvent;
+
+    /// <summary>These messages were not started before they expired: dead-lettered (reason <c>expired</c>) or dropped.</summary>
+    public sealed record MessagesExpired(ImmutableArray<long> Ids, DateTime At, bool DeadLettered) : IQueueEvent;
 
     /// <summary>An operator deleted these dead letters.</summary>
     public sealed record DeadLettersPurgedEvent(ImmutableArray<long> Ids, DateTime At) : IQueueEvent;

@@ -17,6 +17,15 @@ public enum MessageStatus
     DeadLettered = 4,
     /// <summary>Dropped by a discard rule of the retry policy (recorded and counted).</summary>
     Discarded = 5,
+
+    /// <summary>Stored and waiting for its delivery time.</summary>
+    Scheduled = 6,
+
+    /// <summary>Not started before its expiry; not run (dead-lettered or dropped per the queue's <c>ExpiredAction</c>).</summary>
+    Expired = 7,
+
+    /// <summary>Cancelled by a producer or operator; never runs again.</summary>
+    Cancelled = 8,
 }
 
 /// <summary>Queries a queue answers from its state.</summary>

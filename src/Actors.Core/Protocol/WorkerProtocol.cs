@@ -47,4 +47,7 @@ public static class WorkerProtocol
 
     /// <summary>The queue gave up waiting for this attempt: cancel the handler's token.</summary>
     public sealed record LeaseExpired(string QueueId, long MessageId, int Attempt) : IWithQueueId, IQueueMessage;
+
+    /// <summary>The message was cancelled while this attempt ran: cancel the handler's token; no report is expected.</summary>
+    public sealed record CancelDelivery(string QueueId, long MessageId, int Attempt) : IWithQueueId, IQueueMessage;
 }

@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Microsoft.Data.Sqlite;
 
-namespace Actors.Actors;
+namespace Actors.Journal;
 
 /// <summary>
 /// Checkpoints the SQLite journal's write-ahead log from its own connection every <see cref="Interval"/>, so the

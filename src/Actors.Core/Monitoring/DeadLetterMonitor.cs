@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 
-namespace Actors.Actors;
+namespace Actors.Monitoring;
 
 /// <summary>
 /// Counts Akka's own undeliverable messages (to stopped actors, late replies, dropped messages) per message type

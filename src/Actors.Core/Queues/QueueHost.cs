@@ -6,7 +6,7 @@ using Akka.Event;
 using static Actors.Protocol.QueueCommands;
 using static Actors.Protocol.QueueQueries;
 
-namespace Actors.Actors;
+namespace Actors.Queues;
 
 /// <summary>
 /// The home of one queue: on a standalone node a child of the <see cref="QueueManager"/>, in a cluster a sharding

@@ -5,7 +5,7 @@ using Akka.Actor;
 using Akka.Event;
 using static Actors.Protocol.WorkerProtocol;
 
-namespace Actors.Actors;
+namespace Actors.Workers;
 
 /// <summary>
 /// One consumer of a queue's pool. Runs its deliveries one at a time (holding at most the queue's prefetch),

@@ -3,6 +3,7 @@ using Actors.Configuration;
 using Actors.Handlers;
 using Actors.Protocol;
 using Actors.State;
+using Actors.Workers;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -17,7 +18,7 @@ using static Actors.Protocol.QueueEvents;
 using static Actors.Protocol.QueueQueries;
 using static Actors.Protocol.WorkerProtocol;
 
-namespace Actors.Actors;
+namespace Actors.Queues;
 
 /// <summary>
 /// One queue: an event-sourced actor whose journal holds every accepted message and its fate.

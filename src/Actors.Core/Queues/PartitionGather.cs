@@ -5,7 +5,7 @@ using static Actors.Protocol.DeadLetterCommands;
 using static Actors.Protocol.QueueCommands;
 using static Actors.Protocol.QueueQueries;
 
-namespace Actors.Actors;
+namespace Actors.Queues;
 
 /// <summary>
 /// Sends one request to each partition of a queue and answers the requester with the partitions' replies merged

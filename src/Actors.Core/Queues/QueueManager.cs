@@ -6,7 +6,7 @@ using Akka.Event;
 using static Actors.Protocol.QueueCommands;
 using static Actors.Protocol.QueueQueries;
 
-namespace Actors.Actors;
+namespace Actors.Queues;
 
 /// <summary>
 /// The entry point to a node's queues: every <see cref="IWithQueueId"/> message goes through it to its queue's

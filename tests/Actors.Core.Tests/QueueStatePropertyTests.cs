@@ -68,7 +68,7 @@ public class QueueStatePropertyTests
                         break;
                     case Op.Advance:
                         now = now.AddSeconds(n % 10);
-                        state.PromoteDueRetries(now);
+                        state.PromoteDue(now);
                         break;
                     case Op.Restart:
                         state = QueueState.FromSnapshot("q", options, state.ToSnapshot());
@@ -157,7 +157,7 @@ public class QueueStatePropertyTests
                         break;
                     case SpillOp.Advance:
                         now = now.AddSeconds(n % 10);
-                        state.PromoteDueRetries(now);
+                        state.PromoteDue(now);
                         break;
                     case SpillOp.Read:
                         Read(1 + n % 40);
@@ -175,7 +175,7 @@ public class QueueStatePropertyTests
             for (var round = 0; round < 100_000 && state.PendingCount > 0; round++)
             {
                 now = now.AddMinutes(10);
-                state.PromoteDueRetries(now);
+                state.PromoteDue(now);
                 while (state.ReadyCount > 0 && state.Dispatch(0, now) is { } m)
                 {
                     Assert.Equal(PayloadOf(m.Id), m.Payload.ToArray());

@@ -60,8 +60,8 @@ public class QueueStateTests
         Assert.Equal(T0.AddSeconds(11), decision.DueAt);
         state.Apply(decision);
 
-        Assert.Equal(0, state.PromoteDueRetries(T0.AddSeconds(10.5)));
-        Assert.Equal(1, state.PromoteDueRetries(T0.AddSeconds(11)));
+        Assert.Equal(0, state.PromoteDue(T0.AddSeconds(10.5)));
+        Assert.Equal(1, state.PromoteDue(T0.AddSeconds(11)));
         Assert.Equal(2, state.Dispatch(0, T0.AddSeconds(11))!.Attempt);
         // The late completion of attempt 1 no longer counts.
         Assert.False(state.TryBeginCompletion(1, 1, out _));
@@ -74,7 +74,7 @@ public class QueueStateTests
         state.Apply(Enqueued(7));
         for (var attempt = 1; attempt <= 3; attempt++)
         {
-            state.PromoteDueRetries(T0.AddMinutes(attempt));
+            state.PromoteDue(T0.AddMinutes(attempt));
             var message = state.Dispatch(0, T0)!;
             Assert.Equal(attempt, message.Attempt);
             Assert.True(state.TryBeginFailure(7, attempt, out var failing));
@@ -187,7 +187,7 @@ public class QueueStateTests
         state.Apply(retry, sequenceNr: 5);
         Assert.False(failing.HasPayload);
 
-        state.PromoteDueRetries(retry.DueAt);
+        state.PromoteDue(retry.DueAt);
 
         Assert.Null(state.Dispatch(0, retry.DueAt));
         Assert.Equal(4, state.PayloadsWanted);
@@ -202,7 +202,7 @@ public class QueueStateTests
         var state = new QueueState("q", new QueueOptions());
         state.Apply(Sized(100, 1, 2, 3), sequenceNr: 1);                                    // replay: all in memory
         state.Apply(new RetryScheduled(2, 1, Error(), T0), sequenceNr: 2);                   // 2 failed before the crash
-        state.PromoteDueRetries(T0);
+        state.PromoteDue(T0);
 
         Assert.Equal([1L, 3L], new[] { state.Dispatch(0, T0)!.Id, state.Dispatch(0, T0)!.Id });
         Assert.Null(state.Dispatch(0, T0));
@@ -220,7 +220,7 @@ public class QueueStateTests
         for (long i = 1; i <= 200; i++) state.Apply(Sized(1024, i), sequenceNr: i);      // 1..64 in memory
         state.Apply(new RetryScheduled(100, 1, Error(), T0), sequenceNr: 201);
         state.Apply(new RetryScheduled(150, 1, Error(), T0), sequenceNr: 202);
-        state.PromoteDueRetries(T0);
+        state.PromoteDue(T0);
 
         var delivered = new List<long>();
         for (var round = 0; round < 1000; round++)

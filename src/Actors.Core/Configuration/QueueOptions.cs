@@ -55,8 +55,33 @@ public sealed class QueueOptions
     /// </summary>
     public long PayloadMemoryBytes { get; set; } = 16 * 1024 * 1024;
 
-    /// <summary>Succeeded messages kept (with their results) for status queries. Default 10,000; range 0–1,000,000.</summary>
+    /// <summary>
+    /// Finished messages (succeeded with their results, cancelled, expired and dropped) kept for status queries.
+    /// Default 10,000; range 0–1,000,000.
+    /// </summary>
     public int SucceededRetention { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long an idempotency key is remembered after its message was accepted: a request with the same key within
+    /// it gets the first answer, even after the message finished. Keys past it are dropped, so memory stays bounded.
+    /// Default 24 h; range 1 min – 7 days.
+    /// </summary>
+    public TimeSpan DeduplicationWindow { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>When true, an enqueue without an idempotency key is refused (<c>IdempotencyKeyRequired</c>). Default false.</summary>
+    public bool RequireIdempotencyKey { get; set; }
+
+    /// <summary>Furthest a message may be delayed (delivery time minus receipt time). Default 365 days; range 1 s – 3,650 days.</summary>
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromDays(365);
+
+    /// <summary>
+    /// Time to live of a message that names no expiry of its own, counted from when it may first start (receipt, or
+    /// its delivery time): not started by then, it expires. Default null: messages never expire; range 1 s – 3,650 days.
+    /// </summary>
+    public TimeSpan? MessageTtl { get; set; }
+
+    /// <summary>What happens to a message that expires before it starts. Default <see cref="ExpiredMessageAction.DeadLetter"/>.</summary>
+    public ExpiredMessageAction ExpiredAction { get; set; } = ExpiredMessageAction.DeadLetter;
 
     /// <summary>Dead letters a redrive moves back per second, in persisted chunks. Default 10,000; range 10–1,000,000.</summary>
     public int RedrivePerSecond { get; set; } = 10_000;
@@ -74,10 +99,23 @@ public sealed class QueueOptions
         if (PayloadMemoryBytes is < 64 * 1024 or > 16L * 1024 * 1024 * 1024) throw new ArgumentException($"Queue '{queue}': PayloadMemoryBytes must be 64 KiB – 16 GiB, was {PayloadMemoryBytes}.");
         if (SucceededRetention is < 0 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': SucceededRetention must be 0–1,000,000, was {SucceededRetention}.");
         if (RedrivePerSecond is < 10 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': RedrivePerSecond must be 10–1,000,000, was {RedrivePerSecond}.");
+        if (DeduplicationWindow < TimeSpan.FromMinutes(1) || DeduplicationWindow > TimeSpan.FromDays(7)) throw new ArgumentException($"Queue '{queue}': DeduplicationWindow must be 1 min – 7 days, was {DeduplicationWindow}.");
+        if (MaxDelay < TimeSpan.FromSeconds(1) || MaxDelay > TimeSpan.FromDays(3650)) throw new ArgumentException($"Queue '{queue}': MaxDelay must be 1 s – 3,650 days, was {MaxDelay}.");
+        if (MessageTtl is { } ttl && (ttl < TimeSpan.FromSeconds(1) || ttl > TimeSpan.FromDays(3650))) throw new ArgumentException($"Queue '{queue}': MessageTtl must be 1 s – 3,650 days, was {ttl}.");
         foreach (var type in AllowedTypes)
         {
             if (!Names.IsValidMessageType(type)) throw new ArgumentException($"Queue '{queue}': allowed type '{type}' is not a valid type name.");
         }
         Retry.Validate(queue);
     }
+}
+
+/// <summary>What a queue does with a message that expires before it starts.</summary>
+public enum ExpiredMessageAction
+{
+    /// <summary>Move it to the dead-letter set with reason <c>expired</c>, for an operator to inspect or redrive.</summary>
+    DeadLetter = 0,
+
+    /// <summary>Drop it (recorded and counted; its status reads <c>expired</c> while retained).</summary>
+    Discard = 1,
 }

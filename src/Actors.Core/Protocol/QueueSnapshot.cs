@@ -6,26 +6,31 @@ namespace Actors.Protocol;
 /// <param name="LastId">The highest message id handed out.</param>
 /// <param name="Totals">Lifetime counters.</param>
 /// <param name="Messages">Every message the queue holds: waiting, scheduled and dead-lettered.</param>
-/// <param name="Succeeded">The retained succeeded messages, oldest first.</param>
+/// <param name="Succeeded">The retained finished messages (succeeded, cancelled, expired), oldest first.</param>
+/// <param name="IdempotencyKeys">The remembered idempotency keys, oldest first (default: none).</param>
 public sealed record QueueSnapshot(
     long LastId,
     QueueTotals Totals,
     ImmutableArray<SnapshotMessage> Messages,
-    ImmutableArray<SnapshotSucceeded> Succeeded) : IQueueMessage;
+    ImmutableArray<SnapshotSucceeded> Succeeded,
+    ImmutableArray<IdempotencyRecord> IdempotencyKeys = default) : IQueueMessage;
 
 /// <summary>A queue's lifetime counters.</summary>
-public sealed record QueueTotals(long Enqueued, long Succeeded, long FailedAttempts, long DeadLettered, long Discarded)
+public sealed record QueueTotals(long Enqueued, long Succeeded, long FailedAttempts, long DeadLettered, long Discarded, long Expired = 0, long Cancelled = 0)
 {
     /// <summary>All zero.</summary>
     public static readonly QueueTotals Zero = new(0, 0, 0, 0, 0);
 }
+
+/// <summary>A remembered idempotency key: the message it stored, the request's fingerprint and when it was accepted.</summary>
+public sealed record IdempotencyRecord(string Key, long MessageId, ulong Fingerprint, DateTime AcceptedAt);
 
 /// <summary>Where a message stands in a snapshot.</summary>
 public enum SnapshotStage
 {
     /// <summary>Waiting for a worker (a delivery in flight at snapshot time is stored as Ready).</summary>
     Ready = 0,
-    /// <summary>Waiting for a retry's due time.</summary>
+    /// <summary>Waiting for a due time (a delayed message, or a retry).</summary>
     Scheduled = 1,
     /// <summary>In the dead-letter set.</summary>
     DeadLettered = 2,
@@ -47,7 +52,9 @@ public sealed record SnapshotMessage(
     DateTime DueAt,
     string? DeadLetterReason,
     DateTime? FinishedAt,
-    long SequenceNr = 0);
+    long SequenceNr = 0,
+    DateTime? ExpiresAt = null);
 
-/// <summary>One retained succeeded message in a snapshot.</summary>
-public sealed record SnapshotSucceeded(long Id, string Type, int Attempts, DateTime EnqueuedAt, DateTime CompletedAt, ReadOnlyMemory<byte>? Result);
+/// <summary>One retained finished message in a snapshot (succeeded unless <paramref name="Status"/> says otherwise).</summary>
+public sealed record SnapshotSucceeded(long Id, string Type, int Attempts, DateTime EnqueuedAt, DateTime CompletedAt, ReadOnlyMemory<byte>? Result,
+    MessageStatus Status = MessageStatus.Succeeded);

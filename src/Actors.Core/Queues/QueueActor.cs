@@ -550,7 +550,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     {
         var now = Now;
         RedriveChunk();
-        _state.PromoteDueRetries(now);
+        _state.PromoteDue(now);
         foreach (var expired in _state.ExpiredLeases(now))
         {
             var slot = expired.WorkerSlot;
@@ -637,7 +637,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
                 for (var i = 0; i < acked.Acks.Length; i++) _metrics.RecordCompletion(now);
                 break;
             case RetryScheduled retry:
-                if (retry.DueAt <= now && _state.PromoteDueRetries(now) > 0) Dispatch();
+                if (retry.DueAt <= now && _state.PromoteDue(now) > 0) Dispatch();
                 break;
             case DeadLettered or Discarded:
                 _metrics.RecordCompletion(now);

@@ -27,6 +27,11 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         [typeof(RetryScheduled)] = "R1",
         [typeof(DeadLettered)] = "D1",
         [typeof(Discarded)] = "X1",
+        [typeof(MessageCancelled)] = "CN1",
+        [typeof(MessagesExpired)] = "EX1",
+        [typeof(CancelMessage)] = "C-cancel",
+        [typeof(CancelResult)] = "C-cancelled",
+        [typeof(CancelDelivery)] = "W-cancel",
         [typeof(DeadLettersRedrivenEvent)] = "DR1",
         [typeof(DeadLettersPurgedEvent)] = "DP1",
         [typeof(DeadLetterCommands.ListDeadLetters)] = "L-list",
@@ -62,10 +67,12 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
 
     private static readonly Dictionary<string, Type> JsonTypes = JsonManifests.ToDictionary(p => p.Value, p => p.Key);
 
-    private const string EnqueuedManifest = "E1";
+    private const string EnqueuedV1Manifest = "E1";
+    private const string EnqueuedManifest = "E2";
     private const string AckedManifest = "A1";
     private const string SnapshotV1Manifest = "S1";
-    private const string SnapshotManifest = "S2";
+    private const string SnapshotV2Manifest = "S2";
+    private const string SnapshotManifest = "S3";
     private const string DrainManifest = "C-drain";
     private const string ListQueuesManifest = "Q-list";
 
@@ -101,10 +108,12 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
     /// <inheritdoc />
     public override object FromBinary(byte[] bytes, string manifest) => manifest switch
     {
-        EnqueuedManifest => BinaryCodec.Read(bytes, BinaryCodec.ReadEnqueued),
+        EnqueuedManifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadEnqueued(r, withTiming: true)),
+        EnqueuedV1Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadEnqueued(r, withTiming: false)),
         AckedManifest => BinaryCodec.Read(bytes, BinaryCodec.ReadAcked),
-        SnapshotManifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, withSequenceNrs: true)),
-        SnapshotV1Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, withSequenceNrs: false)),
+        SnapshotManifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 3)),
+        SnapshotV2Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 2)),
+        SnapshotV1Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 1)),
         DrainManifest => Drain.Instance,
         ListQueuesManifest => ListQueues.Instance,
         _ when JsonTypes.TryGetValue(manifest, out var type) => JsonSerializer.Deserialize(bytes, type, Json)
@@ -140,10 +149,25 @@ internal static class BinaryCodec
         return read(reader);
     }
 
+    private const byte HasDueAt = 1, HasExpiresAt = 2, HasIdempotencyKey = 4;
+
+    /// <summary>Event format E2: as E1, each message followed by a flags byte and its due time, expiry and idempotency key when set.</summary>
     public static void WriteEnqueued(BinaryWriter w, MessagesEnqueued e)
     {
         w.Write7BitEncodedInt(e.Messages.Length);
-        foreach (var m in e.Messages) WriteMessage(w, m.Id, m.Type, m.EnqueuedAt, m.Headers, m.Payload);
+        foreach (var m in e.Messages)
+        {
+            WriteMessage(w, m.Id, m.Type, m.EnqueuedAt, m.Headers, m.Payload);
+            var flags = (byte)((m.DueAt is null ? 0 : HasDueAt) | (m.ExpiresAt is null ? 0 : HasExpiresAt) | (m.IdempotencyKey is null ? 0 : HasIdempotencyKey));
+            w.Write(flags);
+            if (m.DueAt is { } dueAt) w.Write(dueAt.Ticks);
+            if (m.ExpiresAt is { } expiresAt) w.Write(expiresAt.Ticks);
+            if (m.IdempotencyKey is { } key)
+            {
+                w.Write(key);
+                w.Write(m.Fingerprint);
+            }
+        }
     }
 
     /// <summary>The part every stored message shares, in enqueue events and snapshots alike.</summary>
@@ -164,14 +188,21 @@ internal static class BinaryCodec
     private static (long Id, string Type, DateTime At, ImmutableDictionary<string, string> Headers) ReadMessageHead(BlobReader r) =>
         (r.Read7BitEncodedInt64(), r.ReadInternedString(), r.ReadTime(), ReadHeaders(r));
 
-    public static MessagesEnqueued ReadEnqueued(BlobReader r)
+    /// <summary>Reads format E2, or E1 (<paramref name="withTiming"/> false: no flags, due times, expiries or keys).</summary>
+    public static MessagesEnqueued ReadEnqueued(BlobReader r, bool withTiming)
     {
         var count = r.Read7BitEncodedInt();
         var messages = ImmutableArray.CreateBuilder<EnqueuedMessage>(count);
         for (var i = 0; i < count; i++)
         {
             var (id, type, at, headers) = ReadMessageHead(r);
-            messages.Add(new EnqueuedMessage(id, type, r.ReadBytes(), headers, at));
+            var payload = r.ReadBytes();
+            var flags = withTiming ? r.ReadByte() : (byte)0;
+            var dueAt = (flags & HasDueAt) != 0 ? r.ReadTime() : (DateTime?)null;
+            var expiresAt = (flags & HasExpiresAt) != 0 ? r.ReadTime() : (DateTime?)null;
+            var key = (flags & HasIdempotencyKey) != 0 ? r.ReadString() : null;
+            var fingerprint = key is null ? 0UL : (ulong)r.ReadInt64();
+            messages.Add(new EnqueuedMessage(id, type, payload, headers, at, dueAt, expiresAt, key, fingerprint));
         }
         return new MessagesEnqueued(messages.MoveToImmutable());
     }
@@ -203,8 +234,9 @@ internal static class BinaryCodec
     }
 
     /// <summary>
-    /// Snapshot format S2: as S1, but each message's payload is replaced by the sequence number of the journal event
-    /// that holds it, and stored only when that number is 0.
+    /// Snapshot format S3. S2 was S1 with each message's payload replaced by the sequence number of the journal event
+    /// that holds it (the payload stored only when that number is 0); S3 adds the expired and cancelled totals, each
+    /// message's expiry, each retained finished message's status, and the remembered idempotency keys.
     /// </summary>
     public static void WriteSnapshot(BinaryWriter w, QueueSnapshot s)
     {
@@ -214,6 +246,8 @@ internal static class BinaryCodec
         w.Write7BitEncodedInt64(s.Totals.FailedAttempts);
         w.Write7BitEncodedInt64(s.Totals.DeadLettered);
         w.Write7BitEncodedInt64(s.Totals.Discarded);
+        w.Write7BitEncodedInt64(s.Totals.Expired);
+        w.Write7BitEncodedInt64(s.Totals.Cancelled);
         w.Write7BitEncodedInt(s.Messages.Length);
         foreach (var m in s.Messages)
         {
@@ -227,6 +261,7 @@ internal static class BinaryCodec
             w.Write(m.DueAt.Ticks);
             WriteOptionalString(w, m.DeadLetterReason);
             w.Write(m.FinishedAt?.Ticks ?? -1);
+            w.Write(m.ExpiresAt?.Ticks ?? -1);
         }
         w.Write7BitEncodedInt(s.Succeeded.Length);
         foreach (var m in s.Succeeded)
@@ -237,14 +272,26 @@ internal static class BinaryCodec
             w.Write(m.EnqueuedAt.Ticks);
             w.Write(m.CompletedAt.Ticks);
             WriteOptionalBytes(w, m.Result);
+            w.Write((byte)m.Status);
+        }
+        var keys = s.IdempotencyKeys.IsDefault ? ImmutableArray<IdempotencyRecord>.Empty : s.IdempotencyKeys;
+        w.Write7BitEncodedInt(keys.Length);
+        foreach (var key in keys)
+        {
+            w.Write(key.Key);
+            w.Write7BitEncodedInt64(key.MessageId);
+            w.Write(key.Fingerprint);
+            w.Write(key.AcceptedAt.Ticks);
         }
     }
 
-    /// <summary>Reads format S2, or S1 (<paramref name="withSequenceNrs"/> false: every payload is in the snapshot).</summary>
-    public static QueueSnapshot ReadSnapshot(BlobReader r, bool withSequenceNrs)
+    /// <summary>Reads format S3, S2 or S1 (<paramref name="format"/>; in S1 every payload is in the snapshot).</summary>
+    public static QueueSnapshot ReadSnapshot(BlobReader r, int format)
     {
+        var withSequenceNrs = format >= 2;
         var lastId = r.Read7BitEncodedInt64();
         var totals = new QueueTotals(r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64());
+        if (format >= 3) totals = totals with { Expired = r.Read7BitEncodedInt64(), Cancelled = r.Read7BitEncodedInt64() };
         var count = r.Read7BitEncodedInt();
         var messages = ImmutableArray.CreateBuilder<SnapshotMessage>(count);
         for (var i = 0; i < count; i++)
@@ -267,8 +314,10 @@ internal static class BinaryCodec
             var dueAt = r.ReadTime();
             var reason = ReadOptionalString(r);
             var finishedTicks = r.ReadInt64();
+            var expiresTicks = format >= 3 ? r.ReadInt64() : -1;
             messages.Add(new SnapshotMessage(id, type, payload, headers, at, failed, errors, stage, dueAt, reason,
-                finishedTicks < 0 ? null : new DateTime(finishedTicks, DateTimeKind.Utc), sequenceNr));
+                finishedTicks < 0 ? null : new DateTime(finishedTicks, DateTimeKind.Utc), sequenceNr,
+                expiresTicks < 0 ? null : new DateTime(expiresTicks, DateTimeKind.Utc)));
         }
         var succeededCount = r.Read7BitEncodedInt();
         var succeeded = ImmutableArray.CreateBuilder<SnapshotSucceeded>(succeededCount);
@@ -280,9 +329,19 @@ internal static class BinaryCodec
             var enqueuedAt = r.ReadTime();
             var completedAt = r.ReadTime();
             var result = ReadOptionalBytes(r) is { } bytes ? bytes.ToArray() : (ReadOnlyMemory<byte>?)null;
-            succeeded.Add(new SnapshotSucceeded(id, type, attempts, enqueuedAt, completedAt, result));
+            var status = format >= 3 ? (MessageStatus)r.ReadByte() : MessageStatus.Succeeded;
+            succeeded.Add(new SnapshotSucceeded(id, type, attempts, enqueuedAt, completedAt, result, status));
         }
-        return new QueueSnapshot(lastId, totals, messages.MoveToImmutable(), succeeded.MoveToImmutable());
+        var keys = ImmutableArray<IdempotencyRecord>.Empty;
+        if (format >= 3)
+        {
+            var keyCount = r.Read7BitEncodedInt();
+            var builder = ImmutableArray.CreateBuilder<IdempotencyRecord>(keyCount);
+            for (var i = 0; i < keyCount; i++)
+                builder.Add(new IdempotencyRecord(r.ReadString(), r.Read7BitEncodedInt64(), (ulong)r.ReadInt64(), r.ReadTime()));
+            keys = builder.MoveToImmutable();
+        }
+        return new QueueSnapshot(lastId, totals, messages.MoveToImmutable(), succeeded.MoveToImmutable(), keys);
     }
 
     private static void WriteHeaders(BinaryWriter w, ImmutableDictionary<string, string> headers)

@@ -21,18 +21,15 @@ internal sealed class QueueState
 {
     private readonly MessageIndex _live = new();
     private readonly SortedDictionary<long, StoredMessage> _dead = new();
-    // The ready set, in three parts. New messages arrive in id order and join _readyLoaded, or _readyUnloaded once a
-    // payload has been left in the journal (then every later one is, until the backlog is read back: every id in
-    // _readyLoaded is below every id in _readyUnloaded). Messages that come back (retries, redrives, returns) join
-    // _readyReturns, ordered by id. An entry whose message is no longer Ready is skipped when it reaches the front;
-    // a message may have two entries, and the first one taken wins.
-    private readonly Queue<StoredMessage> _readyLoaded = new();
-    private readonly Queue<StoredMessage> _readyUnloaded = new();
-    private readonly PriorityQueue<StoredMessage, long> _readyReturns = new();
+    private readonly DispatchOrder _order = new();
     private readonly Dictionary<long, StoredMessage> _inFlight = new();
-    private readonly PriorityQueue<StoredMessage, DateTime> _scheduled = new();
-    private readonly Queue<SucceededMessage> _succeeded = new();
-    private readonly Dictionary<long, SucceededMessage> _succeededById = new();
+    // Messages with an expiry, by expiry time; entries of messages that started or finished are skipped.
+    private readonly PriorityQueue<StoredMessage, DateTime> _expiries = new();
+    // Messages found expired when they were about to be dispatched, waiting for TakeExpired.
+    private readonly List<StoredMessage> _expiredAtDispatch = new();
+    private readonly Queue<FinishedMessage> _finished = new();
+    private readonly Dictionary<long, FinishedMessage> _finishedById = new();
+    private readonly IdempotencyIndex _keys = new();
     private readonly HashSet<string>? _allowedTypes;
 
     public QueueState(string queueId, QueueOptions options)
@@ -53,16 +50,23 @@ internal sealed class QueueState
     public long TotalFailedAttempts { get; private set; }
     public long TotalDeadLettered { get; private set; }
     public long TotalDiscarded { get; private set; }
+    public long TotalExpired { get; private set; }
+    public long TotalCancelled { get; private set; }
 
     /// <summary>Messages held and not finished: ready, in flight and scheduled.</summary>
     public int PendingCount => _live.Count;
-    public int ReadyCount { get; private set; }
+    public int ReadyCount => _order.ReadyCount;
     public int InFlightCount => _inFlight.Count;
-    public int ScheduledCount { get; private set; }
+
+    /// <summary>Messages waiting for a due time: delayed ones and retries in backoff.</summary>
+    public int ScheduledCount => _order.ScheduledCount;
     public int DeadLetterCount => _dead.Count;
 
+    /// <summary>Idempotency keys remembered.</summary>
+    public int IdempotencyKeyCount => _keys.Count;
+
     /// <summary>Ready messages whose payload is only in the journal.</summary>
-    public int ReadyWithoutPayload { get; private set; }
+    public int ReadyWithoutPayload => _order.ReadyWithoutPayload;
 
     /// <summary>Dead letters whose payload is only in the journal (after a recovery replayed their failure).</summary>
     public int DeadWithoutPayload { get; private set; }
@@ -71,7 +75,7 @@ internal sealed class QueueState
     /// Payload bytes in memory of ready messages the journal also has: the measure of the payload budget. Deliveries
     /// in flight are bounded by credit instead, and a scheduled retry lets go of its payload until it is due.
     /// </summary>
-    public long ReadyPayloadBytes { get; private set; }
+    public long ReadyPayloadBytes => _order.ReadyPayloadBytes;
 
     /// <summary>Checks a new message against the queue's limits. <paramref name="buffered"/> counts messages accepted but not yet applied.</summary>
     public (RejectionCode Code, string Reason)? Validate(string type, int payloadLength, ImmutableDictionary<string, string>? headers, int buffered)
@@ -123,6 +127,55 @@ internal sealed class QueueState
 
     private static string Truncate(string? value) => value is null ? "" : value.Length <= 80 ? value : value[..80] + "…";
 
+    /// <summary>Checks a producer's idempotency key against the queue's rules; null when it is acceptable.</summary>
+    public (RejectionCode Code, string Reason)? ValidateIdempotencyKey(string? key)
+    {
+        if (key is null)
+            return Options.RequireIdempotencyKey ? (RejectionCode.IdempotencyKeyRequired, $"Queue '{QueueId}' requires an idempotency key on every message.") : null;
+        if (key.Length is 0 or > QueueCommands.MaxIdempotencyKeyLength)
+            return (RejectionCode.InvalidIdempotencyKey, $"An idempotency key must be 1–{QueueCommands.MaxIdempotencyKeyLength} characters; got {key.Length}.");
+        return null;
+    }
+
+    /// <summary>
+    /// Turns a producer's timing into absolute times, relative to <paramref name="now"/> (the receipt time): a due time
+    /// only when it is after now, an expiry from the message's own timing or else the queue's <see cref="QueueOptions.MessageTtl"/>
+    /// counted from when the message may first start. Returns the refusal when the timing is contradictory or too far.
+    /// </summary>
+    public (RejectionCode Code, string Reason)? ResolveTiming(QueueCommands.MessageTiming? timing, DateTime now, out DateTime? dueAt, out DateTime? expiresAt)
+    {
+        dueAt = null;
+        expiresAt = null;
+        if (timing is null)
+        {
+            if (Options.MessageTtl is { } defaultTtl) expiresAt = now + defaultTtl;
+            return null;
+        }
+        if (timing.DeliverAt is not null && timing.Delay is not null)
+            return (RejectionCode.InvalidTiming, "Give either a delivery time or a delay, not both.");
+        if (timing.ExpiresAt is not null && timing.Ttl is not null)
+            return (RejectionCode.InvalidTiming, "Give either an expiry time or a time to live, not both.");
+        var due = timing.DeliverAt is { } at ? at.ToUniversalTime() : timing.Delay is { } delay ? now + delay : now;
+        if (due - now > Options.MaxDelay)
+            return (RejectionCode.DelayTooLong, $"The delivery time is {(due - now).TotalDays:0.##} days away; queue '{QueueId}' allows at most {Options.MaxDelay.TotalDays:0.##} days.");
+        var start = due > now ? due : now;
+        if (timing.Ttl is { } ttl && ttl <= TimeSpan.Zero)
+            return (RejectionCode.InvalidTiming, "A time to live must be positive.");
+        var expiry = timing.ExpiresAt is { } e ? e.ToUniversalTime() : timing.Ttl is { } t ? now + t : Options.MessageTtl is { } d ? start + d : (DateTime?)null;
+        if (expiry is { } x && x <= start)
+            return (RejectionCode.InvalidTiming, x <= now ? "The message would expire before it is received." : "The message would expire before its delivery time.");
+        if (due > now) dueAt = due;
+        expiresAt = expiry;
+        return null;
+    }
+
+    /// <summary>The record of an idempotency key still within the queue's window, if any.</summary>
+    public IdempotencyRecord? FindIdempotencyKey(string key, DateTime now) =>
+        _keys.TryGet(key, out var record) && record.AcceptedAt > now - Options.DeduplicationWindow ? record : null;
+
+    /// <summary>Forgets idempotency keys older than the window; returns how many.</summary>
+    public int PruneIdempotencyKeys(DateTime now) => _keys.Prune(now, Options.DeduplicationWindow);
+
     // ---------------------------------------------------------------- events
 
     /// <summary>
@@ -136,14 +189,22 @@ internal sealed class QueueState
             case MessagesEnqueued e:
                 foreach (var m in e.Messages)
                 {
+                    if (m.DueAt is { } dueAt)
+                    {
+                        // Until it is due, the journal keeps the payload (read back when it becomes ready).
+                        var delayed = new StoredMessage(m.Id, m.Type, m.Payload, m.Headers, m.EnqueuedAt, sequenceNr, hasPayload: sequenceNr == 0);
+                        Arrive(delayed, m);
+                        _order.EnterScheduled(delayed, dueAt);
+                        continue;
+                    }
                     // Once one payload is left in the journal, every later one is too, so they come back in id order.
                     var keep = sequenceNr == 0 || (ReadyWithoutPayload == 0 && ReadyPayloadBytes + m.Payload.Length <= Options.PayloadMemoryBytes);
                     var message = new StoredMessage(m.Id, m.Type, m.Payload, m.Headers, m.EnqueuedAt, sequenceNr, keep);
-                    _live.Set(message);
-                    EnterReady(message, arriving: true);
-                    if (m.Id > LastId) LastId = m.Id;
+                    Arrive(message, m);
+                    _order.EnterReady(message, arriving: true);
                 }
                 TotalEnqueued += e.Messages.Length;
+                if (e.Messages.Length > 0) _keys.Prune(e.Messages[^1].EnqueuedAt, Options.DeduplicationWindow);
                 break;
             case MessagesAcked e:
                 foreach (var ack in e.Acks)
@@ -151,22 +212,27 @@ internal sealed class QueueState
                     if (!_live.Remove(ack.Id, out var message)) continue;
                     Forget(message);
                     TotalSucceeded++;
-                    Retain(new SucceededMessage(message.Id, message.Type, ack.Attempt, message.EnqueuedAt, ack.CompletedAt, ack.Result));
+                    Retain(new FinishedMessage(message.Id, message.Type, MessageStatus.Succeeded, ack.Attempt, message.EnqueuedAt, ack.CompletedAt, ack.Result));
                 }
                 break;
             case RetryScheduled e:
                 if (_live.TryGetValue(e.Id, out var retried))
                 {
+                    var cancelling = retried.Stage == Stage.Ending;
                     LeaveStage(retried);
                     retried.FailedAttempts = e.Attempt;
                     retried.RecordError(e.Error);
-                    retried.DueAt = e.DueAt;
-                    retried.Stage = Stage.Scheduled;
+                    TotalFailedAttempts++;
+                    // A message being cancelled while its failure was written stays out of every queue until the
+                    // cancellation is written after it.
+                    if (cancelling)
+                    {
+                        retried.Stage = Stage.Ending;
+                        break;
+                    }
                     // Until it is due, the journal keeps the payload; it is read back with the ready ones.
                     if (retried.SequenceNr != 0) retried.DropPayload();
-                    _scheduled.Enqueue(retried, e.DueAt);
-                    ScheduledCount++;
-                    TotalFailedAttempts++;
+                    _order.EnterScheduled(retried, e.DueAt);
                 }
                 break;
             case DeadLettered e:
@@ -175,12 +241,7 @@ internal sealed class QueueState
                     LeaveStage(dead);
                     dead.FailedAttempts = e.Attempt;
                     dead.RecordError(e.Error);
-                    dead.Stage = Stage.DeadLettered;
-                    dead.DeadLetterReason = e.Reason;
-                    dead.FinishedAt = e.Error.At;
-                    _dead[dead.Id] = dead;
-                    if (dead.HasPayload) Pin(dead);
-                    else DeadWithoutPayload++;
+                    Bury(dead, e.Reason, e.Error.At);
                     TotalFailedAttempts++;
                     TotalDeadLettered++;
                 }
@@ -191,6 +252,35 @@ internal sealed class QueueState
                     Forget(discarded);
                     TotalFailedAttempts++;
                     TotalDiscarded++;
+                    Retain(new FinishedMessage(discarded.Id, discarded.Type, MessageStatus.Discarded, e.Attempt, discarded.EnqueuedAt, e.Error.At, null));
+                }
+                break;
+            case MessageCancelled e:
+                if (_live.Remove(e.Id, out var cancelled))
+                {
+                    Forget(cancelled);
+                    TotalCancelled++;
+                    Retain(new FinishedMessage(cancelled.Id, cancelled.Type, MessageStatus.Cancelled, cancelled.FailedAttempts, cancelled.EnqueuedAt, e.At, null));
+                }
+                break;
+            case MessagesExpired e:
+                foreach (var id in e.Ids)
+                {
+                    if (!_live.Remove(id, out var expired)) continue;
+                    TotalExpired++;
+                    if (e.DeadLettered)
+                    {
+                        LeaveStage(expired);
+                        var error = new ErrorInfo("Expired", $"Not started before it expired at {expired.ExpiresAt:O}.", null, null, e.At);
+                        expired.RecordError(error);
+                        Bury(expired, "expired", e.At);
+                        TotalDeadLettered++;
+                    }
+                    else
+                    {
+                        Forget(expired);
+                        Retain(new FinishedMessage(expired.Id, expired.Type, MessageStatus.Expired, expired.FailedAttempts, expired.EnqueuedAt, e.At, null));
+                    }
                 }
                 break;
             case DeadLettersRedrivenEvent e:
@@ -201,8 +291,10 @@ internal sealed class QueueState
                     redriven.FailedAttempts = 0;
                     redriven.DeadLetterReason = null;
                     redriven.FinishedAt = null;
+                    // A redriven message gets a fresh start: an expiry it had is behind it.
+                    redriven.ExpiresAt = null;
                     _live.Set(redriven);
-                    EnterReady(redriven, arriving: false);
+                    _order.EnterReady(redriven, arriving: false);
                 }
                 break;
             case DeadLettersPurgedEvent e:
@@ -216,6 +308,26 @@ internal sealed class QueueState
             default:
                 throw new ArgumentException($"Unknown queue event {evt.GetType().Name}.", nameof(evt));
         }
+    }
+
+    /// <summary>Registers a new message: the id index, its expiry and its idempotency key.</summary>
+    private void Arrive(StoredMessage message, EnqueuedMessage stored)
+    {
+        _live.Set(message);
+        if (stored.Id > LastId) LastId = stored.Id;
+        TrackExpiry(message, stored.ExpiresAt);
+        if (stored.IdempotencyKey is { } key) _keys.Add(new IdempotencyRecord(key, stored.Id, stored.Fingerprint, stored.EnqueuedAt));
+    }
+
+    /// <summary>Moves a message that left the live set into the dead-letter set.</summary>
+    private void Bury(StoredMessage message, string reason, DateTime at)
+    {
+        message.Stage = Stage.DeadLettered;
+        message.DeadLetterReason = reason;
+        message.FinishedAt = at;
+        _dead[message.Id] = message;
+        if (message.HasPayload) Pin(message);
+        else DeadWithoutPayload++;
     }
 
     /// <summary>
@@ -235,70 +347,34 @@ internal sealed class QueueState
         message.Stage = Stage.Gone;
     }
 
-    /// <summary>The bytes a ready message counts against the payload budget.</summary>
-    private static int BudgetedBytes(StoredMessage message) => message.HasPayload && message.SequenceNr != 0 ? message.Payload.Length : 0;
-
-    private void EnterReady(StoredMessage message, bool arriving)
-    {
-        message.Stage = Stage.Ready;
-        ReadyCount++;
-        ReadyPayloadBytes += BudgetedBytes(message);
-        if (!message.HasPayload) ReadyWithoutPayload++;
-        if (!arriving) _readyReturns.Enqueue(message, message.Id);
-        else if (message.HasPayload) _readyLoaded.Enqueue(message);
-        else _readyUnloaded.Enqueue(message);
-    }
-
     /// <summary>Removes a message from the index of its current stage.</summary>
     private void LeaveStage(StoredMessage message)
     {
         switch (message.Stage)
         {
             case Stage.Ready:
-                // Its queue entry is skipped when it reaches the front; trimming the fronts lets go of finished messages.
-                ReadyCount--;
-                ReadyPayloadBytes -= BudgetedBytes(message);
-                if (!message.HasPayload) ReadyWithoutPayload--;
-                message.Stage = Stage.Gone;
-                TrimFronts();
+                _order.LeaveReady(message);
                 break;
             case Stage.InFlight or Stage.Completing or Stage.Failing:
                 _inFlight.Remove(message.Id);
                 message.WorkerSlot = -1;
                 break;
             case Stage.Scheduled:
-                // The priority queue entry is skipped lazily: it no longer matches the message's stage.
-                ScheduledCount--;
+                _order.LeaveScheduled(message);
                 break;
         }
     }
 
-    private void TrimFronts()
-    {
-        // A message that left the ready set and came back without its payload (a replayed retry) has a newer entry
-        // where it belongs; the old one here is skipped.
-        while (_readyLoaded.TryPeek(out var head) && (head.Stage != Stage.Ready || !head.HasPayload)) _readyLoaded.Dequeue();
-        while (_readyReturns.TryPeek(out var head, out _) && head.Stage != Stage.Ready) _readyReturns.Dequeue();
-        while (_readyUnloaded.TryPeek(out var head) && (head.Stage != Stage.Ready || head.HasPayload))
-        {
-            _readyUnloaded.Dequeue();
-            if (head.Stage == Stage.Ready) _readyLoaded.Enqueue(head);
-        }
-        if (ReadyWithoutPayload == 0)
-        {
-            // Whatever is left there has its payload back (or is finished): it all goes on, in order.
-            while (_readyUnloaded.TryDequeue(out var rest))
-                if (rest.Stage == Stage.Ready) _readyLoaded.Enqueue(rest);
-        }
-    }
-
-    private void Retain(SucceededMessage succeeded)
+    private void Retain(FinishedMessage finished)
     {
         if (Options.SucceededRetention == 0) return;
-        _succeeded.Enqueue(succeeded);
-        _succeededById[succeeded.Id] = succeeded;
-        while (_succeeded.Count > Options.SucceededRetention)
-            _succeededById.Remove(_succeeded.Dequeue().Id);
+        _finished.Enqueue(finished);
+        _finishedById[finished.Id] = finished;
+        while (_finished.Count > Options.SucceededRetention)
+        {
+            var oldest = _finished.Dequeue();
+            if (_finishedById.TryGetValue(oldest.Id, out var current) && ReferenceEquals(current, oldest)) _finishedById.Remove(oldest.Id);
+        }
     }
 
     // ---------------------------------------------------------------- payloads kept in the journal
@@ -313,10 +389,7 @@ internal sealed class QueueState
     {
         get
         {
-            TrimFronts();
-            if (_readyReturns.TryPeek(out var returned, out _) && !returned.HasPayload) return returned.SequenceNr;
-            if (_readyUnloaded.TryPeek(out var waiting) && (ReadyPayloadBytes < Options.PayloadMemoryBytes / 2 || _readyLoaded.Count == 0))
-                return waiting.SequenceNr;
+            if (_order.PayloadWanted(Options.PayloadMemoryBytes) is { } wanted) return wanted;
             if (DeadWithoutPayload > 0)
                 foreach (var dead in _dead.Values)
                     if (!dead.HasPayload) return dead.SequenceNr;
@@ -343,10 +416,9 @@ internal sealed class QueueState
                 Pin(message);
                 continue;
             }
-            ReadyPayloadBytes += m.Payload.Length;
-            ReadyWithoutPayload--;
+            _order.PayloadAttached(message);
         }
-        TrimFronts();
+        _order.Trim();
         return attached;
     }
 
@@ -365,26 +437,81 @@ internal sealed class QueueState
     // ---------------------------------------------------------------- deliveries (volatile)
 
     /// <summary>
-    /// Takes the oldest ready message whose payload is in memory and marks it in flight with
-    /// <paramref name="workerSlot"/>; null when there is none (see <see cref="PayloadsWanted"/>).
+    /// Takes the message that goes next (see <see cref="DispatchOrder"/>) and marks it in flight with
+    /// <paramref name="workerSlot"/>; null when none can go now (see <see cref="PayloadsWanted"/>). A message found
+    /// expired on the way is not started: it waits for <see cref="TakeExpired"/>.
     /// </summary>
     public StoredMessage? Dispatch(int workerSlot, DateTime now)
     {
-        TrimFronts();
-        _readyLoaded.TryPeek(out var fresh);
-        _readyReturns.TryPeek(out var returned, out _);
-        if (returned is { HasPayload: false }) returned = null;
-        StoredMessage message;
-        if (fresh is not null && (returned is null || fresh.Id <= returned.Id)) message = _readyLoaded.Dequeue();
-        else if (returned is not null) message = _readyReturns.Dequeue();
-        else return null;
-        ReadyCount--;
-        ReadyPayloadBytes -= BudgetedBytes(message);
-        message.Stage = Stage.InFlight;
-        message.WorkerSlot = workerSlot;
-        message.LeaseDeadline = now + Options.Lease;
-        _inFlight.Add(message.Id, message);
-        return message;
+        while (_order.TakeNext() is { } message)
+        {
+            if (message.ExpiresAt is { } expiresAt && expiresAt <= now)
+            {
+                message.Stage = Stage.Ending;
+                _expiredAtDispatch.Add(message);
+                continue;
+            }
+            message.Stage = Stage.InFlight;
+            message.WorkerSlot = workerSlot;
+            message.LeaseDeadline = now + Options.Lease;
+            _inFlight.Add(message.Id, message);
+            return message;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Messages that expired before they started, now ending: the caller persists <see cref="MessagesExpired"/> for
+    /// them (or, if that write is rejected, returns them with <see cref="ReturnToReady"/>).
+    /// </summary>
+    public List<StoredMessage> TakeExpired(DateTime now)
+    {
+        var expired = new List<StoredMessage>(_expiredAtDispatch);
+        _expiredAtDispatch.Clear();
+        while (_expiries.TryPeek(out var message, out var expiresAt) && expiresAt <= now)
+        {
+            _expiries.Dequeue();
+            if (message.Stage is not (Stage.Ready or Stage.Scheduled) || message.ExpiresAt != expiresAt || !_live.ContainsKey(message.Id)) continue;
+            LeaveStage(message);
+            message.Stage = Stage.Ending;
+            expired.Add(message);
+        }
+        return expired;
+    }
+
+    /// <summary>
+    /// Starts cancelling a message. A waiting or scheduled one leaves its queue; an in-flight one leaves its worker's
+    /// slot (<paramref name="heldBySlot"/>, with <paramref name="attempt"/>), so a late report of it is stale. The
+    /// caller persists <see cref="MessageCancelled"/> (or, if that write is rejected, calls <see cref="ReturnToReady"/>).
+    /// </summary>
+    public CancelOutcome BeginCancel(long id, out MessageStatus? previous, out int heldBySlot, out int attempt)
+    {
+        heldBySlot = -1;
+        attempt = 0;
+        previous = Describe(id)?.Status;
+        if (!_live.TryGetValue(id, out var message))
+            return previous is null ? CancelOutcome.NotFound : CancelOutcome.AlreadyFinished;
+        switch (message.Stage)
+        {
+            case Stage.Ready or Stage.Scheduled:
+                break;
+            case Stage.InFlight or Stage.Failing:
+                heldBySlot = message.WorkerSlot;
+                attempt = message.Attempt;
+                break;
+            default:
+                // Completing (its success is being written) or already ending.
+                return CancelOutcome.AlreadyFinished;
+        }
+        if (message.Stage == Stage.Failing)
+        {
+            // The failure's decision is being written; the cancellation is written after it and wins.
+            _inFlight.Remove(message.Id);
+            message.WorkerSlot = -1;
+        }
+        else LeaveStage(message);
+        message.Stage = Stage.Ending;
+        return CancelOutcome.Cancelled;
     }
 
     /// <summary>Marks a delivery as completing when the report names the current attempt; false for a stale or unknown report.</summary>
@@ -403,13 +530,13 @@ internal sealed class QueueState
         return false;
     }
 
-    /// <summary>Puts a completing or failing message back in the ready set, for a write that was rejected.</summary>
+    /// <summary>Puts a completing, failing or ending message back in the ready set, for a write that was rejected.</summary>
     public void ReturnToReady(long id)
     {
-        if (_live.TryGetValue(id, out var message) && message.Stage is Stage.Completing or Stage.Failing or Stage.InFlight)
+        if (_live.TryGetValue(id, out var message) && message.Stage is Stage.Completing or Stage.Failing or Stage.InFlight or Stage.Ending)
         {
             LeaveStage(message);
-            EnterReady(message, arriving: false);
+            _order.EnterReady(message, arriving: false);
         }
     }
 
@@ -435,49 +562,17 @@ internal sealed class QueueState
         return held;
     }
 
-    /// <summary>Moves scheduled retries that are due into the ready set; returns how many moved.</summary>
-    public int PromoteDueRetries(DateTime now)
-    {
-        var moved = 0;
-        while (_scheduled.TryPeek(out var message, out var dueAt))
-        {
-            var current = message.Stage == Stage.Scheduled && message.DueAt == dueAt && _live.ContainsKey(message.Id);
-            if (current && dueAt > now) break;
-            _scheduled.Dequeue();
-            if (!current) continue;
-            ScheduledCount--;
-            EnterReady(message, arriving: false);
-            moved++;
-        }
-        return moved;
-    }
+    /// <summary>
+    /// Moves scheduled messages (delayed ones and retries) that are due at <paramref name="now"/> into the ready set,
+    /// at most <paramref name="limit"/>; returns how many moved. Never early.
+    /// </summary>
+    public int PromoteDue(DateTime now, int limit = int.MaxValue) => _order.PromoteDue(now, limit);
 
-    /// <summary>When the next scheduled retry is due, if any.</summary>
-    public DateTime? NextDueAt
-    {
-        get
-        {
-            while (_scheduled.TryPeek(out var message, out var dueAt))
-            {
-                if (message.Stage == Stage.Scheduled && message.DueAt == dueAt && _live.ContainsKey(message.Id)) return dueAt;
-                _scheduled.Dequeue();
-            }
-            return null;
-        }
-    }
+    /// <summary>When the next scheduled message is due, if any.</summary>
+    public DateTime? NextDueAt => _order.NextDueAt;
 
     /// <summary>The oldest message waiting for a worker.</summary>
-    public DateTime? OldestReadyEnqueuedAt
-    {
-        get
-        {
-            TrimFronts();
-            DateTime? oldest = null;
-            foreach (var head in new[] { _readyLoaded.TryPeek(out var a) ? a : null, _readyUnloaded.TryPeek(out var b) ? b : null, _readyReturns.TryPeek(out var c, out _) ? c : null })
-                if (head is not null && (oldest is null || head.EnqueuedAt < oldest)) oldest = head.EnqueuedAt;
-            return oldest;
-        }
-    }
+    public DateTime? OldestReadyEnqueuedAt => _order.OldestReadyEnqueuedAt;
 
     // ---------------------------------------------------------------- failure policy
 
@@ -523,19 +618,19 @@ internal sealed class QueueState
         {
             var status = m.Stage switch
             {
-                Stage.Ready => m.FailedAttempts > 0 ? MessageStatus.FailedRetrying : MessageStatus.Queued,
+                Stage.Ready or Stage.Ending => m.FailedAttempts > 0 ? MessageStatus.FailedRetrying : MessageStatus.Queued,
                 Stage.InFlight or Stage.Completing or Stage.Failing => MessageStatus.InFlight,
-                Stage.Scheduled => MessageStatus.FailedRetrying,
+                Stage.Scheduled => m.FailedAttempts > 0 ? MessageStatus.FailedRetrying : MessageStatus.Scheduled,
                 _ => MessageStatus.DeadLettered,
             };
             var attempts = m.Stage is Stage.InFlight or Stage.Completing or Stage.Failing ? m.Attempt : m.FailedAttempts;
             return new QueueQueries.MessageInfo(QueueId, m.Id, m.Type, status, attempts, m.EnqueuedAt,
                 m.Stage == Stage.Scheduled ? m.DueAt : null, m.FinishedAt, m.Errors, null, m.HasPayload ? m.Payload : (ReadOnlyMemory<byte>?)null, m.Headers);
         }
-        if (_succeededById.TryGetValue(id, out var s))
+        if (_finishedById.TryGetValue(id, out var s))
         {
-            return new QueueQueries.MessageInfo(QueueId, s.Id, s.Type, MessageStatus.Succeeded, s.Attempts, s.EnqueuedAt,
-                null, s.CompletedAt, ImmutableList<ErrorInfo>.Empty, s.Result, null, ImmutableDictionary<string, string>.Empty);
+            return new QueueQueries.MessageInfo(QueueId, s.Id, s.Type, s.Status, s.Attempts, s.EnqueuedAt,
+                null, s.FinishedAt, ImmutableList<ErrorInfo>.Empty, s.Result, null, ImmutableDictionary<string, string>.Empty);
         }
         return null;
     }
@@ -595,7 +690,10 @@ internal sealed class QueueState
     public IEnumerable<StoredMessage> HeldMessages => _live.Values.Concat(_dead.Values);
 
     /// <summary>True when the message succeeded and is still retained.</summary>
-    public bool IsRetainedSuccess(long id) => _succeededById.ContainsKey(id);
+    public bool IsRetainedSuccess(long id) => _finishedById.TryGetValue(id, out var f) && f.Status == MessageStatus.Succeeded;
+
+    /// <summary>True when the message finished (succeeded, cancelled, expired, discarded) and is still retained.</summary>
+    public bool IsRetainedFinished(long id) => _finishedById.ContainsKey(id);
 
     // ---------------------------------------------------------------- snapshots
 
@@ -615,11 +713,13 @@ internal sealed class QueueState
                 _ => SnapshotStage.Ready,
             };
             messages.Add(new SnapshotMessage(m.Id, m.Type, m.SequenceNr == 0 ? m.Payload : default, m.Headers, m.EnqueuedAt, m.FailedAttempts, m.Errors,
-                stage, stage == SnapshotStage.Scheduled ? m.DueAt : default, m.DeadLetterReason, m.FinishedAt, m.SequenceNr));
+                stage, stage == SnapshotStage.Scheduled ? m.DueAt : default, m.DeadLetterReason, m.FinishedAt, m.SequenceNr,
+                stage == SnapshotStage.DeadLettered ? null : m.ExpiresAt));
         }
-        var succeeded = _succeeded.Select(s => new SnapshotSucceeded(s.Id, s.Type, s.Attempts, s.EnqueuedAt, s.CompletedAt, s.Result)).ToImmutableArray();
-        return new QueueSnapshot(LastId, new QueueTotals(TotalEnqueued, TotalSucceeded, TotalFailedAttempts, TotalDeadLettered, TotalDiscarded),
-            messages.MoveToImmutable(), succeeded);
+        var finished = _finished.Where(f => _finishedById.TryGetValue(f.Id, out var current) && ReferenceEquals(current, f))
+            .Select(f => new SnapshotSucceeded(f.Id, f.Type, f.Attempts, f.EnqueuedAt, f.FinishedAt, f.Result, f.Status)).ToImmutableArray();
+        return new QueueSnapshot(LastId, new QueueTotals(TotalEnqueued, TotalSucceeded, TotalFailedAttempts, TotalDeadLettered, TotalDiscarded, TotalExpired, TotalCancelled),
+            messages.MoveToImmutable(), finished, _keys.ToArray());
     }
 
     public static QueueState FromSnapshot(string queueId, QueueOptions options, QueueSnapshot snapshot)
@@ -632,6 +732,8 @@ internal sealed class QueueState
             TotalFailedAttempts = snapshot.Totals.FailedAttempts,
             TotalDeadLettered = snapshot.Totals.DeadLettered,
             TotalDiscarded = snapshot.Totals.Discarded,
+            TotalExpired = snapshot.Totals.Expired,
+            TotalCancelled = snapshot.Totals.Cancelled,
         };
         foreach (var s in snapshot.Messages)
         {
@@ -651,22 +753,30 @@ internal sealed class QueueState
                     if (!m.HasPayload) state.DeadWithoutPayload++;
                     break;
                 case SnapshotStage.Scheduled:
-                    m.Stage = Stage.Scheduled;
-                    m.DueAt = s.DueAt;
                     state._live.Set(m);
-                    state._scheduled.Enqueue(m, s.DueAt);
-                    state.ScheduledCount++;
+                    state.TrackExpiry(m, s.ExpiresAt);
+                    state._order.EnterScheduled(m, s.DueAt);
                     break;
                 default:
                     // In id order, like new arrivals; one whose payload is stored in the snapshot joins the returns,
                     // so the arrivals' queues keep their order.
                     state._live.Set(m);
-                    state.EnterReady(m, arriving: !m.HasPayload);
+                    state.TrackExpiry(m, s.ExpiresAt);
+                    state._order.EnterReady(m, arriving: !m.HasPayload);
                     break;
             }
         }
         foreach (var s in snapshot.Succeeded)
-            state.Retain(new SucceededMessage(s.Id, s.Type, s.Attempts, s.EnqueuedAt, s.CompletedAt, s.Result));
+            state.Retain(new FinishedMessage(s.Id, s.Type, s.Status, s.Attempts, s.EnqueuedAt, s.CompletedAt, s.Result));
+        if (!snapshot.IdempotencyKeys.IsDefault)
+            foreach (var record in snapshot.IdempotencyKeys) state._keys.Add(record);
         return state;
+    }
+
+    private void TrackExpiry(StoredMessage message, DateTime? expiresAt)
+    {
+        if (expiresAt is not { } at) return;
+        message.ExpiresAt = at;
+        _expiries.Enqueue(message, at);
     }
 }

@@ -12,8 +12,11 @@ internal enum Stage : byte
     Completing,
     /// <summary>The attempt failed; the policy's decision is waiting for its journal write.</summary>
     Failing,
+    /// <summary>Waiting for a due time: a delayed message, or a retry's backoff.</summary>
     Scheduled,
     DeadLettered,
+    /// <summary>Cancelled or expired; the decision is waiting for its journal write.</summary>
+    Ending,
     /// <summary>Acknowledged, discarded or purged: no longer held.</summary>
     Gone,
 }
@@ -77,11 +80,14 @@ internal sealed class StoredMessage
         set { if (value.Count > 0 || _history is not null) History.Errors = value; }
     }
 
-    /// <summary>When a scheduled retry is due.</summary>
-    public DateTime DueAt
+    /// <summary>When a scheduled message (delayed, or a retry) is due; default when it is not scheduled.</summary>
+    public DateTime DueAt { get; set; }
+
+    /// <summary>When the message expires if it has not started by then; null when it never does.</summary>
+    public DateTime? ExpiresAt
     {
-        get => _history?.DueAt ?? default;
-        set { if (value != default || _history is not null) History.DueAt = value; }
+        get => _history?.ExpiresAt;
+        set { if (value is not null || _history is not null) History.ExpiresAt = value; }
     }
 
     /// <summary>Why the message was dead-lettered.</summary>
@@ -123,15 +129,15 @@ internal sealed class StoredMessage
         HasPayload = false;
     }
 
-    /// <summary>What only a message that failed needs.</summary>
+    /// <summary>What only a message that failed (or that expires) needs.</summary>
     private sealed class FailureHistory
     {
         public ImmutableList<ErrorInfo> Errors = ImmutableList<ErrorInfo>.Empty;
-        public DateTime DueAt;
+        public DateTime? ExpiresAt;
         public string? DeadLetterReason;
         public DateTime? FinishedAt;
     }
 }
 
-/// <summary>A message that succeeded, kept for status queries for a retention window.</summary>
-internal sealed record SucceededMessage(long Id, string Type, int Attempts, DateTime EnqueuedAt, DateTime CompletedAt, ReadOnlyMemory<byte>? Result);
+/// <summary>A message that finished (succeeded, cancelled, expired and dropped, discarded), kept for status queries for a retention window.</summary>
+internal sealed record FinishedMessage(long Id, string Type, MessageStatus Status, int Attempts, DateTime EnqueuedAt, DateTime FinishedAt, ReadOnlyMemory<byte>? Result);

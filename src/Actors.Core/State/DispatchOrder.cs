@@ -1,0 +1,190 @@
+namespace Actors.State;
+
+/// <summary>
+/// Which message may start next: the one place every delivery rule lives. Messages wait either for a due time
+/// (a delayed message, a retry's backoff) in a heap ordered by (due time, id), or in the ready set, which hands out
+/// the oldest message (lowest id) whose payload is in memory.
+/// <para>
+/// The ready set has three parts. New messages arrive in id order and join <c>_loaded</c>, or <c>_unloaded</c> once a
+/// payload has been left in the journal (then every later one is, until the backlog is read back: every id in
+/// <c>_loaded</c> is below every id in <c>_unloaded</c>). Messages that come back (due ones, retries, redrives,
+/// returns) join <c>_returns</c>, ordered by id. Entries are removed lazily: one whose message left the ready set (or
+/// the schedule, for the heap) is skipped when it reaches the front, and a message may have two entries, the first
+/// one taken wins.
+/// </para>
+/// </summary>
+internal sealed class DispatchOrder
+{
+    private readonly Queue<StoredMessage> _loaded = new();
+    private readonly Queue<StoredMessage> _unloaded = new();
+    private readonly PriorityQueue<StoredMessage, long> _returns = new();
+    private readonly PriorityQueue<StoredMessage, (DateTime DueAt, long Id)> _due = new();
+
+    /// <summary>Messages waiting for a worker.</summary>
+    public int ReadyCount { get; private set; }
+
+    /// <summary>Ready messages whose payload is only in the journal.</summary>
+    public int ReadyWithoutPayload { get; private set; }
+
+    /// <summary>Payload bytes in memory of ready messages the journal also has (the measure of the payload budget).</summary>
+    public long ReadyPayloadBytes { get; private set; }
+
+    /// <summary>Messages waiting for a due time.</summary>
+    public int ScheduledCount { get; private set; }
+
+    /// <summary>The bytes a ready message counts against the payload budget.</summary>
+    private static int BudgetedBytes(StoredMessage message) => message.HasPayload && message.SequenceNr != 0 ? message.Payload.Length : 0;
+
+    /// <summary>
+    /// Makes a message ready. <paramref name="arriving"/> is true for a new message (it joins the back, in id
+    /// order); false for one that comes back (it goes where its id puts it).
+    /// </summary>
+    public void EnterReady(StoredMessage message, bool arriving)
+    {
+        message.Stage = Stage.Ready;
+        message.DueAt = default;
+        ReadyCount++;
+        ReadyPayloadBytes += BudgetedBytes(message);
+        if (!message.HasPayload) ReadyWithoutPayload++;
+        if (!arriving) _returns.Enqueue(message, message.Id);
+        else if (message.HasPayload) _loaded.Enqueue(message);
+        else _unloaded.Enqueue(message);
+    }
+
+    /// <summary>Takes a ready message out of the ready set by other means than dispatch (acked, cancelled, expired…).</summary>
+    public void LeaveReady(StoredMessage message)
+    {
+        ReadyCount--;
+        ReadyPayloadBytes -= BudgetedBytes(message);
+        if (!message.HasPayload) ReadyWithoutPayload--;
+        message.Stage = Stage.Gone;
+        Trim();
+    }
+
+    /// <summary>Schedules a message for <paramref name="dueAt"/>; equal due times keep id order.</summary>
+    public void EnterScheduled(StoredMessage message, DateTime dueAt)
+    {
+        message.Stage = Stage.Scheduled;
+        message.DueAt = dueAt;
+        ScheduledCount++;
+        _due.Enqueue(message, (dueAt, message.Id));
+    }
+
+    /// <summary>Takes a scheduled message off the schedule (its heap entry is skipped lazily).</summary>
+    public void LeaveScheduled(StoredMessage message)
+    {
+        ScheduledCount--;
+        message.Stage = Stage.Gone;
+    }
+
+    private static bool IsCurrent(StoredMessage message, (DateTime DueAt, long Id) entry) =>
+        message.Stage == Stage.Scheduled && message.DueAt == entry.DueAt;
+
+    /// <summary>
+    /// Moves scheduled messages whose due time is at or before <paramref name="now"/> into the ready set, at most
+    /// <paramref name="limit"/> of them; returns how many moved. Never early: a message due after now stays.
+    /// </summary>
+    public int PromoteDue(DateTime now, int limit = int.MaxValue)
+    {
+        var moved = 0;
+        while (moved < limit && _due.TryPeek(out var message, out var entry))
+        {
+            var current = IsCurrent(message, entry);
+            if (current && entry.DueAt > now) break;
+            _due.Dequeue();
+            if (!current) continue;
+            ScheduledCount--;
+            EnterReady(message, arriving: false);
+            moved++;
+        }
+        return moved;
+    }
+
+    /// <summary>When the next scheduled message is due, if any.</summary>
+    public DateTime? NextDueAt
+    {
+        get
+        {
+            while (_due.TryPeek(out var message, out var entry))
+            {
+                if (IsCurrent(message, entry)) return entry.DueAt;
+                _due.Dequeue();
+            }
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Takes the ready message that goes next: the lowest id whose payload is in memory; null when there is none
+    /// (see <see cref="PayloadWanted"/>). The caller gives it its next stage.
+    /// </summary>
+    public StoredMessage? TakeNext()
+    {
+        Trim();
+        _loaded.TryPeek(out var fresh);
+        _returns.TryPeek(out var returned, out _);
+        if (returned is { HasPayload: false }) returned = null;
+        StoredMessage message;
+        if (fresh is not null && (returned is null || fresh.Id <= returned.Id)) message = _loaded.Dequeue();
+        else if (returned is not null) message = _returns.Dequeue();
+        else return null;
+        ReadyCount--;
+        ReadyPayloadBytes -= BudgetedBytes(message);
+        message.Stage = Stage.Gone;
+        return message;
+    }
+
+    /// <summary>
+    /// The journal sequence number to read ready payloads from next, or null: the oldest waiting message that came
+    /// back without its payload, else the oldest new one once the payloads in memory fall under half of
+    /// <paramref name="budget"/> or none of them can go first.
+    /// </summary>
+    public long? PayloadWanted(long budget)
+    {
+        Trim();
+        if (_returns.TryPeek(out var returned, out _) && !returned.HasPayload) return returned.SequenceNr;
+        if (_unloaded.TryPeek(out var waiting) && (ReadyPayloadBytes < budget / 2 || _loaded.Count == 0)) return waiting.SequenceNr;
+        return null;
+    }
+
+    /// <summary>A ready message got its payload back from the journal.</summary>
+    public void PayloadAttached(StoredMessage message)
+    {
+        ReadyPayloadBytes += message.Payload.Length;
+        ReadyWithoutPayload--;
+    }
+
+    /// <summary>When the oldest ready message was enqueued.</summary>
+    public DateTime? OldestReadyEnqueuedAt
+    {
+        get
+        {
+            Trim();
+            DateTime? oldest = null;
+            if (_loaded.TryPeek(out var a)) oldest = a.EnqueuedAt;
+            if (_unloaded.TryPeek(out var b) && (oldest is null || b.EnqueuedAt < oldest)) oldest = b.EnqueuedAt;
+            if (_returns.TryPeek(out var c, out _) && (oldest is null || c.EnqueuedAt < oldest)) oldest = c.EnqueuedAt;
+            return oldest;
+        }
+    }
+
+    /// <summary>Drops stale entries from the fronts and moves messages whose payload came back to where they go next.</summary>
+    public void Trim()
+    {
+        // A message that left the ready set and came back without its payload (a replayed retry) has a newer entry
+        // where it belongs; the old one here is skipped.
+        while (_loaded.TryPeek(out var head) && (head.Stage != Stage.Ready || !head.HasPayload)) _loaded.Dequeue();
+        while (_returns.TryPeek(out var head, out _) && head.Stage != Stage.Ready) _returns.Dequeue();
+        while (_unloaded.TryPeek(out var head) && (head.Stage != Stage.Ready || head.HasPayload))
+        {
+            _unloaded.Dequeue();
+            if (head.Stage == Stage.Ready) _loaded.Enqueue(head);
+        }
+        if (ReadyWithoutPayload == 0)
+        {
+            // Whatever is left there has its payload back (or is finished): it all goes on, in order.
+            while (_unloaded.TryDequeue(out var rest))
+                if (rest.Stage == Stage.Ready) _loaded.Enqueue(rest);
+        }
+    }
+}

@@ -47,6 +47,57 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Enqueued_batches_keep_due_times_expiries_and_idempotency_keys()
+    {
+        var original = new MessagesEnqueued([
+            new EnqueuedMessage(1, "t", new byte[] { 1 }, Headers, At, DueAt: At.AddHours(1), ExpiresAt: At.AddHours(2), IdempotencyKey: "order-17", Fingerprint: ulong.MaxValue - 3),
+            new EnqueuedMessage(2, "t", new byte[] { 2 }, Headers, At, ExpiresAt: At.AddMinutes(1)),
+            new EnqueuedMessage(3, "t", new byte[] { 3 }, Headers, At),
+        ]);
+        var copy = Assert.IsType<MessagesEnqueued>(RoundTrip(original));
+        Assert.Equal(original.Messages.Select(m => (m.Id, m.DueAt, m.ExpiresAt, m.IdempotencyKey, m.Fingerprint)),
+            copy.Messages.Select(m => (m.Id, m.DueAt, m.ExpiresAt, m.IdempotencyKey, m.Fingerprint)));
+        Assert.Equal(DateTimeKind.Utc, copy.Messages[0].DueAt!.Value.Kind);
+    }
+
+    [Fact]
+    public void An_enqueued_batch_in_the_first_format_still_decodes()
+    {
+        // Format E1, written by earlier versions: no flags byte after each message.
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream))
+        {
+            w.Write((byte)1);
+            w.Write7BitEncodedInt(1);
+            w.Write7BitEncodedInt64(5);
+            w.Write("t");
+            w.Write(At.Ticks);
+            w.Write7BitEncodedInt(0);
+            w.Write7BitEncodedInt(2);
+            w.Write(new byte[] { 7, 8 });
+        }
+        var serializer = (QueueMessageSerializer)Sys.Serialization.FindSerializerForType(typeof(MessagesEnqueued));
+        var copy = Assert.IsType<MessagesEnqueued>(serializer.FromBinary(stream.ToArray(), "E1"));
+        var m = Assert.Single(copy.Messages);
+        Assert.Equal((5L, "t", At, (DateTime?)null, (string?)null), (m.Id, m.Type, m.EnqueuedAt, m.DueAt, m.IdempotencyKey));
+        Assert.Equal(new byte[] { 7, 8 }, m.Payload.ToArray());
+    }
+
+    [Fact]
+    public void Snapshots_keep_expiries_finished_statuses_totals_and_idempotency_keys()
+    {
+        var original = new QueueSnapshot(42, new QueueTotals(10, 5, 3, 1, 1, Expired: 2, Cancelled: 4),
+            [new SnapshotMessage(7, "t", new byte[] { 9 }, Headers, At, 0, ImmutableList<ErrorInfo>.Empty, SnapshotStage.Scheduled, At.AddDays(1), null, null, 0, At.AddDays(2))],
+            [new SnapshotSucceeded(3, "t", 0, At, At, null, MessageStatus.Cancelled)],
+            [new IdempotencyRecord("order-17", 3, 12345678901234567890UL, At)]);
+        var copy = Assert.IsType<QueueSnapshot>(RoundTrip(original));
+        Assert.Equal(original.Totals, copy.Totals);
+        Assert.Equal((At.AddDays(1), (DateTime?)At.AddDays(2)), (copy.Messages[0].DueAt, copy.Messages[0].ExpiresAt));
+        Assert.Equal(MessageStatus.Cancelled, copy.Succeeded[0].Status);
+        Assert.Equal(original.IdempotencyKeys.ToArray(), copy.IdempotencyKeys.ToArray());
+    }
+
+    [Fact]
     public void Ack_batches_round_trip_with_and_without_results()
     {
         var original = new MessagesAcked([new AckedMessage(5, 2, new byte[] { 1, 2, 3 }, At), new AckedMessage(6, 1, null, At)]);
@@ -132,6 +183,14 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         new Completed("q", 1, 2, new byte[] { 6 }, TimeSpan.FromMilliseconds(3)),
         new Failed("q", 1, 2, Error, RequestedFailureAction.RetryAfter, TimeSpan.FromSeconds(9), TimeSpan.FromMilliseconds(3)),
         new LeaseExpired("q", 1, 2),
+        new CancelDelivery("q", 1, 2),
+        new CancelMessage("q", 7, 3),
+        new CancelResult("q", 7, CancelOutcome.Cancelled, MessageStatus.InFlight, 3),
+        new MessageCancelled(7, At),
+        new MessagesExpired([7, 8], At, true),
+        new Enqueue("q", "t", new byte[] { 1 }, null, 5, "order-17", new MessageTiming(DeliverAt: At, Ttl: TimeSpan.FromMinutes(5))),
+        new EnqueueBatch("q", [new NewMessage("t", new byte[] { 3 }, null, "k", MessageTiming.After(TimeSpan.FromSeconds(30)))], 4),
+        new Accepted("q", 12, 99, Replayed: true),
         new GetMessage("q", 1),
         new MessageNotFound("q", 1),
         new GetStats("q"),

@@ -24,6 +24,12 @@ public static class Problems
         RejectionCode.JournalUnavailable => "journal-unavailable",
         RejectionCode.ShuttingDown => "shutting-down",
         RejectionCode.InvalidHeaders => "invalid-headers",
+        RejectionCode.IdempotencyKeyMismatch => "idempotency-key-mismatch",
+        RejectionCode.IdempotencyKeyInProgress => "idempotency-key-in-progress",
+        RejectionCode.IdempotencyKeyRequired => "idempotency-key-required",
+        RejectionCode.InvalidIdempotencyKey => "invalid-idempotency-key",
+        RejectionCode.InvalidTiming => "invalid-timing",
+        RejectionCode.DelayTooLong => "delay-too-long",
         _ => "error",
     };
 
@@ -31,19 +37,21 @@ public static class Problems
     public static int StatusFor(RejectionCode code) => code switch
     {
         RejectionCode.UnknownQueue => StatusCodes.Status404NotFound,
-        RejectionCode.InvalidQueueName or RejectionCode.InvalidHeaders => StatusCodes.Status400BadRequest,
-        RejectionCode.InvalidMessageType or RejectionCode.UnknownMessageType => StatusCodes.Status422UnprocessableEntity,
+        RejectionCode.InvalidQueueName or RejectionCode.InvalidHeaders or RejectionCode.IdempotencyKeyRequired or RejectionCode.InvalidIdempotencyKey
+            or RejectionCode.InvalidTiming or RejectionCode.DelayTooLong => StatusCodes.Status400BadRequest,
+        RejectionCode.InvalidMessageType or RejectionCode.UnknownMessageType or RejectionCode.IdempotencyKeyMismatch => StatusCodes.Status422UnprocessableEntity,
+        RejectionCode.IdempotencyKeyInProgress => StatusCodes.Status409Conflict,
         RejectionCode.PayloadTooLarge => StatusCodes.Status413PayloadTooLarge,
         RejectionCode.QueueFull => StatusCodes.Status429TooManyRequests,
         _ => StatusCodes.Status503ServiceUnavailable,
     };
 
-    /// <summary>A problem for a queue's refusal; 429 and 503 carry <c>Retry-After</c>.</summary>
+    /// <summary>A problem for a queue's refusal; 429, 503 and 409 (a request with the same idempotency key being written) carry <c>Retry-After</c>.</summary>
     public static IResult For(RejectionCode code, string detail)
     {
         var status = StatusFor(code);
         var problem = Create(status, Slug(code), Title(code), detail, code.ToString());
-        return status is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable ? new RetryAfter(problem, 1) : problem;
+        return status is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable or StatusCodes.Status409Conflict ? new RetryAfter(problem, 1) : problem;
     }
 
     /// <summary>A 400 for a request that is valid JSON but not a valid message.</summary>
@@ -65,6 +73,12 @@ public static class Problems
         RejectionCode.JournalUnavailable => "Journal unavailable",
         RejectionCode.ShuttingDown => "Shutting down",
         RejectionCode.InvalidHeaders => "Invalid headers",
+        RejectionCode.IdempotencyKeyMismatch => "Idempotency key reused for a different request",
+        RejectionCode.IdempotencyKeyInProgress => "Request with this idempotency key in progress",
+        RejectionCode.IdempotencyKeyRequired => "Idempotency key required",
+        RejectionCode.InvalidIdempotencyKey => "Invalid idempotency key",
+        RejectionCode.InvalidTiming => "Invalid timing",
+        RejectionCode.DelayTooLong => "Delay too long",
         _ => "Error",
     };
 

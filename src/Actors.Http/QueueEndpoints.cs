@@ -16,13 +16,16 @@ namespace Actors.Http;
 /// The HTTP API of a node: enqueue (one or a batch), message status, queue stats and health. Errors are RFC 7807
 /// problem details whose <c>type</c> is stable per error (see <see cref="Problems"/>).
 /// </summary>
-public static class QueueEndpoints
+public static partial class QueueEndpoints
 {
     /// <summary>Most messages in one batch request.</summary>
     public const int MaxBatchSize = 10_000;
 
-    /// <summary>The header that carries a producer's idempotency key; kept with the message as <c>idempotency-key</c>.</summary>
+    /// <summary>The header that carries a producer's idempotency key (the body field <c>idempotencyKey</c> may carry it instead).</summary>
     public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>The response header that marks an answer replayed for a repeated idempotency key.</summary>
+    public const string IdempotentReplayedHeader = "Idempotent-Replayed";
 
     /// <summary>Maps every route of the queue API onto <paramref name="app"/>.</summary>
     public static IEndpointRouteBuilder MapQueueEndpoints(this IEndpointRouteBuilder app)
@@ -36,6 +39,8 @@ public static class QueueEndpoints
         queues.MapPost("/{queue}/messages/batch", EnqueueBatchAsync).WithName("EnqueueBatch")
             .WithSummary("Store many messages; each accepted or rejected on its own").Accepts<EnqueueRequest[]>("application/json");
         queues.MapGet("/{queue}/messages/{id:long}", GetMessageAsync).WithName("GetMessage").WithSummary("A message's status, attempts, errors and result");
+        queues.MapDelete("/{queue}/messages/{id:long}", CancelMessageAsync).WithName("CancelMessage")
+            .WithSummary("Cancel a queued, scheduled, retry-waiting or running message; 409 when it already finished");
 
         app.MapDeadLetterEndpoints();
 
@@ -63,18 +68,57 @@ public static class QueueEndpoints
     /// <param name="Payload">Any JSON value; stored byte for byte.</param>
     /// <param name="Key">An ordering key (stored as the <c>key</c> header).</param>
     /// <param name="Headers">String headers kept with the message.</param>
-    public sealed record EnqueueRequest(string Type, JsonElement? Payload, string? Key, Dictionary<string, string>? Headers);
+    /// <param name="IdempotencyKey">The request's idempotency key (the <c>Idempotency-Key</c> header does the same for a single message); at most 255 characters.</param>
+    /// <param name="DeliverAt">Not before this time: RFC 3339 with an offset, e.g. <c>2026-12-24T18:00:00+01:00</c>.</param>
+    /// <param name="Delay">Not before this long after receipt: an ISO 8601 duration (<c>PT10M</c>) or a number of seconds.</param>
+    /// <param name="ExpiresAt">Not started by this time (RFC 3339 with an offset) → expired, never run.</param>
+    /// <param name="Ttl">Not started within this long after receipt (ISO 8601 duration or seconds) → expired, never run.</param>
+    public sealed record EnqueueRequest(string Type, JsonElement? Payload, string? Key, Dictionary<string, string>? Headers,
+        string? IdempotencyKey, DateTimeOffset? DeliverAt, string? Delay, DateTimeOffset? ExpiresAt, string? Ttl);
 
     private static async Task<IResult> EnqueueAsync(string queue, HttpRequest request, IQueueClient client, CancellationToken cancellationToken)
     {
         if (!Names.IsValidQueueName(queue)) return Problems.For(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
         using var body = await ReadJsonAsync(request, cancellationToken).ConfigureAwait(false);
         if (body.Problem is { } problem) return problem;
-        if (!TryReadMessage(body.Document!.RootElement, request, out var message, out var error)) return Problems.BadRequest(error);
+        if (!TryReadMessage(body.Document!.RootElement, HeaderKey(request), out var message, out var error)) return Problems.BadRequest(error);
         try
         {
-            var id = await client.EnqueueAsync(queue, message.Type, message.Payload, message.Headers, cancellationToken).ConfigureAwait(false);
-            return Results.Accepted($"/queues/{queue}/messages/{id}", new { id, status = "queued" });
+            var (id, replayed) = await client.EnqueueAsync(queue, message, cancellationToken).ConfigureAwait(false);
+            if (!replayed) return Results.Accepted($"/queues/{queue}/messages/{id}", new { id, status = NewStatus(message) });
+            // The same request again: the first answer, with the message's status now.
+            var info = await client.GetMessageAsync(queue, id, cancellationToken).ConfigureAwait(false);
+            request.HttpContext.Response.Headers[IdempotentReplayedHeader] = "true";
+            return Results.Json(new { id, status = info is null ? "finished" : StatusName(info.Status) });
+        }
+        catch (QueueException e)
+        {
+            return Problems.For(e.Code, e.Message);
+        }
+    }
+
+    private static string? HeaderKey(HttpRequest request) =>
+        request.Headers.TryGetValue(IdempotencyKeyHeader, out var value) && !string.IsNullOrEmpty(value) ? value.ToString() : null;
+
+    private static string NewStatus(NewMessage message) =>
+        message.Timing is { } t && (t.DeliverAt > DateTime.UtcNow || t.Delay > TimeSpan.Zero) ? "scheduled" : "queued";
+
+    private static string StatusName(MessageStatus status) => JsonNamingPolicy.KebabCaseLower.ConvertName(status.ToString());
+
+    private static async Task<IResult> CancelMessageAsync(string queue, long id, IQueueClient client, CancellationToken cancellationToken)
+    {
+        if (!Names.IsValidQueueName(queue)) return Problems.For(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
+        try
+        {
+            var result = await client.CancelAsync(queue, id, cancellationToken).ConfigureAwait(false);
+            var previous = result.PreviousStatus is { } p ? StatusName(p) : null;
+            return result.Outcome switch
+            {
+                CancelOutcome.Cancelled => Results.Json(new { id, status = "cancelled", previousStatus = previous }),
+                CancelOutcome.AlreadyFinished => Problems.Create(StatusCodes.Status409Conflict, "message-finished", "Message already finished",
+                    $"Message {id} of queue '{queue}' already finished ({previous ?? "finished"}); there is nothing to cancel."),
+                _ => Problems.Create(StatusCodes.Status404NotFound, "message-not-found", "Message not found", $"Queue '{queue}' holds no message {id}."),
+            };
         }
         catch (QueueException e)
         {
@@ -99,7 +143,7 @@ public static class QueueEndpoints
         var index = 0;
         foreach (var item in root.EnumerateArray())
         {
-            if (TryReadMessage(item, request, out var message, out var error))
+            if (TryReadMessage(item, null, out var message, out var error))
             {
                 valid.Add(message);
                 positions.Add(index);
@@ -119,7 +163,7 @@ public static class QueueEndpoints
             {
                 var outcome = outcomes[i];
                 results[positions[i]] = outcome.MessageId is { } id
-                    ? new { id, status = "queued" }
+                    ? outcome.Replayed ? new { id, replayed = true } : new { id, status = NewStatus(valid[i]) }
                     : new { error = new { type = Problems.TypeFor(Problems.Slug(outcome.Code!.Value)), code = outcome.Code.ToString(), detail = outcome.Reason } };
             }
         }
@@ -232,7 +276,7 @@ public static class QueueEndpoints
         }
     }
 
-    private static bool TryReadMessage(JsonElement element, HttpRequest request, out NewMessage message, out string error)
+    private static bool TryReadMessage(JsonElement element, string? headerKey, out NewMessage message, out string error)
     {
         message = null!;
         if (element.ValueKind != JsonValueKind.Object)
@@ -265,12 +309,84 @@ public static class QueueEndpoints
             }
         }
         if (element.TryGetProperty("key", out var key) && key.ValueKind == JsonValueKind.String) headers[Partitions.KeyHeader] = key.GetString()!;
-        if (request.Headers.TryGetValue(IdempotencyKeyHeader, out var idempotencyKey) && !string.IsNullOrEmpty(idempotencyKey))
-            headers["idempotency-key"] = idempotencyKey.ToString();
-        message = new NewMessage(type.GetString()!, payload, headers.Count == 0 ? null : headers.ToImmutable());
+
+        string? idempotencyKey = null;
+        if (element.TryGetProperty("idempotencyKey", out var k) && k.ValueKind != JsonValueKind.Null)
+        {
+            if (k.ValueKind != JsonValueKind.String)
+            {
+                error = "\"idempotencyKey\" must be a string.";
+                return false;
+            }
+            idempotencyKey = k.GetString();
+        }
+        if (headerKey is not null)
+        {
+            if (idempotencyKey is not null && idempotencyKey != headerKey)
+            {
+                error = $"The {IdempotencyKeyHeader} header and the \"idempotencyKey\" field differ.";
+                return false;
+            }
+            idempotencyKey = headerKey;
+        }
+
+        if (!TryReadTime(element, "deliverAt", out var deliverAt, out error) || !TryReadDuration(element, "delay", out var delay, out error)
+            || !TryReadTime(element, "expiresAt", out var expiresAt, out error) || !TryReadDuration(element, "ttl", out var ttl, out error))
+            return false;
+        var timing = deliverAt is null && delay is null && expiresAt is null && ttl is null ? null : new MessageTiming(deliverAt, delay, expiresAt, ttl);
+        message = new NewMessage(type.GetString()!, payload, headers.Count == 0 ? null : headers.ToImmutable(), idempotencyKey, timing);
         error = "";
         return true;
     }
+
+    /// <summary>An RFC 3339 time with its offset (<c>Z</c> or <c>±hh:mm</c>), as UTC.</summary>
+    private static bool TryReadTime(JsonElement element, string name, out DateTime? value, out string error)
+    {
+        value = null;
+        error = "";
+        if (!element.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null) return true;
+        var text = p.ValueKind == JsonValueKind.String ? p.GetString()! : "";
+        if (!Rfc3339WithOffset().IsMatch(text)
+            || !DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var parsed))
+        {
+            error = $"\"{name}\" must be an RFC 3339 time with an offset, e.g. \"2026-12-24T18:00:00+01:00\" or \"2026-12-24T17:00:00Z\".";
+            return false;
+        }
+        value = parsed.UtcDateTime;
+        return true;
+    }
+
+    /// <summary>An ISO 8601 duration (<c>PT10M</c>, <c>P1DT2H</c>) or a number of seconds.</summary>
+    private static bool TryReadDuration(JsonElement element, string name, out TimeSpan? value, out string error)
+    {
+        value = null;
+        error = "";
+        if (!element.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null) return true;
+        try
+        {
+            if (p.ValueKind == JsonValueKind.Number && p.TryGetDouble(out var seconds) && Math.Abs(seconds) <= TimeSpan.MaxValue.TotalSeconds / 2)
+            {
+                value = TimeSpan.FromSeconds(seconds);
+                return true;
+            }
+            if (p.ValueKind == JsonValueKind.String && p.GetString() is { Length: > 1 } text && text.TrimStart('-').StartsWith('P'))
+            {
+                value = System.Xml.XmlConvert.ToTimeSpan(text);
+                return true;
+            }
+        }
+        catch (FormatException)
+        {
+        }
+        catch (OverflowException)
+        {
+        }
+        error = $"\"{name}\" must be an ISO 8601 duration such as \"PT10M\" or \"P1DT2H\", or a number of seconds.";
+        return false;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})$")]
+    private static partial System.Text.RegularExpressions.Regex Rfc3339WithOffset();
 
     /// <summary>A message as JSON; payload and result are embedded as JSON when they are JSON, otherwise as base64.</summary>
     internal static JsonObject MessageJson(MessageInfo info) => new()
@@ -317,7 +433,13 @@ public static class QueueEndpoints
         inFlight = s.InFlight,
         scheduled = s.Scheduled,
         deadLettered = s.DeadLettered,
-        totals = new { enqueued = s.TotalEnqueued, succeeded = s.TotalSucceeded, failedAttempts = s.TotalFailedAttempts, deadLettered = s.TotalDeadLettered, discarded = s.TotalDiscarded },
+        nextDueAt = s.NextDueAt,
+        idempotencyKeys = s.IdempotencyKeys,
+        totals = new
+        {
+            enqueued = s.TotalEnqueued, succeeded = s.TotalSucceeded, failedAttempts = s.TotalFailedAttempts, deadLettered = s.TotalDeadLettered,
+            discarded = s.TotalDiscarded, expired = s.TotalExpired, cancelled = s.TotalCancelled,
+        },
         arrivalRate = Math.Round(s.ArrivalRate, 3),
         completionRate = Math.Round(s.CompletionRate, 3),
         meanWaitMs = Math.Round(s.MeanWait.TotalMilliseconds, 3),

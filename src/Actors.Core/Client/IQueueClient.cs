@@ -20,6 +20,25 @@ public interface IQueueClient
     /// <exception cref="QueueException">Refused: see <see cref="QueueException.Code"/>.</exception>
     Task<long> EnqueueAsync(string queue, string type, ReadOnlyMemory<byte> payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Stores one message with its delivery options: an idempotency key (the same request again within the queue's
+    /// window returns the first answer, <see cref="EnqueueResult.Replayed"/> true, and stores nothing), a delivery
+    /// time or delay, an expiry or time to live.
+    /// </summary>
+    /// <param name="queue">The queue's name.</param>
+    /// <param name="message">The message and its options.</param>
+    /// <param name="cancellationToken">Stops waiting; the message may still be stored (retry with the same idempotency key).</param>
+    /// <exception cref="QueueException">Refused: see <see cref="QueueException.Code"/> (e.g. <see cref="RejectionCode.IdempotencyKeyMismatch"/>).</exception>
+    Task<EnqueueResult> EnqueueAsync(string queue, NewMessage message, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Cancels a message: a queued, scheduled or retry-waiting one never runs; an in-flight one has its handler's
+    /// cancellation token fired wherever it runs and is not retried. The result says whether it was cancelled, not
+    /// found, or already finished.
+    /// </summary>
+    /// <exception cref="QueueException">The queue is unknown or unavailable, or the cancellation could not be stored.</exception>
+    Task<CancelResult> CancelAsync(string queue, long messageId, CancellationToken cancellationToken = default);
+
     /// <summary>Serializes <paramref name="payload"/> to JSON, stores it and returns its id.</summary>
     /// <exception cref="QueueException">Refused: see <see cref="QueueException.Code"/>.</exception>
     Task<long> EnqueueJsonAsync<T>(string queue, string type, T payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default);
@@ -54,6 +73,11 @@ public interface IQueueClient
     /// <summary>Deletes matching dead letters for good; returns how many.</summary>
     Task<int> PurgeDeadLettersAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, CancellationToken cancellationToken = default);
 }
+
+/// <summary>What an enqueue stored: the message's id, and whether an earlier request with the same idempotency key stored it.</summary>
+/// <param name="MessageId">The message's id.</param>
+/// <param name="Replayed">True when this request stored nothing because an earlier one with the same key did.</param>
+public sealed record EnqueueResult(long MessageId, bool Replayed);
 
 /// <summary>A queue refused a request. <see cref="Code"/> says why; the message is human-readable.</summary>
 public sealed class QueueException : Exception

@@ -37,17 +37,35 @@ public sealed class QueueClient : IQueueClient
     }
 
     /// <inheritdoc />
-    public async Task<long> EnqueueAsync(string queue, string type, ReadOnlyMemory<byte> payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default)
+    public async Task<long> EnqueueAsync(string queue, string type, ReadOnlyMemory<byte> payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default) =>
+        (await EnqueueAsync(queue, new NewMessage(type, payload, headers), cancellationToken).ConfigureAwait(false)).MessageId;
+
+    /// <inheritdoc />
+    public async Task<EnqueueResult> EnqueueAsync(string queue, NewMessage message, CancellationToken cancellationToken = default)
     {
         ValidateQueueName(queue);
+        ArgumentNullException.ThrowIfNull(message);
         var request = Register(cancellationToken, out var correlation);
-        _manager.Tell(new Enqueue(queue, type, payload, headers, correlation), _replies);
+        _manager.Tell(new Enqueue(queue, message.Type, message.Payload, message.Headers, correlation, message.IdempotencyKey, message.Timing), _replies);
         var reply = await request.Task.ConfigureAwait(false);
         return reply switch
         {
-            Accepted accepted => accepted.MessageId,
+            Accepted accepted => new EnqueueResult(accepted.MessageId, accepted.Replayed),
             Rejected rejected => throw new QueueException(rejected.Code, rejected.Reason),
             _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."),
+        };
+    }
+
+    /// <inheritdoc />
+    public async Task<CancelResult> CancelAsync(string queue, long messageId, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        var reply = await AskAsync(new CancelMessage(queue, messageId), cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            CancelResult { Outcome: CancelOutcome.JournalUnavailable } => throw new QueueException(RejectionCode.JournalUnavailable, $"Queue '{queue}' could not store the cancellation of message {messageId}; nothing changed."),
+            CancelResult result => result,
+            _ => throw Unexpected(reply),
         };
     }
 

@@ -92,6 +92,10 @@ public static class QueueQueries
     /// <param name="SuggestedWorkers">Workers the measured λ and service time call for at 80 % utilisation.</param>
     /// <param name="OldestMessageAge">Age of the oldest waiting message.</param>
     /// <param name="AcceptingWork">False while the queue drains for shutdown.</param>
+    /// <param name="NextDueAt">When the next scheduled message (delayed, or a retry) is due, if any.</param>
+    /// <param name="TotalExpired">Messages that expired before they started, since the queue was created.</param>
+    /// <param name="TotalCancelled">Messages cancelled since the queue was created.</param>
+    /// <param name="IdempotencyKeys">Idempotency keys remembered within the de-duplication window.</param>
     public sealed record QueueStats(
         string QueueId,
         long Depth,
@@ -113,7 +117,11 @@ public static class QueueQueries
         double Utilization,
         int SuggestedWorkers,
         TimeSpan OldestMessageAge,
-        bool AcceptingWork) : IWithQueueId, IQueueMessage;
+        bool AcceptingWork,
+        DateTime? NextDueAt = null,
+        long TotalExpired = 0,
+        long TotalCancelled = 0,
+        long IdempotencyKeys = 0) : IWithQueueId, IQueueMessage;
 
     /// <summary>Ask the queue manager which queues it hosts; answered with <see cref="QueueNames"/>.</summary>
     public sealed class ListQueues : IQueueMessage

@@ -83,7 +83,9 @@ internal static class PartitionMerge
             parts.Sum(p => p.TotalDeadLettered), parts.Sum(p => p.TotalDiscarded),
             lambda, completion, wait, service, lambda * wait.TotalSeconds, lambda * (wait + service).TotalSeconds,
             workers, workers == 0 ? 0 : Math.Min(1, completion * service.TotalSeconds / workers), parts.Sum(p => p.SuggestedWorkers),
-            parts.Max(p => p.OldestMessageAge), parts.All(p => p.AcceptingWork));
+            parts.Max(p => p.OldestMessageAge), parts.All(p => p.AcceptingWork),
+            parts.Min(p => p.NextDueAt ?? DateTime.MaxValue) is var due && due != DateTime.MaxValue ? due : null,
+            parts.Sum(p => p.TotalExpired), parts.Sum(p => p.TotalCancelled), parts.Sum(p => p.IdempotencyKeys));
     }
 
     private static TimeSpan Weighted(IReadOnlyList<QueueStats> parts, Func<QueueStats, TimeSpan> value, Func<QueueStats, double> weight)

@@ -94,7 +94,8 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers
     {
         Enqueue e => new Rejected(e.QueueId, code, reason, e.CorrelationId),
         EnqueueBatch b => new BatchResult(b.QueueId, b.Messages.Select(_ => new EnqueueOutcome(null, code, reason)).ToImmutableArray(), b.CorrelationId),
-        GetMessage or GetStats or GetPlacement or DeadLetterCommands.ListDeadLetters or DeadLetterCommands.GroupDeadLetters
+        CancelMessage c when code != RejectionCode.UnknownQueue => new CancelResult(c.QueueId, c.MessageId, CancelOutcome.JournalUnavailable, null, c.CorrelationId),
+        GetMessage or CancelMessage or GetStats or GetPlacement or DeadLetterCommands.ListDeadLetters or DeadLetterCommands.GroupDeadLetters
             or DeadLetterCommands.RedriveDeadLetters or DeadLetterCommands.PurgeDeadLetters =>
             code == RejectionCode.UnknownQueue ? new QueueNotFound(message.QueueId) : new QueueUnavailable(message.QueueId, reason),
         _ => null,

@@ -103,7 +103,7 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
         switch (message)
         {
             case Enqueue enqueue:
-                SendTo(queue, PartitionOf(enqueue.Headers, partitions), enqueue);
+                SendTo(queue, PartitionOf(enqueue.Headers, enqueue.IdempotencyKey, partitions), enqueue);
                 break;
             case EnqueueBatch batch:
                 RouteBatch(batch, partitions);
@@ -114,6 +114,12 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
             case GetMessage get:
                 Sender.Tell(new MessageNotFound(queue, get.MessageId));
                 break;
+            case CancelMessage cancel when Partitions.OfMessage(cancel.MessageId) < partitions:
+                SendTo(queue, Partitions.OfMessage(cancel.MessageId), cancel);
+                break;
+            case CancelMessage cancel:
+                Sender.Tell(new CancelResult(queue, cancel.MessageId, CancelOutcome.NotFound, null, cancel.CorrelationId));
+                break;
             default:
                 if (PartitionMerge.For(message, queue) is not { } merge) return;
                 var requests = Enumerable.Range(0, partitions).Select(p => Addressed(queue, p, message)).ToList();
@@ -122,11 +128,14 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>Keyless messages of a batch go to one partition (round-robin); keyed ones to their key's partition.</summary>
+    /// <summary>
+    /// Keyless messages of a batch go to one partition (round-robin); keyed ones to their key's partition, and ones
+    /// with only an idempotency key to that key's, so a retried request reaches the partition that remembers it.
+    /// </summary>
     private void RouteBatch(EnqueueBatch batch, int partitions)
     {
         var keyless = NextPartition(partitions);
-        var groups = batch.Messages.Select((m, i) => (Partition: m.Headers?.GetValueOrDefault(Partitions.KeyHeader) is { } key ? Partitions.OfKey(key, partitions) : keyless, Index: i))
+        var groups = batch.Messages.Select((m, i) => (Partition: KeyedPartition(m.Headers, m.IdempotencyKey, partitions) ?? keyless, Index: i))
             .GroupBy(x => x.Partition).ToList();
         if (groups.Count == 1)
         {
@@ -140,8 +149,14 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
             replies => PartitionMerge.Batch(batch.QueueId, batch.CorrelationId, batch.Messages.Length, indices, replies), Sender, _requestTimeout));
     }
 
-    private int PartitionOf(ImmutableDictionary<string, string>? headers, int partitions) =>
-        headers?.GetValueOrDefault(Partitions.KeyHeader) is { } key ? Partitions.OfKey(key, partitions) : NextPartition(partitions);
+    private int PartitionOf(ImmutableDictionary<string, string>? headers, string? idempotencyKey, int partitions) =>
+        KeyedPartition(headers, idempotencyKey, partitions) ?? NextPartition(partitions);
+
+    /// <summary>The ordering key's partition; else the idempotency key's; null for a message with neither.</summary>
+    private static int? KeyedPartition(ImmutableDictionary<string, string>? headers, string? idempotencyKey, int partitions) =>
+        headers?.GetValueOrDefault(Partitions.KeyHeader) is { } key ? Partitions.OfKey(key, partitions)
+        : idempotencyKey is not null ? Partitions.OfKey(idempotencyKey, partitions)
+        : null;
 
     private int NextPartition(int partitions) => (int)((uint)_nextPartition++ % (uint)partitions);
 
@@ -160,6 +175,7 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
             Enqueue m => m with { QueueId = id },
             EnqueueBatch m => m with { QueueId = id },
             GetMessage m => m with { QueueId = id },
+            CancelMessage m => m with { QueueId = id },
             GetStats m => m with { QueueId = id },
             GetPlacement m => m with { QueueId = id },
             DeadLetterCommands.ListDeadLetters m => m with { QueueId = id },

@@ -21,6 +21,10 @@ record open-loop-2000 load --messages 20000 --rate 2000
 record pending-10k-recovery-and-heap load --pending 10000 --payload 512
 record pending-100k-recovery-and-heap load --pending 100000 --payload 512
 record pending-1M-recovery-and-heap load --pending 1000000 --payload 512
+record delayed-1M-recovery-and-heap load --pending 1000000 --payload 512 --delay-s 86400
+record delay-lateness-200-per-s load --lateness-rate 200 --messages 6000 --max-delay-s 5
+record due-at-once-100k load --due-at-once 100000 --due-in-s 30
+record idempotency-keys-1M-heap load --keys 1000000 --payload 64
 
 # PostgreSQL journal: a throwaway server on a random port.
 pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort | tail -n 1)"

@@ -9,7 +9,8 @@ using Akka.Configuration;
 /// --pending N: fills a queue with N messages nobody finishes, measures the managed heap they take, stops the actor
 /// system without draining (as a crash would leave the journal), starts a new one on the same file and measures
 /// the time until the queue dispatches again, then how fast it drains (8 workers, no-op handler), its payloads read
-/// back from the journal past the queue's payload budget.
+/// back from the journal past the queue's payload budget. With --delay-s D every message is delayed by D seconds:
+/// then recovery is timed until the queue answers again, and nothing is drained (nothing is due).
 /// </summary>
 internal static class PendingRecovery
 {
@@ -41,6 +42,8 @@ internal static class PendingRecovery
 
         var payload = new byte[settings.PayloadBytes];
         Random.Shared.NextBytes(payload);
+        var delayed = settings.DelaySeconds > 0;
+        var timing = delayed ? QueueCommands.MessageTiming.After(TimeSpan.FromSeconds(settings.DelaySeconds)) : null;
         var fill = Stopwatch.StartNew();
         var batches = new List<Task>();
         using (var window = new SemaphoreSlim(8))
@@ -51,7 +54,7 @@ internal static class PendingRecovery
                 await window.WaitAsync();
                 batches.Add(Task.Run(async () =>
                 {
-                    try { await queues.Client.EnqueueBatchAsync("pending", Enumerable.Range(0, size).Select(_ => new QueueCommands.NewMessage("hold", payload)).ToList()); }
+                    try { await queues.Client.EnqueueBatchAsync("pending", Enumerable.Range(0, size).Select(_ => new QueueCommands.NewMessage("hold", payload, Timing: timing)).ToList()); }
                     finally { window.Release(); }
                 }));
             }
@@ -75,13 +78,15 @@ internal static class PendingRecovery
         }, workers: 8);
         var clock = Stopwatch.StartNew();
         var restarted = Create(second);
-        DurableQueues.Start(restarted, second);
-        await firstDelivery.Task.WaitAsync(TimeSpan.FromMinutes(10));
+        var restartedQueues = DurableQueues.Start(restarted, second);
+        QueueQueries.QueueStats? recoveredStats = null;
+        if (delayed) recoveredStats = await restartedQueues.Client.GetStatsAsync("pending");
+        else await firstDelivery.Task.WaitAsync(TimeSpan.FromMinutes(10));
         var recoverySeconds = clock.Elapsed.TotalSeconds;
         // Recovered messages each have their own payload array (the producer above reused one), so this is the real cost.
         var heapRecovered = GC.GetTotalMemory(forceFullCollection: true) - heapBaseline;
         var drain = Stopwatch.StartNew();
-        await drained.Task.WaitAsync(TimeSpan.FromMinutes(30));
+        if (!delayed) await drained.Task.WaitAsync(TimeSpan.FromMinutes(30));
         var drainSeconds = drain.Elapsed.TotalSeconds;
         await restarted.Terminate();
         if (settings.DataDirectory is null)
@@ -89,10 +94,12 @@ internal static class PendingRecovery
             try { Directory.Delete(dataDirectory, recursive: true); } catch (IOException) { }
         }
 
-        var pendingHeld = stats.Depth + stats.InFlight;
+        var pendingHeld = stats.Depth + stats.InFlight + stats.Scheduled;
         return new
         {
             pending = settings.Pending,
+            delay_s = settings.DelaySeconds,
+            scheduled_after_recovery = recoveredStats?.Scheduled,
             payload = settings.PayloadBytes,
             journal = first.Journal.ToString(),
             held = pendingHeld,
@@ -100,8 +107,9 @@ internal static class PendingRecovery
             heap_while_filled_mb = Math.Round((heapAfter - heapBefore) / 1048576.0, 1),
             heap_recovered_mb = Math.Round(heapRecovered / 1048576.0, 1),
             heap_mb_per_million = Math.Round(heapRecovered / 1048576.0 / settings.Pending * 1_000_000, 1),
+            // Delayed: until the recovered queue answers (nothing is due to dispatch).
             recovery_to_first_dispatch_s = Math.Round(recoverySeconds, 2),
-            drain_per_s = Math.Round(settings.Pending / drainSeconds),
+            drain_per_s = delayed ? (double?)null : Math.Round(settings.Pending / drainSeconds),
         };
     }
 }

@@ -10,6 +10,14 @@ using HdrHistogram;
 // Enqueues N messages of S bytes with P concurrent producers into a real SQLite-backed node whose C workers run
 // a no-op handler, waits until every message is processed, and prints one JSON line as its last line.
 var settings = LoadSettings.Parse(args);
+if (settings.LatenessRate > 0 || settings.DueAtOnce > 0 || settings.Keys > 0)
+{
+    var timed = settings.LatenessRate > 0 ? await DelayedRuns.LatenessAsync(settings)
+        : settings.DueAtOnce > 0 ? await DelayedRuns.DueAtOnceAsync(settings)
+        : await DelayedRuns.KeysAsync(settings);
+    Console.WriteLine(JsonSerializer.Serialize(timed));
+    return 0;
+}
 if (settings.Pending > 0)
 {
     var recovery = await PendingRecovery.RunAsync(settings);
@@ -223,17 +231,43 @@ static void TryDelete(string path)
 
 internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producers, int Workers, int Prefetch, int Outstanding, int Rate, int Batch, int Pending, int SnapshotEvery, string? DataDirectory, string? PostgresConnection)
 {
+    /// <summary>--delay-s: with --pending, every message is delayed this long (scheduled, not pending).</summary>
+    public int DelaySeconds { get; init; }
+
+    /// <summary>--lateness-rate: delayed messages per second offered in the lateness run.</summary>
+    public int LatenessRate { get; init; }
+
+    /// <summary>--max-delay-s: the longest delay in the lateness run.</summary>
+    public int MaxDelaySeconds { get; init; } = 5;
+
+    /// <summary>--due-at-once: messages due in the same second.</summary>
+    public int DueAtOnce { get; init; }
+
+    /// <summary>--due-in-s: how far ahead the due-at-once messages are due.</summary>
+    public int DueInSeconds { get; init; } = 30;
+
+    /// <summary>--keys: messages with distinct idempotency keys, for the heap of live keys.</summary>
+    public int Keys { get; init; }
+
     public static LoadSettings Parse(string[] args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --snapshot-every --data --postgres CONNECTION");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --snapshot-every --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         return new LoadSettings(Int("messages", 100_000), Int("payload", 512), Math.Max(1, Int("producers", 4)), Int("workers", 8),
-            Int("prefetch", 16), Math.Max(1, Int("outstanding", 64)), Math.Max(0, Int("rate", 0)), Math.Max(1, Int("batch", 1)), Math.Max(0, Int("pending", 0)), Int("snapshot-every", 1_000), values.GetValueOrDefault("data"), values.GetValueOrDefault("postgres"));
+            Int("prefetch", 16), Math.Max(1, Int("outstanding", 64)), Math.Max(0, Int("rate", 0)), Math.Max(1, Int("batch", 1)), Math.Max(0, Int("pending", 0)), Int("snapshot-every", 1_000), values.GetValueOrDefault("data"), values.GetValueOrDefault("postgres"))
+        {
+            DelaySeconds = Math.Max(0, Int("delay-s", 0)),
+            LatenessRate = Math.Max(0, Int("lateness-rate", 0)),
+            MaxDelaySeconds = Math.Max(1, Int("max-delay-s", 5)),
+            DueAtOnce = Math.Max(0, Int("due-at-once", 0)),
+            DueInSeconds = Math.Max(1, Int("due-in-s", 30)),
+            Keys = Math.Max(0, Int("keys", 0)),
+        };
     }
 }

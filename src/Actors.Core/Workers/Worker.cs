@@ -45,21 +45,27 @@ internal sealed class Worker : ReceiveActor
             Report(running.Delivery, running.Queue, running.StartedAt, finished.Result, finished.Error);
             StartNext();
         });
-        Receive<LeaseExpired>(expired =>
+        Receive<LeaseExpired>(expired => Withdraw(expired.MessageId, expired.Attempt));
+        Receive<CancelDelivery>(cancelled => Withdraw(cancelled.MessageId, cancelled.Attempt));
+    }
+
+    /// <summary>
+    /// The queue took a delivery back (its lease ran out, or the message was cancelled): a running handler's token
+    /// fires; one not started yet is dropped.
+    /// </summary>
+    private void Withdraw(long messageId, int attempt)
+    {
+        if (_current is { } running && running.Delivery.MessageId == messageId && running.Delivery.Attempt == attempt)
         {
-            if (_current is { } running && running.Delivery.MessageId == expired.MessageId && running.Delivery.Attempt == expired.Attempt)
-            {
-                running.Cancellation.Cancel();
-                return;
-            }
-            // Not started yet: the queue has taken it back, so drop it.
-            var count = _waiting.Count;
-            for (var i = 0; i < count; i++)
-            {
-                var entry = _waiting.Dequeue();
-                if (entry.Delivery.MessageId != expired.MessageId || entry.Delivery.Attempt != expired.Attempt) _waiting.Enqueue(entry);
-            }
-        });
+            running.Cancellation.Cancel();
+            return;
+        }
+        var count = _waiting.Count;
+        for (var i = 0; i < count; i++)
+        {
+            var entry = _waiting.Dequeue();
+            if (entry.Delivery.MessageId != messageId || entry.Delivery.Attempt != attempt) _waiting.Enqueue(entry);
+        }
     }
 
     /// <summary>Props for a worker on this node.</summary>

@@ -1,4 +1,7 @@
+using System.Collections.Immutable;
+using Actors.Protocol;
 using Actors.State;
+using Akka.Persistence.Query;
 using static Actors.Protocol.QueueEvents;
 
 namespace Actors.Queues;
@@ -81,6 +84,19 @@ internal sealed class PayloadReader
         InFlight = false;
         Pause();
     }
+
+    /// <summary>
+    /// <paramref name="info"/> with the payload of message <paramref name="id"/> from the events <paramref name="read"/>
+    /// returns; without one when the read fails or the message is not among them.
+    /// </summary>
+    public static Task<QueueQueries.MessageInfo> WithPayloadFrom(Task<IImmutableList<EventEnvelope>> read, QueueQueries.MessageInfo info, long id) =>
+        read.ContinueWith(done =>
+        {
+            var payload = done.IsCompletedSuccessfully
+                ? done.Result.Select(e => e.Event).OfType<MessagesEnqueued>().SelectMany(e => e.Messages).FirstOrDefault(m => m.Id == id)?.Payload
+                : null;
+            return info with { Payload = payload };
+        }, TaskScheduler.Default);
 
     private void Pause() => _pausedUntil = _time.GetUtcNow().UtcDateTime + PauseAfterFailure;
 }

@@ -77,8 +77,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     private QueueState _state;
     private QueueMetrics _metrics;
-    private long _nextId;
 
+    private readonly QueueIntake _intake;
     private readonly GroupCommitWriter _writer;
     private readonly WorkerPool _pool;
     private readonly PayloadReader _payloads;
@@ -99,6 +99,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         _drainTimeout = drainTimeout;
         _state = new QueueState(queueId, options);
         _metrics = new QueueMetrics(Now);
+        _intake = new QueueIntake(queueId, time);
         _writer = new GroupCommitWriter(WritesInFlightFor(journal));
         _pool = new WorkerPool(options.Prefetch);
         _payloads = new PayloadReader(options.PayloadMemoryBytes, time);
@@ -193,24 +194,17 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     private void ClosedIntake()
     {
-        Command<Enqueue>(command => Sender.Tell(new Rejected(_queueId, RejectionCode.ShuttingDown, ShuttingDownReason, command.CorrelationId)));
-        Command<EnqueueBatch>(batch =>
-        {
-            var outcomes = new EnqueueOutcome[batch.Messages.Length];
-            Array.Fill(outcomes, new EnqueueOutcome(null, RejectionCode.ShuttingDown, ShuttingDownReason));
-            Sender.Tell(new BatchResult(_queueId, ImmutableArray.Create(outcomes), batch.CorrelationId));
-        });
+        Command<Enqueue>(command => Sender.Tell(_intake.ShuttingDown(command)));
+        Command<EnqueueBatch>(batch => Sender.Tell(_intake.ShuttingDown(batch)));
         Command<GetStats>(_ => Sender.Tell(Stats(accepting: false)));
     }
-
-    private string ShuttingDownReason => $"Queue '{_queueId}' is shutting down and accepts no new work.";
 
     // ---------------------------------------------------------------- recovery and pool
 
     private void OnRecovered()
     {
         // Ids carry the partition in their high bits (see Partitions).
-        _nextId = Math.Max(_state.LastId, Partitions.IdBase(_partition));
+        _intake.ContinueAfter(Math.Max(_state.LastId, Partitions.IdBase(_partition)));
         _metrics = new QueueMetrics(Now);
         Become(Running);
         StartPool(_options.Workers);
@@ -344,52 +338,22 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
             return;
         }
         // The payload is only in the journal: read its event and answer with it (the state is left as it is).
-        var id = message.Id;
-        ReadEvents(message.SequenceNr, message.SequenceNr).ContinueWith(read =>
-        {
-            var payload = read.IsCompletedSuccessfully
-                ? read.Result.Select(e => e.Event).OfType<MessagesEnqueued>().SelectMany(e => e.Messages).FirstOrDefault(m => m.Id == id)?.Payload
-                : null;
-            return info with { Payload = payload };
-        }, TaskScheduler.Default).PipeTo(Sender);
+        PayloadReader.WithPayloadFrom(ReadEvents(message.SequenceNr, message.SequenceNr), info, message.Id).PipeTo(Sender);
     }
 
     // ---------------------------------------------------------------- intake
 
     private void OnEnqueue(Enqueue command)
     {
-        var headers = command.Headers ?? ImmutableDictionary<string, string>.Empty;
-        if (_state.Validate(command.Type, command.Payload.Length, headers, _writer.UnappliedEnqueues) is { } rejection)
-        {
-            Sender.Tell(new Rejected(_queueId, rejection.Code, rejection.Reason, command.CorrelationId));
-            return;
-        }
-        Buffer(command.Type, command.Payload, headers, new SingleReply(Sender, command.CorrelationId));
-        Flush();
+        if (_intake.Enqueue(command, Sender, _state, _writer) is { } rejected) Sender.Tell(rejected);
+        else Flush();
     }
 
     private void OnEnqueueBatch(EnqueueBatch batch)
     {
-        var outcomes = new EnqueueOutcome[batch.Messages.Length];
-        var reply = new BatchReply(Sender, batch.CorrelationId, outcomes);
-        for (var i = 0; i < batch.Messages.Length; i++)
-        {
-            var message = batch.Messages[i];
-            var headers = message.Headers ?? ImmutableDictionary<string, string>.Empty;
-            if (_state.Validate(message.Type, message.Payload.Length, headers, _writer.UnappliedEnqueues) is { } rejection)
-            {
-                outcomes[i] = new EnqueueOutcome(null, rejection.Code, rejection.Reason);
-                continue;
-            }
-            reply.Remaining++;
-            Buffer(message.Type, message.Payload, headers, new BatchItemReply(reply, i));
-        }
-        if (reply.Remaining == 0) reply.Send(_queueId);
+        if (_intake.EnqueueBatch(batch, Sender, _state, _writer) is { } result) Sender.Tell(result);
         else Flush();
     }
-
-    private void Buffer(string type, ReadOnlyMemory<byte> payload, ImmutableDictionary<string, string> headers, IReplyTarget reply) =>
-        _writer.BufferMessage(new EnqueuedMessage(++_nextId, type, payload, headers, Now), reply);
 
     // ---------------------------------------------------------------- worker reports and leases
 
@@ -654,35 +618,12 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Timers.Cancel("drain");
     }
 
-    // ---------------------------------------------------------------- stats
+    // ---------------------------------------------------------------- reports
 
-    private QueueStats Stats(bool accepting)
-    {
-        var now = Now;
-        var lambda = _metrics.ArrivalRate(now);
-        var completionRate = _metrics.CompletionRate(now);
-        var wait = _metrics.MeanWait(now);
-        var service = _metrics.MeanService(now);
-        var workers = _pool.AliveCount;
-        var utilization = workers == 0 ? 0 : Math.Min(1, completionRate * service.TotalSeconds / workers);
-        var suggested = (int)Math.Ceiling(lambda * service.TotalSeconds / 0.8);
-        var oldest = _state.OldestReadyEnqueuedAt is { } t ? now - t : TimeSpan.Zero;
-        return new QueueStats(_queueId, _state.ReadyCount, _state.InFlightCount, _state.ScheduledCount, _state.DeadLetterCount,
-            _state.TotalEnqueued, _state.TotalSucceeded, _state.TotalFailedAttempts, _state.TotalDeadLettered, _state.TotalDiscarded,
-            lambda, completionRate, wait, service, lambda * wait.TotalSeconds, lambda * (wait + service).TotalSeconds,
-            workers, utilization, Math.Max(suggested, lambda > 0 ? 1 : 0), oldest < TimeSpan.Zero ? TimeSpan.Zero : oldest,
-            accepting);
-    }
+    private QueueStats Stats(bool accepting) => QueueReports.Stats(_queueId, _state, _metrics, _pool.AliveCount, Now, accepting);
 
-    /// <summary>Where this queue lives and how many of its workers run on each node.</summary>
-    private QueuePlacement Placement()
-    {
-        var self = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress;
-        var workers = _pool.AliveWorkers
-            .GroupBy(w => w.Path.Address.HasLocalScope ? self.ToString() : w.Path.Address.ToString())
-            .ToImmutableSortedDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        return new QueuePlacement(_queueId, self.ToString(), workers, _partition == 0 ? null : ImmutableSortedDictionary<int, string>.Empty.Add(_partition, self.ToString()));
-    }
+    private QueuePlacement Placement() =>
+        QueueReports.Placement(_queueId, _partition, ((ExtendedActorSystem)Context.System).Provider.DefaultAddress, _pool.AliveWorkers);
 
     // ---------------------------------------------------------------- self messages
 

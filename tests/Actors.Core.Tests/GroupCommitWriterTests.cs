@@ -21,7 +21,7 @@ public class GroupCommitWriterTests : Akka.TestKit.Xunit2.TestKit
         public RejectionCode? RejectedWith { get; private set; }
         public int Answers { get; private set; }
 
-        public void Accept(string queueId, long messageId)
+        public void Accept(string queueId, long messageId, bool replayed)
         {
             AcceptedId = messageId;
             Answers++;
@@ -176,7 +176,7 @@ public class GroupCommitWriterTests : Akka.TestKit.Xunit2.TestKit
         outcomes[1] = new EnqueueOutcome(null, RejectionCode.PayloadTooLarge, "too large");
         var batch = new BatchReply(probe.Ref, correlationId: 42, outcomes) { Remaining = 2 };
 
-        new BatchItemReply(batch, 0).Accept("q", 5);
+        new BatchItemReply(batch, 0).Accept("q", 5, replayed: false);
         Assert.False(probe.HasMessages);
         new BatchItemReply(batch, 2).Reject("q", RejectionCode.JournalUnavailable, "down");
 

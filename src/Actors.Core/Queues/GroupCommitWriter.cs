@@ -18,7 +18,7 @@ internal sealed class GroupCommitWriter
     private readonly List<EnqueuedMessage> _messages = new();
     private readonly List<IReplyTarget> _replies = new();
     private readonly List<AckedMessage> _acks = new();
-    private readonly List<(IQueueEvent Event, Action? OnCommitted)> _decisions = new();
+    private readonly List<(IQueueEvent Event, Action? OnCommitted, Action? OnRejected)> _decisions = new();
     private readonly List<PendingWrite> _writes = new();
     private readonly int _writesInFlight;
 
@@ -55,8 +55,11 @@ internal sealed class GroupCommitWriter
     /// <summary>Buffers a completed delivery's acknowledgement.</summary>
     public void BufferAck(AckedMessage ack) => _acks.Add(ack);
 
-    /// <summary>Buffers a decision (retry, dead letter, discard, redrive, purge); <paramref name="onCommitted"/> runs after it commits.</summary>
-    public void BufferDecision(IQueueEvent decision, Action? onCommitted = null) => _decisions.Add((decision, onCommitted));
+    /// <summary>
+    /// Buffers a decision (retry, dead letter, discard, redrive, purge, cancellation, expiry); <paramref name="onCommitted"/>
+    /// runs after it commits, <paramref name="onRejected"/> if its write is rejected or fails.
+    /// </summary>
+    public void BufferDecision(IQueueEvent decision, Action? onCommitted = null, Action? onRejected = null) => _decisions.Add((decision, onCommitted, onRejected));
 
     /// <summary>
     /// Moves what is buffered into a new write (at most <see cref="QueueActor.MessagesPerWrite"/> messages; the rest
@@ -82,7 +85,7 @@ internal sealed class GroupCommitWriter
             write.Add(new MessagesAcked(ImmutableArray.Create(acks, start, count)), null);
         }
         _acks.Clear();
-        foreach (var (decision, onCommitted) in _decisions) write.Add(decision, null, onCommitted);
+        foreach (var (decision, onCommitted, onRejected) in _decisions) write.Add(decision, null, onCommitted, onRejected);
         _decisions.Clear();
 
         _writes.Add(write);
@@ -104,7 +107,7 @@ internal sealed class GroupCommitWriter
     public void Accept(string queueId, MessagesEnqueued enqueued, List<IReplyTarget> replies)
     {
         UnappliedEnqueues -= enqueued.Messages.Length;
-        for (var i = 0; i < replies.Count; i++) replies[i].Accept(queueId, enqueued.Messages[i].Id);
+        for (var i = 0; i < replies.Count; i++) replies[i].Accept(queueId, enqueued.Messages[i].Id, replayed: false);
     }
 
     /// <summary>Forgets a write whose events all committed; false when it is no longer in flight.</summary>
@@ -120,13 +123,15 @@ internal sealed class GroupCommitWriter
 
     /// <summary>
     /// Undoes a rejected write's uncommitted events: its producers are answered with <paramref name="reason"/>, and the
-    /// ids of the acknowledgements and decisions it carried go to <paramref name="returnToReady"/>. A rejected redrive or
-    /// purge leaves the dead letters where they are; the operator may retry it.
+    /// ids of the acknowledgements and decisions it carried go to <paramref name="returnToReady"/>, and whoever waits on a
+    /// decision hears of the rejection. A rejected redrive or purge leaves the dead letters where they are; the operator
+    /// may retry it.
     /// </summary>
     public void Reject(PendingWrite write, string queueId, string reason, Action<long> returnToReady)
     {
         for (var i = write.Committed; i < write.Events.Count; i++)
         {
+            write.Rejections[i]?.Invoke();
             switch (write.Events[i])
             {
                 case MessagesEnqueued enqueued:
@@ -139,6 +144,10 @@ internal sealed class GroupCommitWriter
                 case RetryScheduled r: returnToReady(r.Id); break;
                 case DeadLettered d: returnToReady(d.Id); break;
                 case Discarded x: returnToReady(x.Id); break;
+                case MessageCancelled c: returnToReady(c.Id); break;
+                case MessagesExpired e:
+                    foreach (var id in e.Ids) returnToReady(id);
+                    break;
             }
         }
     }
@@ -152,9 +161,14 @@ internal sealed class GroupCommitWriter
         foreach (var write in _writes)
         {
             for (var i = write.Committed; i < write.Events.Count; i++)
+            {
                 if (write.Replies[i] is { } replies) foreach (var reply in replies) reply.Reject(queueId, RejectionCode.JournalUnavailable, reason);
+                write.Rejections[i]?.Invoke();
+            }
         }
         _writes.Clear();
+        foreach (var (_, _, onRejected) in _decisions) onRejected?.Invoke();
+        _decisions.Clear();
         foreach (var reply in _replies) reply.Reject(queueId, RejectionCode.JournalUnavailable, reason);
         _replies.Clear();
         _messages.Clear();
@@ -173,6 +187,9 @@ internal sealed class PendingWrite
     /// <summary>Per event, what runs after it commits (or null).</summary>
     public List<Action?> Callbacks { get; } = new();
 
+    /// <summary>Per event, what runs if the write is rejected or fails (or null).</summary>
+    public List<Action?> Rejections { get; } = new();
+
     /// <summary>How many of the events have committed.</summary>
     public int Committed { get; set; }
 
@@ -180,19 +197,20 @@ internal sealed class PendingWrite
     public bool IsDone => Committed == Events.Count;
 
     /// <summary>Appends an event with who waits for it and what runs after it commits.</summary>
-    public void Add(IQueueEvent evt, List<IReplyTarget>? replies, Action? onCommitted = null)
+    public void Add(IQueueEvent evt, List<IReplyTarget>? replies, Action? onCommitted = null, Action? onRejected = null)
     {
         Events.Add(evt);
         Replies.Add(replies);
         Callbacks.Add(onCommitted);
+        Rejections.Add(onRejected);
     }
 }
 
 /// <summary>Who is waiting for a buffered message's outcome.</summary>
 internal interface IReplyTarget
 {
-    /// <summary>The message was stored under <paramref name="messageId"/>.</summary>
-    void Accept(string queueId, long messageId);
+    /// <summary>The message was stored under <paramref name="messageId"/> (by an earlier request with the same idempotency key when <paramref name="replayed"/>).</summary>
+    void Accept(string queueId, long messageId, bool replayed);
 
     /// <summary>The message was not stored.</summary>
     void Reject(string queueId, RejectionCode code, string reason);
@@ -202,7 +220,7 @@ internal interface IReplyTarget
 internal sealed class SingleReply(IActorRef replyTo, long correlationId) : IReplyTarget
 {
     /// <inheritdoc />
-    public void Accept(string queueId, long messageId) => replyTo.Tell(new Accepted(queueId, messageId, correlationId));
+    public void Accept(string queueId, long messageId, bool replayed) => replyTo.Tell(new Accepted(queueId, messageId, correlationId, replayed));
 
     /// <inheritdoc />
     public void Reject(string queueId, RejectionCode code, string reason) => replyTo.Tell(new Rejected(queueId, code, reason, correlationId));
@@ -229,7 +247,7 @@ internal sealed class BatchReply(IActorRef replyTo, long correlationId, EnqueueO
 internal sealed class BatchItemReply(BatchReply batch, int index) : IReplyTarget
 {
     /// <inheritdoc />
-    public void Accept(string queueId, long messageId) => batch.Resolve(index, new EnqueueOutcome(messageId, null, null), queueId);
+    public void Accept(string queueId, long messageId, bool replayed) => batch.Resolve(index, new EnqueueOutcome(messageId, null, null, replayed), queueId);
 
     /// <inheritdoc />
     public void Reject(string queueId, RejectionCode code, string reason) => batch.Resolve(index, new EnqueueOutcome(null, code, reason), queueId);

@@ -63,6 +63,15 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     /// <summary>Most journal events one read of payloads covers.</summary>
     public const int EventsPerPayloadRead = 64;
 
+    /// <summary>
+    /// Most scheduled messages made ready in one turn of the actor: when more are due at once, the rest follow in the
+    /// next turns, so producers' commands are handled in between.
+    /// </summary>
+    public const int PromotionsPerTurn = 5_000;
+
+    /// <summary>Longest the due timer is set for; it is set again when it fires, so far-off due times need no long timers.</summary>
+    private static readonly TimeSpan LongestDueTimer = TimeSpan.FromMinutes(1);
+
     private readonly string _queueId;
     private readonly int _partition;
     private readonly QueueOptions _options;
@@ -86,6 +95,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private readonly CompactionPolicy _compaction;
     private IMaterializer? _materializer;
     private SqlReadJournal? _readJournal;
+    private DateTime? _dueTimerAt;
 
     public QueueActor(string queueId, int partition, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout, QueueClusterOptions cluster, JournalKind journal)
     {
@@ -172,6 +182,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Command<Completed>(OnCompleted);
         Command<Failed>(OnFailed);
         Command<Tick>(_ => OnTick());
+        Command<DueTick>(_ => OnDue());
+        Command<CancelMessage>(OnCancel);
         Command<Routees>(OnRoutees);
         Command<Terminated>(OnTerminated);
         Command<GetMessage>(OnGetMessage);
@@ -209,6 +221,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Become(Running);
         StartPool(_options.Workers);
         Timers.StartPeriodicTimer("tick", Tick.Instance, TickInterval);
+        ArmDueTimer();
         _log.Info("Queue {0} recovered: {1} pending, {2} dead-lettered, last id {3}", Partitions.EntityId(_queueId, _partition), _state.PendingCount, _state.DeadLetterCount, _state.LastId);
         Context.Parent.Tell(new QueueHost.QueueRecovered(_queueId));
     }
@@ -285,7 +298,75 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
             if (message.FailedAttempts == 0) _metrics.RecordWait(now - message.EnqueuedAt, now);
             _pool.Take(slot).Tell(new Deliver(_queueId, message.Id, message.Attempt, message.Type, message.Payload, message.Headers, message.EnqueuedAt, _options.Lease));
         }
+        ExpireDue(now);
         ReadPayloads();
+    }
+
+    // ---------------------------------------------------------------- time: due messages, expiry, cancellation
+
+    /// <summary>
+    /// Keeps one timer at the earliest due time (delayed messages and retries), so a message starts as soon as it is
+    /// due rather than at the next tick; the tick promotes due messages too, as a fallback.
+    /// </summary>
+    private void ArmDueTimer()
+    {
+        if (_state.NextDueAt is not { } due || (_dueTimerAt is { } armed && armed <= due)) return;
+        var delay = due - Now;
+        _dueTimerAt = due;
+        Timers.StartSingleTimer("due", DueTick.Instance, delay <= TimeSpan.Zero ? TimeSpan.Zero : delay < LongestDueTimer ? delay : LongestDueTimer);
+    }
+
+    private void OnDue()
+    {
+        _dueTimerAt = null;
+        PromoteDue();
+        ArmDueTimer();
+    }
+
+    /// <summary>
+    /// Makes due messages ready, at most <see cref="PromotionsPerTurn"/> at a time: when more are due, the rest follow
+    /// after the commands already in the mailbox, so a burst due at once never stalls intake.
+    /// </summary>
+    private void PromoteDue()
+    {
+        if (_state.PromoteDue(Now, PromotionsPerTurn) == PromotionsPerTurn) Self.Tell(DueTick.Instance);
+        Dispatch();
+    }
+
+    /// <summary>Writes the expiry of messages that were not started before they expired (found on the way to a worker, or by their expiry time).</summary>
+    private void ExpireDue(DateTime now)
+    {
+        var ending = _state.TakeExpired(now);
+        if (ending.Count == 0) return;
+        var deadLetter = _options.ExpiredAction == ExpiredMessageAction.DeadLetter;
+        _log.Info("Queue {0}: {1} message(s) expired before they started; {2}", _queueId, ending.Count, deadLetter ? "dead-lettered" : "dropped");
+        _writer.BufferDecision(new MessagesExpired(ending.Select(m => m.Id).ToImmutableArray(), now, deadLetter));
+        Flush();
+    }
+
+    /// <summary>
+    /// Cancels a message: it leaves the dispatch order (or its worker's slot, whose handler's token is fired) at once,
+    /// and the requester hears the outcome once the cancellation is stored.
+    /// </summary>
+    private void OnCancel(CancelMessage command)
+    {
+        var outcome = _state.BeginCancel(command.MessageId, out var previous, out var slot, out var attempt);
+        if (outcome != CancelOutcome.Cancelled)
+        {
+            Sender.Tell(new CancelResult(_queueId, command.MessageId, outcome, previous, command.CorrelationId));
+            return;
+        }
+        if (slot >= 0)
+        {
+            _pool.Release(slot);
+            _pool.HolderOf(slot)?.Tell(new CancelDelivery(_queueId, command.MessageId, attempt));
+        }
+        var replyTo = Sender;
+        _writer.BufferDecision(new MessageCancelled(command.MessageId, Now),
+            onCommitted: () => replyTo.Tell(new CancelResult(_queueId, command.MessageId, CancelOutcome.Cancelled, previous, command.CorrelationId)),
+            onRejected: () => replyTo.Tell(new CancelResult(_queueId, command.MessageId, CancelOutcome.JournalUnavailable, previous, command.CorrelationId)));
+        Flush();
+        Dispatch();
     }
 
     // ---------------------------------------------------------------- payloads kept in the journal
@@ -398,7 +479,9 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     {
         var now = Now;
         RedriveChunk();
-        _state.PromoteDue(now);
+        _state.PruneIdempotencyKeys(now);
+        _state.PromoteDue(now, PromotionsPerTurn);
+        ArmDueTimer();
         foreach (var expired in _state.ExpiredLeases(now))
         {
             var slot = expired.WorkerSlot;
@@ -477,16 +560,22 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
                 _payloads.CountEnqueued(enqueued);
                 _metrics.RecordArrivals(enqueued.Messages.Length, now);
                 _writer.Accept(_queueId, enqueued, replies!);
+                _intake.Committed(enqueued);
+                ArmDueTimer();
                 Dispatch();
                 break;
             case MessagesAcked acked:
                 for (var i = 0; i < acked.Acks.Length; i++) _metrics.RecordCompletion(now);
                 break;
             case RetryScheduled retry:
-                if (retry.DueAt <= now && _state.PromoteDue(now) > 0) Dispatch();
+                if (retry.DueAt <= now && _state.PromoteDue(now, PromotionsPerTurn) > 0) Dispatch();
+                ArmDueTimer();
                 break;
-            case DeadLettered or Discarded:
+            case DeadLettered or Discarded or MessageCancelled:
                 _metrics.RecordCompletion(now);
+                break;
+            case MessagesExpired expired:
+                for (var i = 0; i < expired.Ids.Length; i++) _metrics.RecordCompletion(now);
                 break;
         }
     }
@@ -571,7 +660,10 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         if (_writer.RemoveWriteOf(@event) is not { } write) return;
         // A snapshot that became due while this write was in flight was waiting for it.
         StartSnapshotIfDue();
-        _writer.Reject(write, _queueId, $"The journal rejected the write: {cause.Message}", _state.ReturnToReady);
+        var reason = $"The journal rejected the write: {cause.Message}";
+        for (var i = write.Committed; i < write.Events.Count; i++)
+            if (write.Events[i] is MessagesEnqueued enqueued) _intake.Released(enqueued, reason);
+        _writer.Reject(write, _queueId, reason, _state.ReturnToReady);
         Flush();
         Dispatch();
     }
@@ -581,6 +673,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         _log.Error(cause, "Queue {0}: the journal failed to store a write; the queue stops and restarts with backoff", _queueId);
         Context.Parent.Tell(new QueueHost.QueueStopping(_queueId));
         _writer.FailAll(_queueId, $"The journal is unavailable: {cause.Message}");
+        _intake.FailAll($"The journal is unavailable: {cause.Message}");
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
@@ -635,6 +728,13 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     {
         public static readonly Tick Instance = new();
         private Tick() { }
+    }
+
+    /// <summary>The earliest scheduled message is due (or more due ones wait to be made ready).</summary>
+    private sealed class DueTick : INotInfluenceReceiveTimeout, IDeadLetterSuppression
+    {
+        public static readonly DueTick Instance = new();
+        private DueTick() { }
     }
 
     private sealed class RefreshWorkers : INotInfluenceReceiveTimeout, IDeadLetterSuppression

@@ -8,14 +8,23 @@ using static Actors.Protocol.QueueEvents;
 namespace Actors.Queues;
 
 /// <summary>
-/// Intake for one queue partition: validates each enqueued message against the queue's limits (counting what is
-/// accepted but not yet written), gives it the next id and its enqueue time, and buffers it in the
-/// <see cref="GroupCommitWriter"/> with whom to answer. What it refuses is answered at once.
+/// Intake for one queue partition: checks each enqueued message (its idempotency key first, then the queue's limits,
+/// counting what is accepted but not yet written, then its timing), gives it the next id, its enqueue time and its
+/// absolute due time and expiry, and buffers it in the <see cref="GroupCommitWriter"/> with whom to answer. What it
+/// refuses, and a replay of a key already stored, is answered at once.
+/// <para>
+/// Idempotency: a key the queue's state remembers (committed, within the window) answers with its message id when
+/// the request's fingerprint matches, and <see cref="RejectionCode.IdempotencyKeyMismatch"/> when it does not. A key
+/// whose first message is still buffered or being written is "in progress": another request gets
+/// <see cref="RejectionCode.IdempotencyKeyInProgress"/>, and a later item of the same batch waits for the first one's
+/// write and gets its id, marked replayed.
+/// </para>
 /// </summary>
 internal sealed class QueueIntake
 {
     private readonly string _queueId;
     private readonly TimeProvider _time;
+    private readonly Dictionary<string, PendingKey> _pendingKeys = new(StringComparer.Ordinal);
 
     /// <summary>Intake for <paramref name="queueId"/>, stamping enqueue times from <paramref name="time"/>.</summary>
     public QueueIntake(string queueId, TimeProvider time)
@@ -27,39 +36,47 @@ internal sealed class QueueIntake
     /// <summary>The id given to the last accepted message; the next one gets one more.</summary>
     public long LastId { get; private set; }
 
+    /// <summary>Idempotency keys whose first message is buffered or being written.</summary>
+    public int PendingKeys => _pendingKeys.Count;
+
     /// <summary>Continues ids after <paramref name="lastId"/> (the recovered last id, or the partition's id base).</summary>
     public void ContinueAfter(long lastId) => LastId = lastId;
 
-    /// <summary>Buffers <paramref name="command"/> for the next write; returns the rejection to send at once, or null when the answer waits for the write.</summary>
-    public Rejected? Enqueue(Enqueue command, IActorRef replyTo, QueueState state, GroupCommitWriter writer)
+    /// <summary>
+    /// Buffers <paramref name="command"/> for the next write; returns the answer to send at once (a refusal, or the
+    /// first answer for a repeated idempotency key), or null when the answer waits for the write.
+    /// </summary>
+    public object? Enqueue(Enqueue command, IActorRef replyTo, QueueState state, GroupCommitWriter writer)
     {
-        var headers = command.Headers ?? ImmutableDictionary<string, string>.Empty;
-        if (state.Validate(command.Type, command.Payload.Length, headers, writer.UnappliedEnqueues) is { } rejection)
-            return new Rejected(_queueId, rejection.Code, rejection.Reason, command.CorrelationId);
-        Buffer(writer, command.Type, command.Payload, headers, new SingleReply(replyTo, command.CorrelationId));
-        return null;
+        var outcome = Admit(new NewMessage(command.Type, command.Payload, command.Headers, command.IdempotencyKey, command.Timing),
+            new SingleReply(replyTo, command.CorrelationId), batch: null, state, writer);
+        return outcome switch
+        {
+            null => null,
+            { MessageId: { } id } => new Accepted(_queueId, id, command.CorrelationId, Replayed: true),
+            _ => new Rejected(_queueId, outcome.Code!.Value, outcome.Reason!, command.CorrelationId),
+        };
     }
 
     /// <summary>
-    /// Buffers the valid items of <paramref name="batch"/>; returns the result to send at once when none was buffered,
-    /// or null when the answer (every item's outcome) waits for the write.
+    /// Buffers the valid items of <paramref name="batch"/>; returns the result to send at once when every item was
+    /// answered at once, or null when the answer (every item's outcome) waits for the write.
     /// </summary>
     public BatchResult? EnqueueBatch(EnqueueBatch batch, IActorRef replyTo, QueueState state, GroupCommitWriter writer)
     {
         var outcomes = new EnqueueOutcome[batch.Messages.Length];
         var reply = new BatchReply(replyTo, batch.CorrelationId, outcomes);
+        // Counted up front so that no item answered from the write's callback sends the reply before all are buffered.
+        reply.Remaining = batch.Messages.Length + 1;
         for (var i = 0; i < batch.Messages.Length; i++)
         {
-            var message = batch.Messages[i];
-            var headers = message.Headers ?? ImmutableDictionary<string, string>.Empty;
-            if (state.Validate(message.Type, message.Payload.Length, headers, writer.UnappliedEnqueues) is { } rejection)
+            if (Admit(batch.Messages[i], new BatchItemReply(reply, i), reply, state, writer) is { } now)
             {
-                outcomes[i] = new EnqueueOutcome(null, rejection.Code, rejection.Reason);
-                continue;
+                outcomes[i] = now;
+                reply.Remaining--;
             }
-            reply.Remaining++;
-            Buffer(writer, message.Type, message.Payload, headers, new BatchItemReply(reply, i));
         }
+        reply.Remaining--;
         return reply.Remaining == 0 ? new BatchResult(_queueId, ImmutableArray.Create(outcomes), batch.CorrelationId) : null;
     }
 
@@ -75,8 +92,81 @@ internal sealed class QueueIntake
         return new BatchResult(_queueId, ImmutableArray.Create(outcomes), batch.CorrelationId);
     }
 
+    /// <summary>An enqueue event committed: its keys are now the state's, and batch items waiting on them get the id.</summary>
+    public void Committed(MessagesEnqueued enqueued)
+    {
+        if (_pendingKeys.Count == 0) return;
+        foreach (var m in enqueued.Messages)
+        {
+            if (m.IdempotencyKey is not { } key || !_pendingKeys.Remove(key, out var pending)) continue;
+            foreach (var follower in pending.Followers) follower.Accept(_queueId, m.Id, replayed: true);
+        }
+    }
+
+    /// <summary>An enqueue event was not stored: its keys are free again, and batch items waiting on them are refused too.</summary>
+    public void Released(MessagesEnqueued enqueued, string reason)
+    {
+        if (_pendingKeys.Count == 0) return;
+        foreach (var m in enqueued.Messages)
+        {
+            if (m.IdempotencyKey is not { } key || !_pendingKeys.Remove(key, out var pending)) continue;
+            foreach (var follower in pending.Followers) follower.Reject(_queueId, RejectionCode.JournalUnavailable, reason);
+        }
+    }
+
+    /// <summary>The journal failed and the queue stops: everything waiting on a key is refused.</summary>
+    public void FailAll(string reason)
+    {
+        foreach (var pending in _pendingKeys.Values)
+            foreach (var follower in pending.Followers) follower.Reject(_queueId, RejectionCode.JournalUnavailable, reason);
+        _pendingKeys.Clear();
+    }
+
     private string ShuttingDownReason => $"Queue '{_queueId}' is shutting down and accepts no new work.";
 
-    private void Buffer(GroupCommitWriter writer, string type, ReadOnlyMemory<byte> payload, ImmutableDictionary<string, string> headers, IReplyTarget reply) =>
-        writer.BufferMessage(new EnqueuedMessage(++LastId, type, payload, headers, _time.GetUtcNow().UtcDateTime), reply);
+    /// <summary>Admits one message: null when buffered (answered from the write), else the answer to give now.</summary>
+    private EnqueueOutcome? Admit(NewMessage message, IReplyTarget reply, BatchReply? batch, QueueState state, GroupCommitWriter writer)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        var headers = message.Headers ?? ImmutableDictionary<string, string>.Empty;
+        if (state.ValidateIdempotencyKey(message.IdempotencyKey) is { } badKey) return Refused(badKey);
+        var key = message.IdempotencyKey;
+        ulong fingerprint = 0;
+        if (key is not null)
+        {
+            fingerprint = IdempotencyIndex.FingerprintOf(message.Type, message.Payload, headers.GetValueOrDefault(Partitions.KeyHeader), message.Timing);
+            if (state.FindIdempotencyKey(key, now) is { } stored)
+                return stored.Fingerprint == fingerprint
+                    ? new EnqueueOutcome(stored.MessageId, null, null, Replayed: true)
+                    : Refused((RejectionCode.IdempotencyKeyMismatch, Mismatch(key, stored.MessageId)));
+            if (_pendingKeys.TryGetValue(key, out var pending))
+            {
+                if (pending.Fingerprint != fingerprint) return Refused((RejectionCode.IdempotencyKeyMismatch, Mismatch(key, pending.MessageId)));
+                if (batch is null || !ReferenceEquals(pending.Batch, batch))
+                    return Refused((RejectionCode.IdempotencyKeyInProgress, $"A request with idempotency key '{key}' is still being stored in queue '{_queueId}'; ask again shortly."));
+                pending.Followers.Add(reply);
+                return null;
+            }
+        }
+        if (state.Validate(message.Type, message.Payload.Length, headers, writer.UnappliedEnqueues) is { } rejection) return Refused(rejection);
+        if (state.ResolveTiming(message.Timing, now, out var dueAt, out var expiresAt) is { } badTiming) return Refused(badTiming);
+        var id = ++LastId;
+        if (key is not null) _pendingKeys[key] = new PendingKey(fingerprint, id, batch);
+        writer.BufferMessage(new EnqueuedMessage(id, message.Type, message.Payload, headers, now, dueAt, expiresAt, key, fingerprint), reply);
+        return null;
+    }
+
+    private string Mismatch(string key, long messageId) =>
+        $"Idempotency key '{key}' was used for a different request (message {messageId}) within queue '{_queueId}''s de-duplication window.";
+
+    private static EnqueueOutcome Refused((RejectionCode Code, string Reason) refusal) => new(null, refusal.Code, refusal.Reason);
+
+    /// <summary>A key whose first message is not committed yet, and the batch items waiting on it.</summary>
+    private sealed class PendingKey(ulong fingerprint, long messageId, BatchReply? batch)
+    {
+        public ulong Fingerprint { get; } = fingerprint;
+        public long MessageId { get; } = messageId;
+        public BatchReply? Batch { get; } = batch;
+        public List<IReplyTarget> Followers { get; } = new();
+    }
 }

@@ -495,9 +495,12 @@ internal sealed class QueueState
         {
             case Stage.Ready or Stage.Scheduled:
                 break;
-            case Stage.InFlight or Stage.Failing:
+            case Stage.InFlight:
                 heldBySlot = message.WorkerSlot;
                 attempt = message.Attempt;
+                break;
+            case Stage.Failing:
+                // Its worker already reported; the failure's decision is being written.
                 break;
             default:
                 // Completing (its success is being written) or already ending.

@@ -19,6 +19,9 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "actors-node-tests", Guid.NewGuid().ToString("N"));
     private readonly ConcurrentDictionary<long, int> _received = new();
+    // Per producer key (the "key" field of the payload): the message ids that carried it, and when it first arrived.
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<long, bool>> _idsByKey = new();
+    private readonly ConcurrentDictionary<string, DateTime> _firstArrival = new();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
     private WebApplication _receiver = null!;
     private string _receiverUrl = "";
@@ -28,10 +31,15 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         _receiver = builder.Build();
-        _receiver.MapPost("/hook", (HttpRequest request) =>
+        _receiver.MapPost("/hook", async (HttpRequest request) =>
         {
             var id = long.Parse(request.Headers["X-Actors-Message-Id"]!, System.Globalization.CultureInfo.InvariantCulture);
             _received.AddOrUpdate(id, 1, (_, n) => n + 1);
+            if ((await JsonNode.ParseAsync(request.Body))?["key"]?.GetValue<string>() is { } key)
+            {
+                _idsByKey.GetOrAdd(key, _ => new ConcurrentDictionary<long, bool>())[id] = true;
+                _firstArrival.TryAdd(key, DateTime.UtcNow);
+            }
             return Results.Ok(new { received = id });
         });
         await _receiver.StartAsync();
@@ -155,6 +163,93 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
             using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await restarted.WaitForExitAsync(exit.Token);
             Assert.Equal(0, restarted.ExitCode);
+        }
+        finally
+        {
+            if (!restarted.HasExited) restarted.Kill(entireProcessTree: true);
+        }
+    }
+
+    /// <summary>Sends one keyed message; the id when stored (202) or replayed (200), null when the node gave no answer.</summary>
+    private async Task<(long Id, bool Replayed)?> SendKeyed(int port, string key, string extra = "")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{port}/queues/default/messages")
+        {
+            Content = new StringContent($"{{\"type\":\"notify\",\"payload\":{{\"key\":\"{key}\"}}{extra}}}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Idempotency-Key", key);
+        try
+        {
+            var response = await _http.SendAsync(request);
+            if (response.StatusCode is not (HttpStatusCode.Accepted or HttpStatusCode.OK)) return null;
+            var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            return (json["id"]!.GetValue<long>(), response.StatusCode == HttpStatusCode.OK);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null; // the node is gone: the request may or may not have been stored
+        }
+    }
+
+    [Fact]
+    public async Task Keyed_retries_after_a_SIGKILL_store_one_message_each_and_delayed_messages_fire_once_after_the_restart()
+    {
+        var port = FreePort();
+        var node = StartNode(port);
+        await WaitReady(port, node);
+
+        // Delayed messages due a few seconds after they are sent: the node is killed before they are due.
+        var delayedSent = new Dictionary<string, DateTime>();
+        for (var i = 0; i < 20; i++)
+        {
+            var key = $"delayed-{i}";
+            delayedSent[key] = DateTime.UtcNow;
+            Assert.NotNull(await SendKeyed(port, key, ",\"delay\":\"PT4S\""));
+        }
+
+        // Keyed producers; every key a producer sent, answered or not, is retried after the restart.
+        const int killAfter = 150;
+        var sent = new ConcurrentBag<string>();
+        var answered = new ConcurrentDictionary<string, long>();
+        var killed = new TaskCompletionSource();
+        async Task Produce(int producer)
+        {
+            for (var i = 0; i < 200 && !killed.Task.IsCompleted; i++)
+            {
+                var key = $"p{producer}-{i}";
+                sent.Add(key);
+                if (await SendKeyed(port, key) is not { } answer) return;
+                answered[key] = answer.Id;
+                if (answered.Count == killAfter) killed.TrySetResult();
+            }
+        }
+        var producing = Task.WhenAll(Enumerable.Range(0, 3).Select(Produce));
+        await Task.WhenAny(killed.Task, producing);
+        node.Kill(entireProcessTree: true);
+        await node.WaitForExitAsync();
+        await producing;
+
+        var restarted = StartNode(port);
+        try
+        {
+            await WaitReady(port, restarted);
+            // The producers retry every key with the same request: stored ones answer with their first id.
+            foreach (var key in sent.Distinct())
+            {
+                var retry = await SendKeyed(port, key);
+                Assert.NotNull(retry);
+                if (answered.TryGetValue(key, out var id)) Assert.Equal((id, true), retry.Value);
+            }
+            var expected = sent.Distinct().Concat(delayedSent.Keys).ToList();
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (expected.Any(k => !_idsByKey.ContainsKey(k)) && DateTime.UtcNow < deadline) await Task.Delay(100);
+
+            Assert.All(expected, key => Assert.True(_idsByKey.ContainsKey(key), $"key {key} never arrived"));
+            // Exactly one message per key, however many times it was sent or delivered.
+            Assert.All(expected, key => Assert.Single(_idsByKey[key]));
+            // Never early: a delayed message arrives no sooner than its delay after it was sent.
+            Assert.All(delayedSent, p => Assert.True(_firstArrival[p.Key] >= p.Value.AddSeconds(4), $"{p.Key} arrived at {_firstArrival[p.Key]:O}, sent {p.Value:O}"));
+            output.WriteLine($"keys {expected.Count}, answered before the kill {answered.Count}, deliveries {_received.Values.Sum()}");
         }
         finally
         {

@@ -52,8 +52,11 @@ public static class ScheduleCommands
     /// <summary>The woken schedule does not exist (deleted): the manager stops waking it.</summary>
     public sealed record ScheduleGone(string ScheduleId) : IWithScheduleId, IQueueMessage;
 
-    /// <summary>Ask the schedule manager for the ids of every stored schedule (deleted ones may be among them); answered with <see cref="ScheduleIds"/>.</summary>
-    public sealed class ListSchedules : IQueueMessage
+    /// <summary>
+    /// Ask the node's schedule manager for the ids of every stored schedule (deleted ones may be among them); answered
+    /// with <see cref="ScheduleIds"/>. Local only: never sent between nodes.
+    /// </summary>
+    public sealed class ListSchedules
     {
         /// <summary>The single instance.</summary>
         public static readonly ListSchedules Instance = new();

@@ -298,7 +298,7 @@ public sealed record ScheduleState
             LastMessageId = snapshot.LastMessageId,
             Fired = snapshot.Fired,
             Missed = snapshot.Missed,
-            Skipped = snapshot.Skipped ?? ImmutableSortedDictionary.Create<string, long>(StringComparer.Ordinal),
+            Skipped = snapshot.Skipped?.WithComparers(StringComparer.Ordinal) ?? ImmutableSortedDictionary.Create<string, long>(StringComparer.Ordinal),
             CountsAreLowerBounds = snapshot.CountsAreLowerBounds,
             LastError = snapshot.LastError,
         };

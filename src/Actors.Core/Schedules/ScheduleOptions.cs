@@ -67,7 +67,7 @@ public sealed class ScheduleOptions
         {
             var payload = schedulesSection.GetSection(id).GetSection(nameof(Payload));
             if (!payload.Exists()) continue;
-            schedule.Payload = payload.Value is { } text ? AsJsonText(text) : ToJson(payload)?.ToJsonString() ?? "null";
+            schedule.Payload = payload.GetChildren().Any() ? ToJson(payload)?.ToJsonString() ?? "null" : AsJsonText(payload.Value ?? "null");
         }
     }
 

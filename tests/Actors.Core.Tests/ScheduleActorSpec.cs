@@ -119,6 +119,33 @@ public class ScheduleActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task ScheduleActor_must_recover_from_its_snapshots()
+    {
+        var queue = CreateTestProbe();
+        var first = Sys.ActorOf(ScheduleActor.Props("snappy", queue, _clock, TimeSpan.FromSeconds(30), snapshotEvery: 2));
+        first.Tell(new DefineSchedule("snappy", Define(s => { s.Every = "PT10S"; s.Overlap = OverlapPolicy.Allow; })));
+        await ExpectMsgAsync<ScheduleAccepted>();
+        for (var i = 1; i <= 3; i++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(10));
+            first.Tell(ScheduleActor.Tick.Instance);
+            var enqueue = await queue.ExpectMsgAsync<Enqueue>();
+            queue.Reply(new Accepted("jobs", i, enqueue.CorrelationId));
+            await AwaitAssertAsync(async () => Assert.Equal(i, (await StatusOf(first, "snappy")).Fired));
+        }
+        Watch(first);
+        Sys.Stop(first);
+        await ExpectTerminatedAsync(first);
+
+        var second = Sys.ActorOf(ScheduleActor.Props("snappy", queue, _clock, TimeSpan.FromSeconds(30), snapshotEvery: 2));
+        var status = await StatusOf(second, "snappy");
+        Assert.Equal(3, status.Fired);
+        Assert.Equal([3L, 2L, 1L], status.LastFires.Select(f => f.MessageId));
+        Assert.Equal(new DateTime(2026, 5, 4, 12, 0, 40, DateTimeKind.Utc), status.Next[0]);
+        await queue.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
     public async Task ScheduleActor_must_count_a_permanent_refusal_as_skipped_and_retry_a_passing_one_with_the_same_key()
     {
         var queue = CreateTestProbe();

@@ -108,7 +108,7 @@ internal sealed class ScheduleActor : ReceivePersistentActor, IWithTimers
         Command<WakeSchedule>(_ => { });
         Command<Tick>(_ => { });
         Command<IWithScheduleId>(_ => Stash.Stash());
-        CommandAny(_ => { });
+        CommandAny(Housekeeping);
     }
 
     /// <summary>One enqueue in flight.</summary>
@@ -121,7 +121,7 @@ internal sealed class ScheduleActor : ReceivePersistentActor, IWithTimers
         Command<WakeSchedule>(_ => { });
         Command<Tick>(_ => { });
         Command<IWithScheduleId>(_ => Stash.Stash());
-        CommandAny(_ => { });
+        CommandAny(Housekeeping);
     }
 
     private void Commands()
@@ -314,7 +314,7 @@ internal sealed class ScheduleActor : ReceivePersistentActor, IWithTimers
         {
             if (!_state.Exists) Gone(Sender);
         });
-        CommandAny(_ => { });
+        CommandAny(Housekeeping);
     }
 
     /// <summary>One timer to the next due time (capped at <see cref="MaxSleep"/>; <see cref="BufferPoll"/> while an occurrence is held).</summary>
@@ -354,7 +354,8 @@ internal sealed class ScheduleActor : ReceivePersistentActor, IWithTimers
         SaveSnapshot(_state.ToSnapshot());
     }
 
-    protected override void Unhandled(object message)
+    /// <summary>Journal housekeeping replies; anything else that reaches here is a stale reply (an old correlation id) and is dropped.</summary>
+    private void Housekeeping(object message)
     {
         switch (message)
         {
@@ -372,7 +373,6 @@ internal sealed class ScheduleActor : ReceivePersistentActor, IWithTimers
                 _log.Warning("Schedule {0}: deleting old events or snapshots failed; recovery replays a little more", _id);
                 break;
             default:
-                base.Unhandled(message);
                 break;
         }
     }

@@ -4,6 +4,7 @@ using Actors.Monitoring;
 using Actors.Queues;
 using Actors.Workers;
 using Actors.Client;
+using Actors.Schedules;
 using Actors.Configuration;
 using Actors.Protocol;
 using Actors.Serialization;
@@ -228,6 +229,7 @@ public static class DurableQueues
         var partitions = queues.ToDictionary(q => q.Key, q => q.Value.Partitions, StringComparer.Ordinal);
         var manager = system.ActorOf(QueueManager.Props(partitions, HostProps, region, options.DrainTimeout, options.RequestTimeout), ManagerName);
         var client = new QueueClient(system, manager, options.RequestTimeout);
+        var schedules = Schedules.DurableSchedules.Start(system, options, manager);
 
         var shutdown = CoordinatedShutdown.Get(system);
         var drainTimeout = options.DrainTimeout + TimeSpan.FromSeconds(2);
@@ -243,7 +245,7 @@ public static class DurableQueues
             }
             return Akka.Done.Instance;
         });
-        return new DurableQueuesHandle(manager, client);
+        return new DurableQueuesHandle(manager, client) { ScheduleManager = schedules, Schedules = new ScheduleClient(schedules, options.RequestTimeout) };
     }
 
     /// <summary>The sharding type name of the queues.</summary>
@@ -272,4 +274,11 @@ public static class DurableQueues
 /// <summary>What <see cref="DurableQueues.Start"/> returns: the manager to Tell commands to, and a client.</summary>
 /// <param name="Manager">The queue manager: Tell it <see cref="Enqueue"/> and receive <see cref="Accepted"/> or <see cref="Rejected"/>.</param>
 /// <param name="Client">The task-based client.</param>
-public sealed record DurableQueuesHandle(IActorRef Manager, IQueueClient Client);
+public sealed record DurableQueuesHandle(IActorRef Manager, IQueueClient Client)
+{
+    /// <summary>The schedule manager: Tell it schedule commands (<see cref="Schedules.ScheduleCommands"/>).</summary>
+    public IActorRef ScheduleManager { get; init; } = ActorRefs.Nobody;
+
+    /// <summary>The task-based schedule client.</summary>
+    public IScheduleClient Schedules { get; init; } = null!;
+}

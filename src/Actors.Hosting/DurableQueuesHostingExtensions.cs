@@ -13,6 +13,12 @@ public sealed class DurableQueueManager
     private DurableQueueManager() { }
 }
 
+/// <summary>The key of the schedule manager in the <see cref="ActorRegistry"/>: Tell it schedule commands (<c>Actors.Schedules.ScheduleCommands</c>).</summary>
+public sealed class DurableScheduleManager
+{
+    private DurableScheduleManager() { }
+}
+
 /// <summary>Akka.Hosting and dependency-injection entry points for Actors' durable queues.</summary>
 public static class DurableQueuesHostingExtensions
 {
@@ -35,11 +41,12 @@ public static class DurableQueuesHostingExtensions
             var services = resolver.GetService<IServiceProvider>();
             var handle = DurableQueues.Start(system, options, services);
             registry.Register<DurableQueueManager>(handle.Manager);
+            registry.Register<DurableScheduleManager>(handle.ScheduleManager);
         });
     }
 
     /// <summary>
-    /// Registers <see cref="IQueueClient"/> as a singleton over the queue manager that
+    /// Registers <see cref="IQueueClient"/> (and <see cref="IScheduleClient"/>) as singletons over the managers that
     /// <see cref="WithDurableQueues"/> starts. Resolve it once the host has started.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -53,6 +60,7 @@ public static class DurableQueuesHostingExtensions
             var registry = sp.GetRequiredService<ActorRegistry>();
             return new QueueClient(system, registry.Get<DurableQueueManager>(), timeout ?? TimeSpan.FromSeconds(30));
         });
+        services.AddSingleton<IScheduleClient>(sp => new ScheduleClient(sp.GetRequiredService<ActorRegistry>().Get<DurableScheduleManager>(), timeout ?? TimeSpan.FromSeconds(30)));
         return services;
     }
 
@@ -62,6 +70,7 @@ public static class DurableQueuesHostingExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         var options = new DurableQueuesOptions();
         configuration.GetSection(DurableQueuesOptions.SectionName).Bind(options);
+        Actors.Schedules.ScheduleOptions.BindPayloads(configuration.GetSection(DurableQueuesOptions.SectionName).GetSection(nameof(options.Schedules)), options.Schedules);
         return options;
     }
 }

@@ -28,7 +28,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.MapOpenApi();
 // In a cluster, only nodes with the api role serve the queue API; every node answers the health probes.
-if (queues.Cluster.HasRole(ClusterRoles.Api)) app.MapQueueEndpoints();
+if (queues.Cluster.HasRole(ClusterRoles.Api)) app.MapQueueEndpoints().MapScheduleEndpoints();
 else app.MapHealthEndpoints();
 
 app.Lifetime.ApplicationStarted.Register(() =>

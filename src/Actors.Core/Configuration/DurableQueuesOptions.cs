@@ -41,6 +41,12 @@ public sealed class DurableQueuesOptions
     /// <summary>The declared queues by name. Default: none (declare at least one).</summary>
     public IDictionary<string, QueueOptions> Queues { get; set; } = new Dictionary<string, QueueOptions>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Schedules by id (<c>Actors:Schedules:{id}</c>), upserted at start; more are managed at runtime. Default: none.
+    /// See <see cref="Schedules.ScheduleOptions"/>.
+    /// </summary>
+    public IDictionary<string, Schedules.ScheduleOptions> Schedules { get; set; } = new Dictionary<string, Schedules.ScheduleOptions>(StringComparer.Ordinal);
+
     /// <summary>How long a graceful shutdown waits for in-flight deliveries. Default 30 s; range 0–10 min.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -83,5 +89,6 @@ public sealed class DurableQueuesOptions
             if (!Names.IsValidQueueName(name)) throw new ArgumentException($"Queue name '{name}' is invalid: {Names.QueueNameRule}.");
             queue.Validate(name);
         }
+        _ = Actors.Schedules.DurableSchedules.Declared(this);
     }
 }

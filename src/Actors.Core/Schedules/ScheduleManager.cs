@@ -1,0 +1,191 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Persistence.Query;
+using Akka.Persistence.Sql.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using static Actors.Schedules.ScheduleCommands;
+
+namespace Actors.Schedules;
+
+/// <summary>
+/// The entry point to a node's schedules: every <see cref="IWithScheduleId"/> command goes through it. It refuses a
+/// definition whose queue is not declared, and forwards the rest to the schedule: on a standalone node its child
+/// (created on demand), in a cluster the schedules' shard region (a sharding entity per schedule).
+/// <para>Which schedules exist is read from the journal itself: the persistence ids that start with
+/// <c>schedule-</c> (<see cref="ScheduleActor.PersistenceIdPrefix"/>), so nothing else has to be kept in step. At
+/// start, and in a cluster whenever a member is removed and every <see cref="RefreshInterval"/>, the manager reads
+/// them and wakes each schedule; in a cluster it also wakes the ids it knows every <see cref="WakeInterval"/>, so a
+/// schedule whose node died resumes on its shard's new node within the failover time. A deleted schedule answers a
+/// wake with <see cref="ScheduleGone"/> and is not woken again by this node.</para>
+/// <para>Schedules declared in configuration are upserted at start (an unchanged one stays as it is).</para>
+/// </summary>
+internal sealed class ScheduleManager : ReceiveActor, IWithTimers
+{
+    /// <summary>How often, in a cluster, the known schedules are woken (cheap: one message each).</summary>
+    public static readonly TimeSpan WakeInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often, in a cluster, the list of schedules is read again from the journal.</summary>
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromMinutes(5);
+
+    private static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(1);
+
+    private readonly IReadOnlySet<string> _queues;
+    private readonly Func<string, Props> _scheduleProps;
+    private readonly IActorRef? _region;
+    private readonly IReadOnlyDictionary<string, ScheduleDefinition> _declared;
+    private readonly Dictionary<string, IActorRef> _children = new(StringComparer.Ordinal);
+    private readonly HashSet<IActorRef> _passivating = new();
+    private readonly HashSet<string> _known = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _gone = new(StringComparer.Ordinal);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IMaterializer _materializer = Context.Materializer();
+
+    public ScheduleManager(IReadOnlySet<string> queues, Func<string, Props> scheduleProps, IActorRef? region, IReadOnlyDictionary<string, ScheduleDefinition> declared)
+    {
+        _queues = queues;
+        _scheduleProps = scheduleProps;
+        _region = region;
+        _declared = declared;
+
+        Receive<ScheduleAccepted>(a => _log.Info("Schedule {0} from configuration: {1}", a.ScheduleId, a.Created ? "created" : a.Changed ? "updated" : "unchanged"));
+        Receive<ScheduleRejected>(r => _log.Error("Schedule {0} from configuration refused: {1}", r.ScheduleId, r.Reason));
+        Receive<ScheduleGone>(g =>
+        {
+            _gone.Add(g.ScheduleId);
+            _known.Remove(g.ScheduleId);
+        });
+        Receive<DefineSchedule>(OnDefine);
+        Receive<IWithScheduleId>(m => Target(m.ScheduleId).Forward(m));
+        Receive<ListSchedules>(_ => ReadIds(Sender));
+        Receive<IdsRead>(OnIdsRead);
+        Receive<Status.Failure>(f => _log.Warning("Reading the schedule ids from the journal failed: {0}", f.Cause.Message));
+        Receive<Passivate>(p =>
+        {
+            // Standalone: a child that does not exist (or was deleted) asks to stop, as a sharding entity would.
+            if (!_passivating.Add(Sender)) return;
+            var id = _children.FirstOrDefault(c => c.Value.Equals(Sender)).Key;
+            if (id is not null) _children.Remove(id);
+            Sender.Tell(p.StopMessage);
+        });
+        Receive<Terminated>(OnTerminated);
+        Receive<Restart>(r =>
+        {
+            if (!_children.ContainsKey(r.ScheduleId)) Target(r.ScheduleId).Tell(new WakeSchedule(r.ScheduleId));
+        });
+        Receive<WakeKnown>(_ => WakeAll(_known));
+        Receive<RefreshIds>(_ => ReadIds(ActorRefs.Nobody));
+        Receive<ClusterEvent.MemberRemoved>(_ => ReadIds(ActorRefs.Nobody));
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Props for the manager of a node's schedules.</summary>
+    /// <param name="queues">The declared queue names (a definition naming another queue is refused).</param>
+    /// <param name="scheduleProps">Props of a schedule by id (standalone: started here as children).</param>
+    /// <param name="region">In a cluster, the schedules' shard region or proxy; null on a standalone node.</param>
+    /// <param name="declared">Schedules declared in configuration, upserted at start.</param>
+    public static Props Props(IReadOnlySet<string> queues, Func<string, Props> scheduleProps, IActorRef? region, IReadOnlyDictionary<string, ScheduleDefinition> declared) =>
+        Akka.Actor.Props.Create(() => new ScheduleManager(queues, scheduleProps, region, declared));
+
+    protected override void PreStart()
+    {
+        foreach (var (id, definition) in _declared) Self.Tell(new DefineSchedule(id, definition));
+        ReadIds(ActorRefs.Nobody);
+        if (_region is null) return;
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberRemoved));
+        Timers.StartPeriodicTimer("wake", WakeKnown.Instance, WakeInterval);
+        Timers.StartPeriodicTimer("refresh", RefreshIds.Instance, RefreshInterval);
+    }
+
+    protected override void PostStop()
+    {
+        if (_region is not null) Cluster.Get(Context.System).Unsubscribe(Self);
+    }
+
+    private void OnDefine(DefineSchedule define)
+    {
+        if (!_queues.Contains(define.Definition.Queue))
+        {
+            Sender.Tell(new ScheduleRejected(define.ScheduleId, ScheduleErrorCode.UnknownQueue, $"Queue '{define.Definition.Queue}' does not exist."));
+            return;
+        }
+        _known.Add(define.ScheduleId);
+        _gone.Remove(define.ScheduleId);
+        Target(define.ScheduleId).Forward(define);
+    }
+
+    private IActorRef Target(string id)
+    {
+        if (_region is not null) return _region;
+        if (_children.TryGetValue(id, out var child)) return child;
+        child = Context.ActorOf(_scheduleProps(id), Uri.EscapeDataString(id) + "-" + Guid.NewGuid().ToString("N")[..6]);
+        Context.Watch(child);
+        _children[id] = child;
+        return child;
+    }
+
+    private void OnTerminated(Terminated terminated)
+    {
+        if (_passivating.Remove(terminated.ActorRef)) return;
+        var id = _children.FirstOrDefault(c => c.Value.Equals(terminated.ActorRef)).Key;
+        if (id is null) return;
+        // Stopped by a journal failure: start it again shortly; it recovers from the journal.
+        _children.Remove(id);
+        Timers.StartSingleTimer("restart-" + id, new Restart(id), RestartDelay);
+    }
+
+    private void ReadIds(IActorRef requester)
+    {
+        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        journal.CurrentPersistenceIds()
+            .Where(id => id.StartsWith(ScheduleActor.PersistenceIdPrefix, StringComparison.Ordinal))
+            .Select(id => id[ScheduleActor.PersistenceIdPrefix.Length..])
+            .RunWith(Sink.Seq<string>(), _materializer)
+            .PipeTo(Self, success: ids => new IdsRead(ids.ToImmutableArray(), requester));
+    }
+
+    private void OnIdsRead(IdsRead read)
+    {
+        foreach (var id in read.Ids)
+        {
+            if (!_gone.Contains(id)) _known.Add(id);
+        }
+        if (!read.Requester.IsNobody())
+        {
+            var ids = read.Ids.Concat(_known).Concat(_declared.Keys).Where(id => !_gone.Contains(id)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+            read.Requester.Tell(new ScheduleIds(ids.ToImmutableArray()));
+            return;
+        }
+        WakeAll(_known);
+    }
+
+    private void WakeAll(IEnumerable<string> ids)
+    {
+        foreach (var id in ids.ToList())
+        {
+            if (_region is null && _children.ContainsKey(id)) continue;
+            Target(id).Tell(new WakeSchedule(id));
+        }
+    }
+
+    private sealed record IdsRead(ImmutableArray<string> Ids, IActorRef Requester);
+
+    private sealed record Restart(string ScheduleId);
+
+    private sealed class WakeKnown : INotInfluenceReceiveTimeout, IDeadLetterSuppression
+    {
+        public static readonly WakeKnown Instance = new();
+        private WakeKnown() { }
+    }
+
+    private sealed class RefreshIds : INotInfluenceReceiveTimeout, IDeadLetterSuppression
+    {
+        public static readonly RefreshIds Instance = new();
+        private RefreshIds() { }
+    }
+}

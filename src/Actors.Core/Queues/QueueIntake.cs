@@ -48,7 +48,7 @@ internal sealed class QueueIntake
     /// </summary>
     public object? Enqueue(Enqueue command, IActorRef replyTo, QueueState state, GroupCommitWriter writer)
     {
-        var outcome = Admit(new NewMessage(command.Type, command.Payload, command.Headers, command.IdempotencyKey, command.Timing),
+        var outcome = Admit(command.Type, command.Payload, command.Headers, command.IdempotencyKey, command.Timing,
             new SingleReply(replyTo, command.CorrelationId), batch: null, state, writer);
         return outcome switch
         {
@@ -70,7 +70,8 @@ internal sealed class QueueIntake
         reply.Remaining = batch.Messages.Length + 1;
         for (var i = 0; i < batch.Messages.Length; i++)
         {
-            if (Admit(batch.Messages[i], new BatchItemReply(reply, i), reply, state, writer) is { } now)
+            var m = batch.Messages[i];
+            if (Admit(m.Type, m.Payload, m.Headers, m.IdempotencyKey, m.Timing, new BatchItemReply(reply, i), reply, state, writer) is { } now)
             {
                 outcomes[i] = now;
                 reply.Remaining--;
@@ -125,16 +126,16 @@ internal sealed class QueueIntake
     private string ShuttingDownReason => $"Queue '{_queueId}' is shutting down and accepts no new work.";
 
     /// <summary>Admits one message: null when buffered (answered from the write), else the answer to give now.</summary>
-    private EnqueueOutcome? Admit(NewMessage message, IReplyTarget reply, BatchReply? batch, QueueState state, GroupCommitWriter writer)
+    private EnqueueOutcome? Admit(string type, ReadOnlyMemory<byte> payload, ImmutableDictionary<string, string>? givenHeaders, string? key, MessageTiming? timing,
+        IReplyTarget reply, BatchReply? batch, QueueState state, GroupCommitWriter writer)
     {
         var now = _time.GetUtcNow().UtcDateTime;
-        var headers = message.Headers ?? ImmutableDictionary<string, string>.Empty;
-        if (state.ValidateIdempotencyKey(message.IdempotencyKey) is { } badKey) return Refused(badKey);
-        var key = message.IdempotencyKey;
+        var headers = givenHeaders ?? ImmutableDictionary<string, string>.Empty;
+        if (state.ValidateIdempotencyKey(key) is { } badKey) return Refused(badKey);
         ulong fingerprint = 0;
         if (key is not null)
         {
-            fingerprint = IdempotencyIndex.FingerprintOf(message.Type, message.Payload, headers.GetValueOrDefault(Partitions.KeyHeader), message.Timing);
+            fingerprint = IdempotencyIndex.FingerprintOf(type, payload, headers.GetValueOrDefault(Partitions.KeyHeader), timing);
             if (state.FindIdempotencyKey(key, now) is { } stored)
                 return stored.Fingerprint == fingerprint
                     ? new EnqueueOutcome(stored.MessageId, null, null, Replayed: true)
@@ -148,11 +149,11 @@ internal sealed class QueueIntake
                 return null;
             }
         }
-        if (state.Validate(message.Type, message.Payload.Length, headers, writer.UnappliedEnqueues) is { } rejection) return Refused(rejection);
-        if (state.ResolveTiming(message.Timing, now, out var dueAt, out var expiresAt) is { } badTiming) return Refused(badTiming);
+        if (state.Validate(type, payload.Length, headers, writer.UnappliedEnqueues) is { } rejection) return Refused(rejection);
+        if (state.ResolveTiming(timing, now, out var dueAt, out var expiresAt) is { } badTiming) return Refused(badTiming);
         var id = ++LastId;
         if (key is not null) _pendingKeys[key] = new PendingKey(fingerprint, id, batch);
-        writer.BufferMessage(new EnqueuedMessage(id, message.Type, message.Payload, headers, now, dueAt, expiresAt, key, fingerprint), reply);
+        writer.BufferMessage(new EnqueuedMessage(id, type, payload, headers, now, dueAt, expiresAt, key, fingerprint), reply);
         return null;
     }
 

@@ -31,6 +31,7 @@ internal sealed class QueueState
     private readonly Dictionary<long, FinishedMessage> _finishedById = new();
     private readonly IdempotencyIndex _keys = new();
     private readonly HashSet<string>? _allowedTypes;
+    private static readonly List<StoredMessage> NoMessages = new();
 
     public QueueState(string queueId, QueueOptions options)
     {
@@ -466,6 +467,7 @@ internal sealed class QueueState
     /// </summary>
     public List<StoredMessage> TakeExpired(DateTime now)
     {
+        if (_expiredAtDispatch.Count == 0 && !(_expiries.TryPeek(out _, out var first) && first <= now)) return NoMessages;
         var expired = new List<StoredMessage>(_expiredAtDispatch);
         _expiredAtDispatch.Clear();
         while (_expiries.TryPeek(out var message, out var expiresAt) && expiresAt <= now)

@@ -32,6 +32,9 @@ internal sealed class DispatchOrder
     /// <summary>Messages waiting for a due time.</summary>
     public int ScheduledCount { get; private set; }
 
+    /// <summary>Payload bytes in memory of scheduled messages the journal also has.</summary>
+    public long ScheduledPayloadBytes { get; private set; }
+
     /// <summary>The bytes a ready message counts against the payload budget.</summary>
     private static int BudgetedBytes(StoredMessage message) => message.HasPayload && message.SequenceNr != 0 ? message.Payload.Length : 0;
 
@@ -67,6 +70,7 @@ internal sealed class DispatchOrder
         message.Stage = Stage.Scheduled;
         message.DueAt = dueAt;
         ScheduledCount++;
+        ScheduledPayloadBytes += BudgetedBytes(message);
         _due.Enqueue(message, (dueAt, message.Id));
     }
 
@@ -74,6 +78,7 @@ internal sealed class DispatchOrder
     public void LeaveScheduled(StoredMessage message)
     {
         ScheduledCount--;
+        ScheduledPayloadBytes -= BudgetedBytes(message);
         message.Stage = Stage.Gone;
     }
 
@@ -94,6 +99,7 @@ internal sealed class DispatchOrder
             _due.Dequeue();
             if (!current) continue;
             ScheduledCount--;
+            ScheduledPayloadBytes -= BudgetedBytes(message);
             EnterReady(message, arriving: false);
             moved++;
         }

@@ -94,6 +94,9 @@ internal sealed class QueueState
         return null;
     }
 
+    /// <summary>A delayed message due within this long of its receipt keeps its payload in memory (within budget).</summary>
+    public static readonly TimeSpan KeepPayloadWhenDueWithin = TimeSpan.FromMinutes(1);
+
     /// <summary>At most this many headers per message.</summary>
     public const int MaxHeaders = 64;
 
@@ -192,8 +195,12 @@ internal sealed class QueueState
                 {
                     if (m.DueAt is { } dueAt)
                     {
-                        // Until it is due, the journal keeps the payload (read back when it becomes ready).
-                        var delayed = new StoredMessage(m.Id, m.Type, m.Payload, m.Headers, m.EnqueuedAt, sequenceNr, hasPayload: sequenceNr == 0);
+                        // A message due soon keeps its payload while the scheduled ones in memory fit in half the budget,
+                        // so it starts the moment it is due; one due later leaves it in the journal until then, so a
+                        // deep schedule costs bookkeeping only (read back when it becomes ready).
+                        var keepDelayed = sequenceNr == 0 || (dueAt - m.EnqueuedAt <= KeepPayloadWhenDueWithin
+                            && _order.ScheduledPayloadBytes + m.Payload.Length <= Options.PayloadMemoryBytes / 2);
+                        var delayed = new StoredMessage(m.Id, m.Type, m.Payload, m.Headers, m.EnqueuedAt, sequenceNr, hasPayload: keepDelayed);
                         Arrive(delayed, m);
                         _order.EnterScheduled(delayed, dueAt);
                         continue;

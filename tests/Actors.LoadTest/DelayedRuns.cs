@@ -54,7 +54,7 @@ internal static class DelayedRuns
 
     private static double Ms(LongHistogram h, double percentile) => Math.Round(h.GetValueAtPercentile(percentile) / 1000.0, 1);
 
-    public static async Task<object> LatenessAsync(LoadSettings settings)
+    public static async Task<(object Result, bool Ok)> LatenessAsync(LoadSettings settings)
     {
         var maxDelay = TimeSpan.FromSeconds(Math.Max(1, settings.MaxDelaySeconds));
         var lateness = new LongHistogram(TimeSpan.FromHours(1).Ticks / 10, 3); // microseconds
@@ -94,7 +94,7 @@ internal static class DelayedRuns
         await Task.WhenAll(sends);
         var finished = await Task.WhenAny(done.Task, Task.Delay(maxDelay + TimeSpan.FromMinutes(5))) == done.Task;
         await StopAsync(settings, node);
-        return new
+        var result = new
         {
             mode = "lateness",
             delayed = settings.Messages,
@@ -108,9 +108,11 @@ internal static class DelayedRuns
             late_max_ms = Math.Round(lateness.GetMaxValue() / 1000.0, 1),
             finished,
         };
+        // A message that started before its due time, or one that never ran, fails the run.
+        return (result, finished && result.early == 0);
     }
 
-    public static async Task<object> DueAtOnceAsync(LoadSettings settings)
+    public static async Task<(object Result, bool Ok)> DueAtOnceAsync(LoadSettings settings)
     {
         var count = settings.DueAtOnce;
         var handled = 0L;
@@ -169,7 +171,7 @@ internal static class DelayedRuns
         }
         await all.Task.WaitAsync(TimeSpan.FromMinutes(10));
         await StopAsync(settings, node);
-        return new
+        var result = new
         {
             mode = "due-at-once",
             due_at_once = count,
@@ -184,9 +186,10 @@ internal static class DelayedRuns
             intake_p99_ms = Ms(intake, 99),
             intake_max_ms = Math.Round(intake.GetMaxValue() / 1000.0, 1),
         };
+        return (result, result.early == 0);
     }
 
-    public static async Task<object> KeysAsync(LoadSettings settings)
+    public static async Task<(object Result, bool Ok)> KeysAsync(LoadSettings settings)
     {
         var count = settings.Keys;
         var handled = 0L;
@@ -226,7 +229,7 @@ internal static class DelayedRuns
         while (stats.TotalSucceeded < count && await Task.Delay(50).ContinueWith(_ => true));
         var heapAfter = GC.GetTotalMemory(forceFullCollection: true);
         await StopAsync(settings, node);
-        return new
+        var result = new
         {
             mode = "keys",
             keys = count,
@@ -235,5 +238,6 @@ internal static class DelayedRuns
             heap_mb = Math.Round((heapAfter - heapBefore) / 1048576.0, 1),
             heap_mb_per_million_keys = Math.Round((heapAfter - heapBefore) / 1048576.0 / count * 1_000_000, 1),
         };
+        return (result, result.live_keys == count);
     }
 }

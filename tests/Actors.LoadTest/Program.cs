@@ -12,11 +12,11 @@ using HdrHistogram;
 var settings = LoadSettings.Parse(args);
 if (settings.LatenessRate > 0 || settings.DueAtOnce > 0 || settings.Keys > 0)
 {
-    var timed = settings.LatenessRate > 0 ? await DelayedRuns.LatenessAsync(settings)
+    var (timed, ok) = settings.LatenessRate > 0 ? await DelayedRuns.LatenessAsync(settings)
         : settings.DueAtOnce > 0 ? await DelayedRuns.DueAtOnceAsync(settings)
         : await DelayedRuns.KeysAsync(settings);
     Console.WriteLine(JsonSerializer.Serialize(timed));
-    return 0;
+    return ok ? 0 : 1;
 }
 if (settings.Pending > 0)
 {

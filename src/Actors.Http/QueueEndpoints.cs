@@ -398,6 +398,7 @@ public static partial class QueueEndpoints
         ["attempts"] = info.Attempts,
         ["enqueuedAt"] = info.EnqueuedAt,
         ["nextAttemptAt"] = info.NextAttemptAt,
+        ["dueAt"] = info.Status == MessageStatus.Scheduled ? info.NextAttemptAt : null,
         ["finishedAt"] = info.FinishedAt,
         ["headers"] = new JsonObject(info.Headers.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
         ["payload"] = Embed(info.Payload),

@@ -9,6 +9,8 @@ namespace Actors.Core.Tests;
 public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixture<PostgresServer>, IAsyncLifetime
 {
     private readonly List<ActorSystem> _systems = new();
+    private readonly TaskCompletionSource<string> _blockStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _blockCancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -30,6 +32,13 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
         {
             ranOn.Add(name);
             return ValueTask.FromResult<object?>(null);
+        });
+        options.Handlers.Add<ReadOnlyMemory<byte>>("block", async (_, _, ct) =>
+        {
+            _blockStarted.TrySetResult(name);
+            try { await Task.Delay(Timeout.Infinite, ct); }
+            catch (OperationCanceledException) { _blockCancelled.TrySetResult(name); throw; }
+            return null;
         });
         var config = ConfigurationFactory.ParseString("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off").WithFallback(DurableQueues.Configuration(options));
         var system = ActorSystem.Create("actors", config);
@@ -68,5 +77,13 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
         Assert.All(placement.PartitionNodes.Values, node => Assert.Equal(placement.Node, node));
         Assert.Equal(6, placement.WorkersByNode[$"akka.tcp://actors@127.0.0.1:{portB}"]);
         Assert.False(placement.WorkersByNode.ContainsKey(placement.Node));
+
+        // Cancelling a message in flight on the other node fires its handler's token there, and it is not retried.
+        var blocking = await a.Client.EnqueueAsync("jobs", "block", new byte[] { 3 });
+        Assert.Equal("B", await _blockStarted.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        var cancel = await a.Client.CancelAsync("jobs", blocking);
+        Assert.Equal((Protocol.CancelOutcome.Cancelled, Protocol.MessageStatus.InFlight), (cancel.Outcome, cancel.PreviousStatus));
+        Assert.Equal("B", await _blockCancelled.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(Protocol.MessageStatus.Cancelled, (await b.Client.GetMessageAsync("jobs", blocking))!.Status);
     }
 }

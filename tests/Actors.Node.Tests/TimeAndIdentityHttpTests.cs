@@ -112,7 +112,7 @@ public sealed class TimeAndIdentityHttpTests : IAsyncLifetime
         Assert.Equal("scheduled", scheduled["status"]!.GetValue<string>());
         var id = scheduled["id"]!.GetValue<long>();
         var message = await AwaitStatus("later", id, "scheduled");
-        Assert.Equal(due.UtcDateTime, message["nextAttemptAt"]!.GetValue<DateTime>().ToUniversalTime(), TimeSpan.FromMilliseconds(1));
+        Assert.Equal(due.UtcDateTime, message["dueAt"]!.GetValue<DateTime>().ToUniversalTime(), TimeSpan.FromMilliseconds(1));
         var delayed = await Body(await Post("later", "{\"type\":\"noop\",\"payload\":2,\"delay\":\"PT1H\"}"), HttpStatusCode.Accepted);
         Assert.Equal("scheduled", delayed["status"]!.GetValue<string>());
         var soon = (await Body(await Post("later", "{\"type\":\"noop\",\"payload\":3,\"delay\":0.2}"), HttpStatusCode.Accepted))["id"]!.GetValue<long>();

@@ -70,7 +70,7 @@ public static class DurableQueuesHostingExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         var options = new DurableQueuesOptions();
         configuration.GetSection(DurableQueuesOptions.SectionName).Bind(options);
-        Actors.Schedules.ScheduleOptions.BindPayloads(configuration.GetSection(DurableQueuesOptions.SectionName).GetSection(nameof(options.Schedules)), options.Schedules);
+        Actors.Schedules.ScheduleOptions.Bind(configuration.GetSection(DurableQueuesOptions.SectionName).GetSection(nameof(options.Schedules)), options.Schedules);
         return options;
     }
 }

@@ -31,5 +31,6 @@ builder.Services.AddAkka(queues.Cluster.Enabled ? "actors" : "actors-sample", ak
     .WithDurableQueues(queues)
     .WithActors((system, _) => SampleEvents.WatchMembership(system)));
 if (sample.Produce > 0) builder.Services.AddHostedService<Producer>();
+if (sample.WatchSchedule is not null && queues.Cluster.Enabled && queues.Cluster.HasRole(Actors.Configuration.ClusterRoles.Queue)) builder.Services.AddHostedService<ScheduleWatcher>();
 
 await builder.Build().RunAsync();

@@ -6,7 +6,9 @@ using System.Text.Json;
 using Actors.Client;
 using Actors.Handlers;
 using Actors.Protocol;
+using Actors.Schedules;
 using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -44,8 +46,18 @@ public sealed class SampleOptions
     /// <summary>Nodes the queues should be spread over before producing starts (waits up to a minute for rebalancing). Default 1.</summary>
     public int SpreadOver { get; set; } = 1;
 
-    /// <summary>Where the handler appends <c>queue id attempt unix-ms</c> for every message it completes. Default <c>completions.log</c>.</summary>
+    /// <summary>
+    /// Where the handler appends <c>queue id attempt unix-ms</c> for every message it completes, followed by the
+    /// occurrence (the <c>schedule-occurrence</c> header, UTC ISO 8601) when a schedule enqueued the message.
+    /// Default <c>completions.log</c>.
+    /// </summary>
     public string CompletionsFile { get; set; } = "completions.log";
+
+    /// <summary>
+    /// A schedule id: each node with the queue role prints <c>SAMPLE schedule-here {id} {unix-ms}</c> when that
+    /// schedule's actor (a sharding entity) starts running on it, so a test knows which node fires it. Default: none.
+    /// </summary>
+    public string? WatchSchedule { get; set; }
 
     /// <summary>Where the producer appends <c>queue id unix-ms</c> for every message a queue accepted. Default <c>accepted.log</c>.</summary>
     public string AcceptedFile { get; set; } = "accepted.log";
@@ -79,7 +91,7 @@ public sealed class RecordHandler(CompletionLog log) : IMessageHandler<RecordTas
     /// <inheritdoc />
     public ValueTask<object?> HandleAsync(RecordTask payload, MessageContext context, CancellationToken cancellationToken)
     {
-        log.Record(context.QueueId, context.MessageId, context.Attempt);
+        log.Record(context.QueueId, context.MessageId, context.Attempt, context.Headers.GetValueOrDefault(ScheduleHeaders.Occurrence));
         return ValueTask.FromResult<object?>(null);
     }
 }
@@ -98,8 +110,8 @@ public sealed class CompletionLog : IDisposable
         _writer = new StreamWriter(new FileStream(options.CompletionsFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite), new UTF8Encoding(false)) { AutoFlush = true };
     }
 
-    /// <summary>Appends one completion.</summary>
-    public void Record(string queue, long id, int attempt)
+    /// <summary>Appends one completion; <paramref name="occurrence"/> is the schedule occurrence the message is for, if any.</summary>
+    public void Record(string queue, long id, int attempt, string? occurrence = null)
     {
         var now = SampleOptions.NowMs();
         lock (_lock)
@@ -109,7 +121,7 @@ public sealed class CompletionLog : IDisposable
                 _first = false;
                 Console.WriteLine($"SAMPLE first-delivery {now}");
             }
-            _writer.WriteLine($"{queue} {id} {attempt} {now}");
+            _writer.WriteLine(occurrence is null ? $"{queue} {id} {attempt} {now}" : $"{queue} {id} {attempt} {now} {occurrence}");
         }
     }
 
@@ -243,6 +255,42 @@ public sealed class Producer(IServiceProvider services, SampleOptions options) :
                 return;
             }
             await Task.Delay(200, stoppingToken).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>
+/// Prints <c>SAMPLE schedule-here {id} {unix-ms}</c> each time the watched schedule (<see cref="SampleOptions.WatchSchedule"/>)
+/// starts running on this node: it asks the node's schedule shard region for its entities every 200 ms.
+/// </summary>
+public sealed class ScheduleWatcher(IServiceProvider services, SampleOptions options) : BackgroundService
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var id = options.WatchSchedule!;
+        var system = services.GetRequiredService<ActorSystem>();
+        var sharding = ClusterSharding.Get(system);
+        var here = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await Task.Delay(Poll, stoppingToken).ConfigureAwait(false);
+            if (!sharding.ShardTypeNames.Contains(DurableSchedules.ShardTypeName)) continue;
+            CurrentShardRegionState state;
+            try
+            {
+                state = await sharding.ShardRegion(DurableSchedules.ShardTypeName)
+                    .Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                continue;
+            }
+            var now = state.Shards.Any(s => s.EntityIds.Contains(id));
+            if (now && !here) Console.WriteLine($"SAMPLE schedule-here {id} {SampleOptions.NowMs()}");
+            here = now;
         }
     }
 }

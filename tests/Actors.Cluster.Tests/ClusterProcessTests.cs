@@ -101,21 +101,11 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
         Assert.False(d.HasExited, "the joining node stayed up");
     }
 
-    private List<(string Queue, long Id, long At)> Accepted() => ReadLines(Path.Combine(_directory, "accepted.log"))
+    private List<(string Queue, long Id, long At)> Accepted() => SampleNode.ReadLines(Path.Combine(_directory, "accepted.log"))
         .Select(p => (p[0], long.Parse(p[1], CultureInfo.InvariantCulture), long.Parse(p[2], CultureInfo.InvariantCulture))).ToList();
 
-    private List<(string Queue, long Id, long At)> Completions() => Directory.GetFiles(_directory, "completions-*.log").SelectMany(ReadLines)
+    private List<(string Queue, long Id, long At)> Completions() => Directory.GetFiles(_directory, "completions-*.log").SelectMany(SampleNode.ReadLines)
         .Select(p => (p[0], long.Parse(p[1], CultureInfo.InvariantCulture), long.Parse(p[3], CultureInfo.InvariantCulture))).ToList();
-
-    /// <summary>The complete lines of a file other processes append to (a line still being written is skipped).</summary>
-    private static IEnumerable<string[]> ReadLines(string path)
-    {
-        if (!File.Exists(path)) return [];
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var text = new StreamReader(stream).ReadToEnd();
-        var end = text.LastIndexOf('\n');
-        return end < 0 ? [] : text[..end].Split('\n').Select(l => l.Split(' ')).Where(p => p.Length >= 3).ToList();
-    }
 
     private async Task Until(Func<bool> condition, string what, int seconds)
     {

@@ -74,6 +74,16 @@ internal sealed class SampleNode : IDisposable
 
     public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
 
+    /// <summary>The complete lines of a file sample processes append to, split at spaces (a line still being written is skipped).</summary>
+    public static IEnumerable<string[]> ReadLines(string path)
+    {
+        if (!File.Exists(path)) return [];
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var text = new StreamReader(stream).ReadToEnd();
+        var end = text.LastIndexOf('\n');
+        return end < 0 ? [] : text[..end].Split('\n').Select(l => l.Split(' ')).Where(p => p.Length >= 3).ToList();
+    }
+
     private void Log(ITestOutputHelper output, string line)
     {
         try

@@ -54,6 +54,27 @@ public sealed class ScheduleOptions
     public OverlapPolicy Overlap { get; set; } = OverlapPolicy.Skip;
 
     /// <summary>
+    /// Binds every schedule under <paramref name="schedulesSection"/> (<c>Actors:Schedules</c>) into
+    /// <paramref name="schedules"/>, its <c>Payload</c> as <see cref="BindPayloads"/> reads it. The configuration binder
+    /// cannot do this alone: it throws on an object section bound to the string <see cref="Payload"/> and, inside a
+    /// dictionary, swallows that by leaving the whole schedule out, so each schedule is bound here without its payload.
+    /// </summary>
+    public static void Bind(IConfiguration schedulesSection, IDictionary<string, ScheduleOptions> schedules)
+    {
+        ArgumentNullException.ThrowIfNull(schedulesSection);
+        ArgumentNullException.ThrowIfNull(schedules);
+        foreach (var section in schedulesSection.GetChildren())
+        {
+            var withoutPayload = section.AsEnumerable(makePathsRelative: true)
+                .Where(kv => !kv.Key.Equals(nameof(Payload), StringComparison.OrdinalIgnoreCase) && !kv.Key.StartsWith(nameof(Payload) + ":", StringComparison.OrdinalIgnoreCase));
+            var schedule = schedules.TryGetValue(section.Key, out var bound) ? bound : new ScheduleOptions();
+            new ConfigurationBuilder().AddInMemoryCollection(withoutPayload).Build().Bind(schedule);
+            schedules[section.Key] = schedule;
+        }
+        BindPayloads(schedulesSection, schedules);
+    }
+
+    /// <summary>
     /// Reads <c>Payload</c> of each schedule under <paramref name="schedulesSection"/> (<c>Actors:Schedules</c>) into
     /// JSON text: a plain value is used as JSON text when it parses as JSON, otherwise as a JSON string; an object
     /// section becomes a JSON object (children named 0, 1, … an array), its values numbers, booleans or null when they

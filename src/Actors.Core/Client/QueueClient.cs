@@ -38,23 +38,36 @@ public sealed class QueueClient : IQueueClient
 
     /// <inheritdoc />
     public async Task<long> EnqueueAsync(string queue, string type, ReadOnlyMemory<byte> payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default) =>
-        (await EnqueueAsync(queue, new NewMessage(type, payload, headers), cancellationToken).ConfigureAwait(false)).MessageId;
+        await Send(queue, type, payload, headers, null, null, cancellationToken).ConfigureAwait(false) switch
+        {
+            Accepted accepted => accepted.MessageId,
+            var reply => throw Refusal(reply),
+        };
 
     /// <inheritdoc />
     public async Task<EnqueueResult> EnqueueAsync(string queue, NewMessage message, CancellationToken cancellationToken = default)
     {
-        ValidateQueueName(queue);
         ArgumentNullException.ThrowIfNull(message);
-        var request = Register(cancellationToken, out var correlation);
-        _manager.Tell(new Enqueue(queue, message.Type, message.Payload, message.Headers, correlation, message.IdempotencyKey, message.Timing), _replies);
-        var reply = await request.Task.ConfigureAwait(false);
-        return reply switch
+        return await Send(queue, message.Type, message.Payload, message.Headers, message.IdempotencyKey, message.Timing, cancellationToken).ConfigureAwait(false) switch
         {
             Accepted accepted => new EnqueueResult(accepted.MessageId, accepted.Replayed),
-            Rejected rejected => throw new QueueException(rejected.Code, rejected.Reason),
-            _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."),
+            var reply => throw Refusal(reply),
         };
     }
+
+    /// <summary>Tells the manager an <see cref="Enqueue"/> with a fresh correlation id and returns the task its reply completes.</summary>
+    private Task<object> Send(string queue, string type, ReadOnlyMemory<byte> payload, ImmutableDictionary<string, string>? headers, string? idempotencyKey,
+        MessageTiming? timing, CancellationToken cancellationToken)
+    {
+        ValidateQueueName(queue);
+        var request = Register(cancellationToken, out var correlation);
+        _manager.Tell(new Enqueue(queue, type, payload, headers, correlation, idempotencyKey, timing), _replies);
+        return request.Task;
+    }
+
+    private static Exception Refusal(object reply) => reply is Rejected rejected
+        ? new QueueException(rejected.Code, rejected.Reason)
+        : new InvalidOperationException($"Unexpected reply {reply.GetType().Name}.");
 
     /// <inheritdoc />
     public async Task<CancelResult> CancelAsync(string queue, long messageId, CancellationToken cancellationToken = default)

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
@@ -33,8 +34,10 @@ public static class DeadLetterEndpoints
     private static async Task<IResult> ListAsync(string queue, HttpRequest request, IQueueClient client, CancellationToken cancellationToken)
     {
         if (!TryFilter(request, out var filter, out var error)) return Problems.BadRequest(error);
-        var after = long.TryParse(request.Query["after"], CultureInfo.InvariantCulture, out var a) ? a : 0;
-        var limit = int.TryParse(request.Query["limit"], CultureInfo.InvariantCulture, out var l) ? l : 100;
+        if (!TryNumber(request, "after", 0L, out var after, out error) || !TryNumber(request, "limit", 100, out var asked, out error))
+            return Problems.BadRequest(error);
+        // The queue serves at most 1,000 a page; the next link names the limit that was applied.
+        var limit = Math.Clamp(asked, 1, 1000);
         return await Run(async () =>
         {
             var page = await client.ListDeadLettersAsync(queue, filter, after, limit, cancellationToken).ConfigureAwait(false);
@@ -107,6 +110,17 @@ public static class DeadLetterEndpoints
         {
             return Problems.For(e.Code, e.Message);
         }
+    }
+
+    /// <summary>An optional whole-number query parameter: absent means <paramref name="fallback"/>, anything else must parse.</summary>
+    private static bool TryNumber<T>(HttpRequest request, string name, T fallback, out T value, out string error) where T : struct, IBinaryInteger<T>
+    {
+        value = fallback;
+        error = "";
+        if (!request.Query.TryGetValue(name, out var text) || string.IsNullOrEmpty(text)) return true;
+        if (T.TryParse(text.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out value)) return true;
+        error = $"'{name}' must be a non-negative whole number, got '{text}'.";
+        return false;
     }
 
     private static bool TryFilter(HttpRequest request, out DeadLetterFilter filter, out string error)

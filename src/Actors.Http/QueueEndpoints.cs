@@ -261,6 +261,9 @@ public static partial class QueueEndpoints
 
     private static async Task<JsonBody> ReadJsonAsync(HttpRequest request, CancellationToken cancellationToken)
     {
+        if (!request.HasJsonContentType())
+            return new JsonBody { Problem = Problems.Create(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+                $"Send the body as application/json (got '{request.ContentType ?? "no Content-Type"}').") };
         try
         {
             return new JsonBody { Document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken).ConfigureAwait(false) };
@@ -284,18 +287,30 @@ public static partial class QueueEndpoints
             error = "A message must be a JSON object: { \"type\": \"...\", \"payload\": ... }.";
             return false;
         }
-        if (!element.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(type.GetString()))
+        if (!element.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(TextOf(type)))
         {
             error = "The message needs a \"type\" string naming its handler.";
             return false;
         }
-        var payload = element.TryGetProperty("payload", out var p) ? Encoding.UTF8.GetBytes(p.GetRawText()) : "null"u8.ToArray();
+        var raw = element.TryGetProperty("payload", out var p) ? p.GetRawText() : "null";
+        // The body was valid UTF-8, so only a \u escape can spell a lone surrogate: walk the payload only then.
+        if (raw.Contains("\\u", StringComparison.Ordinal) && !IsWellFormedText(p))
+        {
+            error = "The payload holds a string that is not valid Unicode (a lone surrogate escape such as \\ud800).";
+            return false;
+        }
+        var payload = Encoding.UTF8.GetBytes(raw);
         var headers = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         if (element.TryGetProperty("headers", out var h) && h.ValueKind != JsonValueKind.Null)
         {
             if (h.ValueKind != JsonValueKind.Object)
             {
                 error = "\"headers\" must be an object of strings.";
+                return false;
+            }
+            if (!IsWellFormedText(h))
+            {
+                error = "Header names and values must be valid Unicode.";
                 return false;
             }
             foreach (var header in h.EnumerateObject())
@@ -308,17 +323,25 @@ public static partial class QueueEndpoints
                 headers[header.Name] = header.Value.GetString()!;
             }
         }
-        if (element.TryGetProperty("key", out var key) && key.ValueKind == JsonValueKind.String) headers[Partitions.KeyHeader] = key.GetString()!;
+        if (element.TryGetProperty("key", out var key) && key.ValueKind == JsonValueKind.String)
+        {
+            if (TextOf(key) is not { } orderingKey)
+            {
+                error = "\"key\" must be a string of valid Unicode.";
+                return false;
+            }
+            headers[Partitions.KeyHeader] = orderingKey;
+        }
 
         string? idempotencyKey = null;
         if (element.TryGetProperty("idempotencyKey", out var k) && k.ValueKind != JsonValueKind.Null)
         {
-            if (k.ValueKind != JsonValueKind.String)
+            if (k.ValueKind != JsonValueKind.String || TextOf(k) is not { } text)
             {
-                error = "\"idempotencyKey\" must be a string.";
+                error = "\"idempotencyKey\" must be a string of valid Unicode.";
                 return false;
             }
-            idempotencyKey = k.GetString();
+            idempotencyKey = text;
         }
         if (headerKey is not null)
         {
@@ -334,9 +357,62 @@ public static partial class QueueEndpoints
             || !TryReadTime(element, "expiresAt", out var expiresAt, out error) || !TryReadDuration(element, "ttl", out var ttl, out error))
             return false;
         var timing = deliverAt is null && delay is null && expiresAt is null && ttl is null ? null : new MessageTiming(deliverAt, delay, expiresAt, ttl);
-        message = new NewMessage(type.GetString()!, payload, headers.Count == 0 ? null : headers.ToImmutable(), idempotencyKey, timing);
+        message = new NewMessage(TextOf(type)!, payload, headers.Count == 0 ? null : headers.ToImmutable(), idempotencyKey, timing);
         error = "";
         return true;
+    }
+
+    /// <summary>A JSON string's text, or null when it escapes a lone surrogate (not valid Unicode, so not storable as text).</summary>
+    private static string? TextOf(JsonElement element)
+    {
+        try
+        {
+            var text = element.GetString();
+            return text is not null && IsValidUtf16(text) ? text : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // an escape that does not decode to text
+        }
+    }
+
+    private static bool IsValidUtf16(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]))
+            {
+                if (i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1])) return false;
+                i++;
+            }
+            else if (char.IsLowSurrogate(text[i])) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Whether every string (and property name) in a JSON value is valid Unicode.</summary>
+    private static bool IsWellFormedText(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return TextOf(element) is not null;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                    if (!IsWellFormedText(item)) return false;
+                return true;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try { name = property.Name; }
+                    catch (InvalidOperationException) { return false; }
+                    if (!IsValidUtf16(name) || !IsWellFormedText(property.Value)) return false;
+                }
+                return true;
+            default:
+                return true;
+        }
     }
 
     /// <summary>An RFC 3339 time with its offset (<c>Z</c> or <c>±hh:mm</c>), as UTC.</summary>

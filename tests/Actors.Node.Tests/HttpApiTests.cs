@@ -148,6 +148,36 @@ public sealed class HttpApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Text_that_is_not_valid_unicode_a_missing_content_type_and_bad_paging_are_400_or_415_and_lose_nothing()
+    {
+        var kept = await Enqueue("default", "noop", "{\"n\":1}");
+        await AwaitStatus("default", kept, "succeeded");
+
+        // A lone surrogate escape is valid JSON text but not Unicode: refused wherever it appears.
+        await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"payload\":{\"a\":[\"ok\",\"\\ud800\"]}}")), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"payload\":{\"\\udc00\":1}}")), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"no\\ud800op\"}")), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"key\":\"\\ud800\"}")), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"headers\":{\"h\":\"\\udfff\"}}")), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"idempotencyKey\":\"\\ud800\"}")), HttpStatusCode.BadRequest, "invalid-request");
+        // A valid pair of escapes is fine, and in a batch only the bad item is refused.
+        var pair = await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"echo\",\"payload\":\"\\ud83d\\ude00\"}"));
+        Assert.Equal(HttpStatusCode.Accepted, pair.StatusCode);
+        var batch = (await (await _http.PostAsync("/queues/default/messages/batch", Json("[{\"type\":\"noop\",\"payload\":\"\\ud800\"},{\"type\":\"noop\",\"payload\":2}]"))).Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((1, 1), (batch["accepted"]!.GetValue<int>(), batch["rejected"]!.GetValue<int>()));
+
+        var noType = new StringContent("{\"type\":\"noop\"}", Encoding.UTF8);
+        noType.Headers.ContentType = null;
+        await Problem(await _http.PostAsync("/queues/default/messages", noType), HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
+        // Another media type is refused by routing itself (the route accepts application/json only).
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await _http.PostAsync("/queues/default/messages/batch", new StringContent("[]", Encoding.UTF8, "text/plain"))).StatusCode);
+
+        await Problem(await _http.GetAsync("/queues/default/dead-letters?limit=ten"), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await _http.GetAsync("/queues/default/dead-letters?after=-1"), HttpStatusCode.BadRequest, "invalid-request");
+        Assert.Equal("succeeded", (await Message("default", kept))["status"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_locked_journal_answers_503_and_the_queue_recovers_with_everything_it_accepted()
     {
         var kept = await Enqueue("default", "noop", "{\"n\":1}");

@@ -14,7 +14,7 @@ using Akka.Configuration;
 /// </summary>
 internal static class PendingRecovery
 {
-    public static async Task<object> RunAsync(LoadSettings settings)
+    public static async Task<(object Result, bool Ok)> RunAsync(LoadSettings settings)
     {
         var dataDirectory = settings.DataDirectory ?? Path.Combine(Path.GetTempPath(), "actors-load", Guid.NewGuid().ToString("N"));
         DurableQueuesOptions Options(Func<ReadOnlyMemory<byte>, ValueTask<object?>> handler, int workers)
@@ -95,7 +95,7 @@ internal static class PendingRecovery
         }
 
         var pendingHeld = stats.Depth + stats.InFlight + stats.Scheduled;
-        return new
+        var result = new
         {
             pending = settings.Pending,
             delay_s = settings.DelaySeconds,
@@ -110,6 +110,10 @@ internal static class PendingRecovery
             // Delayed: until the recovered queue answers (nothing is due to dispatch).
             recovery_to_first_dispatch_s = Math.Round(recoverySeconds, 2),
             drain_per_s = delayed ? (double?)null : Math.Round(settings.Pending / drainSeconds),
+            drained = delayed ? (int?)null : Volatile.Read(ref handled),
         };
+        // The fill must have stored every message, and (not delayed) the restarted queue must have run every one.
+        var ok = pendingHeld == settings.Pending && (delayed ? recoveredStats!.Scheduled == settings.Pending : Volatile.Read(ref handled) >= settings.Pending);
+        return (result, ok);
     }
 }

@@ -20,9 +20,9 @@ if (settings.LatenessRate > 0 || settings.DueAtOnce > 0 || settings.Keys > 0)
 }
 if (settings.Pending > 0)
 {
-    var recovery = await PendingRecovery.RunAsync(settings);
+    var (recovery, recovered) = await PendingRecovery.RunAsync(settings);
     Console.WriteLine(JsonSerializer.Serialize(recovery));
-    return 0;
+    return recovered ? 0 : 1;
 }
 var dataDirectory = settings.DataDirectory ?? Path.Combine(Path.GetTempPath(), "actors-load", Guid.NewGuid().ToString("N"));
 var options = new DurableQueuesOptions { DataDirectory = dataDirectory, RequestTimeout = TimeSpan.FromMinutes(2) };
@@ -41,6 +41,13 @@ options.AddQueue("load", q =>
 });
 
 var deliveries = new int[settings.Messages + 1];
+// Every id the queue acknowledged: each must be completed. A request that timed out may still have stored its
+// message, so counting acknowledgements alone could hide a lost one behind it.
+var acceptedIds = new bool[settings.Messages + 1];
+void MarkAccepted(long id)
+{
+    if (id > 0 && id < acceptedIds.Length) acceptedIds[id] = true;
+}
 var completed = 0L;
 var allHandled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 options.Handlers.Add<ReadOnlyMemory<byte>>("load", (_, context, _) =>
@@ -96,7 +103,8 @@ async Task EnqueueOneAsync(LongHistogram histogram, long since, SemaphoreSlim? w
     var sentAt = Stopwatch.GetTimestamp();
     try
     {
-        await client.EnqueueAsync("load", "load", payload);
+        var id = await client.EnqueueAsync("load", "load", payload);
+        MarkAccepted(id);
         Interlocked.Increment(ref accepted);
     }
     catch (Actors.Client.QueueException)
@@ -141,6 +149,7 @@ async Task BatchProducerAsync(int p)
         {
             var batch = Enumerable.Range(0, size).Select(_ => new Actors.Protocol.QueueCommands.NewMessage("load", payload)).ToList();
             var outcomes = await client.EnqueueBatchAsync("load", batch);
+            foreach (var outcome in outcomes) if (outcome.MessageId is { } id) MarkAccepted(id);
             var ok = outcomes.Count(o => o.IsAccepted);
             Interlocked.Add(ref accepted, ok);
             Interlocked.Add(ref rejected, size - ok);
@@ -190,6 +199,7 @@ foreach (var h in histograms) merged.Add(h);
 double Percentile(double p, LongHistogram? histogram = null) => (histogram ?? merged).GetValueAtPercentile(p) * 1000.0 / Stopwatch.Frequency;
 
 var handled = deliveries.Skip(1).Count(d => d > 0);
+var lostIds = Enumerable.Range(1, settings.Messages).Count(id => acceptedIds[id] && deliveries[id] == 0);
 var duplicates = deliveries.Skip(1).Sum(d => Math.Max(0, d - 1));
 var stats = await client.GetStatsAsync("load");
 var result = new
@@ -205,7 +215,7 @@ var result = new
     enqueued = Interlocked.Read(ref accepted),
     rejected = Interlocked.Read(ref rejected),
     completed = stats.TotalSucceeded,
-    lost = Interlocked.Read(ref accepted) - handled,
+    lost = lostIds,
     duplicates,
     enqueue_per_s = Math.Round(Interlocked.Read(ref accepted) / enqueueSeconds),
     e2e_per_s = Math.Round(stats.TotalSucceeded / e2eSeconds),

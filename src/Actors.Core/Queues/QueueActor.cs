@@ -384,7 +384,15 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private Task<IImmutableList<EventEnvelope>> ReadEvents(long from, long to)
     {
         _materializer ??= Context.Materializer();
-        _readJournal ??= PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        try
+        {
+            // Opening the read journal waits (up to 5 s) for the write journal to start, and throws if it has not.
+            _readJournal ??= PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        }
+        catch (AggregateException e)
+        {
+            return Task.FromException<IImmutableList<EventEnvelope>>(e);
+        }
         return _readJournal.CurrentEventsByPersistenceId(PersistenceId, from, to).RunWith(Sink.Seq<EventEnvelope>(), _materializer);
     }
 

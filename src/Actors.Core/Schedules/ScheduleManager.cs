@@ -28,6 +28,9 @@ internal sealed class ScheduleManager : ReceiveActor, IWithTimers
     /// <summary>How often, in a cluster, the known schedules are woken (cheap: one message each).</summary>
     public static readonly TimeSpan WakeInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>How soon a failed read of the schedule ids is tried again.</summary>
+    public static readonly TimeSpan ReadRetryDelay = TimeSpan.FromSeconds(2);
+
     /// <summary>How often, in a cluster, the list of schedules is read again from the journal.</summary>
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromMinutes(5);
 
@@ -62,7 +65,7 @@ internal sealed class ScheduleManager : ReceiveActor, IWithTimers
         Receive<IWithScheduleId>(m => Target(m.ScheduleId).Forward(m));
         Receive<ListSchedules>(_ => ReadIds(Sender));
         Receive<IdsRead>(OnIdsRead);
-        Receive<Status.Failure>(f => _log.Warning("Reading the schedule ids from the journal failed: {0}", f.Cause.Message));
+        Receive<IdsReadFailed>(OnIdsReadFailed);
         Receive<Passivate>(p =>
         {
             // Standalone: a child that does not exist (or was deleted) asks to stop, as a sharding entity would.
@@ -95,7 +98,9 @@ internal sealed class ScheduleManager : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         foreach (var (id, definition) in _declared) Self.Tell(new DefineSchedule(id, definition));
-        ReadIds(ActorRefs.Nobody);
+        // Read from the first message, not here: opening the read journal can fail while the journal starts (a slow
+        // database), and a failure in PreStart would stop the manager with the declared schedules undelivered.
+        Self.Tell(RefreshIds.Instance);
         if (_region is null) return;
         Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberRemoved));
         Timers.StartPeriodicTimer("wake", WakeKnown.Instance, WakeInterval);
@@ -141,12 +146,27 @@ internal sealed class ScheduleManager : ReceiveActor, IWithTimers
 
     private void ReadIds(IActorRef requester)
     {
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-        journal.CurrentPersistenceIds()
-            .Where(id => id.StartsWith(ScheduleActor.PersistenceIdPrefix, StringComparison.Ordinal))
-            .Select(id => id[ScheduleActor.PersistenceIdPrefix.Length..])
-            .RunWith(Sink.Seq<string>(), _materializer)
-            .PipeTo(Self, success: ids => new IdsRead(ids.ToImmutableArray(), requester));
+        try
+        {
+            var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+            journal.CurrentPersistenceIds()
+                .Where(id => id.StartsWith(ScheduleActor.PersistenceIdPrefix, StringComparison.Ordinal))
+                .Select(id => id[ScheduleActor.PersistenceIdPrefix.Length..])
+                .RunWith(Sink.Seq<string>(), _materializer)
+                .PipeTo(Self, success: ids => new IdsRead(ids.ToImmutableArray(), requester), failure: e => new IdsReadFailed(e, requester));
+        }
+        catch (Exception e) when (e is TimeoutException or AggregateException or InvalidOperationException or Akka.Actor.AskTimeoutException)
+        {
+            OnIdsReadFailed(new IdsReadFailed(e, requester));
+        }
+    }
+
+    /// <summary>The journal could not list the schedules: answer with what is known, and try again shortly.</summary>
+    private void OnIdsReadFailed(IdsReadFailed failed)
+    {
+        _log.Warning("Reading the schedule ids from the journal failed ({0}); trying again in {1}", failed.Cause.Message, ReadRetryDelay);
+        if (!failed.Requester.IsNobody()) OnIdsRead(new IdsRead(ImmutableArray<string>.Empty, failed.Requester));
+        Timers.StartSingleTimer("read-ids", RefreshIds.Instance, ReadRetryDelay);
     }
 
     private void OnIdsRead(IdsRead read)
@@ -174,6 +194,8 @@ internal sealed class ScheduleManager : ReceiveActor, IWithTimers
     }
 
     private sealed record IdsRead(ImmutableArray<string> Ids, IActorRef Requester);
+
+    private sealed record IdsReadFailed(Exception Cause, IActorRef Requester);
 
     private sealed record Restart(string ScheduleId);
 

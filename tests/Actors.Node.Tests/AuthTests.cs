@@ -233,14 +233,16 @@ public sealed class AuthTests(AuthNode node) : IClassFixture<AuthNode>
     {
         using var manage = node.Client("manage");
         Assert.Equal(HttpStatusCode.OK, (await manage.PostAsync("/queues/q/dead-letters/redrive", new StringContent("{}", Encoding.UTF8, "application/json"))).StatusCode);
-        using var jwt = node.Client("jwt-manage");
-        Assert.Equal(HttpStatusCode.Created, (await jwt.PutAsync("/schedules/audited", new StringContent(Schedule, Encoding.UTF8, "application/json"))).StatusCode);
         using var admin = node.Client("admin");
+        Assert.Equal(HttpStatusCode.Created, (await admin.PutAsync("/schedules/audited", new StringContent(Schedule, Encoding.UTF8, "application/json"))).StatusCode);
+        using var jwt = node.Client("jwt-manage");
+        Assert.Equal(HttpStatusCode.OK, (await jwt.PutAsync("/schedules/audited", new StringContent(Schedule.Replace("PT1H", "PT2H", StringComparison.Ordinal), Encoding.UTF8, "application/json"))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/cluster")).StatusCode);
 
         var records = node.Log.Where(e => e.Id.Name == "Audit").Select(e => e.State.ToDictionary(p => p.Key, p => p.Value)).ToArray();
         Assert.Contains(records, r => (string?)r["Principal"] == "manage" && (string?)r["Action"] == "RedriveDeadLetters" && (string?)r["Queue"] == "q" && (long?)r["Count"] == 0);
-        Assert.Contains(records, r => (string?)r["Principal"] == "ci-operator" && (string?)r["Action"] == "PutSchedule" && (string?)r["Queue"] == "q" && (string?)r["Target"] == "audited" && (int?)r["Status"] == 201);
+        Assert.Contains(records, r => (string?)r["Principal"] == "ci-operator" && (string?)r["Action"] == "PutSchedule" && (string?)r["Queue"] == "q" && (string?)r["Target"] == "audited" && (int?)r["Status"] == 200);
+        Assert.Contains(records, r => (string?)r["Principal"] == "admin" && (string?)r["Action"] == "PutSchedule" && (string?)r["Queue"] == "q" && (int?)r["Status"] == 201);
         Assert.Contains(records, r => (string?)r["Principal"] == "admin" && (string?)r["Action"] == "ClusterStatus");
     }
 }

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -36,8 +37,17 @@ public static partial class Audit
         var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(Category);
         if (!logger.IsEnabled(LogLevel.Information)) return result;
         var count = Count(result, status);
-        Record(logger, http.User.Identity?.Name ?? ApiKeyAuthenticationHandler.AnonymousName, action, queue ?? "*", target ?? "", count, status);
+        var principal = Who(http.User);
+        Record(logger, principal, action, queue ?? "*", target ?? "", count, status);
         return result;
+    }
+
+    /// <summary>Who a principal is in the audit log: its name (key name, token <c>sub</c>), else the token's client, else <c>unnamed</c>.</summary>
+    public static string Who(ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (user.Identity?.IsAuthenticated != true) return ApiKeyAuthenticationHandler.AnonymousName;
+        return user.Identity.Name ?? user.FindFirst("client_id")?.Value ?? user.FindFirst("azp")?.Value ?? "unnamed";
     }
 
     /// <summary>One audit record.</summary>

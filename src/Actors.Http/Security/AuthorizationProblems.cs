@@ -33,7 +33,7 @@ public sealed class AuthorizationProblems : IAuthorizationMiddlewareResultHandle
             await Each(policy, scheme => context.ForbidAsync(scheme)).ConfigureAwait(false);
             var reasons = authorizeResult.AuthorizationFailure?.FailureReasons.Select(r => r.Message).ToArray() ?? [];
             await Write(context, StatusCodes.Status403Forbidden, "forbidden", "Forbidden",
-                $"'{context.User.Identity?.Name}' may not do this. {string.Join(" ", reasons)}".TrimEnd()).ConfigureAwait(false);
+                $"'{Audit.Who(context.User)}' may not do this. {string.Join(" ", reasons)}".TrimEnd()).ConfigureAwait(false);
         }
         else
         {

@@ -85,8 +85,10 @@ public sealed class QueuePermissionHandler : AuthorizationHandler<QueuePermissio
         // admin, or the kind on every queue: no need to find out which queue (except to name it in the audit log).
         if (Permissions.Allows(granted, requirement.Kind, null))
         {
-            if (http is not null && requirement is { Scope: QueueScope.ScheduleTarget, Kind: PermissionKind.Manage })
-                http.Items[QueueItem] = (await ScheduleQueuesAsync(http).ConfigureAwait(false))[0];
+            // The body's queue names a schedule write in the audit log; no lookup of the existing schedule, which
+            // for a new id would start and passivate a schedule actor just before the write reaches it.
+            if (http is not null && requirement is { Scope: QueueScope.ScheduleTarget, Kind: PermissionKind.Manage } && HttpMethods.IsPut(http.Request.Method))
+                http.Items[QueueItem] = await BodyQueueAsync(http.Request).ConfigureAwait(false);
             context.Succeed(requirement);
             return;
         }

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
 using Actors.Client;
+using Actors.Http.Security;
 using Actors.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -23,11 +24,11 @@ public static class DeadLetterEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         var group = app.MapGroup("/queues/{queue}/dead-letters").WithTags("Dead letters");
-        group.MapGet("", ListAsync).WithName("ListDeadLetters").WithSummary("Dead letters in id order: ?after=&limit=&type=&errorType=&fingerprint=&since=&until=");
-        group.MapGet("/groups", GroupsAsync).WithName("GroupDeadLetters").WithSummary("Dead letters grouped by failure fingerprint, largest first");
-        group.MapPost("/redrive", RedriveAsync).WithName("RedriveDeadLetters").WithSummary("Back to the ready set with a fresh attempt count; body selects (empty: all)");
-        group.MapDelete("/{id:long}", DeleteOneAsync).WithName("DeleteDeadLetter").WithSummary("Delete one dead letter");
-        group.MapDelete("", PurgeAsync).WithName("PurgeDeadLetters").WithSummary("Delete the dead letters the query selects (none given: all)");
+        group.MapGet("", ListAsync).WithName("ListDeadLetters").WithSummary("Dead letters in id order: ?after=&limit=&type=&errorType=&fingerprint=&since=&until=").RequirePermission(ActorsPolicies.Read);
+        group.MapGet("/groups", GroupsAsync).WithName("GroupDeadLetters").WithSummary("Dead letters grouped by failure fingerprint, largest first").RequirePermission(ActorsPolicies.Read);
+        group.MapPost("/redrive", RedriveAsync).WithName("RedriveDeadLetters").WithSummary("Back to the ready set with a fresh attempt count; body selects (empty: all)").RequirePermission(ActorsPolicies.Manage);
+        group.MapDelete("/{id:long}", DeleteOneAsync).WithName("DeleteDeadLetter").WithSummary("Delete one dead letter").RequirePermission(ActorsPolicies.Manage);
+        group.MapDelete("", PurgeAsync).WithName("PurgeDeadLetters").WithSummary("Delete the dead letters the query selects (none given: all)").RequirePermission(ActorsPolicies.Manage);
         return app;
     }
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Actors.Client;
+using Actors.Http.Security;
 using Actors.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -32,20 +33,20 @@ public static partial class QueueEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         var queues = app.MapGroup("/queues").WithTags("Queues");
-        queues.MapGet("", ListQueuesAsync).WithName("ListQueues").WithSummary("Statistics of every queue");
-        queues.MapGet("/{queue}", GetQueueAsync).WithName("GetQueue").WithSummary("One queue's statistics, with Little's Law");
+        queues.MapGet("", ListQueuesAsync).WithName("ListQueues").WithSummary("Statistics of every queue").RequirePermission(ActorsPolicies.ReadAll);
+        queues.MapGet("/{queue}", GetQueueAsync).WithName("GetQueue").WithSummary("One queue's statistics, with Little's Law").RequirePermission(ActorsPolicies.Read);
         queues.MapPost("/{queue}/messages", EnqueueAsync).WithName("Enqueue")
-            .WithSummary("Store a message; 202 once it is durable").Accepts<EnqueueRequest>("application/json");
+            .WithSummary("Store a message; 202 once it is durable").Accepts<EnqueueRequest>("application/json").RequirePermission(ActorsPolicies.Produce);
         queues.MapPost("/{queue}/messages/batch", EnqueueBatchAsync).WithName("EnqueueBatch")
-            .WithSummary("Store many messages; each accepted or rejected on its own").Accepts<EnqueueRequest[]>("application/json");
-        queues.MapGet("/{queue}/messages/{id:long}", GetMessageAsync).WithName("GetMessage").WithSummary("A message's status, attempts, errors and result");
+            .WithSummary("Store many messages; each accepted or rejected on its own").Accepts<EnqueueRequest[]>("application/json").RequirePermission(ActorsPolicies.Produce);
+        queues.MapGet("/{queue}/messages/{id:long}", GetMessageAsync).WithName("GetMessage").WithSummary("A message's status, attempts, errors and result").RequirePermission(ActorsPolicies.Read);
         queues.MapDelete("/{queue}/messages/{id:long}", CancelMessageAsync).WithName("CancelMessage")
-            .WithSummary("Cancel a queued, scheduled, retry-waiting or running message; 409 when it already finished");
+            .WithSummary("Cancel a queued, scheduled, retry-waiting or running message; 409 when it already finished").RequirePermission(ActorsPolicies.Manage);
 
         app.MapDeadLetterEndpoints();
 
         app.MapGet("/cluster", ClusterStatusAsync).WithTags("Cluster").WithName("ClusterStatus")
-            .WithSummary("Members and roles, where each queue lives, workers per node");
+            .WithSummary("Members and roles, where each queue lives, workers per node").RequirePermission(ActorsPolicies.Admin);
 
         return app.MapHealthEndpoints();
     }
@@ -57,7 +58,7 @@ public static partial class QueueEndpoints
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var health = app.MapGroup("/health").WithTags("Health");
+        var health = app.MapGroup("/health").WithTags("Health").AllowAnonymous();
         health.MapGet("/live", () => Results.Json(new { status = "live" })).WithName("Live");
         health.MapGet("/ready", ReadyAsync).WithName("Ready").WithSummary("200 when the journal answers and every queue has recovered");
         return app;

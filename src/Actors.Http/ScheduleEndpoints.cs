@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Xml;
 using Actors.Client;
+using Actors.Http.Security;
 using Actors.Schedules;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -24,13 +25,13 @@ public static class ScheduleEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         var schedules = app.MapGroup("/schedules").WithTags("Schedules");
-        schedules.MapGet("", ListAsync).WithName("ListSchedules").WithSummary("Every schedule with its next occurrences and counters");
-        schedules.MapGet("/{id}", GetAsync).WithName("GetSchedule").WithSummary("Next 5 occurrences, last fires with their message ids, missed and skipped counts");
-        schedules.MapPut("/{id}", PutAsync).WithName("PutSchedule").WithSummary("Create or replace a schedule (idempotent)").Accepts<ScheduleBody>("application/json");
-        schedules.MapDelete("/{id}", DeleteAsync).WithName("DeleteSchedule").WithSummary("Delete a schedule");
-        schedules.MapPost("/{id}/pause", PauseAsync).WithName("PauseSchedule").WithSummary("Stop firing until resumed (occurrences meanwhile are counted as skipped)");
-        schedules.MapPost("/{id}/resume", ResumeAsync).WithName("ResumeSchedule").WithSummary("Fire again from the next occurrence");
-        schedules.MapPost("/{id}/trigger", TriggerAsync).WithName("TriggerSchedule").WithSummary("Fire once now; 202 once the message is stored");
+        schedules.MapGet("", ListAsync).WithName("ListSchedules").WithSummary("Every schedule with its next occurrences and counters").RequirePermission(ActorsPolicies.ReadAll);
+        schedules.MapGet("/{id}", GetAsync).WithName("GetSchedule").WithSummary("Next 5 occurrences, last fires with their message ids, missed and skipped counts").RequirePermission(ActorsPolicies.ReadSchedule);
+        schedules.MapPut("/{id}", PutAsync).WithName("PutSchedule").WithSummary("Create or replace a schedule (idempotent)").Accepts<ScheduleBody>("application/json").RequirePermission(ActorsPolicies.ManageSchedule);
+        schedules.MapDelete("/{id}", DeleteAsync).WithName("DeleteSchedule").WithSummary("Delete a schedule").RequirePermission(ActorsPolicies.ManageSchedule);
+        schedules.MapPost("/{id}/pause", PauseAsync).WithName("PauseSchedule").WithSummary("Stop firing until resumed (occurrences meanwhile are counted as skipped)").RequirePermission(ActorsPolicies.ManageSchedule);
+        schedules.MapPost("/{id}/resume", ResumeAsync).WithName("ResumeSchedule").WithSummary("Fire again from the next occurrence").RequirePermission(ActorsPolicies.ManageSchedule);
+        schedules.MapPost("/{id}/trigger", TriggerAsync).WithName("TriggerSchedule").WithSummary("Fire once now; 202 once the message is stored").RequirePermission(ActorsPolicies.ManageSchedule);
         return app;
     }
 

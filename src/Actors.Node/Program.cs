@@ -2,8 +2,12 @@ using Actors;
 using Actors.Configuration;
 using Actors.Hosting;
 using Actors.Http;
+using Actors.Http.Security;
 using Akka.Hosting;
 using Microsoft.Extensions.Configuration.Json;
+
+// `Actors.Node keygen [name] [permissions...]`: print a new API key, its hash and the configuration that declares it.
+if (args is ["keygen", ..]) return KeyCommand.Run(args[1..], Console.Out);
 
 var builder = WebApplication.CreateBuilder(args);
 NodeConfiguration.AddProfile(builder.Configuration);
@@ -19,6 +23,8 @@ builder.Services.AddHttpClient(WebhookHandler.HttpClientName);
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 builder.Services.AddQueueClient(queues.RequestTimeout);
+// API keys (Actors:Auth:Keys), optional JWT, per-queue policies; anonymous only on loopback unless configured otherwise.
+builder.Services.AddActorsAuth(builder.Configuration);
 builder.Services.AddAkka("actors", akka => akka
     .ConfigureLoggers(loggers => loggers.AddLoggerFactory())
     .WithDurableQueues(queues));
@@ -26,7 +32,9 @@ builder.Services.AddAkka("actors", akka => akka
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.MapOpenApi();
+app.UseActorsAuth();
+// The OpenAPI document describes routes, not data: anonymous, like the health probes.
+app.MapOpenApi().AllowAnonymous();
 // In a cluster, only nodes with the api role serve the queue API; every node answers the health probes.
 if (queues.Cluster.HasRole(ClusterRoles.Api)) app.MapQueueEndpoints().MapScheduleEndpoints();
 else app.MapHealthEndpoints();
@@ -43,7 +51,17 @@ app.Lifetime.ApplicationStarted.Register(() =>
     NodeLog.Ready(log, mode, journal, urls, names);
 });
 
-app.Run();
+try
+{
+    app.Run();
+}
+catch (UnsafeExposureException e)
+{
+    // Not a crash: a configuration the node will not run with. 78 (EX_CONFIG): systemd does not restart on it.
+    Console.Error.WriteLine(e.Message);
+    return 78;
+}
+return 0;
 
 /// <summary>The node's entry point (public for integration tests).</summary>
 public partial class Program;
@@ -64,6 +82,26 @@ internal static class NodeConfiguration
         var source = new JsonConfigurationSource { Path = path, Optional = false, ReloadOnChange = false };
         source.ResolveFileProvider();
         configuration.Sources.Insert(0, source);
+    }
+}
+
+/// <summary><c>keygen [name] [permissions...]</c>: a new API key (name default <c>ops</c>, permissions default <c>admin</c>).</summary>
+internal static class KeyCommand
+{
+    /// <summary>Writes the key, its hash and the configuration snippet; 2 when a permission is not valid.</summary>
+    public static int Run(string[] args, TextWriter output)
+    {
+        var name = args.Length > 0 ? args[0] : "ops";
+        string[] permissions = args.Length > 1 ? args[1..] : [Permissions.Admin];
+        foreach (var permission in permissions)
+        {
+            if (Permissions.TryParse(permission, out _, out _, out var error)) continue;
+            Console.Error.WriteLine(error);
+            return 2;
+        }
+        var (key, hash) = ApiKeys.Generate();
+        output.Write(ApiKeys.KeygenText(name, permissions, key, hash));
+        return 0;
     }
 }
 

@@ -52,7 +52,7 @@ public static class DurableSchedules
             else
             {
                 var settings = ClusterShardingSettings.Create(system).WithRole(ClusterRoles.Queue);
-                region = sharding.Start(ShardTypeName, ScheduleProps, settings, extractor, sharding.DefaultShardAllocationStrategy(settings), PoisonPill.Instance);
+                region = sharding.Start(ShardTypeName, ScheduleProps, settings, extractor, sharding.DefaultShardAllocationStrategy(settings), ScheduleCommands.StopSchedule.Instance);
             }
         }
         var queues = options.Queues.Keys.ToHashSet(StringComparer.Ordinal);

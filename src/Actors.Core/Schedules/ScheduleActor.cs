@@ -198,7 +198,7 @@ internal sealed class ScheduleActor : ReceivePersistentActor, IWithTimers
     private void Passivate()
     {
         Timers.CancelAll();
-        Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+        Context.Parent.Tell(new Passivate(StopSchedule.Instance));
     }
 
     // ---- firing ---------------------------------------------------------------------------------------------
@@ -371,6 +371,10 @@ internal sealed class ScheduleActor : ReceivePersistentActor, IWithTimers
                 break;
             case DeleteMessagesFailure or DeleteSnapshotsFailure:
                 _log.Warning("Schedule {0}: deleting old events or snapshots failed; recovery replays a little more", _id);
+                break;
+            case StopSchedule:
+                // A command like any other, so it waits behind a write in progress and the commands ahead of it are answered.
+                Context.Stop(Self);
                 break;
             default:
                 break;

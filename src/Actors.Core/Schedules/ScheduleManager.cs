@@ -41,7 +41,9 @@ internal sealed class ScheduleManager : ReceiveActor, IWithTimers
     private readonly IActorRef? _region;
     private readonly IReadOnlyDictionary<string, ScheduleDefinition> _declared;
     private readonly Dictionary<string, IActorRef> _children = new(StringComparer.Ordinal);
-    private readonly HashSet<IActorRef> _passivating = new();
+    // Standalone: children asked to stop, by ref, with what arrived for their id meanwhile (delivered to a new child
+    // once the old one has stopped, so two actors never write the same schedule's journal at once).
+    private readonly Dictionary<IActorRef, (string Id, List<(object Message, IActorRef Sender)> Waiting)> _passivating = new();
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
     private readonly HashSet<string> _gone = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -62,16 +64,17 @@ internal sealed class ScheduleManager : ReceiveActor, IWithTimers
             _known.Remove(g.ScheduleId);
         });
         Receive<DefineSchedule>(OnDefine);
-        Receive<IWithScheduleId>(m => Target(m.ScheduleId).Forward(m));
+        Receive<IWithScheduleId>(m => Send(m.ScheduleId, m));
         Receive<ListSchedules>(_ => ReadIds(Sender));
         Receive<IdsRead>(OnIdsRead);
         Receive<IdsReadFailed>(OnIdsReadFailed);
         Receive<Passivate>(p =>
         {
             // Standalone: a child that does not exist (or was deleted) asks to stop, as a sharding entity would.
-            if (!_passivating.Add(Sender)) return;
             var id = _children.FirstOrDefault(c => c.Value.Equals(Sender)).Key;
-            if (id is not null) _children.Remove(id);
+            if (id is null || _passivating.ContainsKey(Sender)) return;
+            _children.Remove(id);
+            _passivating[Sender] = (id, new List<(object, IActorRef)>());
             Sender.Tell(p.StopMessage);
         });
         Receive<Terminated>(OnTerminated);
@@ -121,7 +124,22 @@ internal sealed class ScheduleManager : ReceiveActor, IWithTimers
         }
         _known.Add(define.ScheduleId);
         _gone.Remove(define.ScheduleId);
-        Target(define.ScheduleId).Forward(define);
+        Send(define.ScheduleId, define);
+    }
+
+    /// <summary>Forwards to the schedule's actor; while its previous actor is stopping, holds the message until it has.</summary>
+    private void Send(string id, object message)
+    {
+        if (_region is null)
+        {
+            foreach (var (_, stopping) in _passivating)
+            {
+                if (stopping.Id != id) continue;
+                stopping.Waiting.Add((message, Sender));
+                return;
+            }
+        }
+        Target(id).Forward(message);
     }
 
     private IActorRef Target(string id)
@@ -136,7 +154,11 @@ internal sealed class ScheduleManager : ReceiveActor, IWithTimers
 
     private void OnTerminated(Terminated terminated)
     {
-        if (_passivating.Remove(terminated.ActorRef)) return;
+        if (_passivating.Remove(terminated.ActorRef, out var stopped))
+        {
+            foreach (var (message, sender) in stopped.Waiting) Target(stopped.Id).Tell(message, sender);
+            return;
+        }
         var id = _children.FirstOrDefault(c => c.Value.Equals(terminated.ActorRef)).Key;
         if (id is null) return;
         // Stopped by a journal failure: start it again shortly; it recovers from the journal.

@@ -49,6 +49,17 @@ public static class ScheduleCommands
     /// <summary>Start the schedule if it is not running (in a cluster: on its shard's node). Answered only by <see cref="ScheduleGone"/> when it does not exist.</summary>
     public sealed record WakeSchedule(string ScheduleId) : IWithScheduleId, IQueueMessage;
 
+    /// <summary>
+    /// Stops a schedule actor once the commands ahead of it are handled (passivation and shard hand-off). Unlike a
+    /// PoisonPill it waits behind a write in progress, so a command that reached the actor is always answered.
+    /// </summary>
+    public sealed class StopSchedule
+    {
+        /// <summary>The single instance.</summary>
+        public static readonly StopSchedule Instance = new();
+        private StopSchedule() { }
+    }
+
     /// <summary>The woken schedule does not exist (deleted): the manager stops waking it.</summary>
     public sealed record ScheduleGone(string ScheduleId) : IWithScheduleId, IQueueMessage;
 

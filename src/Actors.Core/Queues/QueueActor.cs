@@ -674,6 +674,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Context.Parent.Tell(new QueueHost.QueueStopping(_queueId));
         _writer.FailAll(_queueId, $"The journal is unavailable: {cause.Message}");
         _intake.FailAll($"The journal is unavailable: {cause.Message}");
+        _deadLetters.FailAll($"the journal is unavailable: {cause.Message}");
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 

@@ -214,12 +214,15 @@ public static class DurableQueues
         var queues = options.Queues.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
         var handlers = options.Handlers;
         var cluster = options.Cluster;
+        // Partitions above a queue's declared count must hold nothing (see PartitionCheck); it takes the SQL read journal.
+        var checkPartitions = system.Settings.Config.GetString("akka.persistence.journal.plugin") == "akka.persistence.journal.sql";
         Props HostProps(string entityId)
         {
             var (name, partition) = Partitions.Parse(entityId);
-            return QueueHost.Props(entityId, queues.TryGetValue(name, out var queue) && partition < queue.Partitions
-                ? () => QueueActor.Props(name, partition, queue, handlers, services, options.Time, options.DrainTimeout, cluster, options.Journal)
-                : null);
+            if (!queues.TryGetValue(name, out var queue) || partition >= queue.Partitions) return QueueHost.Props(entityId, null);
+            return QueueHost.Props(entityId,
+                () => QueueActor.Props(name, partition, queue, handlers, services, options.Time, options.DrainTimeout, cluster, options.Journal),
+                checkPartitions ? () => PartitionCheck.Props(name, queue) : null);
         }
 
         WorkerServices.Register(system, handlers, services);

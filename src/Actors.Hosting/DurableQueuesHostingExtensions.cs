@@ -47,20 +47,18 @@ public static class DurableQueuesHostingExtensions
 
     /// <summary>
     /// Registers <see cref="IQueueClient"/> (and <see cref="IScheduleClient"/>) as singletons over the managers that
-    /// <see cref="WithDurableQueues"/> starts. Resolve it once the host has started.
+    /// <see cref="WithDurableQueues"/> starts. They may be resolved before the host starts (a hosted service's
+    /// constructor, say): each finds its manager in the <see cref="ActorRegistry"/> on first use, and a call made
+    /// before the queues started waits for them, at most <paramref name="timeout"/>.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="timeout">How long a call waits for the queue's answer; default 30 s.</param>
     public static IServiceCollection AddQueueClient(this IServiceCollection services, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddSingleton<IQueueClient>(sp =>
-        {
-            var system = sp.GetRequiredService<ActorSystem>();
-            var registry = sp.GetRequiredService<ActorRegistry>();
-            return new QueueClient(system, registry.Get<DurableQueueManager>(), timeout ?? TimeSpan.FromSeconds(30));
-        });
-        services.AddSingleton<IScheduleClient>(sp => new ScheduleClient(sp.GetRequiredService<ActorRegistry>().Get<DurableScheduleManager>(), timeout ?? TimeSpan.FromSeconds(30)));
+        var wait = timeout ?? TimeSpan.FromSeconds(30);
+        services.AddSingleton<IQueueClient>(sp => new RegistryQueueClient(sp, wait));
+        services.AddSingleton<IScheduleClient>(sp => new RegistryScheduleClient(sp, wait));
         return services;
     }
 

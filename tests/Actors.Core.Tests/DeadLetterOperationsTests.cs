@@ -69,8 +69,67 @@ public class DeadLetterOperationsTests : Akka.TestKit.Xunit2.TestKit
         var write = writer.StartWrite();
 
         Assert.Equal(new[] { DeadLetterOperations.PurgeChunk, DeadLetterOperations.PurgeChunk, 1 }, write.Events.Select(e => ((DeadLettersPurgedEvent)e).Ids.Length));
-        Assert.Equal(new[] { false, false, true }, write.Callbacks.Select(c => c is not null));
+        write.Callbacks[0]!();
+        write.Callbacks[1]!();
+        Assert.False(requester.HasMessages);
         write.Callbacks[2]!();
         Assert.Equal(ids.Count, requester.ExpectMsg<DeadLetterCommands.DeadLettersPurged>().Count);
+        requester.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void A_rejected_redrive_chunk_answers_its_requester_at_once_and_drops_the_rest_of_the_job()
+    {
+        var operations = new DeadLetterOperations("q", redrivePerSecond: 100, TimeSpan.FromMilliseconds(100));
+        var writer = new GroupCommitWriter(writesInFlight: 1);
+        var requester = CreateTestProbe();
+        Assert.True(operations.QueueRedrive(requester.Ref, Enumerable.Range(1, 25).Select(i => (long)i).ToList()));
+
+        Assert.True(operations.BufferNextRedriveChunk(writer, T0, () => { }));
+        CommitAll(writer);
+        Assert.True(operations.BufferNextRedriveChunk(writer, T0, () => { }));
+        writer.Reject(writer.StartWrite(), "q", "rejected", _ => { });
+
+        var failure = requester.ExpectMsg<QueueQueries.QueueUnavailable>();
+        Assert.Contains("10 dead letters redriven before", failure.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, operations.QueuedRedrives);
+        Assert.False(operations.BufferNextRedriveChunk(writer, T0, () => { }));
+        requester.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void Queued_redrives_are_answered_when_the_journal_fails()
+    {
+        var operations = new DeadLetterOperations("q", redrivePerSecond: 100, TimeSpan.FromMilliseconds(100));
+        var writer = new GroupCommitWriter(writesInFlight: 1);
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+        operations.QueueRedrive(first.Ref, Enumerable.Range(1, 25).Select(i => (long)i).ToList());
+        operations.QueueRedrive(second.Ref, [100]);
+        Assert.True(operations.BufferNextRedriveChunk(writer, T0, () => { }));
+        writer.StartWrite();
+
+        writer.FailAll("q", "down");
+        operations.FailAll("the journal is unavailable");
+
+        first.ExpectMsg<QueueQueries.QueueUnavailable>();
+        second.ExpectMsg<QueueQueries.QueueUnavailable>();
+        Assert.Equal(0, operations.QueuedRedrives);
+        first.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void A_rejected_purge_answers_its_requester_once()
+    {
+        var operations = new DeadLetterOperations("q", redrivePerSecond: 100, TimeSpan.FromMilliseconds(100));
+        var writer = new GroupCommitWriter(writesInFlight: 1);
+        var requester = CreateTestProbe();
+        var ids = Enumerable.Range(1, 2 * DeadLetterOperations.PurgeChunk + 1).Select(i => (long)i).ToList();
+
+        Assert.True(operations.BufferPurge(writer, ids, requester.Ref, T0));
+        writer.Reject(writer.StartWrite(), "q", "rejected", _ => { });
+
+        Assert.Contains("purge", requester.ExpectMsg<QueueQueries.QueueUnavailable>().Reason, StringComparison.Ordinal);
+        requester.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 }

@@ -98,3 +98,65 @@ public sealed class HostingTests : IAsyncLifetime
         Assert.Equal(42, accepted.CorrelationId);
     }
 }
+
+/// <summary>What the hosted producer below enqueued, for the test to follow.</summary>
+public sealed class ProducedIds
+{
+    public TaskCompletionSource<long> First { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>A hosted service that takes the client in its constructor, before the actor system has started.</summary>
+public sealed class StartupProducer(IQueueClient client, ProducedIds produced) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            produced.First.TrySetResult(await client.EnqueueJsonAsync("emails", "send_email", new SendEmail("bg@example.com", "from a hosted service"), cancellationToken: stoppingToken));
+        }
+        catch (Exception e)
+        {
+            produced.First.TrySetException(e);
+        }
+    }
+}
+
+/// <summary>The client from DI works from any hosted service, constructed before the queues have started.</summary>
+public sealed class HostedServiceClientTests : IAsyncLifetime
+{
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "actors-tests", Guid.NewGuid().ToString("N"));
+    private IHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Actors:DataDirectory"] = _dataDirectory });
+        var queues = builder.Configuration.GetDurableQueuesOptions();
+        queues.AddQueue("emails");
+        queues.Handlers.Add<SendEmail, SendEmailHandler>("send_email");
+        builder.Services.AddSingleton<Outbox>();
+        builder.Services.AddSingleton<ProducedIds>();
+        builder.Services.AddQueueClient();
+        // Registered before Akka: it is constructed, and starts producing, before the actor system exists.
+        builder.Services.AddHostedService<StartupProducer>();
+        builder.Services.AddAkka("actors", akka => akka.WithDurableQueues(queues));
+        _host = builder.Build();
+        await _host.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        TestQueues.DeleteDirectory(_dataDirectory);
+    }
+
+    [Fact]
+    public async Task A_background_service_taking_IQueueClient_in_its_constructor_starts_and_its_message_completes()
+    {
+        var id = await _host.Services.GetRequiredService<ProducedIds>().First.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var client = _host.Services.GetRequiredService<IQueueClient>();
+        await TestQueues.Until(async () => (await client.GetMessageAsync("emails", id))?.Status == MessageStatus.Succeeded, "the hosted service's message to complete", 30);
+        Assert.Equal(["bg@example.com: from a hosted service"], _host.Services.GetRequiredService<Outbox>().Sent);
+    }
+}

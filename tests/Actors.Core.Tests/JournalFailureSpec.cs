@@ -1,6 +1,7 @@
 using System.Text;
 using Actors.Client;
 using Actors.Configuration;
+using Actors.Handlers;
 using Actors.Protocol;
 using Akka.Configuration;
 using Akka.Persistence;
@@ -34,6 +35,7 @@ public class JournalFailureSpec : Akka.TestKit.Xunit2.TestKit
         var options = new DurableQueuesOptions { RequestTimeout = TimeSpan.FromSeconds(20) };
         options.AddQueue("jobs", q => { q.Workers = 1; q.Prefetch = 1; });
         options.Handlers.Add<ReadOnlyMemory<byte>>("hold", async (_, _, _) => { await _gate.Task; return null; });
+        options.Handlers.Add<ReadOnlyMemory<byte>>("doomed", (_, _, _) => throw new DeadLetterException("no retry can help"));
         _queues = DurableQueues.Start(Sys, options);
         _journal = TestJournal.FromRef(Persistence.Instance.Apply(Sys).JournalFor(null));
     }
@@ -88,5 +90,48 @@ public class JournalFailureSpec : Akka.TestKit.Xunit2.TestKit
         Assert.NotNull(await Client.GetMessageAsync("jobs", second));
         _gate.SetResult();
         await AwaitAssertAsync(async () => Assert.Equal(2L, (await Client.GetStatsAsync("jobs")).TotalSucceeded), TimeSpan.FromSeconds(20));
+    }
+
+    private async Task<long> DeadLetterOne()
+    {
+        var id = await Client.EnqueueAsync("jobs", "doomed", Bytes("doomed"));
+        await AwaitAssertAsync(async () => Assert.Equal(MessageStatus.DeadLettered, (await Client.GetMessageAsync("jobs", id))!.Status),
+            TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(50));
+        return id;
+    }
+
+    [Fact]
+    public async Task QueueActor_must_answer_a_rejected_redrive_or_purge_write_with_journal_unavailable()
+    {
+        var id = await DeadLetterOne();
+        // No request timeout to fall back on: the answer must come from the rejected write itself.
+        using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+
+        await _journal.OnWrite.Reject();
+        var redrive = await Assert.ThrowsAsync<QueueException>(() => Client.RedriveDeadLettersAsync("jobs", cancellationToken: patience.Token));
+        Assert.Equal(RejectionCode.JournalUnavailable, redrive.Code);
+        Assert.Contains("redrive", redrive.Message, StringComparison.Ordinal);
+        var purge = await Assert.ThrowsAsync<QueueException>(() => Client.PurgeDeadLettersAsync("jobs", cancellationToken: patience.Token));
+        Assert.Equal(RejectionCode.JournalUnavailable, purge.Code);
+        Assert.Contains("purge", purge.Message, StringComparison.Ordinal);
+        Assert.Equal(MessageStatus.DeadLettered, (await Client.GetMessageAsync("jobs", id))!.Status);
+
+        await _journal.OnWrite.Pass();
+        Assert.Equal(1, await Client.PurgeDeadLettersAsync("jobs", cancellationToken: patience.Token));
+        Assert.Equal(0, (await Client.ListDeadLettersAsync("jobs")).TotalMatching);
+        _gate.SetResult();
+    }
+
+    [Fact]
+    public async Task QueueActor_must_answer_a_redrive_whose_write_fails_with_journal_unavailable()
+    {
+        await DeadLetterOne();
+        using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+
+        await _journal.OnWrite.Fail();
+        var redrive = await Assert.ThrowsAsync<QueueException>(() => Client.RedriveDeadLettersAsync("jobs", cancellationToken: patience.Token));
+        Assert.Equal(RejectionCode.JournalUnavailable, redrive.Code);
+        await _journal.OnWrite.Pass();
+        _gate.SetResult();
     }
 }

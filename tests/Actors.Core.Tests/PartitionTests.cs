@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Actors.Client;
 using Actors.Configuration;
 using Actors.Protocol;
 using static Actors.Protocol.QueueCommands;
@@ -31,10 +32,10 @@ public sealed class PartitionTests : IDisposable
         Assert.Equal((int)(0xE40C292Cu % 1000), Partitions.OfKey("a", 1000)); // FNV-1a("a") = 0xE40C292C
     }
 
-    private DurableQueuesHandle Start()
+    private DurableQueuesHandle Start(int partitions = 4)
     {
         var options = TestQueues.NewOptions(_data);
-        options.AddQueue("hot", q => { q.Partitions = 4; q.Workers = 2; });
+        options.AddQueue("hot", q => { q.Partitions = partitions; q.Workers = 2; });
         options.Handlers.Add<ReadOnlyMemory<byte>>("job", (_, _, _) => ValueTask.FromResult<object?>(null));
         var (system, queues) = TestQueues.StartNode(options);
         _systems.Add(system);
@@ -122,5 +123,54 @@ public sealed class PartitionTests : IDisposable
         // Each partition continues its own sequence: no id is handed out twice.
         Assert.Empty(before.Intersect(after));
         Assert.All(after, id => Assert.True(id > before.Where(b => Partitions.OfMessage(b) == Partitions.OfMessage(id)).DefaultIfEmpty(0).Max()));
+    }
+
+    [Fact]
+    public void Only_journal_streams_of_the_queue_at_or_above_the_declared_count_are_candidates()
+    {
+        string[] ids = ["queue-hot-0", "queue-hot-1", "queue-hot-3", "queue-hot-2", "queue-hot-x-5", "queue-hotter-4", "schedule-hot-9", "queue-hot-10"];
+        Assert.Equal([2, 3, 10], Queues.PartitionCheck.StrandedCandidates(ids, "hot", 2).ToArray());
+        Assert.Empty(Queues.PartitionCheck.StrandedCandidates(ids, "hot", 11));
+        Assert.Equal([5], Queues.PartitionCheck.StrandedCandidates(ids, "hot-x", 1).ToArray());
+        var refusal = Queues.PartitionCheck.Refusal("hot", 1, [(1, 4), (2, 7)]);
+        Assert.Contains("partition 2: 7", refusal, StringComparison.Ordinal);
+        Assert.Contains("Set Partitions back to at least 3", refusal, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Lowering_partitions_while_higher_ones_hold_messages_refuses_the_queue_with_the_fix()
+    {
+        var first = Start(partitions: 3).Client;
+        // Held for an hour: every partition keeps messages across the restart.
+        var later = new MessageTiming(Delay: TimeSpan.FromHours(1));
+        for (var i = 0; i < 9; i++) await first.EnqueueAsync("hot", new NewMessage("job", new byte[] { 1 }, Timing: later));
+        Assert.Equal(9L, (await first.GetStatsAsync("hot")).Scheduled);
+        await _systems[0].Terminate();
+
+        var second = Start(partitions: 1).Client;
+        var refused = await Assert.ThrowsAsync<QueueException>(() => second.EnqueueAsync("hot", "job", new byte[] { 1 }));
+        Assert.Equal(RejectionCode.JournalUnavailable, refused.Code);
+        Assert.Contains("declared with 1 partition(s)", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Set Partitions back to at least 3", refused.Message, StringComparison.Ordinal);
+        var stats = await Assert.ThrowsAsync<QueueException>(() => second.GetStatsAsync("hot"));
+        Assert.Contains("Set Partitions back", stats.Message, StringComparison.Ordinal);
+        await _systems[1].Terminate();
+
+        // Back at 3 partitions, nothing was lost.
+        var third = Start(partitions: 3).Client;
+        Assert.Equal(9L, (await third.GetStatsAsync("hot")).Scheduled);
+    }
+
+    [Fact]
+    public async Task Lowering_partitions_after_the_higher_ones_drained_is_allowed()
+    {
+        var first = Start(partitions: 3).Client;
+        for (var i = 0; i < 9; i++) await first.EnqueueAsync("hot", "job", new byte[] { 1 });
+        await TestQueues.Until(async () => (await first.GetStatsAsync("hot")).TotalSucceeded == 9, "every message handled");
+        await _systems[0].Terminate();
+
+        var second = Start(partitions: 1).Client;
+        var id = await second.EnqueueAsync("hot", "job", new byte[] { 1 });
+        await TestQueues.Until(async () => (await second.GetMessageAsync("hot", id))?.Status == MessageStatus.Succeeded, "the new message handled");
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Actors.Configuration;
+using Actors.Protocol;
 using Actors.Queues;
 using Actors.State;
 using static Actors.Protocol.QueueEvents;
@@ -57,7 +58,7 @@ public class PayloadReaderTests
         Assert.True(reader.InFlight);
         Assert.False(reader.TryStart(state, out _, out _));
 
-        reader.OnRead(attached: 2);
+        Assert.Null(reader.OnRead(attached: 2, wantedAfter: null));
         Assert.False(reader.InFlight);
     }
 
@@ -84,9 +85,93 @@ public class PayloadReaderTests
         clock.Now += TimeSpan.FromTicks(1);
         Assert.True(reader.TryStart(state, out _, out _));
 
-        reader.OnRead(attached: 0);
+        Assert.Null(reader.OnRead(attached: 0, wantedAfter: 2));
         Assert.False(reader.TryStart(state, out _, out _));
         clock.Now += PayloadReader.PauseAfterFailure;
         Assert.True(reader.TryStart(state, out _, out _));
+    }
+
+    [Fact]
+    public void The_reader_gives_up_on_an_event_only_after_it_was_missing_from_several_reads_in_a_row()
+    {
+        var clock = new ManualClock();
+        var reader = new PayloadReader(64 * 1024, clock);
+        var state = StateWaitingForEvent2();
+
+        long? Read(int attached, long? wantedAfter)
+        {
+            clock.Now += PayloadReader.PauseAfterFailure;
+            Assert.True(reader.TryStart(state, out var from, out _));
+            Assert.Equal(2, from);
+            return reader.OnRead(attached, wantedAfter);
+        }
+
+        for (var i = 1; i < PayloadReader.ReadsBeforeGivingUp; i++) Assert.Null(Read(0, wantedAfter: 2));
+        // A failed read says nothing about the event; nor does it reset the count.
+        clock.Now += PayloadReader.PauseAfterFailure;
+        Assert.True(reader.TryStart(state, out _, out _));
+        reader.OnFailed();
+        Assert.Equal(2, Read(0, wantedAfter: 2));
+        // Counting starts over after giving up, and after a read that did bring the event.
+        for (var i = 1; i < PayloadReader.ReadsBeforeGivingUp; i++) Assert.Null(Read(0, wantedAfter: 2));
+        Assert.Null(Read(2, wantedAfter: null));
+        for (var i = 1; i < PayloadReader.ReadsBeforeGivingUp; i++) Assert.Null(Read(0, wantedAfter: 2));
+        Assert.Equal(2, Read(0, wantedAfter: 2));
+    }
+
+    [Fact]
+    public void Messages_whose_event_is_gone_are_dead_lettered_as_payload_missing_and_the_queue_moves_on()
+    {
+        var state = StateWaitingForEvent2();
+        state.Apply(Sized(10, 5), sequenceNr: 3);
+
+        var decisions = state.GiveUpPayloads(2, T0);
+
+        Assert.Equal([3L, 4L], decisions.Select(d => d.Id));
+        Assert.All(decisions, d => Assert.Equal(QueueState.PayloadMissingReason, d.Reason));
+        Assert.All(decisions, d => Assert.Equal("PayloadMissing", d.Error.Type));
+        // While the decisions are written, the queue already wants the next event.
+        Assert.Equal(3, state.PayloadsWanted);
+
+        foreach (var d in decisions) state.Apply(d, sequenceNr: 4);
+        Assert.Equal(2, state.DeadLetterCount);
+        Assert.Equal(0, state.DeadWithoutPayload);
+        var info = state.Describe(3)!;
+        Assert.Equal(MessageStatus.DeadLettered, info.Status);
+        Assert.Equal(0, info.Payload!.Value.Length);
+        Assert.Equal(QueueState.PayloadMissingReason, QueueState.Summarize(state.Find(3)!).Reason);
+        // A snapshot keeps them as dead letters that want nothing from the journal.
+        var recovered = QueueState.FromSnapshot("q", state.Options, state.ToSnapshot());
+        Assert.Equal(0, recovered.DeadWithoutPayload);
+        Assert.Equal(MessageStatus.DeadLettered, recovered.Describe(4)!.Status);
+        Assert.NotNull(recovered.Describe(4)!.Payload);
+    }
+
+    [Fact]
+    public void A_rejected_payload_missing_decision_puts_the_messages_back_waiting_for_their_event()
+    {
+        var state = StateWaitingForEvent2();
+        var decisions = state.GiveUpPayloads(2, T0);
+        Assert.Null(state.PayloadsWanted);
+
+        foreach (var d in decisions) state.ReturnToReady(d.Id);
+
+        Assert.Equal(2, state.PayloadsWanted);
+        Assert.Equal(2, state.ReadyWithoutPayload);
+    }
+
+    [Fact]
+    public void A_dead_letter_whose_event_is_gone_stops_wanting_it()
+    {
+        var state = StateWaitingForEvent2();
+        // As a recovery replays it: message 3 was dead-lettered while its payload was only in the journal.
+        state.Apply(new DeadLettered(3, 5, new ErrorInfo("Boom", "boom", null, null, T0), "Gave up after 5 attempt(s)."), sequenceNr: 3);
+        state.GiveUpPayloads(2, T0).ForEach(d => state.Apply(d, sequenceNr: 4));
+
+        Assert.Equal(0, state.DeadWithoutPayload);
+        Assert.Equal(0, state.ReadyWithoutPayload);
+        Assert.Null(state.PayloadsWanted);
+        Assert.Equal(["Boom", "PayloadMissing"], state.Find(3)!.Errors.Select(e => e.Type));
+        Assert.Equal(2, state.DeadLetterCount);
     }
 }

@@ -67,10 +67,17 @@ public interface IQueueClient
     /// <summary>Dead letters grouped by failure fingerprint, largest group first.</summary>
     Task<ImmutableArray<DeadLetterCommands.DeadLetterGroup>> GroupDeadLettersAsync(string queue, CancellationToken cancellationToken = default);
 
-    /// <summary>Moves matching dead letters back to the ready set with a fresh attempt count; returns how many. Large redrives run at the queue's redrive rate.</summary>
+    /// <summary>
+    /// Moves matching dead letters back to the ready set with a fresh attempt count; returns how many. Large redrives run
+    /// at the queue's redrive rate. Throws <see cref="QueueException"/> with <see cref="RejectionCode.JournalUnavailable"/>
+    /// when the journal does not store a chunk (the dead letters not yet redriven stay; redrive again).
+    /// </summary>
     Task<int> RedriveDeadLettersAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes matching dead letters for good; returns how many.</summary>
+    /// <summary>
+    /// Deletes matching dead letters for good; returns how many. Throws <see cref="QueueException"/> with
+    /// <see cref="RejectionCode.JournalUnavailable"/> when the journal does not store the purge.
+    /// </summary>
     Task<int> PurgeDeadLettersAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, CancellationToken cancellationToken = default);
 }
 

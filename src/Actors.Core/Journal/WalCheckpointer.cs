@@ -27,7 +27,9 @@ internal sealed class WalCheckpointer : ReceiveActor, IWithTimers
             _running = true;
             Task.Run(Checkpoint).PipeTo(Self, success: () => Done.Instance, failure: e => new Status.Failure(e));
         });
-        Receive<Done>(_ => _running = false);
+        // A block, not `_ => _running = false`: that lambda returns a bool and binds to the Func<T, bool> overload,
+        // whose false means "not handled" and sends every tick's reply to the dead letters.
+        Receive<Done>(_ => { _running = false; });
         Receive<Status.Failure>(f =>
         {
             // Correctness does not depend on it: SQLite's own checkpoint on commit takes over.

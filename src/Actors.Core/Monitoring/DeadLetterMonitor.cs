@@ -8,6 +8,8 @@ namespace Actors.Monitoring;
 /// Counts Akka's own undeliverable messages (to stopped actors, late replies, dropped messages) per message type
 /// and logs a summary at most once per <see cref="LogInterval"/>, so none disappears silently and none floods the
 /// log. No accepted work depends on them: a queue keeps every message until its completion is stored.
+/// <para>A quiet node produces none (a test holds it to zero), so any line in the summary is worth reading: a
+/// message no actor handles (<c>unhandled:</c>), one sent to a stopped actor (<c>dead-letter:</c>), or one dropped.</para>
 /// </summary>
 internal sealed class DeadLetterMonitor : ReceiveActor, IWithTimers
 {
@@ -24,6 +26,7 @@ internal sealed class DeadLetterMonitor : ReceiveActor, IWithTimers
             {
                 Dropped => "dropped",
                 SuppressedDeadLetter => "suppressed",
+                UnhandledMessage => "unhandled",
                 _ => "dead-letter",
             };
             var key = $"{kind}:{letter.Message.GetType().Name}";

@@ -10,40 +10,52 @@ namespace Actors.Queues;
 /// <summary>
 /// Sends one request to each partition of a queue and answers the requester with the partitions' replies merged
 /// into one (a short-lived child of the <see cref="QueueManager"/>, so no actor waits with an Ask). A partition
-/// answering that it is unknown or unavailable answers the whole request; one that does not answer within the
-/// timeout makes the request unavailable.
+/// answering that it is unknown or unavailable answers the whole request. When not every partition has answered
+/// within the timeout (counted from the start, not from the last reply), the requester gets the request's own
+/// failure reply, built from the replies that did arrive: a <see cref="QueueUnavailable"/> for a query, a
+/// <see cref="BatchResult"/> whose unanswered items are <see cref="RejectionCode.JournalUnavailable"/> for a batch.
+/// The requester is always answered, exactly once.
 /// </summary>
-internal sealed class PartitionGather : ReceiveActor
+internal sealed class PartitionGather : ReceiveActor, IWithTimers
 {
-    private readonly string _queueId;
     private readonly IReadOnlyList<(IActorRef Target, IWithQueueId Request)> _requests;
-    private readonly Func<IReadOnlyList<object>, object> _merge;
     private readonly IActorRef _replyTo;
+    private readonly TimeSpan _timeout;
     private readonly List<object> _replies = new();
 
-    public PartitionGather(string queueId, IReadOnlyList<(IActorRef Target, IWithQueueId Request)> requests, Func<IReadOnlyList<object>, object> merge, IActorRef replyTo, TimeSpan timeout)
+    public PartitionGather(string queueId, IReadOnlyList<(IActorRef Target, IWithQueueId Request)> requests, Func<IReadOnlyList<object>, object> merge,
+        Func<IReadOnlyList<object>, string, object> timedOut, IActorRef replyTo, TimeSpan timeout)
     {
-        _queueId = queueId;
         _requests = requests;
-        _merge = merge;
         _replyTo = replyTo;
+        _timeout = timeout;
         Receive<QueueNotFound>(Finish);
         Receive<QueueUnavailable>(Finish);
-        Receive<ReceiveTimeout>(_ => Finish(new QueueUnavailable(_queueId, $"A partition of queue '{_queueId}' did not answer within {timeout}.")));
+        Receive<GatherTimedOut>(_ => Finish(timedOut(_replies,
+            $"{_requests.Count - _replies.Count} of {_requests.Count} partitions of queue '{queueId}' did not answer within {timeout}.")));
         ReceiveAny(reply =>
         {
             _replies.Add(reply);
-            if (_replies.Count == _requests.Count) Finish(_merge(_replies));
+            if (_replies.Count == _requests.Count) Finish(merge(_replies));
         });
-        Context.SetReceiveTimeout(timeout);
     }
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
     /// <summary>Props for one gathered request.</summary>
-    public static Props Props(string queueId, IReadOnlyList<(IActorRef Target, IWithQueueId Request)> requests, Func<IReadOnlyList<object>, object> merge, IActorRef replyTo, TimeSpan timeout) =>
-        Akka.Actor.Props.Create(() => new PartitionGather(queueId, requests, merge, replyTo, timeout));
+    /// <param name="queueId">The queue (its name, not a partition's entity id).</param>
+    /// <param name="requests">Where each partition's request goes.</param>
+    /// <param name="merge">Every partition's reply → the reply for the whole queue.</param>
+    /// <param name="timedOut">The replies that arrived and the reason → the request's failure reply, when the timeout passes first.</param>
+    /// <param name="replyTo">Who waits for the answer.</param>
+    /// <param name="timeout">How long the partitions have to answer, all together.</param>
+    public static Props Props(string queueId, IReadOnlyList<(IActorRef Target, IWithQueueId Request)> requests, Func<IReadOnlyList<object>, object> merge,
+        Func<IReadOnlyList<object>, string, object> timedOut, IActorRef replyTo, TimeSpan timeout) =>
+        Akka.Actor.Props.Create(() => new PartitionGather(queueId, requests, merge, timedOut, replyTo, timeout));
 
     protected override void PreStart()
     {
+        Timers.StartSingleTimer("timeout", GatherTimedOut.Instance, _timeout);
         foreach (var (target, request) in _requests) target.Tell(request, Self);
     }
 
@@ -51,6 +63,12 @@ internal sealed class PartitionGather : ReceiveActor
     {
         _replyTo.Tell(reply);
         Context.Stop(Self);
+    }
+
+    private sealed class GatherTimedOut : INotInfluenceReceiveTimeout
+    {
+        public static readonly GatherTimedOut Instance = new();
+        private GatherTimedOut() { }
     }
 }
 
@@ -124,15 +142,21 @@ internal static class PartitionMerge
             .OrderByDescending(g => g.Count).ThenBy(g => g.Fingerprint, StringComparer.Ordinal)
             .ToImmutableArray();
 
-    /// <summary>The batch's outcomes in its own order, from sub-batches that each carried the indices in <paramref name="indices"/>.</summary>
-    public static BatchResult Batch(string queueId, long correlationId, int count, IReadOnlyList<int[]> indices, IReadOnlyList<object> replies)
+    /// <summary>
+    /// The batch's outcomes in its own order, from sub-batches that each carried the indices in <paramref name="indices"/>;
+    /// an item whose sub-batch did not answer (<paramref name="missing"/> says why) is <see cref="RejectionCode.JournalUnavailable"/>:
+    /// it may or may not be stored, so a retry should carry an idempotency key.
+    /// </summary>
+    public static BatchResult Batch(string queueId, long correlationId, int count, IReadOnlyList<int[]> indices, IReadOnlyList<object> replies, string? missing = null)
     {
         var outcomes = new EnqueueOutcome[count];
-        foreach (var result in replies.Cast<BatchResult>())
+        foreach (var result in replies.OfType<BatchResult>())
         {
             var map = indices[(int)result.CorrelationId];
             for (var i = 0; i < map.Length; i++) outcomes[map[i]] = result.Outcomes[i];
         }
+        var unanswered = new EnqueueOutcome(null, RejectionCode.JournalUnavailable, missing ?? "The partition did not answer.");
+        for (var i = 0; i < count; i++) outcomes[i] ??= unanswered;
         return new BatchResult(queueId, ImmutableArray.Create(outcomes), correlationId);
     }
 }

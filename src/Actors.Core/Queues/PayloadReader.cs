@@ -10,6 +10,11 @@ namespace Actors.Queues;
 /// Decides when and how much to read back from the journal for payloads the queue keeps there: one read at a time,
 /// a pause of a second after a read that failed or found nothing, and reads sized from the mean size of an enqueue
 /// event to about half the payload budget. The actor runs the read itself and reports the outcome.
+/// <para>A read that comes back without the event it was for (the journal no longer has it: deleted by hand, or
+/// lost) is retried after the pause; after <see cref="ReadsBeforeGivingUp"/> such reads in a row for the same event,
+/// the reader gives up on it and the queue dead-letters the messages that wait on it (reason
+/// <see cref="QueueState.PayloadMissingReason"/>), so one lost event does not block the queue behind it for good. A
+/// read that fails is not evidence of a missing event and never leads there.</para>
 /// </summary>
 internal sealed class PayloadReader
 {
@@ -22,11 +27,17 @@ internal sealed class PayloadReader
     // An estimate of what a message costs in an event besides its payload.
     private const int BytesPerMessageBesidesPayload = 64;
 
+    /// <summary>Reads in a row that come back without the wanted event before the reader gives up on it.</summary>
+    public const int ReadsBeforeGivingUp = 5;
+
     private readonly long _payloadMemoryBytes;
     private readonly TimeProvider _time;
     private DateTime _pausedUntil;
     private long _enqueuedBytes;
     private long _enqueueEvents;
+    private long _reading;
+    private long _missing;
+    private int _misses;
 
     /// <summary>A reader for a queue with a payload budget of <paramref name="payloadMemoryBytes"/>, timed by <paramref name="time"/>.</summary>
     public PayloadReader(long payloadMemoryBytes, TimeProvider time)
@@ -66,16 +77,32 @@ internal sealed class PayloadReader
         if (_time.GetUtcNow().UtcDateTime < _pausedUntil || state.PayloadsWanted is not { } wanted) return false;
         from = wanted;
         to = wanted + EventsPerRead - 1;
+        _reading = wanted;
         InFlight = true;
         return true;
     }
 
-    /// <summary>A read came back having given <paramref name="attached"/> messages their payloads; none pauses reads.</summary>
-    public void OnRead(int attached)
+    /// <summary>
+    /// A read came back having given <paramref name="attached"/> messages their payloads; none pauses reads.
+    /// <paramref name="wantedAfter"/> is what the state wants now (<see cref="QueueState.PayloadsWanted"/>): still the
+    /// event the read started at means the journal did not return it. Returns that event's sequence number once it
+    /// was missing from <see cref="ReadsBeforeGivingUp"/> reads in a row (the caller dead-letters what waits on it, see
+    /// <see cref="QueueState.GiveUpPayloads"/>); otherwise null.
+    /// </summary>
+    public long? OnRead(int attached, long? wantedAfter)
     {
         InFlight = false;
         // The wanted event was not there: never expected, but a tight loop would not help.
         if (attached == 0) Pause();
+        if (wantedAfter != _reading)
+        {
+            _misses = 0;
+            return null;
+        }
+        if (_missing != _reading) (_missing, _misses) = (_reading, 0);
+        if (++_misses < ReadsBeforeGivingUp) return null;
+        _misses = 0;
+        return _missing;
     }
 
     /// <summary>A read failed: reads pause.</summary>

@@ -401,10 +401,21 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         var attached = 0;
         foreach (var envelope in read.Events)
             if (envelope.Event is MessagesEnqueued enqueued) attached += _state.AttachPayloads(envelope.SequenceNr, enqueued);
-        if (attached == 0)
-            _log.Error("Queue {0}: the journal returned none of the payloads wanted from sequence number {1}; trying again in a second", _queueId, _state.PayloadsWanted);
-        _payloads.OnRead(attached);
+        var wanted = _state.PayloadsWanted;
+        if (_payloads.OnRead(attached, wanted) is { } missing) DeadLetterPayloadsMissing(missing);
+        else if (attached == 0)
+            _log.Error("Queue {0}: the journal returned none of the payloads wanted from sequence number {1}; trying again in a second", _queueId, wanted);
         Dispatch();
+    }
+
+    /// <summary>The journal lost event <paramref name="sequenceNr"/>: what waits on its payloads is dead-lettered, so the queue moves on.</summary>
+    private void DeadLetterPayloadsMissing(long sequenceNr)
+    {
+        var decisions = _state.GiveUpPayloads(sequenceNr, Now);
+        _log.Error("Queue {0}: the journal no longer has event {1} ({2} reads came back without it); dead-lettering the {3} message(s) whose payload it held, reason {4}",
+            _queueId, sequenceNr, PayloadReader.ReadsBeforeGivingUp, decisions.Count, QueueState.PayloadMissingReason);
+        foreach (var decision in decisions) _writer.BufferDecision(decision);
+        Flush();
     }
 
     private void OnPayloadReadFailed(PayloadReadFailed failed)
@@ -682,6 +693,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Context.Parent.Tell(new QueueHost.QueueStopping(_queueId));
         _writer.FailAll(_queueId, $"The journal is unavailable: {cause.Message}");
         _intake.FailAll($"The journal is unavailable: {cause.Message}");
+        _deadLetters.FailAll($"the journal is unavailable: {cause.Message}");
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 

@@ -16,14 +16,20 @@ namespace Actors.Queues;
 /// <para>In a cluster, sharding hands the queue over to another node (the node leaves, or shards rebalance) by
 /// sending <see cref="HandOff"/>: the queue drains its in-flight deliveries first, so the new home starts without
 /// a redelivery storm, and then the host stops.</para>
+/// <para>Before the queue first starts, a <see cref="PartitionCheck"/> makes sure no partition above the declared count
+/// holds messages (commands wait meanwhile); if one does, the host refuses every command with the reason and never
+/// starts the queue.</para>
 /// </summary>
-internal sealed class QueueHost : ReceiveActor, IWithTimers
+internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
 {
+    private static readonly TimeSpan CheckRetry = TimeSpan.FromSeconds(2);
+
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
     private readonly string _queueId;
     private readonly Func<Props>? _queueProps;
+    private readonly Func<Props>? _checkProps;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef? _queue;
     private bool _queueAvailable;
@@ -33,11 +39,96 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers
     private bool _draining;
     private bool _handingOff;
 
-    public QueueHost(string queueId, Func<Props>? queueProps)
+    public QueueHost(string queueId, Func<Props>? queueProps, Func<Props>? checkProps)
     {
         _queueId = queueId;
         _queueProps = queueProps;
+        _checkProps = checkProps;
+        if (_queueProps is not null && _checkProps is not null) Checking();
+        else Hosting();
+    }
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public IStash Stash { get; set; } = null!;
+
+    /// <summary>Props for the host of one queue.</summary>
+    /// <param name="queueId">The queue's name.</param>
+    /// <param name="queueProps">Props of the queue actor, called for each (re)start; null for a queue this node does not declare.</param>
+    /// <param name="checkProps">Props of the <see cref="PartitionCheck"/> to pass before the queue first starts; null for none.</param>
+    public static Props Props(string queueId, Func<Props>? queueProps, Func<Props>? checkProps = null) =>
+        Akka.Actor.Props.Create(() => new QueueHost(queueId, queueProps, checkProps));
+
+    protected override void PreStart()
+    {
+        if (_checkProps is not null && _queueProps is not null) Context.ActorOf(_checkProps());
+        else Start();
+    }
+
+    /// <summary>Waiting for the <see cref="PartitionCheck"/>: commands wait in the stash; a drain or hand-off needs no queue.</summary>
+    private void Checking()
+    {
+        Receive<PartitionCheck.Checked>(checkedOut =>
+        {
+            if (checkedOut.Refusal is { } refusal)
+            {
+                _log.Error("Queue {0} does not start: {1}", _queueId, refusal);
+                Become(() => Refused(refusal));
+            }
+            else
+            {
+                Become(Hosting);
+                Start();
+            }
+            Stash.UnstashAll();
+        });
+        Receive<PartitionCheck.CheckFailed>(failed =>
+        {
+            _log.Warning(failed.Cause, "Queue {0}: could not check the journal for partitions above the declared count; checking again in {1}", _queueId, CheckRetry);
+            Become(CheckFailed);
+            Stash.UnstashAll();
+            Timers.StartSingleTimer("check", RetryCheck.Instance, CheckRetry);
+        });
+        Receive<WakeUp>(_ => { });
+        ReceiveDrainAndHandOff();
+        Receive<IWithQueueId>(_ => Stash.Stash());
+    }
+
+    /// <summary>The journal could not be checked: commands are answered at once until the next check.</summary>
+    private void CheckFailed()
+    {
+        Receive<RetryCheck>(_ =>
+        {
+            Become(Checking);
+            Context.ActorOf(_checkProps!());
+        });
+        Receive<WakeUp>(_ => { });
+        ReceiveDrainAndHandOff();
+        Receive<IWithQueueId>(message => Answer(message, RejectionCode.JournalUnavailable, $"Queue '{_queueId}' is starting and could not check its journal yet; retry shortly."));
+    }
+
+    /// <summary>Partitions above the declared count hold messages: the queue never starts, and every command hears why.</summary>
+    private void Refused(string reason)
+    {
+        Receive<WakeUp>(_ => { });
+        ReceiveDrainAndHandOff();
+        Receive<IWithQueueId>(message => Answer(message, RejectionCode.JournalUnavailable, reason));
+    }
+
+    /// <summary>A drain or hand-off while no queue runs: answered (or the host stops) at once, and the queue never starts.</summary>
+    private void ReceiveDrainAndHandOff()
+    {
+        Receive<Drain>(_ => BeginDrain(Sender));
+        Receive<HandOff>(_ =>
+        {
+            _handingOff = true;
+            BeginDrain(ActorRefs.Nobody);
+        });
+    }
+
+    /// <summary>The queue runs (or restarts after a failure, or drains).</summary>
+    private void Hosting()
+    {
         Receive<WakeUp>(_ => { });
         Receive<QueueRecovered>(_ => _restarts = 0);
         Receive<QueueStopping>(_ =>
@@ -57,16 +148,6 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers
         Receive<IWithQueueId>(Route);
     }
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    /// <summary>Props for the host of one queue.</summary>
-    /// <param name="queueId">The queue's name.</param>
-    /// <param name="queueProps">Props of the queue actor, called for each (re)start; null for a queue this node does not declare.</param>
-    public static Props Props(string queueId, Func<Props>? queueProps) =>
-        Akka.Actor.Props.Create(() => new QueueHost(queueId, queueProps));
-
-    protected override void PreStart() => Start();
-
     private void Start()
     {
         if (_draining || _queueProps is null) return;
@@ -85,6 +166,11 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers
         var (code, reason) = _queueProps is null ? (RejectionCode.UnknownQueue, $"Queue '{_queueId}' does not exist.")
             : _draining ? (RejectionCode.ShuttingDown, $"Queue '{_queueId}' is shutting down.")
             : (RejectionCode.JournalUnavailable, $"Queue '{_queueId}' is restarting after a journal failure; retry shortly.");
+        Answer(message, code, reason);
+    }
+
+    private void Answer(IWithQueueId message, RejectionCode code, string reason)
+    {
         if (Unavailable(message, code, reason) is { } reply) Sender.Tell(reply);
         else _log.Warning("Dropping {0} for queue {1}: {2}", message.GetType().Name, _queueId, reason);
     }
@@ -153,6 +239,12 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers
     {
         public static readonly HandOff Instance = new();
         private HandOff() { }
+    }
+
+    private sealed class RetryCheck
+    {
+        public static readonly RetryCheck Instance = new();
+        private RetryCheck() { }
     }
 
     private sealed class RestartQueue

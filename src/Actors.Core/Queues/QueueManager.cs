@@ -123,7 +123,8 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
             default:
                 if (PartitionMerge.For(message, queue) is not { } merge) return;
                 var requests = Enumerable.Range(0, partitions).Select(p => Addressed(queue, p, message)).ToList();
-                Context.ActorOf(PartitionGather.Props(queue, requests, merge, Sender, _requestTimeout));
+                Context.ActorOf(PartitionGather.Props(queue, requests, merge,
+                    (_, reason) => QueueHost.Unavailable(message, RejectionCode.JournalUnavailable, reason) ?? new QueueUnavailable(queue, reason), Sender, _requestTimeout));
                 break;
         }
     }
@@ -146,7 +147,8 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
         var requests = groups.Select((g, n) => Addressed(batch.QueueId, g.Key,
             batch with { Messages = g.Select(x => batch.Messages[x.Index]).ToImmutableArray(), CorrelationId = n })).ToList();
         Context.ActorOf(PartitionGather.Props(batch.QueueId, requests,
-            replies => PartitionMerge.Batch(batch.QueueId, batch.CorrelationId, batch.Messages.Length, indices, replies), Sender, _requestTimeout));
+            replies => PartitionMerge.Batch(batch.QueueId, batch.CorrelationId, batch.Messages.Length, indices, replies),
+            (replies, reason) => PartitionMerge.Batch(batch.QueueId, batch.CorrelationId, batch.Messages.Length, indices, replies, reason), Sender, _requestTimeout));
     }
 
     private int PartitionOf(ImmutableDictionary<string, string>? headers, string? idempotencyKey, int partitions) =>

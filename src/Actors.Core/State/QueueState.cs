@@ -164,6 +164,25 @@ internal sealed class QueueState
                     _order.EnterScheduled(retried, e.DueAt);
                 }
                 break;
+            case DeadLettered { Reason: PayloadMissingReason } e:
+                // Not an attempt: the journal lost the payload. The dead letter keeps an empty one, so nothing waits
+                // for that event again, and the error says why.
+                if (_live.Remove(e.Id, out var lost))
+                {
+                    LeaveStage(lost);
+                    lost.RecordError(e.Error);
+                    lost.AttachPayload(ReadOnlyMemory<byte>.Empty);
+                    Bury(lost, e.Reason, e.Error.At);
+                    TotalDeadLettered++;
+                }
+                else if (_dead.TryGetValue(e.Id, out var buried) && !buried.HasPayload)
+                {
+                    buried.RecordError(e.Error);
+                    buried.AttachPayload(ReadOnlyMemory<byte>.Empty);
+                    Pin(buried);
+                    DeadWithoutPayload--;
+                }
+                break;
             case DeadLettered e:
                 if (_live.Remove(e.Id, out var dead))
                 {
@@ -349,6 +368,35 @@ internal sealed class QueueState
         }
         _order.Trim();
         return attached;
+    }
+
+    /// <summary>The dead-letter reason of a message whose payload the journal no longer has.</summary>
+    public const string PayloadMissingReason = "payload-missing";
+
+    /// <summary>
+    /// The journal does not have event <paramref name="sequenceNr"/> any more (see <see cref="Queues.PayloadReader"/>),
+    /// so the payloads of the messages waiting on it cannot come back: returns a <see cref="DeadLettered"/> decision
+    /// with reason <see cref="PayloadMissingReason"/> for each, for the caller to write. Ready ones leave the dispatch
+    /// order meanwhile, so the queue moves on (a rejected write puts them back with <see cref="ReturnToReady"/>); dead
+    /// letters among them are marked too, so nothing wants that event again.
+    /// </summary>
+    public List<DeadLettered> GiveUpPayloads(long sequenceNr, DateTime now)
+    {
+        var error = new ErrorInfo("PayloadMissing",
+            $"The journal no longer has event {sequenceNr} of queue '{QueueId}', which held this message's payload.", null, null, now);
+        var decisions = new List<DeadLettered>();
+        foreach (var message in _live.Values)
+        {
+            if (message.Stage != Stage.Ready || message.HasPayload || message.SequenceNr != sequenceNr) continue;
+            LeaveStage(message);
+            message.Stage = Stage.Ending;
+            decisions.Add(new DeadLettered(message.Id, message.FailedAttempts, error, PayloadMissingReason));
+        }
+        foreach (var message in _dead.Values)
+            if (!message.HasPayload && message.SequenceNr == sequenceNr)
+                decisions.Add(new DeadLettered(message.Id, message.FailedAttempts, error, PayloadMissingReason));
+        decisions.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return decisions;
     }
 
     /// <summary>

@@ -9,21 +9,8 @@ using Microsoft.Data.Sqlite;
 namespace Actors.Core.Tests;
 
 /// <summary>Restart and recovery over a real SQLite file: two actor systems, one after the other, on the same data.</summary>
-public sealed class RecoveryTests : IDisposable
+public sealed class RecoveryTests : DataDirectoryTest
 {
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "actors-tests", Guid.NewGuid().ToString("N"));
-
-    public void Dispose() => TestQueues.DeleteDirectory(_dataDirectory);
-
-    private DurableQueuesOptions Options(Action<DurableQueuesOptions> configure)
-    {
-        var options = TestQueues.NewOptions(_dataDirectory);
-        options.DrainTimeout = TimeSpan.Zero;
-        configure(options);
-        return options;
-    }
-
-
     [Fact]
     public async Task Unfinished_messages_are_delivered_after_a_restart_and_completed_ones_are_not()
     {

@@ -55,3 +55,29 @@ internal static class TestQueues
         }
     }
 }
+
+/// <summary>
+/// A test over one throwaway data directory that several nodes (actor systems, one after the other) share, as a
+/// restart would: <see cref="Options"/> gives each node its options there, with no drain wait; the directory is removed after.
+/// </summary>
+public abstract class DataDirectoryTest : IDisposable
+{
+    /// <summary>The directory the test's nodes share.</summary>
+    protected string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "actors-tests", Guid.NewGuid().ToString("N"));
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        TestQueues.DeleteDirectory(DataDirectory);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Options over the shared directory, shaped by <paramref name="configure"/>.</summary>
+    protected DurableQueuesOptions Options(Action<DurableQueuesOptions> configure)
+    {
+        var options = TestQueues.NewOptions(DataDirectory);
+        options.DrainTimeout = TimeSpan.Zero;
+        configure(options);
+        return options;
+    }
+}

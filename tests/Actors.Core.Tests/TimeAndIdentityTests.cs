@@ -8,20 +8,8 @@ using static Actors.Protocol.QueueCommands;
 namespace Actors.Core.Tests;
 
 /// <summary>Delayed messages, idempotency keys, cancellation and expiry through real queues over SQLite, across restarts.</summary>
-public sealed class TimeAndIdentityTests : IDisposable
+public sealed class TimeAndIdentityTests : DataDirectoryTest
 {
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "actors-tests", Guid.NewGuid().ToString("N"));
-
-    public void Dispose() => TestQueues.DeleteDirectory(_dataDirectory);
-
-    private DurableQueuesOptions Options(Action<DurableQueuesOptions> configure)
-    {
-        var options = TestQueues.NewOptions(_dataDirectory);
-        options.DrainTimeout = TimeSpan.Zero;
-        configure(options);
-        return options;
-    }
-
     private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 
     [Fact]

@@ -1,57 +1,28 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Actors.Node.Tests;
 
 /// <summary>The /schedules routes: config-declared and runtime schedules, every operation, and bad input that changes nothing.</summary>
-public sealed class ScheduleHttpTests : IAsyncLifetime
+public sealed class ScheduleHttpTests() : NodeHttpTest(new Dictionary<string, string?>
 {
-    private readonly NodeFactory _node = new(new Dictionary<string, string?>
-    {
-        ["Actors:Queues:reports:Workers"] = "1",
-        ["Actors:Schedules:nightly:Cron"] = "0 2 * * *",
-        ["Actors:Schedules:nightly:TimeZone"] = "Europe/Berlin",
-        ["Actors:Schedules:nightly:Queue"] = "reports",
-        ["Actors:Schedules:nightly:Type"] = "echo",
-        ["Actors:Schedules:nightly:Payload:report"] = "sales",
-        ["Actors:Schedules:nightly:Payload:days"] = "7",
-        ["Actors:Schedules:nightly:Headers:tenant"] = "t1",
-        ["Actors:Schedules:nightly:Misfire"] = "fireAll",
-    });
-    private HttpClient _http = null!;
-
-    public Task InitializeAsync()
-    {
-        _http = _node.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _node.DisposeAsync();
-    }
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
+    ["Actors:Queues:reports:Workers"] = "1",
+    ["Actors:Schedules:nightly:Cron"] = "0 2 * * *",
+    ["Actors:Schedules:nightly:TimeZone"] = "Europe/Berlin",
+    ["Actors:Schedules:nightly:Queue"] = "reports",
+    ["Actors:Schedules:nightly:Type"] = "echo",
+    ["Actors:Schedules:nightly:Payload:report"] = "sales",
+    ["Actors:Schedules:nightly:Payload:days"] = "7",
+    ["Actors:Schedules:nightly:Headers:tenant"] = "t1",
+    ["Actors:Schedules:nightly:Misfire"] = "fireAll",
+})
+{
     private async Task<JsonObject> Get(string path, HttpStatusCode expected = HttpStatusCode.OK)
     {
-        var response = await _http.GetAsync(path);
+        var response = await Http.GetAsync(path);
         Assert.Equal(expected, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-    }
-
-    private static async Task<JsonObject> Problem(HttpResponseMessage response, HttpStatusCode status, string slug)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(status == response.StatusCode, $"{response.StatusCode}: {body}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = JsonNode.Parse(body)!.AsObject();
-        Assert.Equal($"urn:actors:problem:{slug}", problem["type"]!.GetValue<string>());
-        Assert.False(string.IsNullOrEmpty(problem["detail"]?.GetValue<string>()));
-        return problem;
     }
 
     [Fact]
@@ -79,21 +50,21 @@ public sealed class ScheduleHttpTests : IAsyncLifetime
     public async Task Put_is_an_idempotent_upsert_and_pause_resume_trigger_and_delete_work()
     {
         const string body = "{\"every\": \"PT1H\", \"queue\": \"reports\", \"type\": \"echo\", \"payload\": {\"hello\": [1, 2]}, \"overlap\": \"allow\"}";
-        var created = await _http.PutAsync("/schedules/hourly", Json(body));
+        var created = await Http.PutAsync("/schedules/hourly", Json(body));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal("/schedules/hourly", created.Headers.Location!.OriginalString);
-        var again = await _http.PutAsync("/schedules/hourly", Json(body));
+        var again = await Http.PutAsync("/schedules/hourly", Json(body));
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         var againBody = (await again.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.False(againBody["changed"]!.GetValue<bool>());
         Assert.Equal("PT1H", againBody["every"]!.GetValue<string>());
 
-        var paused = (await (await _http.PostAsync("/schedules/hourly/pause", null)).Content.ReadFromJsonAsync<JsonObject>())!;
+        var paused = (await (await Http.PostAsync("/schedules/hourly/pause", null)).Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.True(paused["paused"]!.GetValue<bool>());
-        var resumed = (await (await _http.PostAsync("/schedules/hourly/resume", null)).Content.ReadFromJsonAsync<JsonObject>())!;
+        var resumed = (await (await Http.PostAsync("/schedules/hourly/resume", null)).Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.False(resumed["paused"]!.GetValue<bool>());
 
-        var trigger = await _http.PostAsync("/schedules/hourly/trigger", null);
+        var trigger = await Http.PostAsync("/schedules/hourly/trigger", null);
         Assert.Equal(HttpStatusCode.Accepted, trigger.StatusCode);
         var fired = (await trigger.Content.ReadFromJsonAsync<JsonObject>())!;
         var messageId = fired["messageId"]!.GetValue<long>();
@@ -106,10 +77,10 @@ public sealed class ScheduleHttpTests : IAsyncLifetime
         var ids = (await Get("/schedules"))["schedules"]!.AsArray().Select(s => s!["id"]!.GetValue<string>()).ToList();
         Assert.Equal(["hourly", "nightly"], ids);
 
-        Assert.Equal(HttpStatusCode.NoContent, (await _http.DeleteAsync("/schedules/hourly")).StatusCode);
-        await Problem(await _http.GetAsync("/schedules/hourly"), HttpStatusCode.NotFound, "schedule-not-found");
-        await Problem(await _http.DeleteAsync("/schedules/hourly"), HttpStatusCode.NotFound, "schedule-not-found");
-        await Problem(await _http.PostAsync("/schedules/hourly/trigger", null), HttpStatusCode.NotFound, "schedule-not-found");
+        Assert.Equal(HttpStatusCode.NoContent, (await Http.DeleteAsync("/schedules/hourly")).StatusCode);
+        await Problem(await Http.GetAsync("/schedules/hourly"), HttpStatusCode.NotFound, "schedule-not-found");
+        await Problem(await Http.DeleteAsync("/schedules/hourly"), HttpStatusCode.NotFound, "schedule-not-found");
+        await Problem(await Http.PostAsync("/schedules/hourly/trigger", null), HttpStatusCode.NotFound, "schedule-not-found");
     }
 
     [Fact]
@@ -117,22 +88,22 @@ public sealed class ScheduleHttpTests : IAsyncLifetime
     {
         var before = (await Get("/schedules/nightly")).ToJsonString();
 
-        var cron = await Problem(await _http.PutAsync("/schedules/nightly", Json("{\"cron\": \"0 25 * * *\", \"queue\": \"reports\", \"type\": \"echo\"}")), HttpStatusCode.BadRequest, "invalid-cron");
+        var cron = await Problem(await Http.PutAsync("/schedules/nightly", Json("{\"cron\": \"0 25 * * *\", \"queue\": \"reports\", \"type\": \"echo\"}")), HttpStatusCode.BadRequest, "invalid-cron");
         var cronosMessage = Assert.Throws<Cronos.CronFormatException>(() => Cronos.CronExpression.Parse("0 25 * * *")).Message;
         Assert.Contains(cronosMessage, cron["detail"]!.GetValue<string>(), StringComparison.Ordinal);
-        await Problem(await _http.PutAsync("/schedules/nightly", Json("{\"cron\": \"0 2 * * *\", \"timeZone\": \"Europe/Atlantis\", \"queue\": \"reports\", \"type\": \"echo\"}")), HttpStatusCode.BadRequest, "unknown-time-zone");
-        await Problem(await _http.PutAsync("/schedules/nightly", Json("{\"every\": \"PT0.5S\", \"queue\": \"reports\", \"type\": \"echo\"}")), HttpStatusCode.BadRequest, "interval-too-short");
-        await Problem(await _http.PutAsync("/schedules/nightly", Json("{\"cron\": \"0 2 * * *\", \"every\": \"PT10S\", \"queue\": \"reports\", \"type\": \"echo\"}")), HttpStatusCode.BadRequest, "cron-or-every");
-        await Problem(await _http.PutAsync("/schedules/nightly", Json("{\"queue\": \"reports\", \"type\": \"echo\"}")), HttpStatusCode.BadRequest, "cron-or-every");
-        await Problem(await _http.PutAsync("/schedules/nightly", Json("{\"cron\": \"0 3 * * *\", \"queue\": \"nope\", \"type\": \"echo\"}")), HttpStatusCode.NotFound, "unknown-queue");
-        await Problem(await _http.PutAsync("/schedules/nightly", Json("{\"cron\": \"0 3 * * *\", \"queue\": \"reports\", \"type\": \"echo\", \"misfire\": \"sometimes\"}")), HttpStatusCode.BadRequest, "invalid-schedule");
-        await Problem(await _http.PutAsync("/schedules/nightly", Json("{\"crom\": \"0 3 * * *\", \"queue\": \"reports\", \"type\": \"echo\"}")), HttpStatusCode.BadRequest, "invalid-schedule");
-        await Problem(await _http.PutAsync("/schedules/nightly", Json("{\"cron\": ")), HttpStatusCode.BadRequest, "malformed-json");
-        await Problem(await _http.PutAsync("/schedules/bad%20id", Json("{\"cron\": \"0 3 * * *\", \"queue\": \"reports\", \"type\": \"echo\"}")), HttpStatusCode.BadRequest, "invalid-schedule-id");
-        await Problem(await _http.PutAsync("/schedules/other", Json("{\"cron\": \"0 3 * * *\", \"queue\": \"nope\", \"type\": \"echo\"}")), HttpStatusCode.NotFound, "unknown-queue");
+        await Problem(await Http.PutAsync("/schedules/nightly", Json("{\"cron\": \"0 2 * * *\", \"timeZone\": \"Europe/Atlantis\", \"queue\": \"reports\", \"type\": \"echo\"}")), HttpStatusCode.BadRequest, "unknown-time-zone");
+        await Problem(await Http.PutAsync("/schedules/nightly", Json("{\"every\": \"PT0.5S\", \"queue\": \"reports\", \"type\": \"echo\"}")), HttpStatusCode.BadRequest, "interval-too-short");
+        await Problem(await Http.PutAsync("/schedules/nightly", Json("{\"cron\": \"0 2 * * *\", \"every\": \"PT10S\", \"queue\": \"reports\", \"type\": \"echo\"}")), HttpStatusCode.BadRequest, "cron-or-every");
+        await Problem(await Http.PutAsync("/schedules/nightly", Json("{\"queue\": \"reports\", \"type\": \"echo\"}")), HttpStatusCode.BadRequest, "cron-or-every");
+        await Problem(await Http.PutAsync("/schedules/nightly", Json("{\"cron\": \"0 3 * * *\", \"queue\": \"nope\", \"type\": \"echo\"}")), HttpStatusCode.NotFound, "unknown-queue");
+        await Problem(await Http.PutAsync("/schedules/nightly", Json("{\"cron\": \"0 3 * * *\", \"queue\": \"reports\", \"type\": \"echo\", \"misfire\": \"sometimes\"}")), HttpStatusCode.BadRequest, "invalid-schedule");
+        await Problem(await Http.PutAsync("/schedules/nightly", Json("{\"crom\": \"0 3 * * *\", \"queue\": \"reports\", \"type\": \"echo\"}")), HttpStatusCode.BadRequest, "invalid-schedule");
+        await Problem(await Http.PutAsync("/schedules/nightly", Json("{\"cron\": ")), HttpStatusCode.BadRequest, "malformed-json");
+        await Problem(await Http.PutAsync("/schedules/bad%20id", Json("{\"cron\": \"0 3 * * *\", \"queue\": \"reports\", \"type\": \"echo\"}")), HttpStatusCode.BadRequest, "invalid-schedule-id");
+        await Problem(await Http.PutAsync("/schedules/other", Json("{\"cron\": \"0 3 * * *\", \"queue\": \"nope\", \"type\": \"echo\"}")), HttpStatusCode.NotFound, "unknown-queue");
 
         Assert.Equal(before, (await Get("/schedules/nightly")).ToJsonString());
-        await Problem(await _http.GetAsync("/schedules/other"), HttpStatusCode.NotFound, "schedule-not-found");
+        await Problem(await Http.GetAsync("/schedules/other"), HttpStatusCode.NotFound, "schedule-not-found");
         Assert.Equal(["nightly"], (await Get("/schedules"))["schedules"]!.AsArray().Select(s => s!["id"]!.GetValue<string>()));
     }
 }

@@ -1,66 +1,23 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Actors.Node.Tests;
 
 /// <summary>Idempotency keys, delayed and expiring messages and cancellation over HTTP, every refusal leaving earlier messages intact.</summary>
-public sealed class TimeAndIdentityHttpTests : IAsyncLifetime
+public sealed class TimeAndIdentityHttpTests() : NodeHttpTest(new Dictionary<string, string?>
 {
-    private readonly NodeFactory _node = new(new Dictionary<string, string?>
-    {
-        ["Actors:Queues:strict:RequireIdempotencyKey"] = "true",
-        ["Actors:Queues:later:MaxDelay"] = "1.00:00:00",
-        ["Actors:Queues:later:Workers"] = "1",
-        ["Actors:Queues:parts:Partitions"] = "3",
-    });
-    private HttpClient _http = null!;
-
-    public Task InitializeAsync()
-    {
-        _http = _node.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _node.DisposeAsync();
-    }
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
+    ["Actors:Queues:strict:RequireIdempotencyKey"] = "true",
+    ["Actors:Queues:later:MaxDelay"] = "1.00:00:00",
+    ["Actors:Queues:later:Workers"] = "1",
+    ["Actors:Queues:parts:Partitions"] = "3",
+})
+{
     private Task<HttpResponseMessage> Post(string queue, string json, string? idempotencyKey = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, $"/queues/{queue}/messages") { Content = Json(json) };
         if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
-        return _http.SendAsync(request);
-    }
-
-    private static async Task<JsonObject> Body(HttpResponseMessage response, HttpStatusCode status)
-    {
-        Assert.Equal(status, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-    }
-
-    private static async Task Problem(HttpResponseMessage response, HttpStatusCode status, string slug)
-    {
-        var problem = await Body(response, status);
-        Assert.Equal($"urn:actors:problem:{slug}", problem["type"]!.GetValue<string>());
-        Assert.False(string.IsNullOrEmpty(problem["detail"]?.GetValue<string>()));
-    }
-
-    private async Task<JsonObject> AwaitStatus(string queue, long id, string status)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var json = (await _http.GetFromJsonAsync<JsonObject>($"/queues/{queue}/messages/{id}"))!;
-            if (json["status"]!.GetValue<string>() == status) return json;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"waiting for message {id} to be {status}: {json.ToJsonString()}");
-            await Task.Delay(20);
-        }
+        return Http.SendAsync(request);
     }
 
     [Fact]
@@ -81,7 +38,7 @@ public sealed class TimeAndIdentityHttpTests : IAsyncLifetime
         await Problem(await Post("default", "{\"type\":\"echo\",\"payload\":1}", new string('k', 256)), HttpStatusCode.BadRequest, "invalid-idempotency-key");
         await Problem(await Post("default", "{\"type\":\"echo\",\"payload\":1,\"idempotencyKey\":\"a\"}", "b"), HttpStatusCode.BadRequest, "invalid-request");
         await Problem(await Post("strict", "{\"type\":\"echo\",\"payload\":1}"), HttpStatusCode.BadRequest, "idempotency-key-required");
-        var stats = (await _http.GetFromJsonAsync<JsonObject>("/queues/default"))!;
+        var stats = (await Http.GetFromJsonAsync<JsonObject>("/queues/default"))!;
         Assert.Equal((1, 1), (stats["totals"]!["enqueued"]!.GetValue<int>(), stats["idempotencyKeys"]!.GetValue<int>()));
     }
 
@@ -89,18 +46,18 @@ public sealed class TimeAndIdentityHttpTests : IAsyncLifetime
     public async Task Batch_items_with_keys_are_answered_one_by_one_and_a_partitioned_queue_routes_a_retry_to_the_same_partition()
     {
         var batch = "[{\"type\":\"noop\",\"payload\":1,\"idempotencyKey\":\"a\"},{\"type\":\"noop\",\"payload\":1,\"idempotencyKey\":\"a\"},{\"type\":\"noop\",\"payload\":2,\"idempotencyKey\":\"a\"},{\"type\":\"noop\",\"payload\":3,\"idempotencyKey\":\"b\"}]";
-        var body = await Body(await _http.PostAsync("/queues/parts/messages/batch", Json(batch)), HttpStatusCode.OK);
+        var body = await Body(await Http.PostAsync("/queues/parts/messages/batch", Json(batch)), HttpStatusCode.OK);
         var results = body["results"]!.AsArray();
         Assert.Equal(results[0]!["id"]!.GetValue<long>(), results[1]!["id"]!.GetValue<long>());
         Assert.True(results[1]!["replayed"]!.GetValue<bool>());
         Assert.Equal("urn:actors:problem:idempotency-key-mismatch", results[2]!["error"]!["type"]!.GetValue<string>());
 
-        var again = await Body(await _http.PostAsync("/queues/parts/messages/batch", Json(batch)), HttpStatusCode.OK);
+        var again = await Body(await Http.PostAsync("/queues/parts/messages/batch", Json(batch)), HttpStatusCode.OK);
         var replays = again["results"]!.AsArray();
         Assert.Equal(results[0]!["id"]!.GetValue<long>(), replays[0]!["id"]!.GetValue<long>());
         Assert.Equal(results[3]!["id"]!.GetValue<long>(), replays[3]!["id"]!.GetValue<long>());
         Assert.True(replays[3]!["replayed"]!.GetValue<bool>());
-        var stats = (await _http.GetFromJsonAsync<JsonObject>("/queues/parts"))!;
+        var stats = (await Http.GetFromJsonAsync<JsonObject>("/queues/parts"))!;
         Assert.Equal(2, stats["totals"]!["enqueued"]!.GetValue<int>());
     }
 
@@ -127,7 +84,7 @@ public sealed class TimeAndIdentityHttpTests : IAsyncLifetime
         await Problem(await Post("later", "{\"type\":\"noop\",\"deliverAt\":\"2030-01-01T00:00:00\"}"), HttpStatusCode.BadRequest, "invalid-request");
         await Problem(await Post("later", "{\"type\":\"noop\",\"delay\":\"ten minutes\"}"), HttpStatusCode.BadRequest, "invalid-request");
 
-        var stats = (await _http.GetFromJsonAsync<JsonObject>("/queues/later"))!;
+        var stats = (await Http.GetFromJsonAsync<JsonObject>("/queues/later"))!;
         Assert.Equal(2, stats["scheduled"]!.GetValue<int>());
         Assert.Equal("scheduled", (await AwaitStatus("later", id, "scheduled"))["status"]!.GetValue<string>());
     }
@@ -137,13 +94,13 @@ public sealed class TimeAndIdentityHttpTests : IAsyncLifetime
     {
         var kept = (await Body(await Post("later", "{\"type\":\"noop\",\"payload\":1,\"delay\":\"PT1H\"}"), HttpStatusCode.Accepted))["id"]!.GetValue<long>();
         var scheduled = (await Body(await Post("later", "{\"type\":\"noop\",\"payload\":2,\"delay\":\"PT1H\"}"), HttpStatusCode.Accepted))["id"]!.GetValue<long>();
-        var cancelled = await Body(await _http.DeleteAsync($"/queues/later/messages/{scheduled}"), HttpStatusCode.OK);
+        var cancelled = await Body(await Http.DeleteAsync($"/queues/later/messages/{scheduled}"), HttpStatusCode.OK);
         Assert.Equal(("cancelled", "scheduled"), (cancelled["status"]!.GetValue<string>(), cancelled["previousStatus"]!.GetValue<string>()));
         await AwaitStatus("later", scheduled, "cancelled");
 
-        await Problem(await _http.DeleteAsync($"/queues/later/messages/{scheduled}"), HttpStatusCode.Conflict, "message-finished");
-        await Problem(await _http.DeleteAsync("/queues/later/messages/424242"), HttpStatusCode.NotFound, "message-not-found");
-        await Problem(await _http.DeleteAsync($"/queues/nope/messages/{kept}"), HttpStatusCode.NotFound, "unknown-queue");
+        await Problem(await Http.DeleteAsync($"/queues/later/messages/{scheduled}"), HttpStatusCode.Conflict, "message-finished");
+        await Problem(await Http.DeleteAsync("/queues/later/messages/424242"), HttpStatusCode.NotFound, "message-not-found");
+        await Problem(await Http.DeleteAsync($"/queues/nope/messages/{kept}"), HttpStatusCode.NotFound, "unknown-queue");
         Assert.Equal("scheduled", (await AwaitStatus("later", kept, "scheduled"))["status"]!.GetValue<string>());
     }
 }

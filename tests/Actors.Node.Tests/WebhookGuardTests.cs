@@ -3,8 +3,10 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Actors.Configuration;
 using Actors.Http;
 using Actors.Http.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Actors.Node.Tests;
 
@@ -150,6 +152,20 @@ public sealed class WebhookGuardTests
         Assert.Equal(TimeSpan.FromSeconds(1), WebhookHandler.RetryAfter(null, cap));
         Assert.Equal(TimeSpan.Zero, WebhookHandler.RetryAfter(new RetryConditionHeaderValue(DateTimeOffset.UtcNow.AddHours(-1)), cap));
         Assert.Equal(cap, WebhookHandler.RetryAfter(new RetryConditionHeaderValue(DateTimeOffset.UtcNow.AddDays(1)), cap));
+    }
+
+    [Theory]
+    [InlineData("AllowUrlPerMessage needs AllowedUrlPrefixes", null, true, null, null, 65536)]
+    [InlineData("AllowedNetworks entry 'internal'", "https://hooks.example.com/", false, "internal", null, 65536)]
+    [InlineData("Secret must be at least 16 characters", "https://hooks.example.com/", false, null, "short", 65536)]
+    [InlineData("MaxResponseBytes must be 1024", "https://hooks.example.com/", false, null, null, 10)]
+    public void A_webhook_type_with_an_unsafe_or_invalid_option_stops_the_start(string error, string? url, bool perMessage, string? network, string? secret, int maxResponseBytes)
+    {
+        var options = new WebhookOptions { Url = url, AllowUrlPerMessage = perMessage, Secret = secret, MaxResponseBytes = maxResponseBytes };
+        if (network is not null) options.AllowedNetworks.Add(network);
+        var thrown = Assert.Throws<ArgumentException>(() => new ServiceCollection().AddWebhooks(new DurableQueuesOptions(), new Dictionary<string, WebhookOptions> { ["hook"] = options }));
+        Assert.Contains("Webhook 'hook'", thrown.Message, StringComparison.Ordinal);
+        Assert.Contains(error, thrown.Message, StringComparison.Ordinal);
     }
 
     /// <summary>A stream that never ends and counts what was read from it.</summary>

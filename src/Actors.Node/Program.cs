@@ -17,9 +17,8 @@ builder.WebHost.ConfigureKestrel(kestrel => builder.Configuration.GetSection("Ke
 
 var queues = builder.Configuration.GetDurableQueuesOptions();
 var webhooks = builder.Configuration.GetSection("Actors:Webhooks").Get<Dictionary<string, WebhookOptions>>() ?? new();
-WebhookHandler.Register(queues.Handlers, webhooks);
-
-builder.Services.AddHttpClient(WebhookHandler.HttpClientName);
+// One guarded HttpClient per webhook type: restricted networks only where AllowedNetworks says, no redirects.
+builder.Services.AddWebhooks(queues, webhooks);
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 builder.Services.AddQueueClient(queues.RequestTimeout);

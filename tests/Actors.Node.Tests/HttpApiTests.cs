@@ -21,6 +21,8 @@ public sealed class HttpApiTests : IAsyncLifetime
         // A webhook nobody listens on: each attempt fails fast and the retry is an hour away, so messages stay put.
         ["Actors:Webhooks:stuck:Url"] = "http://127.0.0.1:9/",
         ["Actors:Webhooks:stuck:Timeout"] = "00:00:02",
+        // Loopback allowed, or the address guard would dead-letter them at once and the queue would never fill.
+        ["Actors:Webhooks:stuck:AllowedNetworks:0"] = "127.0.0.0/8",
         ["Actors:Queues:dlq:Retry:MaxAttempts"] = "1",
         ["Actors:Queues:parts:Partitions"] = "3",
     });

@@ -75,6 +75,7 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
             $"--Actors:DataDirectory={_dataDirectory}",
             "--Actors:DrainTimeout=00:00:05",
             $"--Actors:Webhooks:notify:Url={_receiverUrl}",
+            "--Actors:Webhooks:notify:AllowedNetworks:0=127.0.0.0/8",
             "--Actors:Queues:default:AllowedTypes:2=notify",
             "--Actors:Queues:default:Retry:BaseDelay=00:00:00.100",
         }) start.ArgumentList.Add(arg);

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Actors.Client;
 using Actors.Http.Security;
 using Actors.Protocol;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -175,15 +176,19 @@ public static partial class QueueEndpoints
         return Results.Json(new { accepted, rejected = count - accepted, results });
     }
 
-    private static async Task<IResult> GetMessageAsync(string queue, long id, IQueueClient client, CancellationToken cancellationToken)
+    private static async Task<IResult> GetMessageAsync(string queue, long id, HttpContext http, IQueueClient client, IAuthorizationService authorization,
+        CancellationToken cancellationToken)
     {
         if (!Names.IsValidQueueName(queue)) return Problems.For(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
         try
         {
             var info = await client.GetMessageAsync(queue, id, cancellationToken).ConfigureAwait(false);
-            return info is null
-                ? Problems.Create(StatusCodes.Status404NotFound, "message-not-found", "Message not found", $"Queue '{queue}' holds no message {id} (or it succeeded longer ago than the retention).")
-                : Results.Json(MessageJson(info));
+            if (info is null)
+                return Problems.Create(StatusCodes.Status404NotFound, "message-not-found", "Message not found", $"Queue '{queue}' holds no message {id} (or it succeeded longer ago than the retention).");
+            // A stack trace tells how the handler is built: only for who may manage the queue (read sees type and message).
+            var stackTraces = info.Errors.Any(e => e.StackTrace is not null)
+                && (await authorization.AuthorizeAsync(http.User, http, ActorsPolicies.Manage).ConfigureAwait(false)).Succeeded;
+            return Results.Json(MessageJson(info, stackTraces));
         }
         catch (QueueException e)
         {
@@ -488,8 +493,11 @@ public static partial class QueueEndpoints
     [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})$")]
     private static partial System.Text.RegularExpressions.Regex Rfc3339WithOffset();
 
-    /// <summary>A message as JSON; payload and result are embedded as JSON when they are JSON, otherwise as base64.</summary>
-    internal static JsonObject MessageJson(MessageInfo info) => new()
+    /// <summary>
+    /// A message as JSON; payload and result are embedded as JSON when they are JSON, otherwise as base64; each error's
+    /// <c>stackTrace</c> only when <paramref name="stackTraces"/> (the caller holds <c>manage</c> on the queue), else null.
+    /// </summary>
+    internal static JsonObject MessageJson(MessageInfo info, bool stackTraces) => new()
     {
         ["id"] = info.MessageId,
         ["queue"] = info.QueueId,
@@ -507,7 +515,7 @@ public static partial class QueueEndpoints
         {
             ["type"] = e.Type,
             ["message"] = e.Message,
-            ["stackTrace"] = e.StackTrace,
+            ["stackTrace"] = stackTraces ? e.StackTrace : null,
             ["worker"] = e.Worker,
             ["at"] = e.At,
         }).ToArray()),

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Actors.Client;
 using Actors.Http.Security;
 using Actors.Protocol;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -175,15 +176,19 @@ public static partial class QueueEndpoints
         return Results.Json(new { accepted, rejected = count - accepted, results });
     }
 
-    private static async Task<IResult> GetMessageAsync(string queue, long id, IQueueClient client, CancellationToken cancellationToken)
+    private static async Task<IResult> GetMessageAsync(string queue, long id, HttpContext http, IQueueClient client, IAuthorizationService authorization,
+        CancellationToken cancellationToken)
     {
         if (!Names.IsValidQueueName(queue)) return Problems.For(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
         try
         {
             var info = await client.GetMessageAsync(queue, id, cancellationToken).ConfigureAwait(false);
-            return info is null
-                ? Problems.Create(StatusCodes.Status404NotFound, "message-not-found", "Message not found", $"Queue '{queue}' holds no message {id} (or it succeeded longer ago than the retention).")
-                : Results.Json(MessageJson(info));
+            if (info is null)
+                return Problems.Create(StatusCodes.Status404NotFound, "message-not-found", "Message not found", $"Queue '{queue}' holds no message {id} (or it succeeded longer ago than the retention).");
+            // A stack trace tells how the handler is built: only for who may manage the queue (read sees type and message).
+            var stackTraces = info.Errors.Any(e => e.StackTrace is not null)
+                && (await authorization.AuthorizeAsync(http.User, http, ActorsPolicies.Manage).ConfigureAwait(false)).Succeeded;
+            return Results.Json(MessageJson(info, stackTraces));
         }
         catch (QueueException e)
         {
@@ -288,6 +293,22 @@ public static partial class QueueEndpoints
             error = "A message must be a JSON object: { \"type\": \"...\", \"payload\": ... }.";
             return false;
         }
+        try
+        {
+            return TryReadFields(element, headerKey, out message, out error);
+        }
+        catch (InvalidOperationException)
+        {
+            // Looking a field up unescapes the object's field names; one that escapes a lone surrogate cannot be
+            // unescaped. Caught here rather than checked first, so a well-formed message costs nothing extra.
+            error = "A field name of the message is not valid Unicode (a lone surrogate escape such as \\ud800).";
+            return false;
+        }
+    }
+
+    private static bool TryReadFields(JsonElement element, string? headerKey, out NewMessage message, out string error)
+    {
+        message = null!;
         if (!element.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(TextOf(type)))
         {
             error = "The message needs a \"type\" string naming its handler.";
@@ -392,7 +413,7 @@ public static partial class QueueEndpoints
     }
 
     /// <summary>Whether every string (and property name) in a JSON value is valid Unicode.</summary>
-    private static bool IsWellFormedText(JsonElement element)
+    internal static bool IsWellFormedText(JsonElement element)
     {
         switch (element.ValueKind)
         {
@@ -433,7 +454,14 @@ public static partial class QueueEndpoints
         return true;
     }
 
-    /// <summary>An ISO 8601 duration (<c>PT10M</c>, <c>P1DT2H</c>) or a number of seconds.</summary>
+    /// <summary>
+    /// The longest delay or time to live a request may name, either way: no queue's <c>MaxDelay</c> or <c>MessageTtl</c>
+    /// goes past 3,650 days, so nothing longer could be accepted, and receipt time ± this stays a representable time
+    /// (a longer one overflowed inside the queue and the request never got an answer).
+    /// </summary>
+    private static readonly TimeSpan MaxDuration = TimeSpan.FromDays(36_500);
+
+    /// <summary>An ISO 8601 duration (<c>PT10M</c>, <c>P1DT2H</c>) or a number of seconds, at most <see cref="MaxDuration"/> either way.</summary>
     private static bool TryReadDuration(JsonElement element, string name, out TimeSpan? value, out string error)
     {
         value = null;
@@ -441,14 +469,14 @@ public static partial class QueueEndpoints
         if (!element.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null) return true;
         try
         {
-            if (p.ValueKind == JsonValueKind.Number && p.TryGetDouble(out var seconds) && Math.Abs(seconds) <= TimeSpan.MaxValue.TotalSeconds / 2)
+            TimeSpan? parsed = null;
+            if (p.ValueKind == JsonValueKind.Number && p.TryGetDouble(out var seconds) && Math.Abs(seconds) <= MaxDuration.TotalSeconds)
+                parsed = TimeSpan.FromSeconds(seconds);
+            else if (p.ValueKind == JsonValueKind.String && p.GetString() is { Length: > 1 } text && text.TrimStart('-').StartsWith('P'))
+                parsed = System.Xml.XmlConvert.ToTimeSpan(text);
+            if (parsed is { } duration && duration >= -MaxDuration && duration <= MaxDuration)
             {
-                value = TimeSpan.FromSeconds(seconds);
-                return true;
-            }
-            if (p.ValueKind == JsonValueKind.String && p.GetString() is { Length: > 1 } text && text.TrimStart('-').StartsWith('P'))
-            {
-                value = System.Xml.XmlConvert.ToTimeSpan(text);
+                value = duration;
                 return true;
             }
         }
@@ -458,15 +486,18 @@ public static partial class QueueEndpoints
         catch (OverflowException)
         {
         }
-        error = $"\"{name}\" must be an ISO 8601 duration such as \"PT10M\" or \"P1DT2H\", or a number of seconds.";
+        error = $"\"{name}\" must be an ISO 8601 duration such as \"PT10M\" or \"P1DT2H\", or a number of seconds, within {MaxDuration.TotalDays:0} days either way.";
         return false;
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})$")]
     private static partial System.Text.RegularExpressions.Regex Rfc3339WithOffset();
 
-    /// <summary>A message as JSON; payload and result are embedded as JSON when they are JSON, otherwise as base64.</summary>
-    internal static JsonObject MessageJson(MessageInfo info) => new()
+    /// <summary>
+    /// A message as JSON; payload and result are embedded as JSON when they are JSON, otherwise as base64; each error's
+    /// <c>stackTrace</c> only when <paramref name="stackTraces"/> (the caller holds <c>manage</c> on the queue), else null.
+    /// </summary>
+    internal static JsonObject MessageJson(MessageInfo info, bool stackTraces) => new()
     {
         ["id"] = info.MessageId,
         ["queue"] = info.QueueId,
@@ -484,7 +515,7 @@ public static partial class QueueEndpoints
         {
             ["type"] = e.Type,
             ["message"] = e.Message,
-            ["stackTrace"] = e.StackTrace,
+            ["stackTrace"] = stackTraces ? e.StackTrace : null,
             ["worker"] = e.Worker,
             ["at"] = e.At,
         }).ToArray()),

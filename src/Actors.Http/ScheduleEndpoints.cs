@@ -187,6 +187,12 @@ public static class ScheduleEndpoints
             error = "A schedule is a JSON object: {\"cron\": \"0 2 * * *\", \"queue\": \"...\", \"type\": \"...\", \"payload\": ...}.";
             return false;
         }
+        // A lone surrogate escape (valid JSON, not Unicode) anywhere: refused before a name or value is read as text.
+        if (!QueueEndpoints.IsWellFormedText(root))
+        {
+            error = "The schedule holds a name or string that is not valid Unicode (a lone surrogate escape such as \\ud800).";
+            return false;
+        }
         foreach (var property in root.EnumerateObject())
         {
             var name = property.Name;
@@ -208,7 +214,10 @@ public static class ScheduleEndpoints
                         error = "\"headers\" must be an object of strings.";
                         return false;
                     }
-                    spec.Headers = value.EnumerateObject().ToDictionary(h => h.Name, h => h.Value.GetString()!, StringComparer.Ordinal);
+                    // A name given twice keeps its last value, as a message's headers do (ToDictionary threw: a 500).
+                    var headers = new Dictionary<string, string>(StringComparer.Ordinal);
+                    foreach (var header in value.EnumerateObject()) headers[header.Name] = header.Value.GetString()!;
+                    spec.Headers = headers;
                     continue;
                 case "PAUSED":
                     if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))

@@ -30,7 +30,9 @@ builder.Services.AddAkka("actors", akka => akka
 
 var app = builder.Build();
 app.UseExceptionHandler();
-app.UseStatusCodePages();
+// A bodiless framework answer (no route: 404, wrong method: 405, a media type a route does not accept: 415) becomes
+// a problem too, whatever the Accept header asks for: the default writer would fall back to text/plain.
+app.UseStatusCodePages(context => Results.Problem(statusCode: context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
 app.UseActorsAuth();
 // The OpenAPI document describes routes, not data: anonymous, like the health probes.
 app.MapOpenApi().AllowAnonymous();

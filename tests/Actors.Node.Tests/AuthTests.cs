@@ -34,6 +34,7 @@ public sealed class AuthNode : IAsyncLifetime
         ["reader"] = (ApiKeys.Generate().Key, ["read:*"]),
         ["admin"] = (ApiKeys.Generate().Key, ["admin"]),
         ["other"] = (ApiKeys.Generate().Key, ["produce:other", "read:other", "manage:other", "read:q.*"]),
+        ["operator"] = (ApiKeys.Generate().Key, ["read:q", "manage:q"]),
     };
 
     private readonly NodeFactory _node = new(Settings());
@@ -47,6 +48,9 @@ public sealed class AuthNode : IAsyncLifetime
             ["Actors:Queues:q:Workers"] = "1",
             ["Actors:Queues:other:Workers"] = "1",
             ["Actors:Auth:Jwt:Audience"] = JwtAudience,
+            // A webhook nobody listens on: its attempts fail with an exception, which a message's errors keep with its stack trace.
+            ["Actors:Webhooks:boom:Url"] = "http://127.0.0.1:9/",
+            ["Actors:Webhooks:boom:Timeout"] = "00:00:02",
         };
         foreach (var (name, (key, permissions)) in Keys)
         {
@@ -202,6 +206,39 @@ public sealed class AuthTests(AuthNode node) : IClassFixture<AuthNode>
         var refused = await http.PostAsync("/queues/q/messages", new StringContent(Message, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Contains("produce:q", (await refused.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_message_shows_its_errors_stack_traces_only_to_who_may_manage_the_queue()
+    {
+        using var admin = node.Client("admin");
+        var enqueued = await admin.PostAsync("/queues/q/messages", new StringContent("""{"type":"boom","payload":1}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, enqueued.StatusCode);
+        var id = (await enqueued.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<long>();
+        var path = $"/queues/q/messages/{id}";
+        // Poll until the first attempt has failed (no event announces it).
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        JsonObject Error(JsonObject m) => m["errors"]!.AsArray()[0]!.AsObject();
+        while ((await admin.GetFromJsonAsync<JsonObject>(path))!["errors"]!.AsArray().Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"message {id} has no error after 30 s");
+            await Task.Delay(50);
+        }
+
+        foreach (var credential in new[] { "admin", "operator" })
+        {
+            using var http = node.Client(credential);
+            var error = Error((await http.GetFromJsonAsync<JsonObject>(path))!);
+            Assert.False(string.IsNullOrEmpty(error["stackTrace"]?.GetValue<string>()), $"{credential} holds manage:q and should see the stack trace");
+        }
+        foreach (var credential in new[] { "read", "reader", "jwt-read" })
+        {
+            using var http = node.Client(credential);
+            var error = Error((await http.GetFromJsonAsync<JsonObject>(path))!);
+            Assert.Null(error["stackTrace"]);
+            Assert.False(string.IsNullOrEmpty(error["type"]?.GetValue<string>()));
+            Assert.False(string.IsNullOrEmpty(error["message"]?.GetValue<string>()));
+        }
     }
 
     [Fact]

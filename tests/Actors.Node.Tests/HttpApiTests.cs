@@ -162,6 +162,10 @@ public sealed class HttpApiTests : IAsyncLifetime
         await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"key\":\"\\ud800\"}")), HttpStatusCode.BadRequest, "invalid-request");
         await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"headers\":{\"h\":\"\\udfff\"}}")), HttpStatusCode.BadRequest, "invalid-request");
         await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"idempotencyKey\":\"\\ud800\"}")), HttpStatusCode.BadRequest, "invalid-request");
+        // ...including a field name of the message itself, alone or in a batch (found by HttpFuzzTests: was a 500).
+        await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"\\ud800\":1,\"type\":\"noop\"}")), HttpStatusCode.BadRequest, "invalid-request");
+        var namedBadly = (await (await _http.PostAsync("/queues/default/messages/batch", Json("[{\"type\":\"noop\",\"\\udc00x\":1},{\"type\":\"noop\"}]"))).Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((1, 1), (namedBadly["accepted"]!.GetValue<int>(), namedBadly["rejected"]!.GetValue<int>()));
         // A valid pair of escapes is fine, and in a batch only the bad item is refused.
         var pair = await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"echo\",\"payload\":\"\\ud83d\\ude00\"}"));
         Assert.Equal(HttpStatusCode.Accepted, pair.StatusCode);
@@ -173,6 +177,14 @@ public sealed class HttpApiTests : IAsyncLifetime
         await Problem(await _http.PostAsync("/queues/default/messages", noType), HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
         // Another media type is refused by routing itself (the route accepts application/json only).
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await _http.PostAsync("/queues/default/messages/batch", new StringContent("[]", Encoding.UTF8, "text/plain"))).StatusCode);
+        // Its answer is a problem even to a client that asks for HTML (found by HttpFuzzTests: was text/plain).
+        using (var html = new HttpRequestMessage(HttpMethod.Post, "/queues/default/messages/batch") { Content = new StringContent("[]", Encoding.UTF8, "text/plain") })
+        {
+            html.Headers.Accept.ParseAdd("text/html");
+            var refused = await _http.SendAsync(html);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(415, (await refused.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<int>());
+        }
 
         await Problem(await _http.GetAsync("/queues/default/dead-letters?limit=ten"), HttpStatusCode.BadRequest, "invalid-request");
         await Problem(await _http.GetAsync("/queues/default/dead-letters?after=-1"), HttpStatusCode.BadRequest, "invalid-request");

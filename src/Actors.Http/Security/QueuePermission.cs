@@ -157,6 +157,10 @@ public sealed class QueuePermissionHandler : AuthorizationHandler<QueuePermissio
         {
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            return null;   // a field name or the queue escapes a lone surrogate: no queue; the endpoint refuses the body
+        }
         finally
         {
             request.Body.Position = 0;

@@ -95,6 +95,8 @@ public class TimeAndIdentityStateTests
         Assert.Equal(RejectionCode.DelayTooLong, state.ResolveTiming(MessageTiming.After(TimeSpan.FromDays(1.5)), T0, out _, out _)!.Value.Code);
         Assert.Equal(RejectionCode.InvalidTiming, state.ResolveTiming(new MessageTiming(DeliverAt: T0.AddHours(2), ExpiresAt: T0.AddHours(1)), T0, out _, out _)!.Value.Code);
 
+        Assert.Equal(RejectionCode.InvalidTiming, state.ResolveTiming(MessageTiming.After(TimeSpan.MaxValue), T0, out _, out _)!.Value.Code);
+        Assert.Equal(RejectionCode.InvalidTiming, state.ResolveTiming(new MessageTiming(Ttl: TimeSpan.MinValue), T0, out _, out _)!.Value.Code);
         Assert.Null(state.ResolveTiming(MessageTiming.At(T0.AddSeconds(-5)), T0, out var past, out _));
         Assert.Null(past);
         Assert.Null(state.ResolveTiming(MessageTiming.After(TimeSpan.Zero), T0, out var zero, out _));

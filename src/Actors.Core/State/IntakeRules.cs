@@ -19,6 +19,9 @@ internal sealed class IntakeRules
         _allowedTypes = options.AllowedTypes.Count > 0 ? new HashSet<string>(options.AllowedTypes, StringComparer.Ordinal) : null;
     }
 
+    /// <summary>The longest delay or time to live looked at (far beyond any queue's <c>MaxDelay</c>): longer is refused, never overflows.</summary>
+    public static readonly TimeSpan LongestDuration = TimeSpan.FromDays(36_500);
+
     public string QueueId { get; }
     public QueueOptions Options { get; }
 
@@ -100,6 +103,8 @@ internal sealed class IntakeRules
             return (RejectionCode.InvalidTiming, "Give either a delivery time or a delay, not both.");
         if (timing.ExpiresAt is not null && timing.Ttl is not null)
             return (RejectionCode.InvalidTiming, "Give either an expiry time or a time to live, not both.");
+        if (timing.Delay is { } d0 && (d0 > LongestDuration || d0 < -LongestDuration) || timing.Ttl is { } t0 && (t0 > LongestDuration || t0 < -LongestDuration))
+            return (RejectionCode.InvalidTiming, $"A delay or time to live may be at most {LongestDuration.TotalDays:0} days either way.");
         var due = timing.DeliverAt is { } at ? at.ToUniversalTime() : timing.Delay is { } delay ? now + delay : now;
         if (due - now > Options.MaxDelay)
             return (RejectionCode.DelayTooLong, $"The delivery time is {(due - now).TotalDays:0.##} days away; queue '{QueueId}' allows at most {Options.MaxDelay.TotalDays:0.##} days.");

@@ -8,43 +8,26 @@ using Microsoft.Data.Sqlite;
 namespace Actors.Node.Tests;
 
 /// <summary>Every route and every error of the HTTP API, each error case also checking earlier messages are intact.</summary>
-public sealed class HttpApiTests : IAsyncLifetime
+public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?>
 {
-    private readonly NodeFactory _node = new(new Dictionary<string, string?>
-    {
-        ["Actors:SqliteBusyTimeout"] = "00:00:01",
-        ["Actors:Queues:small:MaxLength"] = "2",
-        ["Actors:Queues:small:MaxPayloadBytes"] = "64",
-        ["Actors:Queues:small:AllowedTypes:0"] = "stuck",
-        ["Actors:Queues:small:Retry:BaseDelay"] = "01:00:00",
-        ["Actors:Queues:small:Retry:MaxDelay"] = "01:00:00",
-        // A webhook nobody listens on: each attempt fails fast and the retry is an hour away, so messages stay put.
-        ["Actors:Webhooks:stuck:Url"] = "http://127.0.0.1:9/",
-        ["Actors:Webhooks:stuck:Timeout"] = "00:00:02",
-        // Loopback allowed, or the address guard would dead-letter them at once and the queue would never fill.
-        ["Actors:Webhooks:stuck:AllowedNetworks:0"] = "127.0.0.0/8",
-        ["Actors:Queues:dlq:Retry:MaxAttempts"] = "1",
-        ["Actors:Queues:parts:Partitions"] = "3",
-    });
-    private HttpClient _http = null!;
-
-    public Task InitializeAsync()
-    {
-        _http = _node.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _node.DisposeAsync();
-    }
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
+    ["Actors:SqliteBusyTimeout"] = "00:00:01",
+    ["Actors:Queues:small:MaxLength"] = "2",
+    ["Actors:Queues:small:MaxPayloadBytes"] = "64",
+    ["Actors:Queues:small:AllowedTypes:0"] = "stuck",
+    ["Actors:Queues:small:Retry:BaseDelay"] = "01:00:00",
+    ["Actors:Queues:small:Retry:MaxDelay"] = "01:00:00",
+    // A webhook nobody listens on: each attempt fails fast and the retry is an hour away, so messages stay put.
+    ["Actors:Webhooks:stuck:Url"] = "http://127.0.0.1:9/",
+    ["Actors:Webhooks:stuck:Timeout"] = "00:00:02",
+    // Loopback allowed, or the address guard would dead-letter them at once and the queue would never fill.
+    ["Actors:Webhooks:stuck:AllowedNetworks:0"] = "127.0.0.0/8",
+    ["Actors:Queues:dlq:Retry:MaxAttempts"] = "1",
+    ["Actors:Queues:parts:Partitions"] = "3",
+})
+{
     private async Task<long> Enqueue(string queue, string type, string payloadJson)
     {
-        var response = await _http.PostAsync($"/queues/{queue}/messages", Json($"{{\"type\":\"{type}\",\"payload\":{payloadJson}}}"));
+        var response = await Http.PostAsync($"/queues/{queue}/messages", Json($"{{\"type\":\"{type}\",\"payload\":{payloadJson}}}"));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonObject>();
         var id = body!["id"]!.GetValue<long>();
@@ -55,35 +38,9 @@ public sealed class HttpApiTests : IAsyncLifetime
 
     private async Task<JsonObject> Message(string queue, long id)
     {
-        var response = await _http.GetAsync($"/queues/{queue}/messages/{id}");
+        var response = await Http.GetAsync($"/queues/{queue}/messages/{id}");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-    }
-
-    private Task<JsonObject> AwaitStatus(string queue, long id, string status) =>
-        AwaitJson($"/queues/{queue}/messages/{id}", m => m["status"]!.GetValue<string>() == status, $"message {id} {status}");
-
-    /// <summary>Polls a GET route until its JSON satisfies <paramref name="done"/> (a state no event announces), failing after 20 s.</summary>
-    private async Task<JsonObject> AwaitJson(string path, Func<JsonObject, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var json = (await _http.GetFromJsonAsync<JsonObject>(path))!;
-            if (done(json)) return json;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"waiting for {what}, {path} answered {json.ToJsonString()}");
-            await Task.Delay(20);
-        }
-    }
-
-    private static async Task<JsonObject> Problem(HttpResponseMessage response, HttpStatusCode status, string slug)
-    {
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-        Assert.Equal($"urn:actors:problem:{slug}", problem["type"]!.GetValue<string>());
-        Assert.False(string.IsNullOrEmpty(problem["detail"]?.GetValue<string>()));
-        return problem;
     }
 
     [Fact]
@@ -98,7 +55,7 @@ public sealed class HttpApiTests : IAsyncLifetime
     [Fact]
     public async Task Batch_answers_each_message_on_its_own()
     {
-        var response = await _http.PostAsync("/queues/default/messages/batch",
+        var response = await Http.PostAsync("/queues/default/messages/batch",
             Json("[{\"type\":\"echo\",\"payload\":1},{\"payload\":2},{\"type\":\"not-allowed\",\"payload\":3},{\"type\":\"noop\",\"payload\":4}]"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
@@ -114,12 +71,12 @@ public sealed class HttpApiTests : IAsyncLifetime
     public async Task Queues_list_and_stats_show_littles_law()
     {
         await Enqueue("default", "noop", "null");
-        var list = (await _http.GetFromJsonAsync<JsonObject>("/queues"))!;
+        var list = (await Http.GetFromJsonAsync<JsonObject>("/queues"))!;
         Assert.Equal(["default", "dlq", "parts", "small"], list["queues"]!.AsArray().Select(q => q!["queue"]!.GetValue<string>()));
-        var stats = (await _http.GetFromJsonAsync<JsonObject>("/queues/default"))!;
+        var stats = (await Http.GetFromJsonAsync<JsonObject>("/queues/default"))!;
         Assert.Equal(1, stats["totals"]!["enqueued"]!.GetValue<long>());
         Assert.NotNull(stats["littlesLaw"]!["waitingPredicted"]);
-        await Problem(await _http.GetAsync("/queues/nope"), HttpStatusCode.NotFound, "unknown-queue");
+        await Problem(await Http.GetAsync("/queues/nope"), HttpStatusCode.NotFound, "unknown-queue");
     }
 
     [Fact]
@@ -127,20 +84,20 @@ public sealed class HttpApiTests : IAsyncLifetime
     {
         var kept = await Enqueue("small", "stuck", "{\"n\":1}");
 
-        await Problem(await _http.PostAsync("/queues/small/messages", Json("{\"type\": \"stuck\", ")), HttpStatusCode.BadRequest, "malformed-json");
-        await Problem(await _http.PostAsync("/queues/small/messages", Json("{\"payload\": 1}")), HttpStatusCode.BadRequest, "invalid-request");
-        await Problem(await _http.PostAsync("/queues/nope/messages", Json("{\"type\":\"echo\"}")), HttpStatusCode.NotFound, "unknown-queue");
-        await Problem(await _http.PostAsync("/queues/bad%20name/messages", Json("{\"type\":\"echo\"}")), HttpStatusCode.BadRequest, "invalid-queue-name");
-        await Problem(await _http.PostAsync("/queues/small/messages", Json("{\"type\":\"bad type\"}")), HttpStatusCode.UnprocessableEntity, "invalid-message-type");
-        await Problem(await _http.PostAsync("/queues/small/messages", Json("{\"type\":\"echo\"}")), HttpStatusCode.UnprocessableEntity, "unknown-message-type");
+        await Problem(await Http.PostAsync("/queues/small/messages", Json("{\"type\": \"stuck\", ")), HttpStatusCode.BadRequest, "malformed-json");
+        await Problem(await Http.PostAsync("/queues/small/messages", Json("{\"payload\": 1}")), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await Http.PostAsync("/queues/nope/messages", Json("{\"type\":\"echo\"}")), HttpStatusCode.NotFound, "unknown-queue");
+        await Problem(await Http.PostAsync("/queues/bad%20name/messages", Json("{\"type\":\"echo\"}")), HttpStatusCode.BadRequest, "invalid-queue-name");
+        await Problem(await Http.PostAsync("/queues/small/messages", Json("{\"type\":\"bad type\"}")), HttpStatusCode.UnprocessableEntity, "invalid-message-type");
+        await Problem(await Http.PostAsync("/queues/small/messages", Json("{\"type\":\"echo\"}")), HttpStatusCode.UnprocessableEntity, "unknown-message-type");
         var big = JsonSerializer.Serialize(new string('x', 100));
-        var tooLarge = await Problem(await _http.PostAsync("/queues/small/messages", Json($"{{\"type\":\"stuck\",\"payload\":{big}}}")), HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
+        var tooLarge = await Problem(await Http.PostAsync("/queues/small/messages", Json($"{{\"type\":\"stuck\",\"payload\":{big}}}")), HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
         Assert.Equal("PayloadTooLarge", tooLarge["code"]!.GetValue<string>());
-        var wrongMethod = await _http.DeleteAsync("/queues/small/messages");
+        var wrongMethod = await Http.DeleteAsync("/queues/small/messages");
         Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
 
         await Enqueue("small", "stuck", "{\"n\":2}");
-        var full = await _http.PostAsync("/queues/small/messages", Json("{\"type\":\"stuck\",\"payload\":3}"));
+        var full = await Http.PostAsync("/queues/small/messages", Json("{\"type\":\"stuck\",\"payload\":3}"));
         await Problem(full, HttpStatusCode.TooManyRequests, "queue-full");
         Assert.NotNull(full.Headers.RetryAfter);
 
@@ -156,38 +113,38 @@ public sealed class HttpApiTests : IAsyncLifetime
         await AwaitStatus("default", kept, "succeeded");
 
         // A lone surrogate escape is valid JSON text but not Unicode: refused wherever it appears.
-        await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"payload\":{\"a\":[\"ok\",\"\\ud800\"]}}")), HttpStatusCode.BadRequest, "invalid-request");
-        await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"payload\":{\"\\udc00\":1}}")), HttpStatusCode.BadRequest, "invalid-request");
-        await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"no\\ud800op\"}")), HttpStatusCode.BadRequest, "invalid-request");
-        await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"key\":\"\\ud800\"}")), HttpStatusCode.BadRequest, "invalid-request");
-        await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"headers\":{\"h\":\"\\udfff\"}}")), HttpStatusCode.BadRequest, "invalid-request");
-        await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"idempotencyKey\":\"\\ud800\"}")), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await Http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"payload\":{\"a\":[\"ok\",\"\\ud800\"]}}")), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await Http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"payload\":{\"\\udc00\":1}}")), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await Http.PostAsync("/queues/default/messages", Json("{\"type\":\"no\\ud800op\"}")), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await Http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"key\":\"\\ud800\"}")), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await Http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"headers\":{\"h\":\"\\udfff\"}}")), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await Http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"idempotencyKey\":\"\\ud800\"}")), HttpStatusCode.BadRequest, "invalid-request");
         // ...including a field name of the message itself, alone or in a batch (found by HttpFuzzTests: was a 500).
-        await Problem(await _http.PostAsync("/queues/default/messages", Json("{\"\\ud800\":1,\"type\":\"noop\"}")), HttpStatusCode.BadRequest, "invalid-request");
-        var namedBadly = (await (await _http.PostAsync("/queues/default/messages/batch", Json("[{\"type\":\"noop\",\"\\udc00x\":1},{\"type\":\"noop\"}]"))).Content.ReadFromJsonAsync<JsonObject>())!;
+        await Problem(await Http.PostAsync("/queues/default/messages", Json("{\"\\ud800\":1,\"type\":\"noop\"}")), HttpStatusCode.BadRequest, "invalid-request");
+        var namedBadly = (await (await Http.PostAsync("/queues/default/messages/batch", Json("[{\"type\":\"noop\",\"\\udc00x\":1},{\"type\":\"noop\"}]"))).Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal((1, 1), (namedBadly["accepted"]!.GetValue<int>(), namedBadly["rejected"]!.GetValue<int>()));
         // A valid pair of escapes is fine, and in a batch only the bad item is refused.
-        var pair = await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"echo\",\"payload\":\"\\ud83d\\ude00\"}"));
+        var pair = await Http.PostAsync("/queues/default/messages", Json("{\"type\":\"echo\",\"payload\":\"\\ud83d\\ude00\"}"));
         Assert.Equal(HttpStatusCode.Accepted, pair.StatusCode);
-        var batch = (await (await _http.PostAsync("/queues/default/messages/batch", Json("[{\"type\":\"noop\",\"payload\":\"\\ud800\"},{\"type\":\"noop\",\"payload\":2}]"))).Content.ReadFromJsonAsync<JsonObject>())!;
+        var batch = (await (await Http.PostAsync("/queues/default/messages/batch", Json("[{\"type\":\"noop\",\"payload\":\"\\ud800\"},{\"type\":\"noop\",\"payload\":2}]"))).Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal((1, 1), (batch["accepted"]!.GetValue<int>(), batch["rejected"]!.GetValue<int>()));
 
         var noType = new StringContent("{\"type\":\"noop\"}", Encoding.UTF8);
         noType.Headers.ContentType = null;
-        await Problem(await _http.PostAsync("/queues/default/messages", noType), HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
+        await Problem(await Http.PostAsync("/queues/default/messages", noType), HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
         // Another media type is refused by routing itself (the route accepts application/json only).
-        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await _http.PostAsync("/queues/default/messages/batch", new StringContent("[]", Encoding.UTF8, "text/plain"))).StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await Http.PostAsync("/queues/default/messages/batch", new StringContent("[]", Encoding.UTF8, "text/plain"))).StatusCode);
         // Its answer is a problem even to a client that asks for HTML (found by HttpFuzzTests: was text/plain).
         using (var html = new HttpRequestMessage(HttpMethod.Post, "/queues/default/messages/batch") { Content = new StringContent("[]", Encoding.UTF8, "text/plain") })
         {
             html.Headers.Accept.ParseAdd("text/html");
-            var refused = await _http.SendAsync(html);
+            var refused = await Http.SendAsync(html);
             Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
             Assert.Equal(415, (await refused.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<int>());
         }
 
-        await Problem(await _http.GetAsync("/queues/default/dead-letters?limit=ten"), HttpStatusCode.BadRequest, "invalid-request");
-        await Problem(await _http.GetAsync("/queues/default/dead-letters?after=-1"), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await Http.GetAsync("/queues/default/dead-letters?limit=ten"), HttpStatusCode.BadRequest, "invalid-request");
+        await Problem(await Http.GetAsync("/queues/default/dead-letters?after=-1"), HttpStatusCode.BadRequest, "invalid-request");
         Assert.Equal("succeeded", (await Message("default", kept))["status"]!.GetValue<string>());
     }
 
@@ -199,7 +156,7 @@ public sealed class HttpApiTests : IAsyncLifetime
         var before = await Enqueue("small", "stuck", "{\"n\":2}");
 
         // Another process holding SQLite's write lock is what a dead or stuck journal looks like to the node.
-        await using (var locker = new SqliteConnection($"Data Source={Path.Combine(_node.DataDirectory, "actors.db")};Pooling=False"))
+        await using (var locker = new SqliteConnection($"Data Source={Path.Combine(Node.DataDirectory, "actors.db")};Pooling=False"))
         {
             await locker.OpenAsync();
             await using (var begin = locker.CreateCommand())
@@ -207,7 +164,7 @@ public sealed class HttpApiTests : IAsyncLifetime
                 begin.CommandText = "BEGIN EXCLUSIVE;";
                 await begin.ExecuteNonQueryAsync();
             }
-            var down = await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"payload\":3}"));
+            var down = await Http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"payload\":3}"));
             await Problem(down, HttpStatusCode.ServiceUnavailable, "journal-unavailable");
             Assert.NotNull(down.Headers.RetryAfter);
             await using var rollback = locker.CreateCommand();
@@ -219,7 +176,7 @@ public sealed class HttpApiTests : IAsyncLifetime
         HttpResponseMessage response;
         do
         {
-            response = await _http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"payload\":4}"));
+            response = await Http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"payload\":4}"));
             if (response.StatusCode != HttpStatusCode.Accepted) await Task.Delay(100);
         }
         while (response.StatusCode != HttpStatusCode.Accepted && DateTime.UtcNow < deadline);
@@ -236,35 +193,35 @@ public sealed class HttpApiTests : IAsyncLifetime
         for (var i = 0; i < 3; i++) ids.Add(await Enqueue("dlq", "no_handler", $"{{\"n\":{i}}}"));
         foreach (var id in ids) await AwaitStatus("dlq", id, "dead-lettered");
 
-        var page = (await _http.GetFromJsonAsync<JsonObject>("/queues/dlq/dead-letters?limit=2"))!;
+        var page = (await Http.GetFromJsonAsync<JsonObject>("/queues/dlq/dead-letters?limit=2"))!;
         Assert.Equal(3, page["total"]!.GetValue<int>());
         Assert.Equal(2, page["items"]!.AsArray().Count);
         Assert.Contains("no_handler", page["items"]![0]!["lastError"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
-        var next = (await _http.GetFromJsonAsync<JsonObject>(page["next"]!.GetValue<string>()))!;
+        var next = (await Http.GetFromJsonAsync<JsonObject>(page["next"]!.GetValue<string>()))!;
         Assert.Equal([ids[2]], next["items"]!.AsArray().Select(d => d!["id"]!.GetValue<long>()));
-        var groups = (await _http.GetFromJsonAsync<JsonObject>("/queues/dlq/dead-letters/groups"))!;
+        var groups = (await Http.GetFromJsonAsync<JsonObject>("/queues/dlq/dead-letters/groups"))!;
         Assert.Equal(3, groups["groups"]![0]!["count"]!.GetValue<int>());
-        var filtered = (await _http.GetFromJsonAsync<JsonObject>("/queues/dlq/dead-letters?type=other"))!;
+        var filtered = (await Http.GetFromJsonAsync<JsonObject>("/queues/dlq/dead-letters?type=other"))!;
         Assert.Equal(0, filtered["total"]!.GetValue<int>());
 
-        Assert.Equal(HttpStatusCode.NoContent, (await _http.DeleteAsync($"/queues/dlq/dead-letters/{ids[0]}")).StatusCode);
-        await Problem(await _http.DeleteAsync($"/queues/dlq/dead-letters/{ids[0]}"), HttpStatusCode.NotFound, "dead-letter-not-found");
-        var redrive = await _http.PostAsync("/queues/dlq/dead-letters/redrive", Json($"{{\"ids\":[{ids[1]}]}}"));
+        Assert.Equal(HttpStatusCode.NoContent, (await Http.DeleteAsync($"/queues/dlq/dead-letters/{ids[0]}")).StatusCode);
+        await Problem(await Http.DeleteAsync($"/queues/dlq/dead-letters/{ids[0]}"), HttpStatusCode.NotFound, "dead-letter-not-found");
+        var redrive = await Http.PostAsync("/queues/dlq/dead-letters/redrive", Json($"{{\"ids\":[{ids[1]}]}}"));
         Assert.Equal(1, (await redrive.Content.ReadFromJsonAsync<JsonObject>())!["redriven"]!.GetValue<int>());
-        await Problem(await _http.PostAsync("/queues/dlq/dead-letters/redrive", Json("{\"ids\": [")), HttpStatusCode.BadRequest, "malformed-json");
+        await Problem(await Http.PostAsync("/queues/dlq/dead-letters/redrive", Json("{\"ids\": [")), HttpStatusCode.BadRequest, "malformed-json");
         await AwaitStatus("dlq", ids[1], "dead-lettered"); // still no handler: back in the dead-letter set, attempts fresh
-        var purge = await _http.DeleteAsync("/queues/dlq/dead-letters");
+        var purge = await Http.DeleteAsync("/queues/dlq/dead-letters");
         Assert.Equal(2, (await purge.Content.ReadFromJsonAsync<JsonObject>())!["purged"]!.GetValue<int>());
-        await Problem(await _http.GetAsync("/queues/nope/dead-letters"), HttpStatusCode.NotFound, "unknown-queue");
+        await Problem(await Http.GetAsync("/queues/nope/dead-letters"), HttpStatusCode.NotFound, "unknown-queue");
     }
 
     [Fact]
     public async Task Health_and_openapi_answer()
     {
-        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync("/health/live")).StatusCode);
-        var ready = (await _http.GetFromJsonAsync<JsonObject>("/health/ready"))!;
+        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/health/live")).StatusCode);
+        var ready = (await Http.GetFromJsonAsync<JsonObject>("/health/ready"))!;
         Assert.Equal("ready", ready["status"]!.GetValue<string>());
-        var openApi = (await _http.GetFromJsonAsync<JsonObject>("/openapi/v1.json"))!;
+        var openApi = (await Http.GetFromJsonAsync<JsonObject>("/openapi/v1.json"))!;
         Assert.NotNull(openApi["paths"]!["/queues/{queue}/messages"]);
     }
 
@@ -291,7 +248,7 @@ public sealed class HttpApiTests : IAsyncLifetime
         var ids = new List<long>();
         for (var i = 0; i < 6; i++)
         {
-            var response = await _http.PostAsync("/queues/parts/messages", Json($"{{\"type\":\"echo\",\"payload\":{i},\"key\":\"customer-{i % 2}\"}}"));
+            var response = await Http.PostAsync("/queues/parts/messages", Json($"{{\"type\":\"echo\",\"payload\":{i},\"key\":\"customer-{i % 2}\"}}"));
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<long>();
             Assert.Equal(Partitions.OfKey($"customer-{i % 2}", 3), Partitions.OfMessage(id));
@@ -299,7 +256,7 @@ public sealed class HttpApiTests : IAsyncLifetime
         }
         for (var i = 0; i < 6; i++)
             Assert.Equal(i, (await AwaitStatus("parts", ids[i], "succeeded"))["result"]!.GetValue<int>());
-        var stats = (await _http.GetFromJsonAsync<JsonObject>("/queues/parts"))!;
+        var stats = (await Http.GetFromJsonAsync<JsonObject>("/queues/parts"))!;
         Assert.Equal(6, stats["totals"]!["succeeded"]!.GetValue<int>());
     }
 }

@@ -25,31 +25,16 @@ public sealed record FuzzRequest(string Method, string Path, string? Body, strin
 /// every route. No request may answer 5xx, every problem is <c>application/problem+json</c> with a <c>type</c>, the node
 /// stays ready, and every message the API accepted reaches a final state.
 /// </summary>
-public sealed class HttpFuzzTests : IAsyncLifetime
+public sealed class HttpFuzzTests() : NodeHttpTest(new Dictionary<string, string?>
+{
+    // Whatever timing the fuzz gets accepted is due within seconds; a failing message dead-letters at once.
+    ["Actors:Queues:default:MaxDelay"] = "00:00:03",
+    ["Actors:Queues:default:Retry:MaxAttempts"] = "1",
+    // Purges and dead-letter deletes go here, so they never remove a message the test waits for.
+    ["Actors:Queues:purge:Workers"] = "1",
+})
 {
     private static readonly string[] FinalStatuses = ["succeeded", "dead-lettered", "discarded", "expired", "cancelled"];
-
-    private readonly NodeFactory _node = new(new Dictionary<string, string?>
-    {
-        // Whatever timing the fuzz gets accepted is due within seconds; a failing message dead-letters at once.
-        ["Actors:Queues:default:MaxDelay"] = "00:00:03",
-        ["Actors:Queues:default:Retry:MaxAttempts"] = "1",
-        // Purges and dead-letter deletes go here, so they never remove a message the test waits for.
-        ["Actors:Queues:purge:Workers"] = "1",
-    });
-    private HttpClient _http = null!;
-
-    public Task InitializeAsync()
-    {
-        _http = _node.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _node.DisposeAsync();
-    }
 
     // ---- generators -------------------------------------------------------------------------------------------
 
@@ -306,7 +291,7 @@ public sealed class HttpFuzzTests : IAsyncLifetime
     {
         await Request.SampleAsync(SendAndCheck, iter: 500, threads: 2, print: r => r.ToString());
 
-        using var ready = await _http.GetAsync("/health/ready");
+        using var ready = await Http.GetAsync("/health/ready");
         Assert.True(ready.StatusCode == HttpStatusCode.OK, $"/health/ready answered {(int)ready.StatusCode}: {await ready.Content.ReadAsStringAsync()}");
 
         Assert.NotEmpty(_accepted);   // the generators must reach the happy path, or the fuzz only tests refusals
@@ -315,7 +300,7 @@ public sealed class HttpFuzzTests : IAsyncLifetime
         {
             while (true)
             {
-                using var response = await _http.GetAsync($"/queues/{queue}/messages/{id}");
+                using var response = await Http.GetAsync($"/queues/{queue}/messages/{id}");
                 var text = await response.Content.ReadAsStringAsync();
                 Assert.True(response.StatusCode == HttpStatusCode.OK, $"message {id} of '{queue}' answered {(int)response.StatusCode} {text}; accepted from: {request}");
                 var status = JsonNode.Parse(text)!["status"]!.GetValue<string>();
@@ -340,7 +325,7 @@ public sealed class HttpFuzzTests : IAsyncLifetime
     public async Task A_request_the_fuzz_once_broke_gets_its_problem(string method, string path, string body, int status, string? slug)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        using var response = await _http.SendAsync(request);
+        using var response = await Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(status == (int)response.StatusCode, $"{(int)response.StatusCode} {text}");
         if (slug is null) return;
@@ -363,7 +348,7 @@ public sealed class HttpFuzzTests : IAsyncLifetime
         HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(request, timeout.Token);
+            response = await Http.SendAsync(request, timeout.Token);
         }
         catch (OperationCanceledException)
         {

@@ -11,10 +11,11 @@ namespace Actors.Node.Tests;
 /// </summary>
 public abstract class NodeHttpTest : IAsyncLifetime
 {
-    private readonly NodeFactory _node;
-
     /// <summary>A node with <paramref name="settings"/> on top of the test defaults.</summary>
-    protected NodeHttpTest(Dictionary<string, string?> settings) => _node = new NodeFactory(settings);
+    protected NodeHttpTest(Dictionary<string, string?> settings) => Node = new NodeFactory(settings);
+
+    /// <summary>The node under test.</summary>
+    protected NodeFactory Node { get; }
 
     /// <summary>A client of the node.</summary>
     protected HttpClient Http { get; private set; } = null!;
@@ -22,7 +23,7 @@ public abstract class NodeHttpTest : IAsyncLifetime
     /// <inheritdoc />
     public Task InitializeAsync()
     {
-        Http = _node.CreateClient();
+        Http = Node.CreateClient();
         return Task.CompletedTask;
     }
 
@@ -30,7 +31,7 @@ public abstract class NodeHttpTest : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Http.Dispose();
-        await _node.DisposeAsync();
+        await Node.DisposeAsync();
     }
 
     /// <summary>A JSON request body.</summary>

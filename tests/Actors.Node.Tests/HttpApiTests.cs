@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Actors.Http;
 using Microsoft.Data.Sqlite;
 
 namespace Actors.Node.Tests;
@@ -146,6 +147,22 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
         await Problem(await Http.GetAsync("/queues/default/dead-letters?limit=ten"), HttpStatusCode.BadRequest, "invalid-request");
         await Problem(await Http.GetAsync("/queues/default/dead-letters?after=-1"), HttpStatusCode.BadRequest, "invalid-request");
         Assert.Equal("succeeded", (await Message("default", kept))["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Too_many_headers_and_too_large_a_batch_are_refused_and_lose_nothing()
+    {
+        var kept = await Enqueue("default", "noop", "{\"n\":1}");
+        var headers = string.Join(",", Enumerable.Range(0, 65).Select(i => $"\"h{i}\":\"v\""));
+        var invalid = await Problem(await Http.PostAsync("/queues/default/messages", Json($"{{\"type\":\"noop\",\"headers\":{{{headers}}}}}")), HttpStatusCode.BadRequest, "invalid-headers");
+        Assert.Equal("InvalidHeaders", invalid["code"]!.GetValue<string>());
+
+        var items = string.Join(",", Enumerable.Repeat("{\"type\":\"noop\"}", QueueEndpoints.MaxBatchSize + 1));
+        await Problem(await Http.PostAsync("/queues/default/messages/batch", Json($"[{items}]")), HttpStatusCode.RequestEntityTooLarge, "batch-too-large");
+
+        await AwaitStatus("default", kept, "succeeded");
+        var stats = (await Http.GetFromJsonAsync<JsonObject>("/queues/default"))!;
+        Assert.Equal(1, stats["totals"]!["enqueued"]!.GetValue<int>());
     }
 
     [Fact]

@@ -107,16 +107,12 @@ public sealed class ClusterProcessTests(PostgresServer postgres, ITestOutputHelp
     private List<(string Queue, long Id, long At)> Completions() => Directory.GetFiles(_directory, "completions-*.log").SelectMany(SampleNode.ReadLines)
         .Select(p => (p[0], long.Parse(p[1], CultureInfo.InvariantCulture), long.Parse(p[3], CultureInfo.InvariantCulture))).ToList();
 
-    private async Task Until(Func<bool> condition, string what, int seconds)
+    /// <summary>Polls <paramref name="condition"/>, failing at once when a node that must stay up has exited.</summary>
+    private Task Until(Func<bool> condition, string what, int seconds) => Poll.Until(() =>
     {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for: {what}.");
-            foreach (var node in _nodes.Where(n => n.HasExited && n.Name is "A" or "D")) throw new InvalidOperationException($"Node {node.Name} exited ({node.ExitCode}) while waiting for: {what}.");
-            await Task.Delay(100);
-        }
-    }
+        foreach (var node in _nodes.Where(n => n.HasExited && n.Name is "A" or "D")) throw new InvalidOperationException($"Node {node.Name} exited ({node.ExitCode}) while waiting for: {what}.");
+        return condition();
+    }, what, TimeSpan.FromSeconds(seconds), TimeSpan.FromMilliseconds(100));
 
     public void Dispose()
     {

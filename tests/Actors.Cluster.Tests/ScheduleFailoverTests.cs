@@ -137,16 +137,12 @@ public sealed class ScheduleFailoverTests(PostgresServer postgres, ITestOutputHe
 
     private static string Iso(long unixMs) => DateTimeOffset.FromUnixTimeMilliseconds(unixMs).ToString("O", CultureInfo.InvariantCulture);
 
-    private async Task Until(Func<bool> condition, string what, int seconds)
+    /// <summary>Polls <paramref name="condition"/>, failing at once when a node that must stay up has exited.</summary>
+    private Task Until(Func<bool> condition, string what, int seconds) => Poll.Until(() =>
     {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for: {what}.");
-            foreach (var node in _nodes.Where(n => n != _killed && n.HasExited)) throw new InvalidOperationException($"Node {node.Name} exited ({node.ExitCode}) while waiting for: {what}.");
-            await Task.Delay(100);
-        }
-    }
+        foreach (var node in _nodes.Where(n => n != _killed && n.HasExited)) throw new InvalidOperationException($"Node {node.Name} exited ({node.ExitCode}) while waiting for: {what}.");
+        return condition();
+    }, what, TimeSpan.FromSeconds(seconds), TimeSpan.FromMilliseconds(100));
 
     public void Dispose()
     {

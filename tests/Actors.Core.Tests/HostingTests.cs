@@ -67,12 +67,7 @@ public sealed class HostingTests : IAsyncLifetime
         var client = _host.Services.GetRequiredService<IQueueClient>();
         var id = await client.EnqueueJsonAsync("emails", "send_email", new SendEmail("ops@example.com", "hello"));
 
-        MessageStatus? status = null;
-        for (var i = 0; i < 400 && status != MessageStatus.Succeeded; i++)
-        {
-            status = (await client.GetMessageAsync("emails", id))?.Status;
-            if (status != MessageStatus.Succeeded) await Task.Delay(25);
-        }
+        await Poll.WaitFor(async () => (await client.GetMessageAsync("emails", id))?.Status == MessageStatus.Succeeded, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(25));
         var info = await client.GetMessageAsync("emails", id);
         Assert.Equal(MessageStatus.Succeeded, info!.Status);
         Assert.Equal("{\"delivered\":true,\"attempt\":1}", System.Text.Encoding.UTF8.GetString(info.Result!.Value.Span));

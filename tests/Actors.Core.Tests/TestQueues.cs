@@ -33,15 +33,7 @@ internal static class TestQueues
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds (a probe for conditions no actor reports), failing after a deadline.</summary>
-    public static async Task Until(Func<Task<bool>> condition, string what, int seconds = 60)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for {what}.");
-            await Task.Delay(20);
-        }
-    }
+    public static Task Until(Func<Task<bool>> condition, string what, int seconds = 60) => Poll.Until(condition, what, TimeSpan.FromSeconds(seconds));
 
     public static void DeleteDirectory(string path)
     {

@@ -1,3 +1,4 @@
+using Actors.Core.Tests;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -217,13 +218,8 @@ public sealed class AuthTests(AuthNode node) : IClassFixture<AuthNode>
         var id = (await enqueued.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<long>();
         var path = $"/queues/q/messages/{id}";
         // Poll until the first attempt has failed (no event announces it).
-        var deadline = DateTime.UtcNow.AddSeconds(30);
         JsonObject Error(JsonObject m) => m["errors"]!.AsArray()[0]!.AsObject();
-        while ((await admin.GetFromJsonAsync<JsonObject>(path))!["errors"]!.AsArray().Count == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"message {id} has no error after 30 s");
-            await Task.Delay(50);
-        }
+        await Poll.Until(async () => (await admin.GetFromJsonAsync<JsonObject>(path))!["errors"]!.AsArray().Count > 0, $"message {id} to have an error", TimeSpan.FromSeconds(30));
 
         foreach (var credential in new[] { "admin", "operator" })
         {

@@ -1,3 +1,4 @@
+using Actors.Core.Tests;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -189,14 +190,9 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
             await rollback.ExecuteNonQueryAsync();
         }
 
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        HttpResponseMessage response;
-        do
-        {
-            response = await Http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"payload\":4}"));
-            if (response.StatusCode != HttpStatusCode.Accepted) await Task.Delay(100);
-        }
-        while (response.StatusCode != HttpStatusCode.Accepted && DateTime.UtcNow < deadline);
+        HttpResponseMessage response = null!;
+        await Poll.WaitFor(async () => (response = await Http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"payload\":4}"))).StatusCode == HttpStatusCode.Accepted,
+            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
 
         Assert.Equal("succeeded", (await Message("default", kept))["status"]!.GetValue<string>());

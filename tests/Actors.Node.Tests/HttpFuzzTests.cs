@@ -1,3 +1,4 @@
+using Actors.Core.Tests;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
@@ -298,16 +299,16 @@ public sealed class HttpFuzzTests() : NodeHttpTest(new Dictionary<string, string
         var deadline = DateTime.UtcNow.AddSeconds(45);
         foreach (var ((queue, id), request) in _accepted)
         {
-            while (true)
+            var status = "";
+            var final = await Poll.WaitFor(async () =>
             {
                 using var response = await Http.GetAsync($"/queues/{queue}/messages/{id}");
                 var text = await response.Content.ReadAsStringAsync();
                 Assert.True(response.StatusCode == HttpStatusCode.OK, $"message {id} of '{queue}' answered {(int)response.StatusCode} {text}; accepted from: {request}");
-                var status = JsonNode.Parse(text)!["status"]!.GetValue<string>();
-                if (FinalStatuses.Contains(status)) break;
-                if (DateTime.UtcNow > deadline) Assert.Fail($"message {id} of '{queue}' is still {status}; accepted from: {request}");
-                await Task.Delay(25);
-            }
+                status = JsonNode.Parse(text)!["status"]!.GetValue<string>();
+                return FinalStatuses.Contains(status);
+            }, deadline - DateTime.UtcNow, TimeSpan.FromMilliseconds(25));
+            Assert.True(final, $"message {id} of '{queue}' is still {status}; accepted from: {request}");
         }
     }
 

@@ -1,3 +1,4 @@
+using Actors.Core.Tests;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -60,14 +61,9 @@ public abstract class NodeHttpTest : IAsyncLifetime
     /// <summary>Polls a GET route until its JSON satisfies <paramref name="done"/> (a state no event announces), failing after 20 s.</summary>
     protected async Task<JsonObject> AwaitJson(string path, Func<JsonObject, bool> done, string what)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var json = (await Http.GetFromJsonAsync<JsonObject>(path))!;
-            if (done(json)) return json;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"waiting for {what}, {path} answered {json.ToJsonString()}");
-            await Task.Delay(20);
-        }
+        JsonObject json = null!;
+        if (await Poll.WaitFor(async () => done(json = (await Http.GetFromJsonAsync<JsonObject>(path))!), TimeSpan.FromSeconds(20))) return json;
+        throw new TimeoutException($"waiting for {what}, {path} answered {json.ToJsonString()}");
     }
 
     /// <summary>Polls a message until its status is <paramref name="status"/>.</summary>

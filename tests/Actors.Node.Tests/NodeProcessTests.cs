@@ -1,3 +1,4 @@
+using Actors.Core.Tests;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -87,24 +88,18 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
         return process;
     }
 
-    private async Task WaitReady(int port, Process node)
+    private Task WaitReady(int port, Process node) => Poll.Until(async () =>
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
+        Assert.False(node.HasExited, "the node exited during startup");
+        try
         {
-            Assert.False(node.HasExited, "the node exited during startup");
-            try
-            {
-                if ((await _http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-            await Task.Delay(100);
+            return (await _http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode;
         }
-        throw new TimeoutException("The node did not become ready.");
-    }
+        catch (HttpRequestException)
+        {
+            return false; // not listening yet
+        }
+    }, "the node to become ready", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
 
     [Fact]
     public async Task Every_accepted_message_reaches_the_webhook_after_a_SIGKILL_and_restart()
@@ -151,8 +146,7 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
         try
         {
             await WaitReady(port, restarted);
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (accepted.Any(id => !_received.ContainsKey(id)) && DateTime.UtcNow < deadline) await Task.Delay(100);
+            await Poll.WaitFor(() => accepted.All(_received.ContainsKey), TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
 
             var missing = accepted.Where(id => !_received.ContainsKey(id)).ToList();
             var duplicates = _received.Values.Sum(n => n - 1);
@@ -242,8 +236,7 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
                 if (answered.TryGetValue(key, out var id)) Assert.Equal((id, true), retry.Value);
             }
             var expected = sent.Distinct().Concat(delayedSent.Keys).ToList();
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (expected.Any(k => !_idsByKey.ContainsKey(k)) && DateTime.UtcNow < deadline) await Task.Delay(100);
+            await Poll.WaitFor(() => expected.All(_idsByKey.ContainsKey), TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
 
             Assert.All(expected, key => Assert.True(_idsByKey.ContainsKey(key), $"key {key} never arrived"));
             // Exactly one message per key, however many times it was sent or delivered.

@@ -1,3 +1,4 @@
+using Actors.Core.Tests;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
@@ -116,15 +117,11 @@ public sealed class WebhookTests : IAsyncLifetime
         var response = await _http.PostAsync("/queues/hooks/messages", new StringContent($"{{\"type\":\"{type}\",\"payload\":{{\"x\":1}}{headers}}}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<long>();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var message = (await _http.GetFromJsonAsync<JsonObject>($"/queues/hooks/messages/{id}"))!;
-            var status = message["status"]!.GetValue<string>();
-            if (status is "succeeded" or "dead-lettered") return message;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"message {id} still {status}");
-            await Task.Delay(20);
-        }
+        JsonObject message = null!;
+        if (await Poll.WaitFor(async () => (message = (await _http.GetFromJsonAsync<JsonObject>($"/queues/hooks/messages/{id}"))!)["status"]!.GetValue<string>() is "succeeded" or "dead-lettered",
+                TimeSpan.FromSeconds(20)))
+            return message;
+        throw new TimeoutException($"message {id} still {message["status"]}");
     }
 
     [Fact]

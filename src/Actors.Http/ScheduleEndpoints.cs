@@ -188,7 +188,7 @@ public static class ScheduleEndpoints
             return false;
         }
         // A lone surrogate escape (valid JSON, not Unicode) anywhere: refused before a name or value is read as text.
-        if (!QueueEndpoints.IsWellFormedText(root))
+        if (!MessageRequestReader.IsWellFormedText(root))
         {
             error = "The schedule holds a name or string that is not valid Unicode (a lone surrogate escape such as \\ud800).";
             return false;

@@ -56,9 +56,7 @@ public static class DurableQueues
         var roles = string.Join(", ", cluster.RoleSet.Select(Quote));
         var publicHost = string.IsNullOrWhiteSpace(cluster.PublicHostname) ? "" : $"public-hostname = {Quote(cluster.PublicHostname)}";
         var drain = (int)Math.Ceiling(options.DrainTimeout.TotalSeconds);
-        // A delivery carries its payload (up to a queue's MaxPayloadBytes, default 1 MiB); an enqueue batch from a
-        // node without the queue role carries many. Larger messages are dropped by the transport with an error.
-        const string frame = "16MiB";
+        var frame = MaximumFrameBytes(options);
         return ConfigurationFactory.ParseString($$"""
             akka {
               actor.provider = cluster
@@ -66,7 +64,7 @@ public static class DurableQueues
                 hostname = {{Quote(cluster.Hostname)}}
                 {{publicHost}}
                 port = {{cluster.Port}}
-                maximum-frame-size = {{frame}}
+                maximum-frame-size = {{frame}}b
               }
               cluster {
                 seed-nodes = [{{seeds}}]
@@ -101,6 +99,20 @@ public static class DurableQueues
             .WithFallback(ClusterSharding.DefaultConfig())
             .WithFallback(Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig())
             .WithFallback(Akka.DistributedData.DistributedData.DefaultConfig());
+    }
+
+    /// <summary>
+    /// The largest message Akka.Remote carries between nodes: a delivery carries its payload (up to the largest
+    /// <see cref="QueueOptions.MaxPayloadBytes"/>) and a client's enqueue batch is sent in runs of at most 4 MiB, so the
+    /// frame holds the larger of the two with room for the envelope, and never less than 16 MiB. A larger message
+    /// would be dropped by the transport.
+    /// </summary>
+    public static long MaximumFrameBytes(DurableQueuesOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        const long envelope = 1024 * 1024;
+        var largestPayload = options.Queues.Values.Select(q => (long)q.MaxPayloadBytes).DefaultIfEmpty(0).Max();
+        return Math.Max(16 * 1024 * 1024, Math.Max(largestPayload, Client.BatchChunks.MaxRunBytes) + envelope);
     }
 
     /// <summary>The serializer bindings: every <see cref="IQueueMessage"/> goes through <see cref="QueueMessageSerializer"/>.</summary>

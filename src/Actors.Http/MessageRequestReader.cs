@@ -24,22 +24,130 @@ internal static partial class MessageRequestReader
     /// <summary>Reads an <c>application/json</c> body; a wrong media type, malformed JSON or an oversized body becomes a problem.</summary>
     public static async Task<JsonBody> ReadJsonAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        if (!request.HasJsonContentType())
-            return new JsonBody { Problem = Problems.Create(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
-                $"Send the body as application/json (got '{request.ContentType ?? "no Content-Type"}').") };
+        if (!request.HasJsonContentType()) return new JsonBody { Problem = UnsupportedMediaType(request) };
         try
         {
             return new JsonBody { Document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken).ConfigureAwait(false) };
         }
         catch (JsonException e)
         {
-            return new JsonBody { Problem = Problems.Create(StatusCodes.Status400BadRequest, "malformed-json", "Malformed JSON", $"The body is not valid JSON: {e.Message}") };
+            return new JsonBody { Problem = MalformedJson(e.Message) };
         }
         catch (BadHttpRequestException e)
         {
-            var tooLarge = e.StatusCode == StatusCodes.Status413PayloadTooLarge;
-            return new JsonBody { Problem = Problems.Create(e.StatusCode, tooLarge ? "request-too-large" : "bad-request", tooLarge ? "Request too large" : "Bad request", e.Message) };
+            return new JsonBody { Problem = BadRequest(e) };
         }
+    }
+
+    /// <summary>A batch body read item by item: each item's own document, or the problem to answer instead.</summary>
+    internal sealed class JsonBatch : IDisposable
+    {
+        public List<JsonDocument> Items { get; } = new();
+        public IResult? Problem { get; set; }
+        public void Dispose() => Items.ForEach(item => item.Dispose());
+    }
+
+    private enum BatchStage { BeforeArray, InArray, AfterArray }
+
+    /// <summary>
+    /// Reads an <c>application/json</c> array of messages as it arrives, one item at a time: at item
+    /// <paramref name="maxItems"/> + 1 it stops reading (the rest of the body is neither read nor parsed) and answers
+    /// 413 <c>batch-too-large</c>; a wrong media type, malformed JSON or an oversized body becomes a problem too.
+    /// </summary>
+    public static async Task<JsonBatch> ReadBatchAsync(HttpRequest request, int maxItems, CancellationToken cancellationToken)
+    {
+        var batch = new JsonBatch();
+        if (!request.HasJsonContentType())
+        {
+            batch.Problem = UnsupportedMediaType(request);
+            return batch;
+        }
+        var body = request.BodyReader;
+        var state = new JsonReaderState();
+        var stage = BatchStage.BeforeArray;
+        try
+        {
+            while (true)
+            {
+                var read = await body.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var consumed = ReadBatchItems(read.Buffer, read.IsCompleted, ref state, ref stage, batch, maxItems);
+                if (batch.Problem is not null || read.IsCompleted)
+                {
+                    body.AdvanceTo(read.Buffer.End);
+                    if (batch.Problem is null && stage != BatchStage.AfterArray) batch.Problem = MalformedJson("the body ends before the array does.");
+                    return batch;
+                }
+                body.AdvanceTo(consumed, read.Buffer.End);
+            }
+        }
+        catch (JsonException e)
+        {
+            batch.Problem = MalformedJson(e.Message);
+        }
+        catch (BadHttpRequestException e)
+        {
+            batch.Problem = BadRequest(e);
+        }
+        return batch;
+    }
+
+    /// <summary>Parses the complete items in <paramref name="buffer"/>; returns where the unparsed rest begins.</summary>
+    private static SequencePosition ReadBatchItems(System.Buffers.ReadOnlySequence<byte> buffer, bool isFinal, ref JsonReaderState state,
+        ref BatchStage stage, JsonBatch batch, int maxItems)
+    {
+        var json = new Utf8JsonReader(buffer, isFinal, state);
+        while (true)
+        {
+            var beforeItem = json;
+            if (!json.Read()) break;
+            if (stage == BatchStage.BeforeArray)
+            {
+                if (json.TokenType != JsonTokenType.StartArray)
+                {
+                    batch.Problem = Problems.BadRequest("The body must be a JSON array of messages.");
+                    break;
+                }
+                stage = BatchStage.InArray;
+            }
+            else if (stage == BatchStage.AfterArray)
+            {
+                continue; // only whitespace may follow; anything else throws
+            }
+            else if (json.TokenType == JsonTokenType.EndArray)
+            {
+                stage = BatchStage.AfterArray;
+            }
+            else if (batch.Items.Count == maxItems)
+            {
+                batch.Problem = Problems.Create(StatusCodes.Status413PayloadTooLarge, "batch-too-large", "Batch too large",
+                    $"At most {maxItems} messages per batch; the body has more (reading stopped at item {maxItems + 1}).");
+                break;
+            }
+            else if (JsonDocument.TryParseValue(ref json, out var item))
+            {
+                batch.Items.Add(item);
+            }
+            else
+            {
+                json = beforeItem; // the item continues past this buffer: read it again with more
+                break;
+            }
+        }
+        state = json.CurrentState;
+        return buffer.GetPosition(json.BytesConsumed);
+    }
+
+    private static IResult UnsupportedMediaType(HttpRequest request) =>
+        Problems.Create(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+            $"Send the body as application/json (got '{request.ContentType ?? "no Content-Type"}').");
+
+    private static IResult MalformedJson(string reason) =>
+        Problems.Create(StatusCodes.Status400BadRequest, "malformed-json", "Malformed JSON", $"The body is not valid JSON: {reason}");
+
+    private static IResult BadRequest(BadHttpRequestException e)
+    {
+        var tooLarge = e.StatusCode == StatusCodes.Status413PayloadTooLarge;
+        return Problems.Create(e.StatusCode, tooLarge ? "request-too-large" : "bad-request", tooLarge ? "Request too large" : "Bad request", e.Message);
     }
 
     /// <summary>Reads one message (of a single enqueue, or a batch item); <paramref name="headerKey"/> is the <c>Idempotency-Key</c> header's value.</summary>

@@ -131,21 +131,18 @@ public static class QueueEndpoints
     private static async Task<IResult> EnqueueBatchAsync(string queue, HttpRequest request, IQueueClient client, CancellationToken cancellationToken)
     {
         if (!Names.IsValidQueueName(queue)) return Problems.For(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
-        using var body = await MessageRequestReader.ReadJsonAsync(request, cancellationToken).ConfigureAwait(false);
-        if (body.Problem is { } problem) return problem;
-        var root = body.Document!.RootElement;
-        if (root.ValueKind != JsonValueKind.Array) return Problems.BadRequest("The body must be a JSON array of messages.");
-        var count = root.GetArrayLength();
-        if (count > MaxBatchSize) return Problems.Create(StatusCodes.Status413PayloadTooLarge, "batch-too-large", "Batch too large", $"At most {MaxBatchSize} messages per batch; got {count}.");
+        using var batch = await MessageRequestReader.ReadBatchAsync(request, MaxBatchSize, cancellationToken).ConfigureAwait(false);
+        if (batch.Problem is { } problem) return problem;
+        var count = batch.Items.Count;
 
         // Malformed items are rejected here; the rest go to the queue in one batch, in order.
         var results = new object?[count];
         var valid = new List<NewMessage>(count);
         var positions = new List<int>(count);
         var index = 0;
-        foreach (var item in root.EnumerateArray())
+        foreach (var item in batch.Items)
         {
-            if (MessageRequestReader.TryReadMessage(item, null, out var message, out var error))
+            if (MessageRequestReader.TryReadMessage(item.RootElement, null, out var message, out var error))
             {
                 valid.Add(message);
                 positions.Add(index);

@@ -54,33 +54,23 @@ public static class ScheduleEndpoints
         Dictionary<string, string>? Headers, DateTimeOffset? StartAt, DateTimeOffset? EndAt, bool? Paused, string? Misfire, int? MaxCatchup,
         string? CatchupWindow, string? Overlap);
 
-    private static async Task<IResult> PutAsync(string id, HttpRequest request, IScheduleClient client, CancellationToken cancellationToken)
+    private static async Task<IResult> PutAsync(string id, HttpRequest http, IScheduleClient client, CancellationToken cancellationToken)
     {
         if (InvalidId(id) is { } invalid) return invalid;
-        JsonDocument document;
+        using var request = await MessageRequestReader.ReadJsonAsync(http, cancellationToken).ConfigureAwait(false);
+        if (request.Problem is { } problem) return problem;
+        if (!TryRead(request.Document!.RootElement, out var spec, out var error)) return For(ScheduleErrorCode.InvalidSchedule, error);
         try
         {
-            document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken).ConfigureAwait(false);
+            var upsert = await client.PutAsync(id, spec, cancellationToken).ConfigureAwait(false);
+            var body = StatusJson(upsert.Status);
+            body["created"] = upsert.Created;
+            body["changed"] = upsert.Changed;
+            return upsert.Created ? Results.Created($"/schedules/{id}", body) : Results.Json(body);
         }
-        catch (JsonException e)
+        catch (ScheduleException e)
         {
-            return Problems.Create(StatusCodes.Status400BadRequest, "malformed-json", "Malformed JSON", $"The body is not valid JSON: {e.Message}");
-        }
-        using (document)
-        {
-            if (!TryRead(document.RootElement, out var spec, out var error)) return For(ScheduleErrorCode.InvalidSchedule, error);
-            try
-            {
-                var upsert = await client.PutAsync(id, spec, cancellationToken).ConfigureAwait(false);
-                var body = StatusJson(upsert.Status);
-                body["created"] = upsert.Created;
-                body["changed"] = upsert.Changed;
-                return upsert.Created ? Results.Created($"/schedules/{id}", body) : Results.Json(body);
-            }
-            catch (ScheduleException e)
-            {
-                return For(e.Code, e.Message);
-            }
+            return For(e.Code, e.Message);
         }
     }
 

@@ -86,4 +86,29 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
         Assert.Equal("B", await _blockCancelled.Task.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(Protocol.MessageStatus.Cancelled, (await b.Client.GetMessageAsync("jobs", blocking))!.Status);
     }
+
+    [Fact]
+    public async Task A_32_MiB_batch_through_a_node_without_the_queue_role_is_stored_whole()
+    {
+        var connection = await postgres.CreateDatabaseAsync();
+        var ranOn = new ConcurrentBag<string>();
+        var (portA, portB) = (PostgresServer.FreePort(), PostgresServer.FreePort());
+        var seed = $"akka.tcp://actors@127.0.0.1:{portA}";
+        var (_, a) = StartNode(connection, portA, seed, "queue,worker", ranOn, "A");
+        var (_, b) = StartNode(connection, portB, seed, "api", ranOn, "B");
+
+        // 40 payloads of 800 KiB: twice the 16 MiB frame as one message, so B's client must send it in runs.
+        var batch = Enumerable.Range(0, 40).Select(i => new Protocol.QueueCommands.NewMessage("job", Enumerable.Repeat((byte)i, 800 * 1024).ToArray())).ToList();
+        var outcomes = await b.Client.EnqueueBatchAsync("jobs", batch);
+
+        Assert.All(outcomes, o => Assert.True(o.IsAccepted, o.Reason));
+        var ids = outcomes.Select(o => o.MessageId!.Value).ToList();
+        Assert.Equal(40, ids.Distinct().Count());
+        await TestQueues.Until(async () => (await a.Client.GetStatsAsync("jobs")).TotalSucceeded == 40, "every message of the batch handled");
+        for (var i = 0; i < ids.Count; i += 13)
+        {
+            var info = await b.Client.GetMessageAsync("jobs", ids[i]);
+            Assert.Equal(Protocol.MessageStatus.Succeeded, info!.Status);
+        }
+    }
 }

@@ -160,6 +160,13 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
 
         var items = string.Join(",", Enumerable.Repeat("{\"type\":\"noop\"}", QueueEndpoints.MaxBatchSize + 1));
         await Problem(await Http.PostAsync("/queues/default/messages/batch", Json($"[{items}]")), HttpStatusCode.RequestEntityTooLarge, "batch-too-large");
+        // Reading stops at item 10,001: what follows it is never parsed, so its malformed tail does not matter.
+        await Problem(await Http.PostAsync("/queues/default/messages/batch", Json($"[{items}, {{\"type\": oops")), HttpStatusCode.RequestEntityTooLarge, "batch-too-large");
+        // Up to item 10,000 everything is read: a malformed tail there is a malformed body.
+        var most = string.Join(",", Enumerable.Repeat("{\"type\":\"noop\"}", QueueEndpoints.MaxBatchSize));
+        await Problem(await Http.PostAsync("/queues/default/messages/batch", Json($"[{most}, oops")), HttpStatusCode.BadRequest, "malformed-json");
+        await Problem(await Http.PostAsync("/queues/default/messages/batch", Json($"[{most}] trailing")), HttpStatusCode.BadRequest, "malformed-json");
+        await Problem(await Http.PostAsync("/queues/default/messages/batch", Json("{\"type\":\"noop\"}")), HttpStatusCode.BadRequest, "invalid-request");
 
         await AwaitStatus("default", kept, "succeeded");
         var stats = (await Http.GetFromJsonAsync<JsonObject>("/queues/default"))!;

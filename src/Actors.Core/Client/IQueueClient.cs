@@ -43,7 +43,11 @@ public interface IQueueClient
     /// <exception cref="QueueException">Refused: see <see cref="QueueException.Code"/>.</exception>
     Task<long> EnqueueJsonAsync<T>(string queue, string type, T payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Stores many messages at once; each is accepted or rejected on its own, in order.</summary>
+    /// <summary>
+    /// Stores many messages at once; each is accepted or rejected on its own, in order. A batch of more than 4 MiB is
+    /// sent in consecutive runs (so it fits Akka.Remote's frames in a cluster); when the queue cannot be reached midway,
+    /// the runs before are stored: send the batch again with idempotency keys to store each message once.
+    /// </summary>
     /// <exception cref="QueueException">The queue itself could not be reached (unknown, invalid name, timeout).</exception>
     Task<ImmutableArray<EnqueueOutcome>> EnqueueBatchAsync(string queue, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken = default);
 

@@ -92,10 +92,16 @@ public sealed class QueueClient : IQueueClient
         ValidateQueueName(queue);
         ArgumentNullException.ThrowIfNull(messages);
         if (messages.Count == 0) return ImmutableArray<EnqueueOutcome>.Empty;
-        var request = Register(cancellationToken, out var correlation);
-        _manager.Tell(new EnqueueBatch(queue, messages.ToImmutableArray(), correlation), _replies);
-        var reply = await request.Task.ConfigureAwait(false);
-        return reply is BatchResult result ? result.Outcomes : throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}.");
+        var outcomes = ImmutableArray.CreateBuilder<EnqueueOutcome>(messages.Count);
+        foreach (var (start, count) in BatchChunks.Runs(messages))
+        {
+            var run = ImmutableArray.CreateRange(messages.Skip(start).Take(count));
+            var request = Register(cancellationToken, out var correlation);
+            _manager.Tell(new EnqueueBatch(queue, run, correlation), _replies);
+            var reply = await request.Task.ConfigureAwait(false);
+            outcomes.AddRange(reply is BatchResult result ? result.Outcomes : throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."));
+        }
+        return outcomes.MoveToImmutable();
     }
 
     /// <inheritdoc />

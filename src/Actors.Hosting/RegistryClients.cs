@@ -94,6 +94,10 @@ internal sealed class RegistryQueueClient(IServiceProvider services, TimeSpan ti
         Later(c => c.ListQueuesAsync(cancellationToken), cancellationToken);
 
     /// <inheritdoc />
+    public Task<LocalQueuesStatus> CheckLocalQueuesAsync(CancellationToken cancellationToken = default) =>
+        Later(c => c.CheckLocalQueuesAsync(cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
     public Task<ClusterStatus> GetClusterStatusAsync(CancellationToken cancellationToken = default) =>
         Later(c => c.GetClusterStatusAsync(cancellationToken), cancellationToken);
 

@@ -3,12 +3,16 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Actors.Client;
+using Actors.Http.Health;
 using Actors.Http.Security;
 using Actors.Protocol;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using static Actors.Protocol.QueueCommands;
 using static Actors.Protocol.QueueQueries;
 
@@ -54,14 +58,22 @@ public static class QueueEndpoints
 
     /// <summary>
     /// Maps <c>/health/live</c> and <c>/health/ready</c> only: what a node without the <c>api</c> role serves, so an
-    /// orchestrator can still probe it. <see cref="MapQueueEndpoints"/> includes them.
+    /// orchestrator can still probe it. <see cref="MapQueueEndpoints"/> includes them. Readiness runs the health checks
+    /// tagged <see cref="ReadinessChecks.ReadyTag"/>: register them with <see cref="ReadinessChecks.AddActorsHealthChecks"/>.
     /// </summary>
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        if (app.ServiceProvider.GetService<HealthCheckService>() is null)
+            throw new InvalidOperationException("The readiness checks are not registered: call services.AddActorsHealthChecks(options) before mapping the health endpoints.");
         var health = app.MapGroup("/health").WithTags("Health").AllowAnonymous();
         health.MapGet("/live", () => Results.Json(new { status = "live" })).WithName("Live");
-        health.MapGet("/ready", ReadyAsync).WithName("Ready").WithSummary("200 when the journal answers and every queue has recovered");
+        health.MapHealthChecks("/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(ReadinessChecks.ReadyTag),
+            ResponseWriter = ReadinessChecks.WriteAsync,
+            ResultStatusCodes = { [HealthStatus.Healthy] = StatusCodes.Status200OK, [HealthStatus.Degraded] = StatusCodes.Status200OK, [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable },
+        }).WithName("Ready").WithSummary("200 when this node's journal takes writes and the queues it hosts have recovered");
         return app;
     }
 
@@ -237,21 +249,6 @@ public static class QueueEndpoints
         catch (QueueException e)
         {
             return Problems.For(e.Code, e.Message);
-        }
-    }
-
-    private static async Task<IResult> ReadyAsync(IQueueClient client, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(5));
-        try
-        {
-            var all = await client.ListQueuesAsync(timeout.Token).ConfigureAwait(false);
-            return Results.Json(new { status = "ready", queues = all.Count });
-        }
-        catch (Exception e) when (e is QueueException or OperationCanceledException)
-        {
-            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "not-ready", "Not ready", $"The queues are not all recovered: {e.Message}");
         }
     }
 

@@ -2,6 +2,7 @@ using Actors;
 using Actors.Configuration;
 using Actors.Hosting;
 using Actors.Http;
+using Actors.Http.Health;
 using Actors.Http.Security;
 using Akka.Hosting;
 using Microsoft.Extensions.Configuration.Json;
@@ -22,6 +23,8 @@ builder.Services.AddWebhooks(queues, webhooks);
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 builder.Services.AddQueueClient(queues.RequestTimeout);
+// Readiness (/health/ready): this node's journal and the queues it hosts, not the whole cluster's.
+builder.Services.AddActorsHealthChecks(queues);
 // API keys (Actors:Auth:Keys), optional JWT, per-queue policies; anonymous only on loopback unless configured otherwise.
 builder.Services.AddActorsAuth(builder.Configuration);
 builder.Services.AddAkka("actors", akka => akka

@@ -5,7 +5,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Actors.Http;
+using Akka.Actor;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Actors.Node.Tests;
 
@@ -192,6 +194,9 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
             var down = await Http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"payload\":3}"));
             await Problem(down, HttpStatusCode.ServiceUnavailable, "journal-unavailable");
             Assert.NotNull(down.Headers.RetryAfter);
+            // The readiness probe takes the node out of service while its journal takes no writes.
+            var notReady = await Problem(await Http.GetAsync("/health/ready"), HttpStatusCode.ServiceUnavailable, "not-ready");
+            Assert.Contains("journal", notReady["detail"]!.GetValue<string>(), StringComparison.Ordinal);
             await using var rollback = locker.CreateCommand();
             rollback.CommandText = "ROLLBACK;";
             await rollback.ExecuteNonQueryAsync();
@@ -204,6 +209,30 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
 
         Assert.Equal("succeeded", (await Message("default", kept))["status"]!.GetValue<string>());
         Assert.Equal("{\"n\":2}", (await Message("small", before))["payload"]!.ToJsonString());
+        await Poll.Until(async () => (await Http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, "the node to be ready again", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public async Task A_draining_node_refuses_new_work_with_503_shutting_down_and_keeps_what_it_accepted()
+    {
+        var kept = await Enqueue("default", "noop", "{\"n\":1}");
+        await AwaitStatus("default", kept, "succeeded");
+        var scheduled = (await Body(await Http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\",\"delay\":\"PT1H\"}")), HttpStatusCode.Accepted))["id"]!.GetValue<long>();
+
+        // What SIGTERM does first: every queue stops taking work and lets its deliveries finish.
+        var registry = Node.Services.GetRequiredService<Akka.Hosting.ActorRegistry>();
+        registry.Get<Actors.Hosting.DurableQueueManager>().Tell(Protocol.QueueCommands.Drain.Instance);
+
+        HttpResponseMessage refused = null!;
+        await Poll.Until(async () => (refused = await Http.PostAsync("/queues/default/messages", Json("{\"type\":\"noop\"}"))).StatusCode != HttpStatusCode.Accepted,
+            "the queue to start draining", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50));
+        var problem = await Problem(refused, HttpStatusCode.ServiceUnavailable, "shutting-down");
+        Assert.Equal("ShuttingDown", problem["code"]!.GetValue<string>());
+        var batch = await Body(await Http.PostAsync("/queues/default/messages/batch", Json("[{\"type\":\"noop\"}]")), HttpStatusCode.OK);
+        Assert.Equal((0, "ShuttingDown"), (batch["accepted"]!.GetValue<int>(), batch["results"]![0]!["error"]!["code"]!.GetValue<string>()));
+
+        Assert.Equal("succeeded", (await Message("default", kept))["status"]!.GetValue<string>());
+        Assert.Equal("scheduled", (await Message("default", scheduled))["status"]!.GetValue<string>());
     }
 
     [Fact]
@@ -241,6 +270,10 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
         Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/health/live")).StatusCode);
         var ready = (await Http.GetFromJsonAsync<JsonObject>("/health/ready"))!;
         Assert.Equal("ready", ready["status"]!.GetValue<string>());
+        // A standalone node hosts every partition of every queue: default, dlq, small and the partitions of parts.
+        Assert.True(ready["queues"]!.GetValue<int>() >= 4, ready.ToJsonString());
+        Assert.Equal("ready", ready["checks"]!["journal"]!["status"]!.GetValue<string>());
+        Assert.Equal("ready", ready["checks"]!["queues"]!["status"]!.GetValue<string>());
         var openApi = (await Http.GetFromJsonAsync<JsonObject>("/openapi/v1.json"))!;
         Assert.NotNull(openApi["paths"]!["/queues/{queue}/messages"]);
     }

@@ -62,6 +62,12 @@ public interface IQueueClient
     /// <summary>The statistics of every declared queue, by name.</summary>
     Task<IReadOnlyList<QueueStats>> ListQueuesAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Whether the queue partitions this node hosts have recovered and answer (every queue on a standalone node; in a
+    /// cluster only this node's, so a failover elsewhere does not make this node unready), and its membership status.
+    /// </summary>
+    Task<LocalQueuesStatus> CheckLocalQueuesAsync(CancellationToken cancellationToken = default);
+
     /// <summary>The cluster's members, where each queue lives and where its workers run (one node on a standalone node).</summary>
     Task<ClusterStatus> GetClusterStatusAsync(CancellationToken cancellationToken = default);
 

@@ -134,6 +134,10 @@ public sealed class QueueClient : IQueueClient
     }
 
     /// <inheritdoc />
+    public async Task<LocalQueuesStatus> CheckLocalQueuesAsync(CancellationToken cancellationToken = default) =>
+        (LocalQueuesStatus)await AskAsync(CheckLocalQueues.Instance, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
     public async Task<ClusterStatus> GetClusterStatusAsync(CancellationToken cancellationToken = default)
     {
         var names = (QueueNames)await AskAsync(ListQueues.Instance, cancellationToken).ConfigureAwait(false);

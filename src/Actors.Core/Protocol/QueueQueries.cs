@@ -134,6 +134,29 @@ public static class QueueQueries
     /// <summary>The names of the declared queues, sorted.</summary>
     public sealed record QueueNames(ImmutableArray<string> Names) : IQueueMessage;
 
+    /// <summary>
+    /// Ask the queue manager whether the queue partitions this node hosts have recovered and answer; answered with
+    /// <see cref="LocalQueuesStatus"/>. Only this node's partitions are asked, so a queue on another node that is
+    /// failing over does not make this one unready.
+    /// </summary>
+    /// <remarks>Local to a node: never sent between nodes, so not serialized.</remarks>
+    public sealed class CheckLocalQueues
+    {
+        /// <summary>The single instance.</summary>
+        public static readonly CheckLocalQueues Instance = new();
+        private CheckLocalQueues() { }
+    }
+
+    /// <summary>The queue partitions this node hosts, and those that did not answer (restarting, recovering, or stuck).</summary>
+    /// <param name="Hosted">The entity ids (<c>queue</c> or <c>queue#partition</c>) hosted here; none on a node without the queue role.</param>
+    /// <param name="NotReady">The hosted ones that did not answer with their statistics, each with the reason.</param>
+    /// <param name="MemberStatus">In a cluster, this node's membership status (<c>Up</c> when it serves); null on a standalone node.</param>
+    public sealed record LocalQueuesStatus(ImmutableArray<string> Hosted, ImmutableArray<string> NotReady, string? MemberStatus)
+    {
+        /// <summary>True when every hosted partition answered and, in a cluster, the node is <c>Up</c>.</summary>
+        public bool IsReady => NotReady.IsEmpty && MemberStatus is null or "Up";
+    }
+
     /// <summary>A query could not be answered because the queue is restarting after a failure.</summary>
     public sealed record QueueUnavailable(string QueueId, string Reason) : IWithQueueId, IQueueMessage;
 

@@ -22,6 +22,8 @@ namespace Actors.Queues;
 internal sealed class QueueManager : ReceiveActor, IWithTimers
 {
     private static readonly TimeSpan WakeInterval = TimeSpan.FromSeconds(2);
+    // A readiness probe's own timeout is short (Kubernetes: 1 s by default); a partition slower than this is not ready.
+    private static readonly TimeSpan ReadinessTimeout = TimeSpan.FromSeconds(5);
 
     private readonly ImmutableArray<string> _names;
     private readonly IReadOnlyDictionary<string, int> _partitions;
@@ -46,6 +48,7 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
 
         Receive<IWithQueueId>(Route);
         Receive<ListQueues>(_ => Sender.Tell(new QueueNames(_names)));
+        Receive<CheckLocalQueues>(_ => Context.ActorOf(LocalQueuesCheck.Props(_region is null ? _hosts : null, _region, Sender, ReadinessTimeout)));
         Receive<Drain>(_ => OnDrain());
         Receive<Drained>(OnQueueDrained);
         Receive<DrainTimedOut>(_ => FinishDrain());

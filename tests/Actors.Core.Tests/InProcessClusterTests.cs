@@ -111,4 +111,28 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
             Assert.Equal(Protocol.MessageStatus.Succeeded, info!.Status);
         }
     }
+
+    [Fact]
+    public async Task Readiness_is_per_node_so_a_node_stays_ready_while_queues_elsewhere_are_gone()
+    {
+        var connection = await postgres.CreateDatabaseAsync();
+        var ranOn = new ConcurrentBag<string>();
+        var (portA, portB) = (PostgresServer.FreePort(), PostgresServer.FreePort());
+        var seed = $"akka.tcp://actors@127.0.0.1:{portA}";
+        var (systemA, a) = StartNode(connection, portA, seed, "queue,worker", ranOn, "A");
+        var (_, b) = StartNode(connection, portB, seed, "api", ranOn, "B");
+        await a.Client.EnqueueAsync("jobs", "job", new byte[] { 1 });
+
+        // A hosts both partitions of jobs once they have started; B, with only a proxy, hosts nothing and is ready.
+        await TestQueues.Until(async () => (await a.Client.CheckLocalQueuesAsync()) is { IsReady: true, Hosted.Length: 2 }, "A to host both partitions");
+        var onB = await b.Client.CheckLocalQueuesAsync();
+        Assert.True(onB.IsReady, string.Join(", ", onB.NotReady));
+        Assert.Empty(onB.Hosted);
+        Assert.Equal("Up", onB.MemberStatus);
+
+        // The only queue node leaves: jobs cannot be reached from B, yet B itself stays ready.
+        await systemA.Terminate();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => b.Client.GetStatsAsync("jobs", new CancellationTokenSource(TimeSpan.FromSeconds(3)).Token));
+        Assert.True((await b.Client.CheckLocalQueuesAsync()).IsReady);
+    }
 }

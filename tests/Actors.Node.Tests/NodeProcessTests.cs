@@ -24,6 +24,9 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<long, bool>> _idsByKey = new();
     private readonly ConcurrentDictionary<string, DateTime> _firstArrival = new();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    // Deliveries the receiver is holding open, and what lets them answer.
+    private readonly ConcurrentDictionary<long, bool> _held = new();
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private WebApplication _receiver = null!;
     private string _receiverUrl = "";
 
@@ -36,10 +39,16 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
         {
             var id = long.Parse(request.Headers["X-Actors-Message-Id"]!, System.Globalization.CultureInfo.InvariantCulture);
             _received.AddOrUpdate(id, 1, (_, n) => n + 1);
-            if ((await JsonNode.ParseAsync(request.Body))?["key"]?.GetValue<string>() is { } key)
+            var payload = await JsonNode.ParseAsync(request.Body);
+            if (payload?["key"]?.GetValue<string>() is { } key)
             {
                 _idsByKey.GetOrAdd(key, _ => new ConcurrentDictionary<long, bool>())[id] = true;
                 _firstArrival.TryAdd(key, DateTime.UtcNow);
+            }
+            if (payload?["hold"]?.GetValue<bool>() == true)
+            {
+                _held[id] = true;
+                await _release.Task; // the delivery stays in flight until the test lets it go
             }
             return Results.Ok(new { received = id });
         });
@@ -49,6 +58,7 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        _release.TrySetResult();
         _http.Dispose();
         await _receiver.DisposeAsync();
         try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { }
@@ -162,6 +172,47 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
         finally
         {
             if (!restarted.HasExited) restarted.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
+    public async Task SIGTERM_lets_the_deliveries_in_flight_finish_then_exits_0_and_nothing_runs_twice()
+    {
+        var port = FreePort();
+        var node = StartNode(port);
+        var restarted = node;
+        try
+        {
+            await WaitReady(port, node);
+            var held = new List<long>();
+            for (var i = 0; i < 3; i++)
+            {
+                var response = await _http.PostAsync($"http://127.0.0.1:{port}/queues/default/messages",
+                    new StringContent($"{{\"type\":\"notify\",\"payload\":{{\"hold\":true,\"n\":{i}}}}}", Encoding.UTF8, "application/json"));
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+                held.Add(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<long>());
+            }
+            await Poll.Until(() => held.All(_held.ContainsKey), "every held delivery to be in flight at the receiver", TimeSpan.FromSeconds(30));
+
+            // SIGTERM with three deliveries in flight; they answer only after the signal was sent.
+            using (var term = Process.Start("kill", ["-TERM", node.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
+            _release.SetResult();
+            using (var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30))) await node.WaitForExitAsync(exit.Token);
+            Assert.Equal(0, node.ExitCode);
+
+            // Their successes were stored before the exit: after a restart they are succeeded and none is delivered again.
+            restarted = StartNode(port);
+            await WaitReady(port, restarted);
+            foreach (var id in held)
+            {
+                var message = JsonNode.Parse(await _http.GetStringAsync($"http://127.0.0.1:{port}/queues/default/messages/{id}"))!;
+                Assert.Equal("succeeded", message["status"]!.GetValue<string>());
+                Assert.Equal(1, _received[id]);
+            }
+        }
+        finally
+        {
+            foreach (var process in new[] { node, restarted }) if (!process.HasExited) process.Kill(entireProcessTree: true);
         }
     }
 

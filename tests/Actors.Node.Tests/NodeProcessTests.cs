@@ -71,7 +71,7 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private Process StartNode(int port)
+    private Process StartNode(int port, params string[] extra)
     {
         var nodeDll = Path.Combine(AppContext.BaseDirectory, "Actors.Node.dll");
         var start = new ProcessStartInfo("dotnet")
@@ -80,7 +80,7 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
             RedirectStandardError = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        foreach (var arg in new[]
+        foreach (var arg in new string[]
         {
             nodeDll, "--urls", $"http://127.0.0.1:{port}",
             $"--Actors:DataDirectory={_dataDirectory}",
@@ -89,7 +89,7 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
             "--Actors:Webhooks:notify:AllowedNetworks:0=127.0.0.0/8",
             "--Actors:Queues:default:AllowedTypes:2=notify",
             "--Actors:Queues:default:Retry:BaseDelay=00:00:00.100",
-        }) start.ArgumentList.Add(arg);
+        }.Concat(extra)) start.ArgumentList.Add(arg);
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is { } line && line.Contains("Actors", StringComparison.Ordinal)) output.WriteLine($"[node {process.Id}] {line}"); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) output.WriteLine($"[node {process.Id} err] {line}"); };
@@ -213,6 +213,39 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
         finally
         {
             foreach (var process in new[] { node, restarted }) if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_body_over_the_servers_limit_is_refused_with_413_request_too_large_and_loses_nothing()
+    {
+        var port = FreePort();
+        // The body limit is Kestrel's (the in-memory test server has none): a real process with a 4 KiB limit.
+        var node = StartNode(port, "--Kestrel:Limits:MaxRequestBodySize=4096");
+        try
+        {
+            await WaitReady(port, node);
+            var url = $"http://127.0.0.1:{port}/queues/default/messages";
+            var kept = await _http.PostAsync(url, new StringContent("{\"type\":\"noop\",\"payload\":1}", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Accepted, kept.StatusCode);
+            var keptId = JsonNode.Parse(await kept.Content.ReadAsStringAsync())!["id"]!.GetValue<long>();
+
+            var big = new string('x', 8192);
+            foreach (var (route, body) in new[] { (url, $"{{\"type\":\"noop\",\"payload\":\"{big}\"}}"), (url + "/batch", $"[{{\"type\":\"noop\",\"payload\":\"{big}\"}}]") })
+            {
+                var refused = await _http.PostAsync(route, new StringContent(body, Encoding.UTF8, "application/json"));
+                Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+                Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+                Assert.Equal("urn:actors:problem:request-too-large", JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["type"]!.GetValue<string>());
+            }
+
+            var stats = JsonNode.Parse(await _http.GetStringAsync($"http://127.0.0.1:{port}/queues/default"))!;
+            Assert.Equal(1, stats["totals"]!["enqueued"]!.GetValue<int>());
+            Assert.NotNull(JsonNode.Parse(await _http.GetStringAsync($"{url}/{keptId}")));
+        }
+        finally
+        {
+            if (!node.HasExited) node.Kill(entireProcessTree: true);
         }
     }
 

@@ -22,6 +22,9 @@ public static class DeadLetterCommands
     {
         /// <summary>Matches every dead letter.</summary>
         public static readonly DeadLetterFilter All = new();
+
+        /// <summary>Only these message ids (empty: any); never a default array, so the filter serializes between nodes.</summary>
+        public ImmutableArray<long> Ids { get; init; } = Ids.IsDefault ? [] : Ids;
     }
 
     /// <summary>A page of dead letters in id order, after <paramref name="AfterId"/>; answered with <see cref="DeadLetterPage"/>.</summary>

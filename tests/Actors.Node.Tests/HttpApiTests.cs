@@ -24,6 +24,9 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
     // Loopback allowed, or the address guard would dead-letter them at once and the queue would never fill.
     ["Actors:Webhooks:stuck:AllowedNetworks:0"] = "127.0.0.0/8",
     ["Actors:Queues:dlq:Retry:MaxAttempts"] = "1",
+    // 10/s: one dead letter a redrive chunk, so a redrive of more is a job that runs for a while.
+    ["Actors:Queues:dlqjob:Retry:MaxAttempts"] = "1",
+    ["Actors:Queues:dlqjob:RedrivePerSecond"] = "10",
     ["Actors:Queues:parts:Partitions"] = "3",
 })
 {
@@ -226,6 +229,39 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
         var purge = await Http.DeleteAsync("/queues/dlq/dead-letters");
         Assert.Equal(2, (await purge.Content.ReadFromJsonAsync<JsonObject>())!["purged"]!.GetValue<int>());
         await Problem(await Http.GetAsync("/queues/nope/dead-letters"), HttpStatusCode.NotFound, "unknown-queue");
+    }
+
+    [Fact]
+    public async Task A_large_redrive_answers_202_with_a_job_that_is_listed_in_stats_and_can_be_cancelled()
+    {
+        const int count = 100;
+        var batch = string.Join(",", Enumerable.Range(0, count).Select(i => $"{{\"type\":\"no_handler\",\"payload\":{i}}}"));
+        Assert.True((await Http.PostAsync("/queues/dlqjob/messages/batch", Json($"[{batch}]"))).IsSuccessStatusCode);
+        await AwaitJson("/queues/dlqjob", s => s["deadLettered"]!.GetValue<long>() == count, "every message to be dead-lettered");
+
+        var response = await Http.PostAsync("/queues/dlqjob/dead-letters/redrive", Json("{}"));
+        var accepted = await Body(response, HttpStatusCode.Accepted);
+        var job = accepted["job"]!.AsObject();
+        var jobId = job["id"]!.GetValue<string>();
+        var status = $"/queues/dlqjob/dead-letters/redrives/{jobId}";
+        Assert.Equal(status, response.Headers.Location!.OriginalString);
+        Assert.Equal((0, count, count), (accepted["redriven"]!.GetValue<int>(), accepted["selected"]!.GetValue<int>(), job["total"]!.GetValue<int>()));
+
+        var progress = await Body(await Http.GetAsync(status), HttpStatusCode.OK);
+        Assert.Equal((jobId, count), (progress["id"]!.GetValue<string>(), progress["total"]!.GetValue<int>()));
+        Assert.Equal(count, progress["redriven"]!.GetValue<int>() + progress["remaining"]!.GetValue<int>());
+        var stats = (await Http.GetFromJsonAsync<JsonObject>("/queues/dlqjob"))!;
+        Assert.Equal(jobId, stats["redriveJobs"]![0]!["id"]!.GetValue<string>());
+        var list = (await Http.GetFromJsonAsync<JsonObject>("/queues/dlqjob/dead-letters/redrives"))!;
+        Assert.Equal([jobId], list["jobs"]!.AsArray().Select(j => j!["id"]!.GetValue<string>()));
+
+        var cancelled = await Body(await Http.DeleteAsync(status), HttpStatusCode.OK);
+        Assert.True(cancelled["cancelled"]!.GetValue<bool>());
+        Assert.True(cancelled["job"]!["remaining"]!.GetValue<int>() > 0, cancelled.ToJsonString());
+        await Problem(await Http.DeleteAsync(status), HttpStatusCode.NotFound, "redrive-job-not-found");
+        await Problem(await Http.GetAsync(status), HttpStatusCode.NotFound, "redrive-job-not-found");
+        Assert.Empty((await Http.GetFromJsonAsync<JsonObject>("/queues/dlqjob/dead-letters/redrives"))!["jobs"]!.AsArray());
+        Assert.Empty((await Http.GetFromJsonAsync<JsonObject>("/queues/dlqjob"))!["redriveJobs"]!.AsArray());
     }
 
     [Fact]

@@ -61,7 +61,7 @@ internal sealed class RedriveJobActor : ReceivePersistentActor, IWithTimers
         Recover<IRedriveJobEvent>(evt => _book.Apply(evt));
         Recover<RecoveryCompleted>(_ =>
         {
-            Timers.StartPeriodicTimer("tick", Tick.Instance, _tickInterval);
+            TickWhileJobsRun();
             ReportJobs();
             if (!_book.IsEmpty) _log.Info("Queue {0}: resuming {1} redrive job(s)", _queueId, _book.Statuses().Length);
             Become(Idle);
@@ -162,6 +162,7 @@ internal sealed class RedriveJobActor : ReceivePersistentActor, IWithTimers
             _log.Info("Queue {0}: redrive job {1} started for {2} dead letter(s) at up to {3} a tick", _queueId, jobId, started.Ids.Length, _chunkSize);
             start.ReplyTo.Tell(new DeadLetterCommands.DeadLettersRedriven(_queueId, 0, [_book.Status(jobId)!]));
             ReportJobs();
+            TickWhileJobsRun();
         });
     }
 
@@ -220,10 +221,18 @@ internal sealed class RedriveJobActor : ReceivePersistentActor, IWithTimers
         });
     }
 
+    /// <summary>The tick runs only while a job is active, so an idle queue's jobs actor costs no timer.</summary>
+    private void TickWhileJobsRun()
+    {
+        if (_book.IsEmpty) Timers.Cancel("tick");
+        else if (!Timers.IsTimerActive("tick")) Timers.StartPeriodicTimer("tick", Tick.Instance, _tickInterval);
+    }
+
     /// <summary>A job left the book: the snapshot of the rest replaces the stream's events.</summary>
     private void JobEnded()
     {
         ReportJobs();
+        TickWhileJobsRun();
         SaveSnapshot(_book.ToSnapshot());
     }
 

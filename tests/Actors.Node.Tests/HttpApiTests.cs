@@ -77,7 +77,7 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
     {
         await Enqueue("default", "noop", "null");
         var list = (await Http.GetFromJsonAsync<JsonObject>("/queues"))!;
-        Assert.Equal(["default", "dlq", "parts", "small"], list["queues"]!.AsArray().Select(q => q!["queue"]!.GetValue<string>()));
+        Assert.Equal(["default", "dlq", "dlqjob", "parts", "small"], list["queues"]!.AsArray().Select(q => q!["queue"]!.GetValue<string>()));
         var stats = (await Http.GetFromJsonAsync<JsonObject>("/queues/default"))!;
         Assert.Equal(1, stats["totals"]!["enqueued"]!.GetValue<long>());
         Assert.NotNull(stats["littlesLaw"]!["waitingPredicted"]);
@@ -283,7 +283,7 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
         var self = status["self"]!.GetValue<string>();
         Assert.Equal(self, status["members"]!.AsArray().Single()!["address"]!.GetValue<string>());
         var queues = status["queues"]!.AsArray().Select(q => q!).ToList();
-        Assert.Equal(["default", "dlq", "parts", "small"], queues.Select(q => q["queue"]!.GetValue<string>()).Order());
+        Assert.Equal(["default", "dlq", "dlqjob", "parts", "small"], queues.Select(q => q["queue"]!.GetValue<string>()).Order());
         Assert.All(queues, q =>
         {
             Assert.Equal(self, q["node"]!.GetValue<string>());

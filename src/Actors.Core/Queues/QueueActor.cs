@@ -533,7 +533,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         if (ids.Count > _deadLetters.RedriveChunkSize)
         {
             _log.Info("Queue {0}: redriving {1} dead letter(s) at up to {2}/s as a job", _queueId, ids.Count, _options.RedrivePerSecond);
-            _redriveJobs.Tell(new RedriveProtocol.StartJob(command.JobId ?? RedriveJobs.NewJobId(), [.. ids.Order()], command.RequestedBy, Sender));
+            _redriveJobs.Forward(new RedriveProtocol.StartJob(command.JobId ?? RedriveJobs.NewJobId(), [.. ids.Order()], command.RequestedBy, Sender));
         }
         else if (_deadLetters.BufferRedrive(_writer, ids, Sender, Now, Dispatch)) Flush();
         else Sender.Tell(new DeadLetterCommands.DeadLettersRedriven(_queueId, 0));

@@ -77,12 +77,15 @@ internal sealed class RedriveJobActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>
     /// Props of the actor behind a backoff supervisor, so a journal failure (which stops it) is followed by a restart
-    /// and recovery. Messages to the supervisor reach the actor with their sender.
+    /// and recovery. Messages to the supervisor reach the actor with their sender; while it is stopped, whoever sent one
+    /// (the queue forwards requests, so the requester) is answered with <see cref="QueueQueries.QueueUnavailable"/>.
     /// </summary>
     public static Props SupervisedProps(string queueId, int partition, IActorRef queue, int chunkSize, TimeSpan tickInterval, TimeProvider time)
     {
         var props = Akka.Actor.Props.Create(() => new RedriveJobActor(queueId, partition, queue, chunkSize, tickInterval, time));
-        return BackoffSupervisor.Props(Backoff.OnStop(props, "jobs", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1));
+        var unavailable = new QueueQueries.QueueUnavailable(queueId, $"Queue '{queueId}': its redrive jobs are restarting after a journal failure; retry.");
+        return BackoffSupervisor.Props(Backoff.OnStop(props, "jobs", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1)
+            .WithReplyWhileStopped(unavailable));
     }
 
     private DateTime Now => _time.GetUtcNow().UtcDateTime;

@@ -41,7 +41,8 @@ internal sealed class RedriveJobActor : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private RedriveJobBook _book;
     private int _failuresInARow;
-    private IActorRef? _startRequester;
+    // Who waits for the start or cancel being stored, answered also when the journal does not store it.
+    private (IRedriveJobEvent Event, IActorRef Requester)? _awaitingStore;
 
     public RedriveJobActor(string queueId, int partition, IActorRef queue, int chunkSize, TimeSpan tickInterval, TimeProvider time)
     {
@@ -157,10 +158,11 @@ internal sealed class RedriveJobActor : ReceivePersistentActor, IWithTimers
     private void OnStart(RedriveProtocol.StartJob start)
     {
         var jobId = start.JobId;
-        _startRequester = start.ReplyTo;
-        Persist(new RedriveJobStarted(jobId, start.Ids, Now, start.RequestedBy), started =>
+        var evt = new RedriveJobStarted(jobId, start.Ids, Now, start.RequestedBy);
+        _awaitingStore = (evt, start.ReplyTo);
+        Persist(evt, started =>
         {
-            _startRequester = null;
+            _awaitingStore = null;
             _book.Apply(started);
             _log.Info("Queue {0}: redrive job {1} started for {2} dead letter(s) at up to {3} a tick", _queueId, jobId, started.Ids.Length, _chunkSize);
             start.ReplyTo.Tell(new DeadLetterCommands.DeadLettersRedriven(_queueId, 0, [_book.Status(jobId)!]));
@@ -177,8 +179,11 @@ internal sealed class RedriveJobActor : ReceivePersistentActor, IWithTimers
             sender.Tell(new RedriveJobCancelResult(_queueId, cancel.JobId, false, null));
             return;
         }
-        Persist(new RedriveJobCancelled(cancel.JobId, Now, cancel.RequestedBy), cancelled =>
+        var evt = new RedriveJobCancelled(cancel.JobId, Now, cancel.RequestedBy);
+        _awaitingStore = (evt, sender);
+        Persist(evt, cancelled =>
         {
+            _awaitingStore = null;
             _book.Apply(cancelled);
             _log.Info("Queue {0}: redrive job {1} cancelled after {2} of {3}", _queueId, cancel.JobId, status.Redriven, status.Total);
             sender.Tell(new RedriveJobCancelResult(_queueId, cancel.JobId, true, status));
@@ -247,7 +252,7 @@ internal sealed class RedriveJobActor : ReceivePersistentActor, IWithTimers
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
         _log.Error(cause, "Queue {0}: the journal rejected a redrive-job event {1}", _queueId, @event.GetType().Name);
-        AnswerStartFailed(@event, $"the journal rejected the write: {cause.Message}");
+        AnswerRequester(@event, $"the journal rejected the write: {cause.Message}");
         // A rejected progress event is written again when the chunk is sent again (its ids are skipped then).
         if (@event is RedriveChunkDone) BackOff("its progress was not stored");
     }
@@ -255,15 +260,17 @@ internal sealed class RedriveJobActor : ReceivePersistentActor, IWithTimers
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         _log.Error(cause, "Queue {0}: the journal failed to store a redrive-job event; the job actor restarts with backoff", _queueId);
-        AnswerStartFailed(@event, $"the journal is unavailable: {cause.Message}");
+        AnswerRequester(@event, $"the journal is unavailable: {cause.Message}");
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
-    private void AnswerStartFailed(object @event, string reason)
+    /// <summary>A start or cancel the journal did not store: its requester learns at once (nothing changed).</summary>
+    private void AnswerRequester(object @event, string reason)
     {
-        if (@event is not RedriveJobStarted || _startRequester is not { } requester) return;
-        _startRequester = null;
-        requester.Tell(new QueueQueries.QueueUnavailable(_queueId, $"Queue '{_queueId}' could not store the redrive job: {reason}; retry it."));
+        if (_awaitingStore is not { } awaiting || !ReferenceEquals(awaiting.Event, @event)) return;
+        _awaitingStore = null;
+        var what = @event is RedriveJobStarted ? "the redrive job" : "the cancellation of the redrive job";
+        awaiting.Requester.Tell(new QueueQueries.QueueUnavailable(_queueId, $"Queue '{_queueId}' could not store {what}: {reason}; retry it."));
     }
 
     // ---------------------------------------------------------------- self messages

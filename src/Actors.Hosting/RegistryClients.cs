@@ -114,6 +114,18 @@ internal sealed class RegistryQueueClient(IServiceProvider services, TimeSpan ti
         Later(c => c.RedriveDeadLettersAsync(queue, filter, cancellationToken), cancellationToken);
 
     /// <inheritdoc />
+    public Task<DeadLetterCommands.DeadLettersRedriven> StartRedriveAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, string? requestedBy = null, CancellationToken cancellationToken = default) =>
+        Later(c => c.StartRedriveAsync(queue, filter, requestedBy, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ImmutableArray<RedriveJobs.RedriveJobStatus>> ListRedriveJobsAsync(string queue, CancellationToken cancellationToken = default) =>
+        Later(c => c.ListRedriveJobsAsync(queue, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<RedriveJobs.RedriveJobCancelResult> CancelRedriveJobAsync(string queue, string jobId, string? requestedBy = null, CancellationToken cancellationToken = default) =>
+        Later(c => c.CancelRedriveJobAsync(queue, jobId, requestedBy, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
     public Task<int> PurgeDeadLettersAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, CancellationToken cancellationToken = default) =>
         Later(c => c.PurgeDeadLettersAsync(queue, filter, cancellationToken), cancellationToken);
 }

@@ -16,6 +16,9 @@ namespace Actors.Http;
 /// The operator's dead-letter routes: list (paging, filters), fingerprint groups, redrive (a selection or all) and
 /// delete (one or a selection). Filters come from the query string (<c>type</c>, <c>errorType</c>,
 /// <c>fingerprint</c>, <c>since</c>, <c>until</c>) or, for redrive, from a JSON body with the same names plus <c>ids</c>.
+/// A redrive of at most one chunk per partition answers 200 once it is stored; a larger one answers 202 with the
+/// persisted job it started (<c>Location</c>: the job's status), which is listed under <c>redrives</c> and cancelled
+/// with a DELETE there.
 /// </summary>
 public static class DeadLetterEndpoints
 {
@@ -27,6 +30,9 @@ public static class DeadLetterEndpoints
         group.MapGet("", ListAsync).WithName("ListDeadLetters").WithSummary("Dead letters in id order: ?after=&limit=&type=&errorType=&fingerprint=&since=&until=").RequirePermission(ActorsPolicies.Read);
         group.MapGet("/groups", GroupsAsync).WithName("GroupDeadLetters").WithSummary("Dead letters grouped by failure fingerprint, largest first").RequirePermission(ActorsPolicies.Read);
         group.MapPost("/redrive", RedriveAsync).WithName("RedriveDeadLetters").WithSummary("Back to the ready set with a fresh attempt count; body selects (empty: all)").RequirePermission(ActorsPolicies.Manage);
+        group.MapGet("/redrives", ListRedrivesAsync).WithName("ListRedriveJobs").WithSummary("Active redrive jobs with their progress, oldest first").RequirePermission(ActorsPolicies.Read);
+        group.MapGet("/redrives/{id}", GetRedriveAsync).WithName("GetRedriveJob").WithSummary("One active redrive job's progress (404 once it finished or was cancelled)").RequirePermission(ActorsPolicies.Read);
+        group.MapDelete("/redrives/{id}", CancelRedriveAsync).WithName("CancelRedriveJob").WithSummary("Cancel a redrive job: what it has not redriven stays dead-lettered").RequirePermission(ActorsPolicies.Manage);
         group.MapDelete("/{id:long}", DeleteOneAsync).WithName("DeleteDeadLetter").WithSummary("Delete one dead letter").RequirePermission(ActorsPolicies.Manage);
         group.MapDelete("", PurgeAsync).WithName("PurgeDeadLetters").WithSummary("Delete the dead letters the query selects (none given: all)").RequirePermission(ActorsPolicies.Manage);
         return app;
@@ -84,8 +90,44 @@ public static class DeadLetterEndpoints
                 return Problems.Create(StatusCodes.Status400BadRequest, "malformed-json", "Malformed JSON", $"The body is not a valid selection: {e.Message}");
             }
         }
-        return await Run(async () => Results.Json(new { queue, redriven = await client.RedriveDeadLettersAsync(queue, filter, cancellationToken).ConfigureAwait(false) })).ConfigureAwait(false);
+        return await Run(async () =>
+        {
+            var result = await client.StartRedriveAsync(queue, filter, Security.Audit.Who(request.HttpContext.User), cancellationToken).ConfigureAwait(false);
+            if (JobsJson(queue, result.Jobs ?? []).SingleOrDefault() is not { } job) return Results.Json(new { queue, redriven = result.Count });
+            // Redriven: what went back at once (partitions whose selection fitted in one chunk); the job does the rest.
+            request.HttpContext.Response.Headers.Location = job.Status;
+            return Results.Json(new { queue, redriven = result.Count, selected = result.Selected, job, status = job.Status }, statusCode: StatusCodes.Status202Accepted);
+        }).ConfigureAwait(false);
     }
+
+    private static Task<IResult> ListRedrivesAsync(string queue, IQueueClient client, CancellationToken cancellationToken) => Run(async () =>
+        Results.Json(new { queue, jobs = JobsJson(queue, await client.ListRedriveJobsAsync(queue, cancellationToken).ConfigureAwait(false)) }));
+
+    private static Task<IResult> GetRedriveAsync(string queue, string id, IQueueClient client, CancellationToken cancellationToken) => Run(async () =>
+        JobsJson(queue, await client.ListRedriveJobsAsync(queue, cancellationToken).ConfigureAwait(false)).FirstOrDefault(j => j.Id == id) is { } job
+            ? Results.Json(job)
+            : RedriveNotFound(queue, id));
+
+    private static async Task<IResult> CancelRedriveAsync(string queue, string id, HttpRequest request, IQueueClient client, CancellationToken cancellationToken) => await Run(async () =>
+    {
+        var result = await client.CancelRedriveJobAsync(queue, id, Security.Audit.Who(request.HttpContext.User), cancellationToken).ConfigureAwait(false);
+        return result.Cancelled && result.Job is { } job
+            ? Results.Json(new { queue, cancelled = true, job = JobsJson(queue, [job]).Single() })
+            : RedriveNotFound(queue, id);
+    }).ConfigureAwait(false);
+
+    private static IResult RedriveNotFound(string queue, string id) =>
+        Problems.Create(StatusCodes.Status404NotFound, "redrive-job-not-found", "Redrive job not found",
+            $"Queue '{queue}' has no active redrive job '{id}': it finished, was cancelled, or never existed.");
+
+    /// <summary>Jobs as JSON, one per job id: a job that runs in several partitions adds up their progress.</summary>
+    internal static List<RedriveJobJson> JobsJson(string queue, IEnumerable<RedriveJobs.RedriveJobStatus> jobs) =>
+        jobs.GroupBy(j => j.JobId, StringComparer.Ordinal)
+            .Select(g => new RedriveJobJson(g.Key, g.Sum(j => j.Total), g.Sum(j => j.Redriven), g.Sum(j => j.Remaining), g.Min(j => j.StartedAt),
+                g.First().RequestedBy, g.Select(j => j.Partition).Order().ToArray(), $"/queues/{queue}/dead-letters/redrives/{g.Key}"))
+            .ToList();
+
+    internal sealed record RedriveJobJson(string Id, int Total, int Redriven, int Remaining, DateTime StartedAt, string? RequestedBy, int[] Partitions, string Status);
 
     private static Task<IResult> DeleteOneAsync(string queue, long id, IQueueClient client, CancellationToken cancellationToken) => Run(async () =>
     {

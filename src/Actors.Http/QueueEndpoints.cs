@@ -324,5 +324,6 @@ public static class QueueEndpoints
         suggestedWorkers = s.SuggestedWorkers,
         oldestMessageAgeMs = Math.Round(s.OldestMessageAge.TotalMilliseconds),
         acceptingWork = s.AcceptingWork,
+        redriveJobs = DeadLetterEndpoints.JobsJson(s.QueueId, s.RedriveJobs ?? []),
     };
 }

@@ -1,5 +1,8 @@
+using System.Collections.Immutable;
+using Actors.Configuration;
 using Actors.Protocol;
 using Actors.Queues;
+using Actors.State;
 using static Actors.Protocol.QueueEvents;
 
 namespace Actors.Core.Tests;
@@ -21,7 +24,7 @@ public class DeadLetterOperationsTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void A_redrive_is_persisted_one_chunk_per_tick_and_answered_after_its_last_chunk()
+    public void A_small_redrive_is_one_event_answered_after_it_commits()
     {
         // 100/s with a 100 ms tick: 10 a chunk.
         var operations = new DeadLetterOperations("q", redrivePerSecond: 100, TimeSpan.FromMilliseconds(100));
@@ -30,19 +33,13 @@ public class DeadLetterOperationsTests : Akka.TestKit.Xunit2.TestKit
         var committed = 0;
         Assert.Equal(10, operations.RedriveChunkSize);
 
-        Assert.True(operations.QueueRedrive(requester.Ref, Enumerable.Range(1, 25).Select(i => (long)i).ToList()));
-        var chunks = new List<int>();
-        while (operations.BufferNextRedriveChunk(writer, T0, () => committed++))
-        {
-            var write = CommitAll(writer);
-            chunks.Add(((DeadLettersRedrivenEvent)write.Events.Single()).Ids.Length);
-            if (chunks.Count < 3) Assert.False(requester.HasMessages);
-        }
+        Assert.True(operations.BufferRedrive(writer, [1, 2, 3], requester.Ref, T0, () => committed++));
+        Assert.False(requester.HasMessages);
+        var write = CommitAll(writer);
 
-        Assert.Equal(new[] { 10, 10, 5 }, chunks);
-        Assert.Equal(3, committed);
-        Assert.Equal(0, operations.QueuedRedrives);
-        Assert.Equal(25, requester.ExpectMsg<DeadLetterCommands.DeadLettersRedriven>().Count);
+        Assert.Equal(new long[] { 1, 2, 3 }, ((DeadLettersRedrivenEvent)write.Events.Single()).Ids);
+        Assert.Equal(1, committed);
+        Assert.Equal(3, requester.ExpectMsg<DeadLetterCommands.DeadLettersRedriven>().Count);
     }
 
     [Fact]
@@ -51,8 +48,7 @@ public class DeadLetterOperationsTests : Akka.TestKit.Xunit2.TestKit
         var operations = new DeadLetterOperations("q", redrivePerSecond: 100, TimeSpan.FromMilliseconds(100));
         var writer = new GroupCommitWriter(writesInFlight: 1);
 
-        Assert.False(operations.QueueRedrive(TestActor, []));
-        Assert.False(operations.BufferNextRedriveChunk(writer, T0, () => { }));
+        Assert.False(operations.BufferRedrive(writer, [], TestActor, T0, () => { }));
         Assert.False(operations.BufferPurge(writer, [], TestActor, T0));
         Assert.False(writer.HasBuffered);
     }
@@ -78,44 +74,57 @@ public class DeadLetterOperationsTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void A_rejected_redrive_chunk_answers_its_requester_at_once_and_drops_the_rest_of_the_job()
+    public void A_rejected_small_redrive_answers_its_requester_with_journal_unavailable()
     {
         var operations = new DeadLetterOperations("q", redrivePerSecond: 100, TimeSpan.FromMilliseconds(100));
         var writer = new GroupCommitWriter(writesInFlight: 1);
         var requester = CreateTestProbe();
-        Assert.True(operations.QueueRedrive(requester.Ref, Enumerable.Range(1, 25).Select(i => (long)i).ToList()));
 
-        Assert.True(operations.BufferNextRedriveChunk(writer, T0, () => { }));
-        CommitAll(writer);
-        Assert.True(operations.BufferNextRedriveChunk(writer, T0, () => { }));
+        Assert.True(operations.BufferRedrive(writer, [1, 2], requester.Ref, T0, () => { }));
         writer.Reject(writer.StartWrite(), "q", "rejected", _ => { });
 
-        var failure = requester.ExpectMsg<QueueQueries.QueueUnavailable>();
-        Assert.Contains("10 dead letters redriven before", failure.Reason, StringComparison.Ordinal);
-        Assert.Equal(0, operations.QueuedRedrives);
-        Assert.False(operations.BufferNextRedriveChunk(writer, T0, () => { }));
+        Assert.Contains("redrive", requester.ExpectMsg<QueueQueries.QueueUnavailable>().Reason, StringComparison.Ordinal);
         requester.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
     [Fact]
-    public void Queued_redrives_are_answered_when_the_journal_fails()
+    public void A_job_chunk_redrives_only_what_is_still_dead_lettered_and_answers_the_job()
     {
-        var operations = new DeadLetterOperations("q", redrivePerSecond: 100, TimeSpan.FromMilliseconds(100));
+        var state = new QueueState("q", new QueueOptions());
+        state.Apply(new MessagesEnqueued([
+            new EnqueuedMessage(1, "t", new byte[] { 1 }, ImmutableDictionary<string, string>.Empty, T0),
+            new EnqueuedMessage(2, "t", new byte[] { 2 }, ImmutableDictionary<string, string>.Empty, T0),
+        ]), 1);
+        state.Apply(new DeadLettered(2, 1, new ErrorInfo("E", "m", null, null, T0), "gave up"), 2);
         var writer = new GroupCommitWriter(writesInFlight: 1);
-        var first = CreateTestProbe();
-        var second = CreateTestProbe();
-        operations.QueueRedrive(first.Ref, Enumerable.Range(1, 25).Select(i => (long)i).ToList());
-        operations.QueueRedrive(second.Ref, [100]);
-        Assert.True(operations.BufferNextRedriveChunk(writer, T0, () => { }));
-        writer.StartWrite();
+        var job = CreateTestProbe();
 
-        writer.FailAll("q", "down");
-        operations.FailAll("the journal is unavailable");
+        // Id 1 is not dead-lettered (any more) and 3 is unknown: only 2 is written.
+        Assert.True(DeadLetterOperations.BufferChunk(writer, state, new RedriveProtocol.Chunk("j", 3, [1, 2, 3]), job.Ref, T0, () => { }));
+        Assert.False(job.HasMessages);
+        var write = CommitAll(writer);
+        Assert.Equal(new long[] { 2 }, ((DeadLettersRedrivenEvent)write.Events.Single()).Ids);
+        Assert.Equal(new RedriveProtocol.ChunkStored("j", 3), job.ExpectMsg<RedriveProtocol.ChunkStored>());
 
-        first.ExpectMsg<QueueQueries.QueueUnavailable>();
-        second.ExpectMsg<QueueQueries.QueueUnavailable>();
-        Assert.Equal(0, operations.QueuedRedrives);
-        first.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        // A chunk with nothing left to redrive (sent again after a crash) is answered at once, with nothing written.
+        Assert.False(DeadLetterOperations.BufferChunk(writer, state, new RedriveProtocol.Chunk("j", 3, [1, 3]), job.Ref, T0, () => { }));
+        Assert.False(writer.HasBuffered);
+        Assert.Equal(new RedriveProtocol.ChunkStored("j", 3), job.ExpectMsg<RedriveProtocol.ChunkStored>());
+    }
+
+    [Fact]
+    public void A_rejected_job_chunk_tells_the_job_to_send_it_again()
+    {
+        var state = new QueueState("q", new QueueOptions());
+        state.Apply(new MessagesEnqueued([new EnqueuedMessage(1, "t", new byte[] { 1 }, ImmutableDictionary<string, string>.Empty, T0)]), 1);
+        state.Apply(new DeadLettered(1, 1, new ErrorInfo("E", "m", null, null, T0), "gave up"), 2);
+        var writer = new GroupCommitWriter(writesInFlight: 1);
+        var job = CreateTestProbe();
+
+        Assert.True(DeadLetterOperations.BufferChunk(writer, state, new RedriveProtocol.Chunk("j", 1, [1]), job.Ref, T0, () => { }));
+        writer.Reject(writer.StartWrite(), "q", "rejected", _ => { });
+
+        Assert.Equal(("j", 1), job.ExpectMsg<RedriveProtocol.ChunkFailed>() is var f ? (f.JobId, f.End) : default);
     }
 
     [Fact]

@@ -34,6 +34,8 @@ public class JournalFailureSpec : Akka.TestKit.Xunit2.TestKit
     {
         var options = new DurableQueuesOptions { RequestTimeout = TimeSpan.FromSeconds(20) };
         options.AddQueue("jobs", q => { q.Workers = 1; q.Prefetch = 1; });
+        // 10/s: one dead letter a redrive chunk, so a redrive of more than one is a job.
+        options.AddQueue("slow", q => { q.Workers = 1; q.RedrivePerSecond = 10; });
         options.Handlers.Add<ReadOnlyMemory<byte>>("hold", async (_, _, _) => { await _gate.Task; return null; });
         options.Handlers.Add<ReadOnlyMemory<byte>>("doomed", (_, _, _) => throw new DeadLetterException("no retry can help"));
         _queues = DurableQueues.Start(Sys, options);
@@ -133,5 +135,44 @@ public class JournalFailureSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(RejectionCode.JournalUnavailable, redrive.Code);
         await _journal.OnWrite.Pass();
         _gate.SetResult();
+    }
+
+    [Fact]
+    public async Task A_redrive_job_whose_chunk_writes_are_rejected_retries_them_and_loses_nothing()
+    {
+        const int count = 4;
+        for (var i = 0; i < count; i++) await Client.EnqueueAsync("slow", "doomed", Bytes($"d{i}"));
+        await AwaitAssertAsync(async () => Assert.Equal(count, (await Client.GetStatsAsync("slow")).DeadLettered), TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(50));
+
+        // The queue's first two redrive writes are rejected; the job's own events pass.
+        var rejecting = new RejectRedriveWrites(times: 2);
+        await _journal.OnWrite.SetInterceptorAsync(rejecting);
+        var started = await Client.StartRedriveAsync("slow");
+        Assert.Equal(count, Assert.Single(started.Jobs!.Value).Total);
+
+        // Every dead letter is redriven once ("doomed" dead-letters it again): 4 + 4 dead-letterings, and the job ends.
+        await AwaitAssertAsync(async () =>
+        {
+            Assert.Equal(2 * count, (await Client.GetStatsAsync("slow")).TotalDeadLettered);
+            Assert.Empty(await Client.ListRedriveJobsAsync("slow"));
+        }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
+        Assert.Equal(2, rejecting.Rejected);
+        await _journal.OnWrite.Pass();
+        _gate.SetResult();
+    }
+
+    /// <summary>Rejects the first <paramref name="times"/> writes of a redrive event to the queue's stream.</summary>
+    private sealed class RejectRedriveWrites(int times) : IJournalInterceptor
+    {
+        private int _seen;
+
+        public int Rejected => Math.Min(Volatile.Read(ref _seen), times);
+
+        public Task InterceptAsync(IPersistentRepresentation message)
+        {
+            if (message.Payload is QueueEvents.DeadLettersRedrivenEvent && Interlocked.Increment(ref _seen) <= times)
+                throw new TestJournalRejectionException("rejected for the test");
+            return Task.CompletedTask;
+        }
     }
 }

@@ -32,10 +32,10 @@ public sealed class PartitionTests : IDisposable
         Assert.Equal((int)(0xE40C292Cu % 1000), Partitions.OfKey("a", 1000)); // FNV-1a("a") = 0xE40C292C
     }
 
-    private DurableQueuesHandle Start(int partitions = 4)
+    private DurableQueuesHandle Start(int partitions = 4, int redrivePerSecond = 10_000)
     {
         var options = TestQueues.NewOptions(_data);
-        options.AddQueue("hot", q => { q.Partitions = partitions; q.Workers = 2; });
+        options.AddQueue("hot", q => { q.Partitions = partitions; q.Workers = 2; q.RedrivePerSecond = redrivePerSecond; });
         options.Handlers.Add<ReadOnlyMemory<byte>>("job", (_, _, _) => ValueTask.FromResult<object?>(null));
         var (system, queues) = TestQueues.StartNode(options);
         _systems.Add(system);
@@ -105,6 +105,27 @@ public sealed class PartitionTests : IDisposable
         await TestQueues.Until(async () => (await client.GetStatsAsync("hot")).TotalDeadLettered == 16, "the redriven messages dead-lettered again");
         Assert.Equal(8, await client.PurgeDeadLettersAsync("hot"));
         Assert.Equal(0, (await client.GetStatsAsync("hot")).DeadLettered);
+    }
+
+    [Fact]
+    public async Task A_redrive_job_runs_in_every_partition_under_one_id_and_is_cancelled_as_one()
+    {
+        // 10/s: one dead letter a chunk, so 6 in a partition is a job there.
+        var client = Start(partitions: 2, redrivePerSecond: 10).Client;
+        for (var i = 0; i < 12; i++) await client.EnqueueAsync("hot", "no-handler", new byte[] { 1 });
+        await TestQueues.Until(async () => (await client.GetStatsAsync("hot")).DeadLettered == 12, "every message dead-lettered");
+
+        var started = await client.StartRedriveAsync("hot");
+        Assert.Equal(12, started.Selected);
+        Assert.Equal([0, 1], started.Jobs!.Value.Select(j => j.Partition).Order());
+        var jobId = Assert.Single(started.Jobs.Value.Select(j => j.JobId).Distinct());
+        Assert.Equal([jobId], (await client.GetStatsAsync("hot")).RedriveJobs!.Value.Select(j => j.JobId).Distinct());
+
+        var cancelled = await client.CancelRedriveJobAsync("hot", jobId);
+        Assert.True(cancelled.Cancelled);
+        Assert.Equal(12, cancelled.Job!.Total);
+        Assert.Empty(await client.ListRedriveJobsAsync("hot"));
+        Assert.False((await client.CancelRedriveJobAsync("hot", jobId)).Cancelled);
     }
 
     [Fact]

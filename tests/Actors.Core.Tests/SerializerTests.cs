@@ -199,6 +199,18 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         new QueueNotFound("q"),
         new WakeUp("q"),
         new GetPlacement("q"),
+        new DeadLetterCommands.RedriveDeadLetters("q", DeadLetterCommands.DeadLetterFilter.All, "0123456789ab", "ops"),
+        new DeadLetterCommands.DeadLettersRedriven("q", 3),
+        new DeadLetterCommands.DeadLettersRedriven("q", 0, [new RedriveJobs.RedriveJobStatus("0123456789ab", 1, 2_000, 600, At, "ops")]),
+        new RedriveJobs.ListRedriveJobs("q"),
+        new RedriveJobs.RedriveJobList("q", [new RedriveJobs.RedriveJobStatus("0123456789ab", 0, 2_000, 600, At, null)]),
+        new RedriveJobs.CancelRedriveJob("q", "0123456789ab", "ops"),
+        new RedriveJobs.RedriveJobCancelResult("q", "0123456789ab", true, new RedriveJobs.RedriveJobStatus("0123456789ab", 0, 2_000, 600, At, null)),
+        new RedriveJobs.RedriveJobStarted("0123456789ab", [3, 5, 8], At, "ops"),
+        new RedriveJobs.RedriveChunkDone("0123456789ab", 2),
+        new RedriveJobs.RedriveJobFinished("0123456789ab", At),
+        new RedriveJobs.RedriveJobCancelled("0123456789ab", At, "ops"),
+        new RedriveJobs.RedriveJobsSnapshot([new RedriveJobs.RedriveJobRecord("0123456789ab", [3, 5, 8], 1, At, null)]),
         new QueuePlacement("q", "akka.tcp://actors@10.0.0.1:4053", ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
             [KeyValuePair.Create("akka.tcp://actors@10.0.0.1:4053", 8), KeyValuePair.Create("akka.tcp://actors@10.0.0.2:4053", 8)])),
     };
@@ -220,6 +232,8 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Same(ListQueues.Instance, RoundTrip(ListQueues.Instance));
         var stats = new QueueStats("q", 1, 2, 3, 4, 5, 6, 7, 8, 9, 1.5, 2.5, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(20), 0.1, 0.2, 8, 0.5, 2, TimeSpan.FromSeconds(1), true);
         Assert.Equal(stats, RoundTrip(stats));
+        var withJobs = stats with { RedriveJobs = [new RedriveJobs.RedriveJobStatus("0123456789ab", 0, 10, 4, At, "ops")] };
+        Assert.Equal(withJobs.RedriveJobs, Assert.IsType<QueueStats>(RoundTrip(withJobs)).RedriveJobs!.Value);
         var info = new MessageInfo("q", 1, "t", MessageStatus.DeadLettered, 5, At, null, At, [Error], null, new byte[] { 1 }, Headers);
         var copy = Assert.IsType<MessageInfo>(RoundTrip(info));
         Assert.Equal((info.Status, info.Attempts, info.Errors.Single()), (copy.Status, copy.Attempts, copy.Errors.Single()));

@@ -26,6 +26,9 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
     // Loopback allowed, or the address guard would dead-letter them at once and the queue would never fill.
     ["Actors:Webhooks:stuck:AllowedNetworks:0"] = "127.0.0.0/8",
     ["Actors:Queues:dlq:Retry:MaxAttempts"] = "1",
+    // 10/s: one dead letter a redrive chunk, so a redrive of more is a job that runs for a while.
+    ["Actors:Queues:dlqjob:Retry:MaxAttempts"] = "1",
+    ["Actors:Queues:dlqjob:RedrivePerSecond"] = "10",
     ["Actors:Queues:parts:Partitions"] = "3",
 })
 {
@@ -76,7 +79,7 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
     {
         await Enqueue("default", "noop", "null");
         var list = (await Http.GetFromJsonAsync<JsonObject>("/queues"))!;
-        Assert.Equal(["default", "dlq", "parts", "small"], list["queues"]!.AsArray().Select(q => q!["queue"]!.GetValue<string>()));
+        Assert.Equal(["default", "dlq", "dlqjob", "parts", "small"], list["queues"]!.AsArray().Select(q => q!["queue"]!.GetValue<string>()));
         var stats = (await Http.GetFromJsonAsync<JsonObject>("/queues/default"))!;
         Assert.Equal(1, stats["totals"]!["enqueued"]!.GetValue<long>());
         Assert.NotNull(stats["littlesLaw"]!["waitingPredicted"]);
@@ -265,6 +268,39 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
     }
 
     [Fact]
+    public async Task A_large_redrive_answers_202_with_a_job_that_is_listed_in_stats_and_can_be_cancelled()
+    {
+        const int count = 100;
+        var batch = string.Join(",", Enumerable.Range(0, count).Select(i => $"{{\"type\":\"no_handler\",\"payload\":{i}}}"));
+        Assert.True((await Http.PostAsync("/queues/dlqjob/messages/batch", Json($"[{batch}]"))).IsSuccessStatusCode);
+        await AwaitJson("/queues/dlqjob", s => s["deadLettered"]!.GetValue<long>() == count, "every message to be dead-lettered");
+
+        var response = await Http.PostAsync("/queues/dlqjob/dead-letters/redrive", Json("{}"));
+        var accepted = await Body(response, HttpStatusCode.Accepted);
+        var job = accepted["job"]!.AsObject();
+        var jobId = job["id"]!.GetValue<string>();
+        var status = $"/queues/dlqjob/dead-letters/redrives/{jobId}";
+        Assert.Equal(status, response.Headers.Location!.OriginalString);
+        Assert.Equal((0, count, count), (accepted["redriven"]!.GetValue<int>(), accepted["selected"]!.GetValue<int>(), job["total"]!.GetValue<int>()));
+
+        var progress = await Body(await Http.GetAsync(status), HttpStatusCode.OK);
+        Assert.Equal((jobId, count), (progress["id"]!.GetValue<string>(), progress["total"]!.GetValue<int>()));
+        Assert.Equal(count, progress["redriven"]!.GetValue<int>() + progress["remaining"]!.GetValue<int>());
+        var stats = (await Http.GetFromJsonAsync<JsonObject>("/queues/dlqjob"))!;
+        Assert.Equal(jobId, stats["redriveJobs"]![0]!["id"]!.GetValue<string>());
+        var list = (await Http.GetFromJsonAsync<JsonObject>("/queues/dlqjob/dead-letters/redrives"))!;
+        Assert.Equal([jobId], list["jobs"]!.AsArray().Select(j => j!["id"]!.GetValue<string>()));
+
+        var cancelled = await Body(await Http.DeleteAsync(status), HttpStatusCode.OK);
+        Assert.True(cancelled["cancelled"]!.GetValue<bool>());
+        Assert.True(cancelled["job"]!["remaining"]!.GetValue<int>() > 0, cancelled.ToJsonString());
+        await Problem(await Http.DeleteAsync(status), HttpStatusCode.NotFound, "redrive-job-not-found");
+        await Problem(await Http.GetAsync(status), HttpStatusCode.NotFound, "redrive-job-not-found");
+        Assert.Empty((await Http.GetFromJsonAsync<JsonObject>("/queues/dlqjob/dead-letters/redrives"))!["jobs"]!.AsArray());
+        Assert.Empty((await Http.GetFromJsonAsync<JsonObject>("/queues/dlqjob"))!["redriveJobs"]!.AsArray());
+    }
+
+    [Fact]
     public async Task Health_and_openapi_answer()
     {
         Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/health/live")).StatusCode);
@@ -287,7 +323,7 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
         var self = status["self"]!.GetValue<string>();
         Assert.Equal(self, status["members"]!.AsArray().Single()!["address"]!.GetValue<string>());
         var queues = status["queues"]!.AsArray().Select(q => q!).ToList();
-        Assert.Equal(["default", "dlq", "parts", "small"], queues.Select(q => q["queue"]!.GetValue<string>()).Order());
+        Assert.Equal(["default", "dlq", "dlqjob", "parts", "small"], queues.Select(q => q["queue"]!.GetValue<string>()).Order());
         Assert.All(queues, q =>
         {
             Assert.Equal(self, q["node"]!.GetValue<string>());

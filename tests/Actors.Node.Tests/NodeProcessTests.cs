@@ -23,6 +23,9 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
     // Per producer key (the "key" field of the payload): the message ids that carried it, and when it first arrived.
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<long, bool>> _idsByKey = new();
     private readonly ConcurrentDictionary<string, DateTime> _firstArrival = new();
+    // Ids the receiver answered 200; while _hookFails is set it answers 500 instead.
+    private readonly ConcurrentDictionary<long, bool> _succeeded = new();
+    private volatile bool _hookFails;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
     // Deliveries the receiver is holding open, and what lets them answer.
     private readonly ConcurrentDictionary<long, bool> _held = new();
@@ -38,6 +41,8 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
         _receiver.MapPost("/hook", async (HttpRequest request) =>
         {
             var id = long.Parse(request.Headers["X-Actors-Message-Id"]!, System.Globalization.CultureInfo.InvariantCulture);
+            if (_hookFails) return Results.StatusCode(StatusCodes.Status500InternalServerError);
+            _succeeded[id] = true;
             _received.AddOrUpdate(id, 1, (_, n) => n + 1);
             var payload = await JsonNode.ParseAsync(request.Body);
             if (payload?["key"]?.GetValue<string>() is { } key)
@@ -71,7 +76,7 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private Process StartNode(int port, params string[] extra)
+    private Process StartNode(int port, params string[] settings)
     {
         var nodeDll = Path.Combine(AppContext.BaseDirectory, "Actors.Node.dll");
         var start = new ProcessStartInfo("dotnet")
@@ -89,7 +94,7 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
             "--Actors:Webhooks:notify:AllowedNetworks:0=127.0.0.0/8",
             "--Actors:Queues:default:AllowedTypes:2=notify",
             "--Actors:Queues:default:Retry:BaseDelay=00:00:00.100",
-        }.Concat(extra)) start.ArgumentList.Add(arg);
+        }.Concat(settings)) start.ArgumentList.Add(arg);
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is { } line && line.Contains("Actors", StringComparison.Ordinal)) output.WriteLine($"[node {process.Id}] {line}"); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) output.WriteLine($"[node {process.Id} err] {line}"); };
@@ -333,5 +338,74 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
         {
             if (!restarted.HasExited) restarted.Kill(entireProcessTree: true);
         }
+    }
+
+    /// <summary>Settings of the queue <c>redrive</c>: one attempt (a failed delivery is dead-lettered at once), redrives at 100/s (10 a chunk).</summary>
+    private static readonly string[] RedriveQueue = ["--Actors:Queues:redrive:Retry:MaxAttempts=1", "--Actors:Queues:redrive:RedrivePerSecond=100"];
+
+    [Fact]
+    public async Task A_redrive_job_interrupted_by_a_SIGKILL_resumes_after_the_restart_and_redrives_every_dead_letter()
+    {
+        const int total = 2_000;
+        var port = FreePort();
+        var node = StartNode(port, RedriveQueue);
+        Process? restarted = null;
+        try
+        {
+            await WaitReady(port, node);
+            // Every first delivery fails: all 2,000 are dead-lettered.
+            _hookFails = true;
+            var ids = new List<long>();
+            for (var start = 0; start < total; start += 1000)
+            {
+                var batch = string.Join(",", Enumerable.Range(start, 1000).Select(i => $"{{\"type\":\"notify\",\"payload\":{{\"n\":{i}}}}}"));
+                var response = await _http.PostAsync($"http://127.0.0.1:{port}/queues/redrive/messages/batch", new StringContent($"[{batch}]", Encoding.UTF8, "application/json"));
+                var items = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["results"]!.AsArray();
+                ids.AddRange(items.Select(item => item!["id"]!.GetValue<long>()));
+            }
+            Assert.Equal(total, ids.Distinct().Count());
+            await Poll.Until(async () => await DeadLettered(port) == total, "every message to be dead-lettered", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
+
+            // Redrive all (a job at 100/s, ~20 s) with deliveries now succeeding, and SIGKILL the node part-way.
+            _hookFails = false;
+            var redrive = await _http.PostAsync($"http://127.0.0.1:{port}/queues/redrive/dead-letters/redrive", new StringContent("{}", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Accepted, redrive.StatusCode);
+            var jobId = JsonNode.Parse(await redrive.Content.ReadAsStringAsync())!["job"]!["id"]!.GetValue<string>();
+            var progressBeforeKill = 0;
+            await Poll.Until(async () => (progressBeforeKill = await JobProgress(port, jobId) ?? total) >= 400, "the redrive to be part-way", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
+            node.Kill(entireProcessTree: true); // SIGKILL: no drain, no flush
+            await node.WaitForExitAsync();
+            var deadAfterKill = total - _succeeded.Count;
+            output.WriteLine($"killed at job progress {progressBeforeKill} of {total}; {_succeeded.Count} delivered, {deadAfterKill} not yet");
+            Assert.True(progressBeforeKill < total, "the job finished before the kill");
+
+            // Nobody asks again: the restarted node resumes the job from its stored progress.
+            restarted = StartNode(port, RedriveQueue);
+            await WaitReady(port, restarted);
+            var resumedAt = await JobProgress(port, jobId);
+            output.WriteLine($"after the restart the job is at {resumedAt?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(finished)"}");
+            if (resumedAt is { } position) Assert.True(position >= progressBeforeKill, $"the job went back from {progressBeforeKill} to {position}");
+            await Poll.Until(async () => ids.All(_succeeded.ContainsKey) && await DeadLettered(port) == 0, "every dead letter to be redriven and delivered",
+                TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(200));
+            Assert.Null(await JobProgress(port, jobId));
+            Assert.Empty(JsonNode.Parse(await _http.GetStringAsync($"http://127.0.0.1:{port}/queues/redrive/dead-letters/redrives"))!["jobs"]!.AsArray());
+        }
+        finally
+        {
+            if (!node.HasExited) node.Kill(entireProcessTree: true);
+            if (restarted is { HasExited: false }) restarted.Kill(entireProcessTree: true);
+        }
+    }
+
+    private async Task<long> DeadLettered(int port) =>
+        JsonNode.Parse(await _http.GetStringAsync($"http://127.0.0.1:{port}/queues/redrive"))!["deadLettered"]!.GetValue<long>();
+
+    /// <summary>How many dead letters the job has handled; null once it is no longer active.</summary>
+    private async Task<int?> JobProgress(int port, string jobId)
+    {
+        var response = await _http.GetAsync($"http://127.0.0.1:{port}/queues/redrive/dead-letters/redrives/{jobId}");
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        response.EnsureSuccessStatusCode();
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["redriven"]!.GetValue<int>();
     }
 }

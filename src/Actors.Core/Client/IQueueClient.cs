@@ -78,11 +78,31 @@ public interface IQueueClient
     Task<ImmutableArray<DeadLetterCommands.DeadLetterGroup>> GroupDeadLettersAsync(string queue, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Moves matching dead letters back to the ready set with a fresh attempt count; returns how many. Large redrives run
-    /// at the queue's redrive rate. Throws <see cref="QueueException"/> with <see cref="RejectionCode.JournalUnavailable"/>
-    /// when the journal does not store a chunk (the dead letters not yet redriven stay; redrive again).
+    /// Moves matching dead letters back to the ready set with a fresh attempt count; returns how many were selected.
+    /// A selection of at most one chunk per partition (<c>RedrivePerSecond</c> / 10) is back in the ready set when this
+    /// returns; a larger one is a persisted redrive job that runs at the queue's redrive rate, resumes after a restart
+    /// and is stored when this returns (see <see cref="StartRedriveAsync"/> for its id and progress). Throws
+    /// <see cref="QueueException"/> with <see cref="RejectionCode.JournalUnavailable"/> when the journal does not store
+    /// the redrive or the job (nothing changed; redrive again).
     /// </summary>
     Task<int> RedriveDeadLettersAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Like <see cref="RedriveDeadLettersAsync"/>, answering with how many went back at once
+    /// (<see cref="DeadLetterCommands.DeadLettersRedriven.Count"/>) and the redrive jobs started for the rest
+    /// (<see cref="DeadLetterCommands.DeadLettersRedriven.Jobs"/>, one per partition, all with the same job id).
+    /// <paramref name="requestedBy"/> is recorded with the job.
+    /// </summary>
+    Task<DeadLetterCommands.DeadLettersRedriven> StartRedriveAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, string? requestedBy = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The queue's active redrive jobs with their progress, oldest first (a finished or cancelled job is no longer listed).</summary>
+    Task<ImmutableArray<RedriveJobs.RedriveJobStatus>> ListRedriveJobsAsync(string queue, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Cancels a redrive job in every partition it runs in (persisted): what it has not redriven stays dead-lettered.
+    /// <see cref="RedriveJobs.RedriveJobCancelResult.Cancelled"/> is false when no such job is active.
+    /// </summary>
+    Task<RedriveJobs.RedriveJobCancelResult> CancelRedriveJobAsync(string queue, string jobId, string? requestedBy = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Deletes matching dead letters for good; returns how many. Throws <see cref="QueueException"/> with

@@ -191,8 +191,33 @@ public sealed class QueueClient : IQueueClient
     {
         ValidateQueueName(queue);
         // A large redrive runs at the queue's redrive rate; wait as long as the request asks (the token), not only the default timeout.
-        var reply = await AskAsync(new DeadLetterCommands.RedriveDeadLetters(queue, filter ?? DeadLetterCommands.DeadLetterFilter.All), cancellationToken, Timeout.InfiniteTimeSpan).ConfigureAwait(false);
-        return (reply as DeadLetterCommands.DeadLettersRedriven ?? throw Unexpected(reply)).Count;
+        return (await StartRedriveAsync(queue, filter, null, cancellationToken).ConfigureAwait(false)).Selected;
+    }
+
+    /// <inheritdoc />
+    public async Task<DeadLetterCommands.DeadLettersRedriven> StartRedriveAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, string? requestedBy = null, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        // One job id for every partition, so the job is listed and cancelled as one.
+        var command = new DeadLetterCommands.RedriveDeadLetters(queue, filter ?? DeadLetterCommands.DeadLetterFilter.All, RedriveJobs.NewJobId(), requestedBy);
+        var reply = await AskAsync(command, cancellationToken, Timeout.InfiniteTimeSpan).ConfigureAwait(false);
+        return reply as DeadLetterCommands.DeadLettersRedriven ?? throw Unexpected(reply);
+    }
+
+    /// <inheritdoc />
+    public async Task<ImmutableArray<RedriveJobs.RedriveJobStatus>> ListRedriveJobsAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        var reply = await AskAsync(new RedriveJobs.ListRedriveJobs(queue), cancellationToken).ConfigureAwait(false);
+        return (reply as RedriveJobs.RedriveJobList ?? throw Unexpected(reply)).Jobs;
+    }
+
+    /// <inheritdoc />
+    public async Task<RedriveJobs.RedriveJobCancelResult> CancelRedriveJobAsync(string queue, string jobId, string? requestedBy = null, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        var reply = await AskAsync(new RedriveJobs.CancelRedriveJob(queue, jobId, requestedBy), cancellationToken).ConfigureAwait(false);
+        return reply as RedriveJobs.RedriveJobCancelResult ?? throw Unexpected(reply);
     }
 
     /// <inheritdoc />

@@ -22,6 +22,9 @@ public static class DeadLetterCommands
     {
         /// <summary>Matches every dead letter.</summary>
         public static readonly DeadLetterFilter All = new();
+
+        /// <summary>Only these message ids (empty: any); never a default array, so the filter serializes between nodes.</summary>
+        public ImmutableArray<long> Ids { get; init; } = Ids.IsDefault ? [] : Ids;
     }
 
     /// <summary>A page of dead letters in id order, after <paramref name="AfterId"/>; answered with <see cref="DeadLetterPage"/>.</summary>
@@ -43,13 +46,27 @@ public static class DeadLetterCommands
     public sealed record DeadLetterGroups(string QueueId, ImmutableArray<DeadLetterGroup> Groups) : IWithQueueId, IQueueMessage;
 
     /// <summary>
-    /// Moves matching dead letters back to the ready set with a fresh attempt count, in persisted chunks at the
-    /// queue's redrive rate. Answered with <see cref="DeadLettersRedriven"/> once every chunk is stored.
+    /// Moves matching dead letters back to the ready set with a fresh attempt count. A selection that fits in one
+    /// chunk (the queue's <c>RedrivePerSecond</c> / 10 per partition) is one write, answered with
+    /// <see cref="DeadLettersRedriven"/> after it commits. A larger one becomes a persisted redrive job
+    /// (<see cref="RedriveJobs"/>) that runs at the redrive rate and survives restarts; the answer comes once the job
+    /// is stored, with its status in <see cref="DeadLettersRedriven.Jobs"/>.
     /// </summary>
-    public sealed record RedriveDeadLetters(string QueueId, DeadLetterFilter Filter) : IWithQueueId, IQueueMessage;
+    /// <param name="QueueId">The queue.</param>
+    /// <param name="Filter">Which dead letters.</param>
+    /// <param name="JobId">The id a job gets (the same in every partition); null: one is made up.</param>
+    /// <param name="RequestedBy">Who asks, recorded with a job.</param>
+    public sealed record RedriveDeadLetters(string QueueId, DeadLetterFilter Filter, string? JobId = null, string? RequestedBy = null) : IWithQueueId, IQueueMessage;
 
-    /// <summary>How many dead letters went back to the ready set.</summary>
-    public sealed record DeadLettersRedriven(string QueueId, int Count) : IWithQueueId, IQueueMessage;
+    /// <summary>
+    /// How many dead letters went back to the ready set now (<paramref name="Count"/>), and the redrive jobs started
+    /// for the rest (null when none: the redrive is complete).
+    /// </summary>
+    public sealed record DeadLettersRedriven(string QueueId, int Count, ImmutableArray<RedriveJobs.RedriveJobStatus>? Jobs = null) : IWithQueueId, IQueueMessage
+    {
+        /// <summary>Dead letters selected: those redriven now and those the started jobs redrive.</summary>
+        public int Selected => Count + (Jobs?.Sum(j => j.Total) ?? 0);
+    }
 
     /// <summary>Deletes matching dead letters for good (persisted). Answered with <see cref="DeadLettersPurged"/>.</summary>
     public sealed record PurgeDeadLetters(string QueueId, DeadLetterFilter Filter) : IWithQueueId, IQueueMessage;

@@ -96,6 +96,7 @@ public static class QueueQueries
     /// <param name="TotalExpired">Messages that expired before they started, since the queue was created.</param>
     /// <param name="TotalCancelled">Messages cancelled since the queue was created.</param>
     /// <param name="IdempotencyKeys">Idempotency keys remembered within the de-duplication window.</param>
+    /// <param name="RedriveJobs">Active redrive jobs with their progress, oldest first; null when there are none.</param>
     public sealed record QueueStats(
         string QueueId,
         long Depth,
@@ -121,7 +122,8 @@ public static class QueueQueries
         DateTime? NextDueAt = null,
         long TotalExpired = 0,
         long TotalCancelled = 0,
-        long IdempotencyKeys = 0) : IWithQueueId, IQueueMessage;
+        long IdempotencyKeys = 0,
+        ImmutableArray<Actors.Protocol.RedriveJobs.RedriveJobStatus>? RedriveJobs = null) : IWithQueueId, IQueueMessage;
 
     /// <summary>Ask the queue manager which queues it hosts; answered with <see cref="QueueNames"/>.</summary>
     public sealed class ListQueues : IQueueMessage

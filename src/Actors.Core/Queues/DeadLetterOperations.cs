@@ -7,10 +7,11 @@ using static Actors.Protocol.QueueEvents;
 namespace Actors.Queues;
 
 /// <summary>
-/// The operator's dead-letter commands for one queue: listing pages, redrives (queued, and persisted one chunk per
-/// tick so a large redrive runs at <c>RedrivePerSecond</c>), and purges (persisted in chunks). Events go to the
-/// <see cref="GroupCommitWriter"/>; the requester is answered after the last of its events commits, or with
-/// <see cref="QueueQueries.QueueUnavailable"/> as soon as one of them is rejected or fails (never left waiting).
+/// The operator's dead-letter commands for one queue: listing pages, redrives (one write for a selection of at most
+/// one chunk; the chunks of a larger one come from its <see cref="RedriveJobActor"/>, one per tick, so it runs at
+/// <c>RedrivePerSecond</c>), and purges (persisted in chunks). Events go to the <see cref="GroupCommitWriter"/>; the
+/// requester is answered after the last of its events commits, or as soon as one of them is rejected or fails (never
+/// left waiting).
 /// </summary>
 internal sealed class DeadLetterOperations
 {
@@ -18,7 +19,6 @@ internal sealed class DeadLetterOperations
     public const int PurgeChunk = 10_000;
 
     private readonly string _queueId;
-    private Queue<RedriveJob> _redrives = new();
 
     /// <summary>Operations for <paramref name="queueId"/>, redriving at <paramref name="redrivePerSecond"/> with one chunk per <paramref name="tickInterval"/>.</summary>
     public DeadLetterOperations(string queueId, int redrivePerSecond, TimeSpan tickInterval)
@@ -29,9 +29,6 @@ internal sealed class DeadLetterOperations
 
     /// <summary>Dead letters one redrive chunk (one tick) moves back.</summary>
     public int RedriveChunkSize { get; }
-
-    /// <summary>Redrives with chunks not yet buffered.</summary>
-    public int QueuedRedrives => _redrives.Count;
 
     /// <summary>One page of the dead letters <paramref name="query"/> asks for, with their total and where the next page starts.</summary>
     public DeadLetterCommands.DeadLetterPage Page(QueueState state, DeadLetterCommands.ListDeadLetters query)
@@ -45,46 +42,48 @@ internal sealed class DeadLetterOperations
     }
 
     /// <summary>
-    /// Queues a redrive of <paramref name="ids"/> for <paramref name="replyTo"/>; false (and nothing queued) when there
-    /// are none, for the caller to answer at once.
+    /// Buffers the redrive of <paramref name="ids"/> (at most one chunk) as one event in <paramref name="writer"/>;
+    /// <paramref name="replyTo"/> is answered with <see cref="DeadLetterCommands.DeadLettersRedriven"/> after it commits
+    /// (and <paramref name="afterCommit"/> runs: the messages are ready), or with
+    /// <see cref="QueueQueries.QueueUnavailable"/> when it is rejected or fails. False (nothing buffered) when there are none.
     /// </summary>
-    public bool QueueRedrive(IActorRef replyTo, List<long> ids)
+    public bool BufferRedrive(GroupCommitWriter writer, IReadOnlyCollection<long> ids, IActorRef replyTo, DateTime now, Action afterCommit)
     {
         if (ids.Count == 0) return false;
-        _redrives.Enqueue(new RedriveJob(replyTo, ids));
+        writer.BufferDecision(new DeadLettersRedrivenEvent(ids.ToImmutableArray(), now),
+            onCommitted: () =>
+            {
+                replyTo.Tell(new DeadLetterCommands.DeadLettersRedriven(_queueId, ids.Count));
+                afterCommit();
+            },
+            onRejected: () => replyTo.Tell(new QueueQueries.QueueUnavailable(_queueId,
+                $"Queue '{_queueId}' could not store the redrive: the journal did not store the write; retry it.")));
         return true;
     }
 
     /// <summary>
-    /// Buffers the next chunk of the oldest redrive in <paramref name="writer"/>; false when no redrive is queued. When
-    /// the chunk commits, <paramref name="afterCommit"/> runs (the redriven messages are ready), and after the job's
-    /// last chunk its requester is answered. When the chunk's write is rejected or fails, the requester is answered at
-    /// once with <see cref="QueueQueries.QueueUnavailable"/> and the rest of the job is dropped: what is not redriven
-    /// stays dead-lettered, and the operator may redrive it again.
+    /// Buffers a redrive job's chunk: of its ids, those <paramref name="state"/> still holds as dead letters (an id
+    /// redriven or purged since, for example by a chunk sent again after a crash, is skipped). The job actor
+    /// <paramref name="job"/> is answered with <see cref="RedriveProtocol.ChunkStored"/> after the write commits (at
+    /// once when nothing is left to write) or <see cref="RedriveProtocol.ChunkFailed"/> when it is rejected or fails.
+    /// True when something was buffered, for the caller to flush.
     /// </summary>
-    public bool BufferNextRedriveChunk(GroupCommitWriter writer, DateTime now, Action afterCommit)
+    public static bool BufferChunk(GroupCommitWriter writer, QueueState state, RedriveProtocol.Chunk chunk, IActorRef job, DateTime now, Action afterCommit)
     {
-        if (!_redrives.TryPeek(out var job)) return false;
-        var chunk = job.Remaining.Take(RedriveChunkSize).ToImmutableArray();
-        job.Remaining.RemoveRange(0, chunk.Length);
-        if (job.Remaining.Count == 0) _redrives.Dequeue();
-        job.PendingChunks++;
-        writer.BufferDecision(new DeadLettersRedrivenEvent(chunk, now),
+        var ids = state.DeadLetters(new DeadLetterCommands.DeadLetterFilter(Ids: chunk.Ids)).Select(m => m.Id).ToImmutableArray();
+        var stored = new RedriveProtocol.ChunkStored(chunk.JobId, chunk.End);
+        if (ids.IsEmpty)
+        {
+            job.Tell(stored);
+            return false;
+        }
+        writer.BufferDecision(new DeadLettersRedrivenEvent(ids, now),
             onCommitted: () =>
             {
-                job.Redriven += chunk.Length;
-                if (--job.PendingChunks == 0 && job.Remaining.Count == 0 && !job.Answered)
-                {
-                    job.Answered = true;
-                    job.ReplyTo.Tell(new DeadLetterCommands.DeadLettersRedriven(_queueId, job.Redriven));
-                }
+                job.Tell(stored);
                 afterCommit();
             },
-            onRejected: () =>
-            {
-                job.PendingChunks--;
-                FailRedrive(job, "the journal did not store the write");
-            });
+            onRejected: () => job.Tell(new RedriveProtocol.ChunkFailed(chunk.JobId, chunk.End, "the journal did not store the write")));
         return true;
     }
 
@@ -119,34 +118,5 @@ internal sealed class DeadLetterOperations
                 });
         }
         return true;
-    }
-
-    /// <summary>
-    /// The queue is about to stop on a journal failure: every queued redrive whose requester has not been answered is
-    /// answered with <see cref="QueueQueries.QueueUnavailable"/> (its chunks in flight are answered by the writer).
-    /// </summary>
-    public void FailAll(string reason)
-    {
-        while (_redrives.TryDequeue(out var job)) FailRedrive(job, reason);
-    }
-
-    private void FailRedrive(RedriveJob job, string reason)
-    {
-        job.Remaining.Clear();
-        if (job.Answered) return;
-        job.Answered = true;
-        // A job with chunks left to buffer is still queued: take it out, so no later chunk is written for it.
-        if (_redrives.Contains(job)) _redrives = new Queue<RedriveJob>(_redrives.Where(j => j != job));
-        job.ReplyTo.Tell(new QueueQueries.QueueUnavailable(_queueId,
-            $"Queue '{_queueId}' could not store the redrive ({job.Redriven} dead letters redriven before): {reason}; retry it."));
-    }
-
-    private sealed class RedriveJob(IActorRef replyTo, List<long> remaining)
-    {
-        public IActorRef ReplyTo { get; } = replyTo;
-        public List<long> Remaining { get; } = remaining;
-        public int PendingChunks { get; set; }
-        public int Redriven { get; set; }
-        public bool Answered { get; set; }
     }
 }

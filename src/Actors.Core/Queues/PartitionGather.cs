@@ -82,7 +82,10 @@ internal static class PartitionMerge
         GetPlacement => replies => Placement(queueId, replies.Cast<QueuePlacement>().ToList()),
         ListDeadLetters list => replies => Page(queueId, replies.Cast<DeadLetterPage>().ToList(), Math.Clamp(list.Limit, 1, 1000)),
         GroupDeadLetters => replies => new DeadLetterGroups(queueId, Groups(replies.Cast<DeadLetterGroups>().SelectMany(g => g.Groups))),
-        RedriveDeadLetters => replies => new DeadLettersRedriven(queueId, replies.Cast<DeadLettersRedriven>().Sum(r => r.Count)),
+        RedriveDeadLetters => replies => new DeadLettersRedriven(queueId, replies.Cast<DeadLettersRedriven>().Sum(r => r.Count),
+            MergeRedriveJobs(replies.Cast<DeadLettersRedriven>().Select(r => r.Jobs))),
+        RedriveJobs.ListRedriveJobs => replies => new RedriveJobs.RedriveJobList(queueId, MergeRedriveJobs(replies.Cast<RedriveJobs.RedriveJobList>().Select(r => (ImmutableArray<RedriveJobs.RedriveJobStatus>?)r.Jobs)) ?? []),
+        RedriveJobs.CancelRedriveJob cancel => replies => CancelResult(queueId, cancel.JobId, replies.Cast<RedriveJobs.RedriveJobCancelResult>().ToList()),
         PurgeDeadLetters => replies => new DeadLettersPurged(queueId, replies.Cast<DeadLettersPurged>().Sum(r => r.Count)),
         _ => null,
     };
@@ -103,7 +106,8 @@ internal static class PartitionMerge
             workers, workers == 0 ? 0 : Math.Min(1, completion * service.TotalSeconds / workers), parts.Sum(p => p.SuggestedWorkers),
             parts.Max(p => p.OldestMessageAge), parts.All(p => p.AcceptingWork),
             parts.Min(p => p.NextDueAt ?? DateTime.MaxValue) is var due && due != DateTime.MaxValue ? due : null,
-            parts.Sum(p => p.TotalExpired), parts.Sum(p => p.TotalCancelled), parts.Sum(p => p.IdempotencyKeys));
+            parts.Sum(p => p.TotalExpired), parts.Sum(p => p.TotalCancelled), parts.Sum(p => p.IdempotencyKeys),
+            MergeRedriveJobs(parts.Select(p => p.RedriveJobs)));
     }
 
     private static TimeSpan Weighted(IReadOnlyList<QueueStats> parts, Func<QueueStats, TimeSpan> value, Func<QueueStats, double> weight)
@@ -112,6 +116,21 @@ internal static class PartitionMerge
         return total > 0
             ? TimeSpan.FromTicks((long)(parts.Sum(p => value(p).Ticks * weight(p)) / total))
             : TimeSpan.FromTicks((long)parts.Average(p => value(p).Ticks));
+    }
+
+    /// <summary>Every partition's redrive jobs, by partition; null when there are none.</summary>
+    public static ImmutableArray<RedriveJobs.RedriveJobStatus>? MergeRedriveJobs(IEnumerable<ImmutableArray<RedriveJobs.RedriveJobStatus>?> parts)
+    {
+        var jobs = parts.SelectMany(p => p ?? []).OrderBy(j => j.StartedAt).ThenBy(j => j.Partition).ToImmutableArray();
+        return jobs.IsEmpty ? null : jobs;
+    }
+
+    /// <summary>A job runs in every partition that had dead letters to redrive: cancelled where it was active; its statuses add up.</summary>
+    public static RedriveJobs.RedriveJobCancelResult CancelResult(string queueId, string jobId, IReadOnlyList<RedriveJobs.RedriveJobCancelResult> parts)
+    {
+        var jobs = parts.Where(p => p.Job is not null).Select(p => p.Job!).ToList();
+        var job = jobs.Count == 0 ? null : jobs[0] with { Total = jobs.Sum(j => j.Total), Redriven = jobs.Sum(j => j.Redriven), StartedAt = jobs.Min(j => j.StartedAt) };
+        return new RedriveJobs.RedriveJobCancelResult(queueId, jobId, parts.Any(p => p.Cancelled), job);
     }
 
     /// <summary>Partition 0's node, every partition's node, and the workers of all partitions per node.</summary>

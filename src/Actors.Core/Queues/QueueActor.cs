@@ -26,7 +26,8 @@ namespace Actors.Queues;
 /// <see cref="GroupCommitWriter"/> (buffers and writes in flight; producers are answered from the write's callback,
 /// never before), <see cref="WorkerPool"/> (which worker gets the next delivery, at most prefetch each),
 /// <see cref="PayloadReader"/> (payloads read back from the journal), <see cref="DeadLetterOperations"/> and
-/// <see cref="CompactionPolicy"/> (snapshots and deletes); the pure <see cref="QueueState"/> decides what may run
+/// <see cref="CompactionPolicy"/> (snapshots and deletes); its child <see cref="RedriveJobActor"/> persists redrive jobs
+/// larger than one chunk and feeds their chunks back to it; the pure <see cref="QueueState"/> decides what may run
 /// next and what a failure leads to.
 /// <para>Modes are behaviours. Recovering is Akka.Persistence's replay (the <c>Recover</c> handlers; commands wait in
 /// its stash) and ends in <see cref="Running"/>. Running becomes <see cref="Compacting"/> while a snapshot is saved and
@@ -96,6 +97,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private IMaterializer? _materializer;
     private SqlReadJournal? _readJournal;
     private DateTime? _dueTimerAt;
+    private IActorRef _redriveJobs = ActorRefs.Nobody;
+    private ImmutableArray<RedriveJobs.RedriveJobStatus> _redriveStatuses = [];
 
     public QueueActor(string queueId, int partition, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout, QueueClusterOptions cluster, JournalKind journal)
     {
@@ -194,6 +197,10 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Command<DeadLetterCommands.ListDeadLetters>(query => Sender.Tell(_deadLetters.Page(_state, query)));
         Command<DeadLetterCommands.GroupDeadLetters>(_ => Sender.Tell(new DeadLetterCommands.DeadLetterGroups(_queueId, _state.GroupDeadLetters())));
         Command<DeadLetterCommands.RedriveDeadLetters>(OnRedrive);
+        Command<RedriveProtocol.Chunk>(OnRedriveChunk);
+        Command<RedriveProtocol.JobsChanged>(changed => _redriveStatuses = changed.Jobs);
+        Command<RedriveJobs.ListRedriveJobs>(list => _redriveJobs.Forward(list));
+        Command<RedriveJobs.CancelRedriveJob>(cancel => _redriveJobs.Forward(cancel));
         Command<DeadLetterCommands.PurgeDeadLetters>(OnPurge);
     }
 
@@ -222,6 +229,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         StartPool(_options.Workers);
         Timers.StartPeriodicTimer("tick", Tick.Instance, TickInterval);
         ArmDueTimer();
+        _redriveJobs = Context.ActorOf(RedriveJobActor.SupervisedProps(_queueId, _partition, Self, _deadLetters.RedriveChunkSize, TickInterval, _time), "redrive-jobs");
         _log.Info("Queue {0} recovered: {1} pending, {2} dead-lettered, last id {3}", Partitions.EntityId(_queueId, _partition), _state.PendingCount, _state.DeadLetterCount, _state.LastId);
         Context.Parent.Tell(new QueueHost.QueueRecovered(_queueId));
     }
@@ -497,7 +505,6 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private void OnTick()
     {
         var now = Now;
-        RedriveChunk();
         _state.PruneIdempotencyKeys(now);
         _state.PromoteDue(now, PromotionsPerTurn);
         ArmDueTimer();
@@ -516,22 +523,27 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     // ---------------------------------------------------------------- dead letters
 
+    /// <summary>
+    /// A selection of at most one chunk is one write, answered after it commits; a larger one becomes a persisted job
+    /// of the <see cref="RedriveJobActor"/>, which answers once the job is stored and sends its chunks back here.
+    /// </summary>
     private void OnRedrive(DeadLetterCommands.RedriveDeadLetters command)
     {
         var ids = _state.DeadLetters(command.Filter).Select(m => m.Id).ToList();
-        if (!_deadLetters.QueueRedrive(Sender, ids))
+        if (ids.Count > _deadLetters.RedriveChunkSize)
         {
-            Sender.Tell(new DeadLetterCommands.DeadLettersRedriven(_queueId, 0));
-            return;
+            _log.Info("Queue {0}: redriving {1} dead letter(s) at up to {2}/s as a job", _queueId, ids.Count, _options.RedrivePerSecond);
+            _redriveJobs.Forward(new RedriveProtocol.StartJob(command.JobId ?? RedriveJobs.NewJobId(), [.. ids.Order()], command.RequestedBy, Sender));
         }
-        _log.Info("Queue {0}: redriving {1} dead letter(s) at up to {2}/s", _queueId, ids.Count, _options.RedrivePerSecond);
-        RedriveChunk();
+        else if (_deadLetters.BufferRedrive(_writer, ids, Sender, Now, Dispatch)) Flush();
+        else Sender.Tell(new DeadLetterCommands.DeadLettersRedriven(_queueId, 0));
     }
 
-    /// <summary>Persists the next chunk of the oldest redrive; one chunk per tick keeps large redrives at the configured rate.</summary>
-    private void RedriveChunk()
+    /// <summary>A redrive job's chunk: persisted like any decision; a draining queue refuses it (the job resumes after the restart).</summary>
+    private void OnRedriveChunk(RedriveProtocol.Chunk chunk)
     {
-        if (_deadLetters.BufferNextRedriveChunk(_writer, Now, Dispatch)) Flush();
+        if (_pool.Retired) Sender.Tell(new RedriveProtocol.ChunkFailed(chunk.JobId, chunk.End, "the queue is shutting down"));
+        else if (DeadLetterOperations.BufferChunk(_writer, _state, chunk, Sender, Now, Dispatch)) Flush();
     }
 
     private void OnPurge(DeadLetterCommands.PurgeDeadLetters command)
@@ -693,7 +705,6 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Context.Parent.Tell(new QueueHost.QueueStopping(_queueId));
         _writer.FailAll(_queueId, $"The journal is unavailable: {cause.Message}");
         _intake.FailAll($"The journal is unavailable: {cause.Message}");
-        _deadLetters.FailAll($"the journal is unavailable: {cause.Message}");
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
@@ -733,7 +744,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     // ---------------------------------------------------------------- reports
 
-    private QueueStats Stats(bool accepting) => QueueReports.Stats(_queueId, _state, _metrics, _pool.AliveCount, Now, accepting);
+    private QueueStats Stats(bool accepting) =>
+        QueueReports.Stats(_queueId, _state, _metrics, _pool.AliveCount, Now, accepting) with { RedriveJobs = _redriveStatuses.IsEmpty ? null : _redriveStatuses };
 
     private QueuePlacement Placement() =>
         QueueReports.Placement(_queueId, _partition, ((ExtendedActorSystem)Context.System).Provider.DefaultAddress, _pool.AliveWorkers);

@@ -187,6 +187,8 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
             DeadLetterCommands.GroupDeadLetters m => m with { QueueId = id },
             DeadLetterCommands.RedriveDeadLetters m => m with { QueueId = id },
             DeadLetterCommands.PurgeDeadLetters m => m with { QueueId = id },
+            RedriveJobs.ListRedriveJobs m => m with { QueueId = id },
+            RedriveJobs.CancelRedriveJob m => m with { QueueId = id },
             _ => throw new ArgumentException($"{message.GetType().Name} is not sent to one partition.", nameof(message)),
         };
         return (Target(id), addressed);

@@ -21,7 +21,7 @@ public static partial class Audit
     public const int EventId = 9000;
 
     /// <summary>Count fields of a response body, in the order they are looked for.</summary>
-    private static readonly string[] CountFields = ["redriven", "purged", "count"];
+    private static readonly string[] CountFields = ["selected", "redriven", "purged", "count"];
 
     /// <summary>An endpoint filter that writes one audit record after the handler answers.</summary>
     public static async ValueTask<object?> Filter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

@@ -61,6 +61,9 @@ public sealed class QueueClusterOptions
     /// <summary>How often a queue asks its cluster-aware pool for its workers, so workers on a joining node start receiving deliveries. Default 1 s.</summary>
     public TimeSpan WorkerRefresh { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>TLS between the nodes (<c>Actors:Cluster:Tls</c>). Default: off.</summary>
+    public RemoteTlsOptions Tls { get; set; } = new();
+
     /// <summary>The roles as a set.</summary>
     public IReadOnlySet<string> RoleSet => Split(Roles).ToHashSet(StringComparer.Ordinal);
 
@@ -89,6 +92,7 @@ public sealed class QueueClusterOptions
         {
             if (!seed.StartsWith("akka.tcp://", StringComparison.Ordinal)) throw new ArgumentException($"Actors:Cluster:SeedNodes: '{seed}' is not an akka.tcp:// address.");
         }
+        Tls.Validate();
     }
 
     private static string[] Split(string? list) =>

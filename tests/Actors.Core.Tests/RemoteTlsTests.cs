@@ -72,8 +72,8 @@ public sealed class RemoteTlsTests(PostgresServer postgres) : IClassFixture<Post
         Assert.Equal(20, ids.Distinct().Count());
         await TestQueues.Until(async () => (await a.Client.GetStatsAsync("jobs")).TotalSucceeded == 20, "every message handled on the worker node");
         var placement = Assert.Single((await b.Client.GetClusterStatusAsync()).Queues);
-        Assert.Equal($"akka.tcp://actors@127.0.0.1:{portA}", placement.Node);
-        Assert.True(placement.WorkersByNode[$"akka.tcp://actors@127.0.0.1:{portB}"] > 0);
+        Assert.Equal($"akka.ssl.tcp://actors@127.0.0.1:{portA}", placement.Node);
+        Assert.True(placement.WorkersByNode[$"akka.ssl.tcp://actors@127.0.0.1:{portB}"] > 0);
     }
 
     [Fact]

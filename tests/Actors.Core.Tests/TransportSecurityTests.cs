@@ -54,6 +54,20 @@ public sealed class TransportSecurityTests : IDisposable
     }
 
     [Fact]
+    public void With_TLS_the_seed_nodes_are_akka_ssl_tcp_addresses_whichever_scheme_was_written()
+    {
+        var certificate = TestCertificate.Create(_directory);
+        var options = ClusterOptions(tls => { tls.Enabled = true; tls.CertificatePath = certificate.Path; });
+        options.Cluster.SeedNodes = "akka.tcp://actors@10.0.0.1:4053, akka.ssl.tcp://actors@10.0.0.2:4053";
+        options.Validate();
+        Assert.Equal(["akka.ssl.tcp://actors@10.0.0.1:4053", "akka.ssl.tcp://actors@10.0.0.2:4053"], DurableQueues.Configuration(options).GetStringList("akka.cluster.seed-nodes"));
+        options.Cluster.Tls.Enabled = false;
+        Assert.Equal(["akka.tcp://actors@10.0.0.1:4053", "akka.tcp://actors@10.0.0.2:4053"], options.Cluster.SeedNodeList);
+        options.Cluster.SeedNodes = "tcp://actors@10.0.0.1:4053";
+        Assert.Contains("akka.ssl.tcp://", Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Without_trusted_thumbprints_a_peer_must_chain_to_an_authority_the_machine_trusts()
     {
         var certificate = TestCertificate.Create(_directory);

@@ -11,6 +11,7 @@ if (args is ["keygen", ..]) return KeyCommand.Run(args[1..], Console.Out);
 
 var builder = WebApplication.CreateBuilder(args);
 NodeConfiguration.AddProfile(builder.Configuration);
+NodeConfiguration.AddSecretFiles(builder.Configuration);
 
 // Request limits (body size, header count and size) come from the profile's Kestrel:Limits section.
 builder.WebHost.ConfigureKestrel(kestrel => builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits));
@@ -83,6 +84,18 @@ internal static class NodeConfiguration
         var source = new JsonConfigurationSource { Path = path, Optional = false, ReloadOnChange = false };
         source.ResolveFileProvider();
         configuration.Sources.Insert(0, source);
+    }
+
+    /// <summary>
+    /// Adds one setting per file of the secrets directory (<c>--secrets-directory</c> or <c>ACTORS_SECRETS_DIRECTORY</c>,
+    /// default <c>/run/secrets</c>, where Docker and Compose mount secrets; skipped when it does not exist): the file
+    /// name is the key with <c>__</c> for <c>:</c> (<c>Actors__ConnectionString</c>), the content the value. Added last,
+    /// so a secret file overrides every other source.
+    /// </summary>
+    public static void AddSecretFiles(ConfigurationManager configuration)
+    {
+        var directory = configuration["secrets-directory"] ?? Environment.GetEnvironmentVariable("ACTORS_SECRETS_DIRECTORY") ?? "/run/secrets";
+        configuration.AddKeyPerFile(Path.GetFullPath(directory), optional: true);
     }
 }
 

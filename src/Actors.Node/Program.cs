@@ -48,7 +48,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
     var names = string.Join(", ", queues.Queues.Keys);
     var journal = queues.Journal == JournalKind.PostgreSql ? $"PostgreSQL ({Secrets.Redact(queues.ConnectionString)})" : "SQLite file " + queues.DatabasePath;
     var mode = queues.Cluster.Enabled
-        ? $"cluster node {queues.Cluster.PublicHostname ?? queues.Cluster.Hostname}:{queues.Cluster.Port} (roles {queues.Cluster.Roles}; seeds {queues.Cluster.SeedNodes}; remoting {(queues.Cluster.Tls.Enabled ? "TLS" : "plain TCP")})"
+        ? $"cluster node {queues.Cluster.PublicHostname ?? queues.Cluster.Hostname}:{queues.Cluster.Port} (roles {queues.Cluster.Roles}; seeds {string.Join(",", queues.Cluster.SeedNodeList)}; remoting {(queues.Cluster.Tls.Enabled ? "TLS" : "plain TCP")})"
         : "standalone";
     NodeLog.Ready(log, mode, journal, urls, names);
 });

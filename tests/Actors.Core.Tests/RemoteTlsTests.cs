@@ -3,6 +3,7 @@ using Actors.Configuration;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Remote;
+using Xunit.Abstractions;
 
 namespace Actors.Core.Tests;
 
@@ -10,7 +11,7 @@ namespace Actors.Core.Tests;
 /// Cluster nodes as actor systems in one process over loopback, with Akka.Remote over mutual TLS on self-signed
 /// certificates trusted by thumbprint, and a real PostgreSQL journal.
 /// </summary>
-public sealed class RemoteTlsTests(PostgresServer postgres) : IClassFixture<PostgresServer>, IAsyncLifetime
+public sealed class RemoteTlsTests(PostgresServer postgres, ITestOutputHelper output) : IClassFixture<PostgresServer>, IAsyncLifetime
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "actors-tls-tests", Guid.NewGuid().ToString("N"));
     private readonly List<ActorSystem> _systems = new();
@@ -98,6 +99,8 @@ public sealed class RemoteTlsTests(PostgresServer postgres) : IClassFixture<Post
         Assert.Equal([portA], members);
         Assert.Equal(0, UpMembers(plain));
         Assert.Equal(0, UpMembers(untrusted));
+        foreach (var (name, errors) in new[] { ("plain", plainErrors), ("stranger", strangerErrors) })
+            output.WriteLine($"{name}: {errors.First().Cause?.GetBaseException().Message}");
     }
 
     /// <summary>Collects the association errors <paramref name="system"/> publishes from now on.</summary>

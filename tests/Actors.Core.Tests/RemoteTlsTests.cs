@@ -2,7 +2,13 @@ using System.Collections.Concurrent;
 using Actors.Configuration;
 using Akka.Actor;
 using Akka.Configuration;
+using Actors.Hosting;
+using Akka.Hosting;
 using Akka.Remote;
+using Akka.Remote.Transport.DotNetty;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Xunit.Abstractions;
 
 namespace Actors.Core.Tests;
@@ -101,6 +107,45 @@ public sealed class RemoteTlsTests(PostgresServer postgres, ITestOutputHelper ou
         Assert.Equal(0, UpMembers(untrusted));
         foreach (var (name, errors) in new[] { ("plain", plainErrors), ("stranger", strangerErrors) })
             output.WriteLine($"{name}: {errors.First().Cause?.GetBaseException().Message}");
+    }
+
+    [Fact]
+    public async Task A_node_hosted_with_Akka_Hosting_takes_its_TLS_settings_from_configuration()
+    {
+        var connection = await postgres.CreateDatabaseAsync();
+        var certificate = TestCertificate.Create(_directory);
+        var port = PostgresServer.FreePort();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Actors:Journal"] = "PostgreSql",
+            ["Actors:ConnectionString"] = connection,
+            ["Actors:DrainTimeout"] = "00:00:02",
+            ["Actors:Cluster:Enabled"] = "true",
+            ["Actors:Cluster:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Actors:Cluster:SeedNodes"] = $"akka.tcp://actors@127.0.0.1:{port}",
+            ["Actors:Cluster:Tls:Enabled"] = "true",
+            ["Actors:Cluster:Tls:CertificatePath"] = certificate.Path,
+            ["Actors:Cluster:Tls:CertificatePassword"] = certificate.Password,
+            ["Actors:Cluster:Tls:TrustedThumbprints"] = certificate.Thumbprint,
+        });
+        var queues = builder.Configuration.GetDurableQueuesOptions();
+        builder.Services.AddAkka("actors", akka => akka
+            .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
+            .WithDurableQueues(queues));
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var system = host.Services.GetRequiredService<ActorSystem>();
+            Assert.Equal(certificate.Thumbprint, system.Settings.Setup.Get<DotNettySslSetup>().Value.Certificate.Thumbprint);
+            Assert.Equal("akka.ssl.tcp", ((ExtendedActorSystem)system).Provider.DefaultAddress.Protocol);
+            await Poll.Until(() => UpMembers(system) == 1, "the node Up in a cluster of its own", TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
     }
 
     /// <summary>Collects the association errors <paramref name="system"/> publishes from now on.</summary>

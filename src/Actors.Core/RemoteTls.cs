@@ -1,7 +1,9 @@
+using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Actors.Configuration;
 using Akka.Actor;
 using Akka.Actor.Setup;
+using Akka.Event;
 using Akka.Remote.Transport.DotNetty;
 
 namespace Actors;
@@ -27,9 +29,18 @@ public static class RemoteTls
         var certificate = X509CertificateLoader.LoadPkcs12FromFile(tls.CertificatePath!, tls.CertificatePassword);
         if (!certificate.HasPrivateKey) throw new ArgumentException($"Actors:Cluster:Tls:CertificatePath: '{tls.CertificatePath}' holds no private key.");
         var pinned = tls.TrustedThumbprintList;
-        // Pinning replaces the chain check: a self-signed certificate has no authority to chain to.
-        var validator = pinned.Count > 0 ? CertificateValidation.PinnedCertificate([.. pinned]) : null;
+        // Pinning replaces the chain check (a self-signed certificate has no authority to chain to), not the validity period.
+        var validator = pinned.Count > 0 ? CertificateValidation.Combine(CertificateValidation.PinnedCertificate([.. pinned]), WithinValidityPeriod) : null;
         return new DotNettySslSetup(certificate, suppressValidation: false, tls.RequireMutualAuthentication, tls.ValidateCertificateHostname, validator);
+    }
+
+    private static bool WithinValidityPeriod(X509Certificate2? certificate, X509Chain? chain, string peer, SslPolicyErrors errors, ILoggingAdapter log)
+    {
+        if (certificate is null) return false;
+        var now = DateTime.Now; // NotBefore and NotAfter are local times
+        if (now >= certificate.NotBefore && now <= certificate.NotAfter) return true;
+        log.Error("TLS: the certificate of {0} ({1}) is valid from {2:u} to {3:u} only", peer, certificate.Thumbprint, certificate.NotBefore.ToUniversalTime(), certificate.NotAfter.ToUniversalTime());
+        return false;
     }
 
     /// <summary>

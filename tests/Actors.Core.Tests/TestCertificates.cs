@@ -12,9 +12,10 @@ public sealed record TestCertificate(string Path, string Password, string Thumbp
 {
     /// <summary>
     /// Creates a self-signed RSA certificate for <c>localhost</c> and <c>127.0.0.1</c>, usable by a server and a client
-    /// (mutual TLS), valid from a day ago for a week, and writes it to a new file under <paramref name="directory"/>.
+    /// (mutual TLS), valid from two days ago until <paramref name="notAfter"/> (default: a week from now), and writes
+    /// it to a new file under <paramref name="directory"/>.
     /// </summary>
-    public static TestCertificate Create(string directory, string subject = "actors-test")
+    public static TestCertificate Create(string directory, string subject = "actors-test", DateTimeOffset? notAfter = null)
     {
         using var key = RSA.Create(2048);
         var request = new CertificateRequest($"CN={subject}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -26,7 +27,7 @@ public sealed record TestCertificate(string Path, string Password, string Thumbp
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
             [new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], critical: false)); // server and client authentication
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, 0, critical: true));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-2), notAfter ?? DateTimeOffset.UtcNow.AddDays(7));
         var password = Guid.NewGuid().ToString("N");
         Directory.CreateDirectory(directory);
         var path = System.IO.Path.Combine(directory, $"{subject}-{Guid.NewGuid():N}.pfx");

@@ -1,3 +1,5 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Actors.Configuration;
 
 namespace Actors.Core.Tests;
@@ -65,6 +67,31 @@ public sealed class TransportSecurityTests : IDisposable
         Assert.Equal(["akka.tcp://actors@10.0.0.1:4053", "akka.tcp://actors@10.0.0.2:4053"], options.Cluster.SeedNodeList);
         options.Cluster.SeedNodes = "tcp://actors@10.0.0.1:4053";
         Assert.Contains("akka.ssl.tcp://", Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_pinned_certificate_is_trusted_within_its_validity_period_and_no_other_certificate_is()
+    {
+        var current = TestCertificate.Create(_directory, "current");
+        var expired = TestCertificate.Create(_directory, "expired", notAfter: DateTimeOffset.UtcNow.AddDays(-1));
+        var other = TestCertificate.Create(_directory, "other");
+        var options = ClusterOptions(tls =>
+        {
+            tls.Enabled = true;
+            tls.CertificatePath = current.Path;
+            tls.CertificatePassword = current.Password;
+            tls.TrustedThumbprints = $"{current.Thumbprint},{expired.Thumbprint}";
+        });
+        var validate = RemoteTls.Setup(options.Cluster)!.CustomValidator!;
+        bool Accepts(TestCertificate certificate)
+        {
+            using var presented = X509CertificateLoader.LoadPkcs12FromFile(certificate.Path, certificate.Password);
+            // A self-signed certificate never chains to a trusted root: the errors a pinned peer always comes with.
+            return validate(presented, null, "akka.ssl.tcp://actors@10.0.0.2:4053", SslPolicyErrors.RemoteCertificateChainErrors, Akka.Event.NoLogger.Instance);
+        }
+        Assert.True(Accepts(current));
+        Assert.False(Accepts(expired));
+        Assert.False(Accepts(other));
     }
 
     [Fact]

@@ -26,8 +26,8 @@ public sealed class RemoteTlsOptions
 
     /// <summary>
     /// Comma-separated SHA-1 thumbprints (hex, any case) of the certificates a peer may present. When set, a peer is
-    /// trusted exactly when its certificate is one of these, whoever issued it: the way to run a cluster on
-    /// self-signed certificates (one shared certificate, or one per node). Default: none, so a peer's certificate
+    /// trusted exactly when its certificate is one of these and within its validity period, whoever issued it: the
+    /// way to run a cluster on self-signed certificates (one shared certificate, or one per node). Default: none, so a peer's certificate
     /// must chain to a certificate authority this machine trusts.
     /// </summary>
     public string TrustedThumbprints { get; set; } = "";

@@ -7,6 +7,7 @@
 #   deploy/local-cluster.sh stop      SIGTERM the nodes (they hand their queues over and exit), stop PostgreSQL, delete its data
 #
 # Node n: HTTP on http://127.0.0.1:508n, Akka.Remote on 127.0.0.1:405(2+n); logs in $STATE/node-n.log.
+# ACTORS_LOCAL_TLS=1: Akka.Remote over mutual TLS, with a self-signed certificate made in $STATE/tls (needs openssl).
 # Needs the PostgreSQL 15 server binaries (apt-get install postgresql-15).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,18 @@ start() {
   as_postgres "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres actors
 
   local seeds="akka.tcp://actors@127.0.0.1:4053,akka.tcp://actors@127.0.0.1:4054"
+  if [ "${ACTORS_LOCAL_TLS:-0}" = 1 ]; then
+    echo "Akka.Remote over TLS (certificate in $STATE/tls)"
+    mkdir -p "$STATE/tls"
+    openssl rand -hex 16 > "$STATE/tls/password"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=actors-local" \
+      -addext "extendedKeyUsage=serverAuth,clientAuth" -keyout "$STATE/tls/node.key" -out "$STATE/tls/node.crt" 2> /dev/null
+    openssl pkcs12 -export -in "$STATE/tls/node.crt" -inkey "$STATE/tls/node.key" -out "$STATE/tls/node.pfx" -passout file:"$STATE/tls/password"
+    export Actors__Cluster__Tls__Enabled=true Actors__Cluster__Tls__CertificatePath="$STATE/tls/node.pfx"
+    Actors__Cluster__Tls__CertificatePassword="$(cat "$STATE/tls/password")"
+    Actors__Cluster__Tls__TrustedThumbprints="$(openssl x509 -in "$STATE/tls/node.crt" -noout -fingerprint -sha1 | cut -d= -f2 | tr -d :)"
+    export Actors__Cluster__Tls__CertificatePassword Actors__Cluster__Tls__TrustedThumbprints
+  fi
   for n in $(seq 1 $NODES); do
     ACTORS_PROFILE=cluster \
     Actors__ConnectionString="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=actors" \

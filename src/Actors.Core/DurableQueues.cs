@@ -38,7 +38,8 @@ public static class DurableQueues
             ? PersistenceConfig(options.ConnectionString!, "PostgreSQL.15", TimeSpan.FromSeconds(30))
             // A journal call must be allowed to outlast SQLite's own wait for a lock, or the breaker trips first.
             : PersistenceConfig(SqliteConnectionString(options), "SQLite.MS", options.SqliteBusyTimeout + TimeSpan.FromSeconds(10));
-        var config = SerializationConfig().WithFallback(persistence);
+        // The configuration holds the journal's connection string: it is never printed at start.
+        var config = ConfigurationFactory.ParseString("akka.log-config-on-start = off").WithFallback(SerializationConfig()).WithFallback(persistence);
         if (options.Cluster.Enabled) config = ClusterConfig(options).WithFallback(config);
         return config.WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
     }
@@ -65,6 +66,8 @@ public static class DurableQueues
                 {{publicHost}}
                 port = {{cluster.Port}}
                 maximum-frame-size = {{frame}}b
+                # The certificate and the trust rule come from RemoteTls.Setup, not from here.
+                enable-ssl = {{(cluster.Tls.Enabled ? "on" : "off")}}
               }
               cluster {
                 seed-nodes = [{{seeds}}]

@@ -24,7 +24,8 @@ public static class DurableQueuesHostingExtensions
 {
     /// <summary>
     /// Adds durable queues to the actor system: the SQLite journal under <see cref="DurableQueuesOptions.DataDirectory"/>
-    /// (created if missing, write-ahead logging on), our serializer, and the queue manager, registered in the
+    /// (created if missing, write-ahead logging on), our serializer, in cluster mode TLS between the nodes when
+    /// <see cref="RemoteTlsOptions.Enabled"/> (see <see cref="RemoteTls"/>), and the queue manager, registered in the
     /// <see cref="ActorRegistry"/> as <see cref="DurableQueueManager"/>. Handlers are resolved from the host's services.
     /// </summary>
     /// <param name="builder">The Akka configuration builder.</param>
@@ -36,6 +37,7 @@ public static class DurableQueuesHostingExtensions
         options.Validate();
         DurableQueues.PrepareStorage(options);
         builder.AddHocon(DurableQueues.Configuration(options), HoconAddMode.Prepend);
+        if (RemoteTls.Setup(options.Cluster) is { } tls) builder.AddSetup(tls);
         return builder.WithActors((system, registry, resolver) =>
         {
             var services = resolver.GetService<IServiceProvider>();

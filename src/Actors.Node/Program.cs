@@ -12,6 +12,7 @@ if (args is ["keygen", ..]) return KeyCommand.Run(args[1..], Console.Out);
 
 var builder = WebApplication.CreateBuilder(args);
 NodeConfiguration.AddProfile(builder.Configuration);
+NodeConfiguration.AddSecretFiles(builder.Configuration);
 
 // Request limits (body size, header count and size) come from the profile's Kestrel:Limits section.
 builder.WebHost.ConfigureKestrel(kestrel => builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits));
@@ -48,9 +49,9 @@ app.Lifetime.ApplicationStarted.Register(() =>
     var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Actors.Node");
     var urls = string.Join(", ", app.Urls);
     var names = string.Join(", ", queues.Queues.Keys);
-    var journal = queues.Journal == JournalKind.PostgreSql ? "PostgreSQL" : "SQLite file " + queues.DatabasePath;
+    var journal = queues.Journal == JournalKind.PostgreSql ? $"PostgreSQL ({Secrets.Redact(queues.ConnectionString)})" : "SQLite file " + queues.DatabasePath;
     var mode = queues.Cluster.Enabled
-        ? $"cluster node {queues.Cluster.PublicHostname ?? queues.Cluster.Hostname}:{queues.Cluster.Port} (roles {queues.Cluster.Roles}; seeds {queues.Cluster.SeedNodes})"
+        ? $"cluster node {queues.Cluster.PublicHostname ?? queues.Cluster.Hostname}:{queues.Cluster.Port} (roles {queues.Cluster.Roles}; seeds {string.Join(",", queues.Cluster.SeedNodeList)}; remoting {(queues.Cluster.Tls.Enabled ? "TLS" : "plain TCP")})"
         : "standalone";
     NodeLog.Ready(log, mode, journal, urls, names);
 });
@@ -86,6 +87,18 @@ internal static class NodeConfiguration
         var source = new JsonConfigurationSource { Path = path, Optional = false, ReloadOnChange = false };
         source.ResolveFileProvider();
         configuration.Sources.Insert(0, source);
+    }
+
+    /// <summary>
+    /// Adds one setting per file of the secrets directory (<c>--secrets-directory</c> or <c>ACTORS_SECRETS_DIRECTORY</c>,
+    /// default <c>/run/secrets</c>, where Docker and Compose mount secrets; skipped when it does not exist): the file
+    /// name is the key with <c>__</c> for <c>:</c> (<c>Actors__ConnectionString</c>), the content the value. Added last,
+    /// so a secret file overrides every other source.
+    /// </summary>
+    public static void AddSecretFiles(ConfigurationManager configuration)
+    {
+        var directory = configuration["secrets-directory"] ?? Environment.GetEnvironmentVariable("ACTORS_SECRETS_DIRECTORY") ?? "/run/secrets";
+        configuration.AddKeyPerFile(Path.GetFullPath(directory), optional: true);
     }
 }
 

@@ -36,7 +36,8 @@ public sealed class QueueClusterOptions
     /// <summary>
     /// Comma-separated seed node addresses, e.g. <c>akka.tcp://actors@10.0.0.1:4053,akka.tcp://actors@10.0.0.2:4053</c>
     /// (the actor system's name comes after <c>akka.tcp://</c>). A node listed first joins itself when it starts
-    /// first. Default: none.
+    /// first. With <see cref="RemoteTlsOptions.Enabled"/> the addresses are <c>akka.ssl.tcp://</c>; either scheme may
+    /// be written, the node uses its transport's. Default: none.
     /// </summary>
     public string SeedNodes { get; set; } = "";
 
@@ -61,11 +62,17 @@ public sealed class QueueClusterOptions
     /// <summary>How often a queue asks its cluster-aware pool for its workers, so workers on a joining node start receiving deliveries. Default 1 s.</summary>
     public TimeSpan WorkerRefresh { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>TLS between the nodes (<c>Actors:Cluster:Tls</c>). Default: off.</summary>
+    public RemoteTlsOptions Tls { get; set; } = new();
+
     /// <summary>The roles as a set.</summary>
     public IReadOnlySet<string> RoleSet => Split(Roles).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>The seed nodes as a list.</summary>
-    public IReadOnlyList<string> SeedNodeList => Split(SeedNodes).ToList();
+    /// <summary>The scheme of this node's addresses: <c>akka.ssl.tcp</c> with TLS, <c>akka.tcp</c> without.</summary>
+    public string AddressScheme => Tls.Enabled ? TlsScheme : PlainScheme;
+
+    /// <summary>The seed nodes as a list, each in <see cref="AddressScheme"/>.</summary>
+    public IReadOnlyList<string> SeedNodeList => Split(SeedNodes).Select(WithAddressScheme).ToList();
 
     /// <summary>Whether this node has <paramref name="role"/> (always true for a standalone node).</summary>
     public bool HasRole(string role) => !Enabled || RoleSet.Contains(role);
@@ -87,8 +94,20 @@ public sealed class QueueClusterOptions
         }
         foreach (var seed in SeedNodeList)
         {
-            if (!seed.StartsWith("akka.tcp://", StringComparison.Ordinal)) throw new ArgumentException($"Actors:Cluster:SeedNodes: '{seed}' is not an akka.tcp:// address.");
+            if (!seed.StartsWith(AddressScheme + "://", StringComparison.Ordinal)) throw new ArgumentException($"Actors:Cluster:SeedNodes: '{seed}' is not an akka.tcp:// address (nor akka.ssl.tcp://).");
         }
+        Tls.Validate();
+    }
+
+    private const string PlainScheme = "akka.tcp", TlsScheme = "akka.ssl.tcp";
+
+    private string WithAddressScheme(string address)
+    {
+        foreach (var scheme in new[] { TlsScheme, PlainScheme })
+        {
+            if (address.StartsWith(scheme + "://", StringComparison.Ordinal)) return AddressScheme + address[scheme.Length..];
+        }
+        return address;
     }
 
     private static string[] Split(string? list) =>

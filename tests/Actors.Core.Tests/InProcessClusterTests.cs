@@ -46,15 +46,22 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
         return (system, DurableQueues.Start(system, options));
     }
 
-    [Fact]
-    public async Task A_queue_node_deploys_its_pool_on_the_worker_node_which_runs_its_own_handlers()
+    /// <summary>Node A (the seed) and node B with the given roles, over a new database; where each handler ran goes to ranOn.</summary>
+    private async Task<(ActorSystem SystemA, DurableQueuesHandle A, DurableQueuesHandle B, ConcurrentBag<string> RanOn, int PortA, int PortB)> StartPairAsync(string rolesA, string rolesB)
     {
         var connection = await postgres.CreateDatabaseAsync();
         var ranOn = new ConcurrentBag<string>();
         var (portA, portB) = (PostgresServer.FreePort(), PostgresServer.FreePort());
         var seed = $"akka.tcp://actors@127.0.0.1:{portA}";
-        var (_, a) = StartNode(connection, portA, seed, "queue,api", ranOn, "A");
-        var (_, b) = StartNode(connection, portB, seed, "worker", ranOn, "B");
+        var (systemA, a) = StartNode(connection, portA, seed, rolesA, ranOn, "A");
+        var (_, b) = StartNode(connection, portB, seed, rolesB, ranOn, "B");
+        return (systemA, a, b, ranOn, portA, portB);
+    }
+
+    [Fact]
+    public async Task A_queue_node_deploys_its_pool_on_the_worker_node_which_runs_its_own_handlers()
+    {
+        var (systemA, a, b, ranOn, portA, portB) = await StartPairAsync("queue,api", "worker");
 
         // B has no queue role: its client reaches the queue on A through the shard region proxy.
         var ids = new List<long>();
@@ -90,12 +97,7 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
     [Fact]
     public async Task A_32_MiB_batch_through_a_node_without_the_queue_role_is_stored_whole()
     {
-        var connection = await postgres.CreateDatabaseAsync();
-        var ranOn = new ConcurrentBag<string>();
-        var (portA, portB) = (PostgresServer.FreePort(), PostgresServer.FreePort());
-        var seed = $"akka.tcp://actors@127.0.0.1:{portA}";
-        var (_, a) = StartNode(connection, portA, seed, "queue,worker", ranOn, "A");
-        var (_, b) = StartNode(connection, portB, seed, "api", ranOn, "B");
+        var (systemA, a, b, ranOn, portA, portB) = await StartPairAsync("queue,worker", "api");
 
         // 40 payloads of 800 KiB: twice the 16 MiB frame as one message, so B's client must send it in runs.
         var batch = Enumerable.Range(0, 40).Select(i => new Protocol.QueueCommands.NewMessage("job", Enumerable.Repeat((byte)i, 800 * 1024).ToArray())).ToList();
@@ -115,12 +117,7 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
     [Fact]
     public async Task Readiness_is_per_node_so_a_node_stays_ready_while_queues_elsewhere_are_gone()
     {
-        var connection = await postgres.CreateDatabaseAsync();
-        var ranOn = new ConcurrentBag<string>();
-        var (portA, portB) = (PostgresServer.FreePort(), PostgresServer.FreePort());
-        var seed = $"akka.tcp://actors@127.0.0.1:{portA}";
-        var (systemA, a) = StartNode(connection, portA, seed, "queue,worker", ranOn, "A");
-        var (_, b) = StartNode(connection, portB, seed, "api", ranOn, "B");
+        var (systemA, a, b, ranOn, portA, portB) = await StartPairAsync("queue,worker", "api");
         await a.Client.EnqueueAsync("jobs", "job", new byte[] { 1 });
 
         // A hosts both partitions of jobs once they have started; B, with only a proxy, hosts nothing and is ready.

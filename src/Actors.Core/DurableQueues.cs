@@ -28,7 +28,8 @@ public static class DurableQueues
 
     /// <summary>
     /// The HOCON an actor system needs for the queues: the SQL journal and snapshot store (the SQLite file or the
-    /// PostgreSQL database of <paramref name="options"/>), and our serializer for everything stored. Use it as the
+    /// PostgreSQL database of <paramref name="options"/>), our serializer for everything stored, and the
+    /// <c>actors-handler-dispatcher</c> whose threads run message handlers. Use it as the
     /// system's configuration (or prepend it to yours); it already falls back to Akka.Persistence.Sql's defaults.
     /// </summary>
     public static Config Configuration(DurableQueuesOptions options)
@@ -38,7 +39,7 @@ public static class DurableQueues
             ? PersistenceConfig(options.ConnectionString!, "PostgreSQL.15", TimeSpan.FromSeconds(30))
             // A journal call must be allowed to outlast SQLite's own wait for a lock, or the breaker trips first.
             : PersistenceConfig(SqliteConnectionString(options), "SQLite.MS", options.SqliteBusyTimeout + TimeSpan.FromSeconds(10));
-        var config = SerializationConfig().WithFallback(persistence);
+        var config = SerializationConfig().WithFallback(HandlerScheduler.DefaultConfig()).WithFallback(persistence);
         if (options.Cluster.Enabled) config = ClusterConfig(options).WithFallback(config);
         return config.WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
     }

@@ -120,7 +120,9 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
         Recover<SnapshotOffer>(offer =>
         {
-            if (offer.Snapshot is QueueSnapshot snapshot) _state = QueueState.FromSnapshot(_queueId, _options, snapshot);
+            if (offer.Snapshot is not QueueSnapshot snapshot) return;
+            _state = QueueState.FromSnapshot(_queueId, _options, snapshot);
+            _compaction.Recovered(offer.Metadata.SequenceNr, QueueState.PayloadLowWatermark(snapshot, ifNone: offer.Metadata.SequenceNr + 1));
         });
         Recover<IQueueEvent>(evt =>
         {
@@ -664,9 +666,10 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>
-    /// The replies to a compaction's snapshot save and deletes. Recovery starts from the newest snapshot, so older
-    /// events are only disk space, except those that still hold a payload the snapshot refers to. They are deleted
-    /// after every snapshot, with the older snapshots, while writes stay paused: a delete holds the journal's write lock
+    /// The replies to a compaction's snapshot save and deletes. Recovery starts from the newest snapshot; the previous
+    /// one and the events after it are kept as a complete fallback, so only what is older than the previous snapshot
+    /// is disk space (except events that still hold a payload a snapshot refers to). It is deleted once the new
+    /// snapshot is confirmed saved, while writes stay paused: a delete holds the journal's write lock
     /// for time proportional to the rows, so small regular deletes hold each producer up least (SQLite: ~15 ms for
     /// 1,000 events). <paramref name="ended"/> runs when the compaction is over, before writes resume.
     /// </summary>

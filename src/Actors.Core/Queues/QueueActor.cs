@@ -192,7 +192,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Command<PayloadsRead>(OnPayloadsRead);
         Command<PayloadReadFailed>(OnPayloadReadFailed);
         Command<GetPlacement>(_ => Sender.Tell(Placement()));
-        Command<RefreshWorkers>(_ => _pool.Router.Tell(GetRoutees.Instance));
+        Command<RefreshWorkers>(_ => RefreshClusterPool());
         Command<ReplaceWorkers>(_ => RequestReplacements());
         Command<DeadLetterCommands.ListDeadLetters>(query => Sender.Tell(_deadLetters.Page(_state, query)));
         Command<DeadLetterCommands.GroupDeadLetters>(_ => Sender.Tell(new DeadLetterCommands.DeadLetterGroups(_queueId, _state.GroupDeadLetters())));
@@ -293,7 +293,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>
     /// Keeps a local pool at its size: asks the router for a replacement worker, at once or after the backoff the
-    /// <see cref="WorkerPool"/> sets when workers keep dying. A cluster-aware router deploys its workers itself.
+    /// <see cref="WorkerPool"/> sets when workers keep dying. A cluster-aware pool is topped up by
+    /// <see cref="RefreshClusterPool"/>.
     /// </summary>
     private void ReplaceWorker()
     {
@@ -301,6 +302,17 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         var delay = _pool.ScheduleReplacement(Now);
         if (delay <= TimeSpan.Zero) RequestReplacements();
         else if (!Timers.IsTimerActive(ReplaceWorkers.Key)) Timers.StartSingleTimer(ReplaceWorkers.Key, ReplaceWorkers.Instance, delay);
+    }
+
+    /// <summary>
+    /// Tops up a cluster-aware pool and learns its workers. Such a router deploys workers only when it hears of the
+    /// cluster's members; handing it the current state makes it deploy again on nodes where workers stopped (abandoned,
+    /// or past their restart limit), at most once per <see cref="QueueClusterOptions.WorkerRefresh"/>.
+    /// </summary>
+    private void RefreshClusterPool()
+    {
+        _pool.Router.Tell(Akka.Cluster.Cluster.Get(Context.System).State);
+        _pool.Router.Tell(GetRoutees.Instance);
     }
 
     private void RequestReplacements()

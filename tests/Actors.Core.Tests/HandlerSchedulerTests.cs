@@ -6,7 +6,7 @@ namespace Actors.Core.Tests;
 public sealed class HandlerSchedulerTests
 {
     [Fact]
-    public async Task Handlers_and_their_continuations_run_on_the_handler_threads_even_in_a_system_configured_without_them()
+    public async Task Handlers_and_their_continuations_run_on_the_handler_threads_even_in_a_system_configured_without_their_settings()
     {
         var system = ActorSystem.Create("bare");
         try
@@ -22,7 +22,6 @@ public sealed class HandlerSchedulerTests
             }).WaitAsync(TimeSpan.FromSeconds(30));
 
             Assert.Equal((false, false), threads);
-            Assert.True(system.Dispatchers.HasDispatcher(HandlerScheduler.DispatcherId));
         }
         finally
         {
@@ -42,6 +41,33 @@ public sealed class HandlerSchedulerTests
         }
         finally
         {
+            await system.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task As_many_handlers_as_the_default_thread_count_can_block_at_once()
+    {
+        var system = ActorSystem.Create("bare");
+        using var gate = new ManualResetEventSlim();
+        try
+        {
+            var scheduler = HandlerScheduler.Get(system);
+            var started = 0;
+            var runs = Enumerable.Range(0, HandlerScheduler.DefaultThreadCount).Select(_ => scheduler.Run(() =>
+            {
+                Interlocked.Increment(ref started);
+                gate.Wait(CancellationToken.None);
+                return Task.FromResult(true);
+            })).ToList();
+
+            await Poll.Until(() => Task.FromResult(Volatile.Read(ref started) == HandlerScheduler.DefaultThreadCount), "every handler running", TimeSpan.FromSeconds(30));
+            gate.Set();
+            Assert.All(await Task.WhenAll(runs).WaitAsync(TimeSpan.FromSeconds(30)), Assert.True);
+        }
+        finally
+        {
+            gate.Set();
             await system.Terminate();
         }
     }

@@ -1,80 +1,97 @@
+using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Configuration;
-using Akka.Dispatch;
 
 namespace Actors.Workers;
 
 /// <summary>
-/// Where message handlers run: a <see cref="TaskScheduler"/> over the <c>actors-handler-dispatcher</c>, a pool of
-/// dedicated threads apart from the .NET thread pool that Akka's default dispatcher (and so every queue actor) runs
-/// on. A worker starts each handler as a task on it, so the handler's synchronous part and every continuation that
-/// does not opt out with <c>ConfigureAwait(false)</c> run there: a handler that blocks its thread (a synchronous call,
-/// <c>Thread.Sleep</c>, <c>.Result</c>) takes one of these threads and nothing else, the queue actors stay responsive,
-/// and the worker itself stays free to be stopped. A handler that blocks forever keeps its thread for good; when all
-/// are held, the other handlers wait for a thread, while the queues keep answering and expire their leases.
+/// Where message handlers run: a <see cref="TaskScheduler"/> over a pool of dedicated background threads, apart from
+/// the .NET thread pool that Akka's default dispatcher (and so every queue actor) runs on. A worker starts each
+/// handler as a task here, so the handler's synchronous part and every continuation that does not opt out with
+/// <c>ConfigureAwait(false)</c> run on these threads: a handler that blocks its thread (a synchronous call,
+/// <c>Thread.Sleep</c>, <c>.Result</c>) takes one of them and nothing else, the queue actors stay responsive, and the
+/// worker itself stays free to be stopped. The threads share one queue, so a blocked thread holds up no other
+/// handler while a thread is free. A handler that blocks forever keeps its thread for good; when all are held, the
+/// other handlers wait for one, while the queues keep answering and expire their leases.
+/// <para>Akka's own fork-join dispatcher is not used: its dedicated pool gives each thread its own queue, so work
+/// queued behind a blocked handler waits even while other threads are idle.</para>
 /// </summary>
-internal sealed class HandlerScheduler : TaskScheduler, IExtension
+internal sealed class HandlerScheduler : TaskScheduler, IExtension, IDisposable
 {
-    /// <summary>The dispatcher id handlers run on; configure its thread count under this path.</summary>
-    public const string DispatcherId = "actors-handler-dispatcher";
+    /// <summary>The HOCON section of the handler threads (<c>thread-count</c>).</summary>
+    public const string ConfigPath = "actors-handler-dispatcher";
 
     [ThreadStatic]
-    private static bool _onHandlerThread;
+    private static HandlerScheduler? _ownerOfThisThread;
 
-    private readonly MessageDispatcher _dispatcher;
+    private readonly BlockingCollection<Task> _tasks = new();
+    private readonly int _threadCount;
 
-    private HandlerScheduler(MessageDispatcher dispatcher) => _dispatcher = dispatcher;
+    private HandlerScheduler(string systemName, int threadCount)
+    {
+        _threadCount = threadCount;
+        for (var i = 1; i <= threadCount; i++)
+            new Thread(Work) { IsBackground = true, Name = $"{systemName}-handler-{i}" }.Start();
+    }
 
-    /// <summary>
-    /// The default <c>actors-handler-dispatcher</c>: a fork-join executor (its own threads), at least 8 and two per
-    /// processor up to 64; throughput 1, since each task is a whole handler run or a continuation of one.
-    /// </summary>
-    public static Config DefaultConfig() => ConfigurationFactory.ParseString($$"""
-        {{DispatcherId}} {
-          type = Dispatcher
-          executor = fork-join-executor
-          fork-join-executor {
-            parallelism-min = 8
-            parallelism-factor = 2.0
-            parallelism-max = 64
-          }
-          throughput = 1
-        }
-        """);
+    /// <summary>Handler threads by default: two per processor, at least 8, at most 64.</summary>
+    public static int DefaultThreadCount => Math.Clamp(2 * Environment.ProcessorCount, 8, 64);
 
-    /// <summary>The scheduler of <paramref name="system"/>, created on first use.</summary>
+    /// <summary>The default settings: <c>actors-handler-dispatcher.thread-count = </c><see cref="DefaultThreadCount"/>.</summary>
+    public static Config DefaultConfig() => ConfigurationFactory.ParseString($"{ConfigPath}.thread-count = {DefaultThreadCount}");
+
+    /// <summary>The scheduler of <paramref name="system"/>, created on first use and stopped with the system.</summary>
     public static HandlerScheduler Get(ActorSystem system) => system.WithExtension<HandlerScheduler, Provider>();
+
+    /// <inheritdoc />
+    public override int MaximumConcurrencyLevel => _threadCount;
 
     /// <summary>Starts a handler run on the handler threads; the returned task ends with the handler's.</summary>
     public Task<T> Run<T>(Func<Task<T>> handler) =>
         Task.Factory.StartNew(handler, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this).Unwrap();
 
-    protected override void QueueTask(Task task) => _dispatcher.Schedule(() =>
+    /// <summary>Takes no more tasks; each thread ends once the queue is empty and its current handler returned.</summary>
+    public void Dispose() => _tasks.CompleteAdding();
+
+    protected override void QueueTask(Task task)
     {
-        var outer = _onHandlerThread;
-        _onHandlerThread = true;
-        try
+        if (!_tasks.IsAddingCompleted)
         {
-            TryExecuteTask(task);
+            try
+            {
+                _tasks.Add(task);
+                return;
+            }
+            catch (InvalidOperationException)
+            {
+                // The system stopped between the check and the add.
+            }
         }
-        finally
-        {
-            _onHandlerThread = outer;
-        }
-    });
+        // A continuation that arrives after the system stopped still has to end its task.
+        ThreadPool.UnsafeQueueUserWorkItem(_ => TryExecuteTask(task), null);
+    }
 
     /// <summary>Runs a task inline only on a handler thread, never on a caller's (an actor's) thread.</summary>
-    protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) => _onHandlerThread && TryExecuteTask(task);
+    protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) =>
+        ReferenceEquals(_ownerOfThisThread, this) && TryExecuteTask(task);
 
-    protected override IEnumerable<Task>? GetScheduledTasks() => null;
+    protected override IEnumerable<Task> GetScheduledTasks() => _tasks.ToArray();
+
+    private void Work()
+    {
+        _ownerOfThisThread = this;
+        foreach (var task in _tasks.GetConsumingEnumerable()) TryExecuteTask(task);
+    }
 
     private sealed class Provider : ExtensionIdProvider<HandlerScheduler>
     {
         public override HandlerScheduler CreateExtension(ExtendedActorSystem system)
         {
-            // A system configured without DurableQueues.Configuration still gets the default handler dispatcher.
-            if (!system.Dispatchers.HasDispatcher(DispatcherId)) system.Settings.InjectTopLevelFallback(DefaultConfig());
-            return new HandlerScheduler(system.Dispatchers.Lookup(DispatcherId));
+            var threads = system.Settings.Config.GetInt($"{ConfigPath}.thread-count", DefaultThreadCount);
+            if (threads < 1) throw new ConfigurationException($"{ConfigPath}.thread-count must be at least 1, was {threads}.");
+            var scheduler = new HandlerScheduler(system.Name, threads);
+            system.RegisterOnTermination(scheduler.Dispose);
+            return scheduler;
         }
     }
 }

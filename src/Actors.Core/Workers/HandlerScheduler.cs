@@ -13,8 +13,8 @@ namespace Actors.Workers;
 /// worker itself stays free to be stopped. The threads share one queue, so a blocked thread holds up no other
 /// handler while a thread is free. A handler that blocks forever keeps its thread for good; when all are held, the
 /// other handlers wait for one, while the queues keep answering and expire their leases.
-/// <para>Akka's own fork-join dispatcher is not used: its dedicated pool gives each thread its own queue, so work
-/// queued behind a blocked handler waits even while other threads are idle.</para>
+/// <para>Akka's own fork-join dispatcher is not used: with handlers blocking some of its threads, work queued on it
+/// was seen waiting although fewer handlers were blocked than the pool was configured to have threads.</para>
 /// </summary>
 internal sealed class HandlerScheduler : TaskScheduler, IExtension, IDisposable
 {

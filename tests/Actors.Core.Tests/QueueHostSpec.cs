@@ -22,6 +22,33 @@ public sealed class QueueHostSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
         Assert.Equal("queue-2", await starts.ExpectMsgAsync<string>(TimeSpan.FromSeconds(30)));
     }
 
+    [Fact]
+    public async Task QueueHost_must_check_again_when_its_partition_check_crashes_past_its_restart_limit()
+    {
+        var starts = CreateTestProbe();
+        var checks = 0;
+        Props Check() => Interlocked.Increment(ref checks) == 1 ? Props.Create(() => new CrashingCheck()) : Props.Create(() => new PassingCheck());
+        Sys.ActorOf(QueueHost.Props("q", () => Props.Create(() => new Crashing(starts.Ref)), Check), "checked-host");
+
+        // The first check never answers (it crashes on every start and is stopped); the second one lets the queue start.
+        Assert.Equal("queue", await starts.ExpectMsgAsync<string>(TimeSpan.FromSeconds(30)));
+        Assert.Equal(2, Volatile.Read(ref checks));
+    }
+
+    private sealed class CrashingCheck : ReceiveActor
+    {
+        public CrashingCheck() => throw new InvalidOperationException("check crashed");
+    }
+
+    private sealed class PassingCheck : ReceiveActor
+    {
+        protected override void PreStart()
+        {
+            Context.Parent.Tell(new PartitionCheck.Checked(null));
+            Context.Stop(Self);
+        }
+    }
+
     private sealed class Crashing : ReceiveActor
     {
         public Crashing(IActorRef starts)

@@ -77,7 +77,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
 
     protected override void PreStart()
     {
-        if (_checkProps is not null && _queueProps is not null) Context.ActorOf(_checkProps());
+        if (_checkProps is not null && _queueProps is not null) StartCheck();
         else Start();
     }
 
@@ -86,6 +86,8 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
     {
         Receive<PartitionCheck.Checked>(checkedOut =>
         {
+            // The check answered and stops itself: its Terminated is not needed.
+            Context.Unwatch(Sender);
             if (checkedOut.Refusal is { } refusal)
             {
                 _log.Error("Queue {0} does not start: {1}", _queueId, refusal);
@@ -100,14 +102,29 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<PartitionCheck.CheckFailed>(failed =>
         {
+            Context.Unwatch(Sender);
             _log.Warning(failed.Cause, "Queue {0}: could not check the journal for partitions above the declared count; checking again in {1}", _queueId, CheckRetry);
-            Become(CheckFailed);
-            Stash.UnstashAll();
-            Timers.StartSingleTimer("check", RetryCheck.Instance, CheckRetry);
+            CheckLater();
+        });
+        Receive<Terminated>(_ =>
+        {
+            // The check stopped without an answer (it crashed past its restart limit).
+            _log.Warning("Queue {0}: the partition check stopped without an answer; checking again in {1}", _queueId, CheckRetry);
+            CheckLater();
         });
         Receive<WakeUp>(_ => { });
         ReceiveDrainAndHandOff();
         Receive<IWithQueueId>(_ => Stash.Stash());
+    }
+
+    /// <summary>Starts a <see cref="PartitionCheck"/>, watched: one that stops without answering is retried like a failed one.</summary>
+    private void StartCheck() => Context.Watch(Context.ActorOf(_checkProps!()));
+
+    private void CheckLater()
+    {
+        Become(CheckFailed);
+        Stash.UnstashAll();
+        Timers.StartSingleTimer("check", RetryCheck.Instance, CheckRetry);
     }
 
     /// <summary>The journal could not be checked: commands are answered at once until the next check.</summary>
@@ -116,7 +133,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         Receive<RetryCheck>(_ =>
         {
             Become(Checking);
-            Context.ActorOf(_checkProps!());
+            StartCheck();
         });
         Receive<WakeUp>(_ => { });
         ReceiveDrainAndHandOff();

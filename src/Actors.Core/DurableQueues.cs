@@ -28,7 +28,8 @@ public static class DurableQueues
 
     /// <summary>
     /// The HOCON an actor system needs for the queues: the SQL journal and snapshot store (the SQLite file or the
-    /// PostgreSQL database of <paramref name="options"/>), and our serializer for everything stored. Use it as the
+    /// PostgreSQL database of <paramref name="options"/>), our serializer for everything stored, and the
+    /// <c>actors-handler-dispatcher</c> whose threads run message handlers. Use it as the
     /// system's configuration (or prepend it to yours); it already falls back to Akka.Persistence.Sql's defaults.
     /// </summary>
     public static Config Configuration(DurableQueuesOptions options)
@@ -39,7 +40,8 @@ public static class DurableQueues
             // A journal call must be allowed to outlast SQLite's own wait for a lock, or the breaker trips first.
             : PersistenceConfig(SqliteConnectionString(options), "SQLite.MS", options.SqliteBusyTimeout + TimeSpan.FromSeconds(10));
         // The configuration holds the journal's connection string: it is never printed at start.
-        var config = ConfigurationFactory.ParseString("akka.log-config-on-start = off").WithFallback(SerializationConfig()).WithFallback(persistence);
+        var config = ConfigurationFactory.ParseString("akka.log-config-on-start = off").WithFallback(SerializationConfig())
+            .WithFallback(HandlerScheduler.DefaultConfig()).WithFallback(persistence);
         if (options.Cluster.Enabled) config = ClusterConfig(options).WithFallback(config);
         return config.WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
     }

@@ -45,6 +45,7 @@ public class CompactionPolicyTests
     public void The_due_snapshot_starts_only_with_no_write_in_flight_and_writes_wait_until_the_deletes_end()
     {
         var policy = new CompactionPolicy(snapshotEvery: 10);
+        policy.Recovered(sequenceNr: 20, watermark: 21);
         policy.OnWriteDone(Acks(10, 1), stateSize: 0);
 
         Assert.False(policy.CanStartSnapshot(writesInFlight: 1));
@@ -55,10 +56,11 @@ public class CompactionPolicyTests
         Assert.True(policy.InProgress);
         Assert.True(policy.HoldsWrites);
 
-        Assert.Equal(50L, policy.SnapshotSaved(sequenceNr: 50));
-        Assert.Equal(50L, policy.DeletedTo);
+        // The snapshot recovery started from, and the events after it, stay as the fallback.
+        Assert.Equal(20L, policy.SnapshotSaved(sequenceNr: 50));
+        Assert.Equal(20L, policy.DeletedTo);
         Assert.True(policy.HoldsWrites);
-        Assert.Equal(49L, policy.TakeOlderSnapshots());
+        Assert.Equal(19L, policy.TakeOlderSnapshots());
         Assert.Null(policy.TakeOlderSnapshots());
 
         policy.CleanupEnded();
@@ -67,22 +69,37 @@ public class CompactionPolicyTests
     }
 
     [Fact]
-    public void Events_still_holding_payloads_the_snapshot_needs_are_kept_and_nothing_is_deleted_twice()
+    public void The_two_newest_snapshots_stay_each_with_the_events_it_needs()
     {
         var policy = new CompactionPolicy(snapshotEvery: 10);
-        policy.OnWriteDone(Acks(10, 1), stateSize: 0);
-        policy.SnapshotStarted(watermark: 30);
+        long? Save(long sequenceNr, long watermark)
+        {
+            policy.OnWriteDone(Acks(10, 1), stateSize: 0);
+            policy.SnapshotStarted(watermark);
+            var deleteTo = policy.SnapshotSaved(sequenceNr);
+            return deleteTo;
+        }
 
-        Assert.Equal(29L, policy.SnapshotSaved(sequenceNr: 50));
-        policy.TakeOlderSnapshots();
+        // A queue's first snapshot has no previous one: nothing is deleted.
+        Assert.Null(Save(50, watermark: 51));
+        Assert.Null(policy.TakeOlderSnapshots());
         policy.CleanupEnded();
 
-        // The next snapshot still needs event 30: nothing new to delete, only older snapshots.
-        policy.OnWriteDone(Acks(10, 1), stateSize: 0);
-        policy.SnapshotStarted(watermark: 30);
-        Assert.Null(policy.SnapshotSaved(sequenceNr: 70));
+        // The second deletes the events the first covers, and no snapshot (none is older than the first).
+        Assert.Equal(50L, Save(70, watermark: 71));
+        Assert.Equal(49L, policy.TakeOlderSnapshots());
+        Assert.Null(policy.TakeOlderSnapshots());
+        policy.CleanupEnded();
+
+        // Events still holding payloads the newest snapshot refers to are kept.
+        Assert.Equal(59L, Save(90, watermark: 60));
         Assert.Equal(69L, policy.TakeOlderSnapshots());
-        Assert.Equal(29L, policy.DeletedTo);
+        policy.CleanupEnded();
+
+        // ... and nothing is deleted twice while either snapshot still needs event 60.
+        Assert.Null(Save(110, watermark: 60));
+        Assert.Equal(89L, policy.TakeOlderSnapshots());
+        Assert.Equal(59L, policy.DeletedTo);
     }
 
     [Fact]

@@ -16,10 +16,13 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
 
     public async Task DisposeAsync()
     {
+        _gate.Set();
         foreach (var system in _systems) await system.Terminate();
     }
 
-    private (ActorSystem System, DurableQueuesHandle Queues) StartNode(string connection, int port, string seed, string roles, ConcurrentBag<string> ranOn, string name)
+    private readonly ManualResetEventSlim _gate = new();
+
+    private (ActorSystem System, DurableQueuesHandle Queues) StartNode(string connection, int port, string seed, string roles, ConcurrentBag<string> ranOn, string name, Action<DurableQueuesOptions>? more = null)
     {
         var options = new DurableQueuesOptions { Journal = JournalKind.PostgreSql, ConnectionString = connection, DrainTimeout = TimeSpan.FromSeconds(5), RequestTimeout = TimeSpan.FromSeconds(20) };
         options.Cluster.Enabled = true;
@@ -40,6 +43,7 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
             catch (OperationCanceledException) { _blockCancelled.TrySetResult(name); throw; }
             return null;
         });
+        more?.Invoke(options);
         var config = ConfigurationFactory.ParseString("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off").WithFallback(DurableQueues.Configuration(options));
         var system = ActorSystem.Create("actors", config);
         _systems.Add(system);
@@ -131,5 +135,37 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
         await systemA.Terminate();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => b.Client.GetStatsAsync("jobs", new CancellationTokenSource(TimeSpan.FromSeconds(3)).Token));
         Assert.True((await b.Client.CheckLocalQueuesAsync()).IsReady);
+    }
+
+    [Fact]
+    public async Task A_cluster_pool_replaces_a_worker_it_abandoned_on_another_node()
+    {
+        var connection = await postgres.CreateDatabaseAsync();
+        var ranOn = new ConcurrentBag<string>();
+        var (portA, portB) = (PostgresServer.FreePort(), PostgresServer.FreePort());
+        var seed = $"akka.tcp://actors@127.0.0.1:{portA}";
+        void Wedge(DurableQueuesOptions o)
+        {
+            o.AddQueue("wedge", q => { q.Workers = 2; q.Prefetch = 1; q.Lease = TimeSpan.FromSeconds(2); q.Retry.BaseDelay = TimeSpan.Zero; });
+            o.Handlers.Add<ReadOnlyMemory<byte>>("wedge", (_, ctx, _) =>
+            {
+                // The first attempt blocks its thread and ignores its token.
+                if (ctx.Attempt == 1) _gate.Wait(CancellationToken.None);
+                return ValueTask.FromResult<object?>(null);
+            });
+        }
+        var (_, a) = StartNode(connection, portA, seed, "queue,api", ranOn, "A", Wedge);
+        StartNode(connection, portB, seed, "worker", ranOn, "B", Wedge);
+        var workerNode = $"akka.tcp://actors@127.0.0.1:{portB}";
+        async Task<int> WorkersOnB() =>
+            (await a.Client.GetClusterStatusAsync()).Queues.Single(q => q.QueueId == "wedge").WorkersByNode.GetValueOrDefault(workerNode);
+        await TestQueues.Until(async () => await WorkersOnB() == 2, "the pool deployed on the worker node");
+
+        var id = await a.Client.EnqueueAsync("wedge", "wedge", new byte[] { 1 });
+
+        await TestQueues.Until(async () => (await a.Client.GetMessageAsync("wedge", id))!.Status == Protocol.MessageStatus.Succeeded, "the message retried on another worker");
+        Assert.True((await a.Client.GetMessageAsync("wedge", id))!.Attempts >= 2);
+        // The abandoned worker on B is stopped and the cluster-aware pool deploys a new one there.
+        await TestQueues.Until(async () => await WorkersOnB() == 2, "the pool back at its size");
     }
 }

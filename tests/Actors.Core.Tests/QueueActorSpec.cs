@@ -45,7 +45,7 @@ public class QueueActorSpec : Akka.TestKit.Xunit2.TestKit
         {
             info = await Client.GetMessageAsync(queue, id);
             Assert.Equal(status, info?.Status);
-        }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(50));
+        }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50));
         return info!;
     }
 
@@ -145,19 +145,22 @@ public class QueueActorSpec : Akka.TestKit.Xunit2.TestKit
         });
 
         var id = await Client.EnqueueAsync("lease", "slow", Bytes("x"));
-        await firstCancelled.Task.WaitAsync(TimeSpan.FromSeconds(20));
-        await secondStarted.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await firstCancelled.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await secondStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
 
-        // A late report for attempt 1 must not complete the message that attempt 2 now holds.
+        // A late report for attempt 1 must not complete the message that a later attempt now holds. (Later attempts
+        // wait for the test, so on a slow machine their 1 s lease may run out too: the test asserts the fencing, not
+        // how many attempts it took.)
         Manager.Tell(new Completed("lease", id, 1, Bytes("\"forged\""), TimeSpan.Zero));
         var during = await Client.GetMessageAsync("lease", id);
-        Assert.Equal((MessageStatus.InFlight, 2), (during!.Status, during.Attempts));
+        Assert.NotEqual(MessageStatus.Succeeded, during!.Status);
+        Assert.True(during.Attempts >= 2);
 
         releaseSecond.SetResult();
         var info = await AwaitStatus("lease", id, MessageStatus.Succeeded);
         Assert.Equal("\"fresh\"", Encoding.UTF8.GetString(info.Result!.Value.Span));
-        Assert.Equal(2, info.Attempts);
-        Assert.Equal([1, 2], attempts.ToArray());
+        Assert.True(info.Attempts >= 2);
+        Assert.Equal([1, 2], attempts.Take(2));
     }
 
     [Fact]
@@ -175,11 +178,11 @@ public class QueueActorSpec : Akka.TestKit.Xunit2.TestKit
             });
         });
         var id = await Client.EnqueueAsync("crash", "wait", Bytes("x"));
-        await AwaitConditionAsync(() => Task.FromResult(started.Count == 1), TimeSpan.FromSeconds(20));
+        await AwaitConditionAsync(() => Task.FromResult(started.Count == 1), TimeSpan.FromSeconds(60));
 
         // A crash (restart by the pool's supervisor) hands the delivery back at once, without waiting for the lease.
         Sys.ActorSelection("/user/queues/crash/queue/workers/*").Tell(Kill.Instance);
-        await AwaitConditionAsync(() => Task.FromResult(started.Count == 2), TimeSpan.FromSeconds(20));
+        await AwaitConditionAsync(() => Task.FromResult(started.Count == 2), TimeSpan.FromSeconds(60));
 
         // A stop (Terminated) does the same, and the pool gets a replacement worker.
         Sys.ActorSelection("/user/queues/crash/queue/workers/*").Tell(PoisonPill.Instance);
@@ -222,8 +225,9 @@ public class QueueActorSpec : Akka.TestKit.Xunit2.TestKit
         var good = 0;
         Start(o =>
         {
-            o.AddQueue("poison", q => { q.Workers = 2; q.Prefetch = 1; q.Lease = TimeSpan.FromSeconds(1); q.Retry.MaxAttempts = 3; q.Retry.BaseDelay = TimeSpan.Zero; });
-            // One poison message hangs its worker until the lease takes it back, every time.
+            o.AddQueue("poison", q => { q.Workers = 2; q.Prefetch = 1; q.Lease = TimeSpan.FromSeconds(2); q.Retry.MaxAttempts = 3; q.Retry.BaseDelay = TimeSpan.Zero; });
+            // One poison message hangs its worker until the lease takes it back, every time. (On a slow machine a good
+            // message may outlive its lease too and run again: the test counts at least one run each.)
             o.Handlers.Add<ReadOnlyMemory<byte>>("hang", async (_, _, ct) => { await Task.Delay(Timeout.Infinite, ct); return null; });
             o.Handlers.Add<ReadOnlyMemory<byte>>("good", (_, _, _) => { Interlocked.Increment(ref good); return ValueTask.FromResult<object?>(null); });
         });
@@ -236,7 +240,7 @@ public class QueueActorSpec : Akka.TestKit.Xunit2.TestKit
         var dead = await AwaitStatus("poison", poison, MessageStatus.DeadLettered);
         Assert.Equal(3, dead.Attempts);
         Assert.All(dead.Errors, e => Assert.Equal("LeaseExpired", e.Type));
-        Assert.Equal(50, Volatile.Read(ref good));
+        Assert.True(Volatile.Read(ref good) >= 50);
     }
 
     [Fact]

@@ -90,8 +90,8 @@ public sealed class RecoveryTests : DataDirectoryTest
         }, "the work to settle");
         var scheduled = await queues1.Client.GetMessageAsync("snap", retrying);
         // Events covered by snapshots are deleted after each snapshot: of the 400+ events written, the journal keeps
-        // at most the last few snapshots' worth (snapshots every 10 events here).
-        var bound = 3 * 10;
+        // the events after the previous snapshot (snapshots every 10 events here, and the two newest are kept).
+        var bound = 4 * 10;
         await TestQueues.Until(() => Task.FromResult(CountLiveJournalRows(options.DatabasePath) <= bound), "events covered by snapshots to be deleted");
         await system1.Terminate();
 
@@ -159,6 +159,65 @@ public sealed class RecoveryTests : DataDirectoryTest
         {
             await system2.Terminate();
         }
+    }
+
+    [Fact]
+    public async Task Without_its_newest_snapshot_a_queue_recovers_completely_from_the_previous_one()
+    {
+        var options = Options(o =>
+        {
+            o.AddQueue("snap", q => { q.SnapshotEvery = 10; });
+            o.Handlers.Add<ReadOnlyMemory<byte>>("ok", (_, _, _) => ValueTask.FromResult<object?>(null));
+            o.Handlers.Add<ReadOnlyMemory<byte>>("dead", (_, _, _) => throw new DeadLetterException("no"));
+        });
+        var (system1, queues1) = TestQueues.StartNode(options, "first");
+        for (var i = 0; i < 150; i++) await queues1.Client.EnqueueAsync("snap", i % 50 == 0 ? "dead" : "ok", Encoding.UTF8.GetBytes($"{i}"));
+        await TestQueues.Until(async () =>
+        {
+            var s = await queues1.Client.GetStatsAsync("snap");
+            return s.TotalSucceeded == 147 && s.DeadLettered == 3;
+        }, "the work to settle");
+        await TestQueues.Until(() => Task.FromResult(SnapshotSequenceNrs(options.DatabasePath).Count == 2), "two snapshots to be kept");
+        var before = await queues1.Client.GetStatsAsync("snap");
+        await system1.Terminate();
+
+        // The newest snapshot is lost (unreadable rows are removed by hand): the previous one and its events remain.
+        var newest = SnapshotSequenceNrs(options.DatabasePath).Max();
+        Execute(options.DatabasePath, $"DELETE FROM snapshot WHERE sequence_number = {newest}");
+
+        var (system2, queues2) = TestQueues.StartNode(options, "second");
+        try
+        {
+            var after = await queues2.Client.GetStatsAsync("snap");
+            Assert.Equal((150L, 147L, 3L, 0L), (after.TotalEnqueued, after.TotalSucceeded, after.DeadLettered, after.Depth));
+            Assert.Equal((before.TotalEnqueued, before.TotalSucceeded, before.DeadLettered), (after.TotalEnqueued, after.TotalSucceeded, after.DeadLettered));
+            Assert.Equal(151, await queues2.Client.EnqueueAsync("snap", "ok", Encoding.UTF8.GetBytes("after")));
+        }
+        finally
+        {
+            await system2.Terminate();
+        }
+    }
+
+    private static List<long> SnapshotSequenceNrs(string databasePath)
+    {
+        using var connection = new SqliteConnection($"Data Source={databasePath}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sequence_number FROM snapshot";
+        using var reader = command.ExecuteReader();
+        var sequenceNrs = new List<long>();
+        while (reader.Read()) sequenceNrs.Add(reader.GetInt64(0));
+        return sequenceNrs;
+    }
+
+    private static void Execute(string databasePath, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={databasePath}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 
     private static long CountLiveJournalRows(string databasePath)

@@ -6,9 +6,13 @@ namespace Actors.Queues;
 /// When the queue snapshots and what it deletes afterwards. A snapshot is due once at least
 /// <c>SnapshotEvery</c> events were written since the last one and they carry at least
 /// 1/<see cref="QueueActor.SnapshotReplayFraction"/> of the messages the queue holds: recovery then replays no more than
-/// that fraction of a state, and snapshot work stays constant per message however deep the backlog grows. After a
-/// snapshot is saved, the events it covers are deleted (except those still holding a payload it refers to: the
-/// watermark), then the older snapshots. Writes wait from the moment a snapshot is due until the deletes end
+/// that fraction of a state, and snapshot work stays constant per message however deep the backlog grows.
+/// <para>Nothing is deleted before the snapshot store confirms the new snapshot, and the two newest snapshots are
+/// kept, each with every event it needs: after a snapshot is saved, the events the previous one covers are deleted
+/// (except those still holding a payload either refers to: the watermarks), then the snapshots older than the
+/// previous one. So if the newest snapshot cannot be read back, deleting its row lets the queue recover completely
+/// from the previous one and the events after it.</para>
+/// Writes wait from the moment a snapshot is due until the deletes end
 /// (<see cref="HoldsWrites"/>): on SQLite they all need the one write lock, and a writer that finds it taken sleeps
 /// 150 ms before it tries again.
 /// </summary>
@@ -18,6 +22,7 @@ internal sealed class CompactionPolicy
     private int _eventsSinceSnapshot;
     private long _messagesSinceSnapshot;
     private long _watermark;
+    private (long SequenceNr, long Watermark)? _previous;
     private long? _olderSnapshotsTo;
     private Phase _phase;
 
@@ -37,6 +42,12 @@ internal sealed class CompactionPolicy
 
     /// <summary>Highest sequence number deleted from the journal so far.</summary>
     public long DeletedTo { get; private set; }
+
+    /// <summary>
+    /// Recovery started from the snapshot at <paramref name="sequenceNr"/>, whose payloads are held from
+    /// <paramref name="watermark"/> on: it is the previous snapshot of the next one saved.
+    /// </summary>
+    public void Recovered(long sequenceNr, long watermark) => _previous = (sequenceNr, watermark);
 
     /// <summary>Counts a finished write's events and decides whether a snapshot is due, for a queue holding <paramref name="stateSize"/> messages.</summary>
     public void OnWriteDone(List<IQueueEvent> events, int stateSize)
@@ -70,20 +81,28 @@ internal sealed class CompactionPolicy
     public void SnapshotFailed() => _phase = Phase.Idle;
 
     /// <summary>
-    /// The snapshot at <paramref name="sequenceNr"/> was saved; the deletes begin. Returns the sequence number to delete
-    /// events up to, or null when there is nothing new to delete (go on with <see cref="TakeOlderSnapshots"/>).
+    /// The snapshot at <paramref name="sequenceNr"/> was saved (the store confirmed it); the deletes begin, and it becomes
+    /// the previous snapshot of the next one. Returns the sequence number to delete events up to: those the previous
+    /// snapshot covers and neither snapshot's payloads need. Null when there is nothing new to delete (go on with
+    /// <see cref="TakeOlderSnapshots"/>), as after the first snapshot of a queue that recovered from none.
     /// </summary>
     public long? SnapshotSaved(long sequenceNr)
     {
         _phase = Phase.Deleting;
-        _olderSnapshotsTo = sequenceNr - 1;
-        var deleteTo = Math.Min(sequenceNr, _watermark - 1);
+        var previous = _previous;
+        _previous = (sequenceNr, _watermark);
+        if (previous is not { } kept) return null;
+        _olderSnapshotsTo = kept.SequenceNr - 1;
+        var deleteTo = Math.Min(kept.SequenceNr, Math.Min(kept.Watermark, _watermark) - 1);
         if (deleteTo <= DeletedTo) return null;
         DeletedTo = deleteTo;
         return deleteTo;
     }
 
-    /// <summary>The highest sequence number of the older snapshots to delete now (once per saved snapshot); null when none are left to delete.</summary>
+    /// <summary>
+    /// The highest sequence number of the snapshots to delete now, those older than the previous one (once per saved
+    /// snapshot); null when none are left to delete.
+    /// </summary>
     public long? TakeOlderSnapshots()
     {
         var to = _olderSnapshotsTo;

@@ -123,7 +123,9 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
         Recover<SnapshotOffer>(offer =>
         {
-            if (offer.Snapshot is QueueSnapshot snapshot) _state = QueueState.FromSnapshot(_queueId, _options, snapshot);
+            if (offer.Snapshot is not QueueSnapshot snapshot) return;
+            _state = QueueState.FromSnapshot(_queueId, _options, snapshot);
+            _compaction.Recovered(offer.Metadata.SequenceNr, QueueState.PayloadLowWatermark(snapshot, ifNone: offer.Metadata.SequenceNr + 1));
         });
         Recover<IQueueEvent>(evt =>
         {
@@ -193,7 +195,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Command<PayloadsRead>(OnPayloadsRead);
         Command<PayloadReadFailed>(OnPayloadReadFailed);
         Command<GetPlacement>(_ => Sender.Tell(Placement()));
-        Command<RefreshWorkers>(_ => _pool.Router.Tell(GetRoutees.Instance));
+        Command<RefreshWorkers>(_ => RefreshClusterPool());
+        Command<ReplaceWorkers>(_ => RequestReplacements());
         Command<DeadLetterCommands.ListDeadLetters>(query => Sender.Tell(_deadLetters.Page(_state, query)));
         Command<DeadLetterCommands.GroupDeadLetters>(_ => Sender.Tell(new DeadLetterCommands.DeadLetterGroups(_queueId, _state.GroupDeadLetters())));
         Command<DeadLetterCommands.RedriveDeadLetters>(OnRedrive);
@@ -236,14 +239,14 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>
     /// Starts the consumer pool: a pool router that deploys and supervises the workers (restarting one that
-    /// crashes). The queue learns the routees and sends each delivery to a chosen one, so it knows which worker
+    /// crashes, within <see cref="WorkerPool.Supervision"/>'s limits). The queue learns the routees and sends each delivery to a chosen one, so it knows which worker
     /// holds what and can watch them. In a cluster the router is cluster-aware: it deploys <c>size</c> workers on
     /// every node with the worker role, including nodes that join later, and the queue asks it for its workers
     /// every <see cref="QueueClusterOptions.WorkerRefresh"/> to start using new ones.
     /// </summary>
     private void StartPool(int size)
     {
-        var supervisor = new OneForOneStrategy(-1, Timeout.InfiniteTimeSpan, _ => Directive.Restart);
+        var supervisor = WorkerPool.Supervision();
         var name = _pool.NextRouterName();
         var props = _cluster.Enabled
             ? Worker.ClusterProps().WithRouter(new ClusterRouterPool(new RoundRobinPool(0).WithSupervisorStrategy(supervisor),
@@ -258,10 +261,10 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     private void OnRoutees(Routees routees)
     {
+        var members = new HashSet<IActorRef>();
         foreach (var routee in routees.Members)
-        {
-            if (routee is ActorRefRoutee { Actor: var worker } && _pool.TryAdd(worker)) Context.Watch(worker);
-        }
+            if (routee is ActorRefRoutee { Actor: var worker }) members.Add(worker);
+        foreach (var worker in _pool.Learn(members)) Context.Watch(worker);
         Dispatch();
     }
 
@@ -270,12 +273,22 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         if (_pool.IsRouter(terminated.ActorRef))
         {
             // A pool router stops itself when its last routee is gone; start a fresh pool of the missing size.
+            // Replacements still pending are part of the missing size.
+            _pool.TakeReplacements();
+            Timers.Cancel(ReplaceWorkers.Key);
             var missing = _cluster.Enabled ? _options.Workers : _options.Workers - _pool.AliveCount;
             if (!_pool.Retired && missing > 0) StartPool(missing);
             return;
         }
         if (!_pool.TryRemove(terminated.ActorRef, out var slot)) return;
-        var error = new ErrorInfo("WorkerStopped", "The worker stopped before finishing the delivery.", null, terminated.ActorRef.Path.ToString(), Now);
+        TakeBack(slot, new ErrorInfo("WorkerStopped", "The worker stopped before finishing the delivery.", null, terminated.ActorRef.Path.ToString(), Now));
+        if (!terminated.AddressTerminated) ReplaceWorker();
+        Dispatch();
+    }
+
+    /// <summary>A worker is gone: every delivery it still held goes back to the queue at once, as a failed attempt.</summary>
+    private void TakeBack(int slot, ErrorInfo error)
+    {
         foreach (var message in _state.InFlightAt(slot))
         {
             if (_state.TryBeginFailure(message.Id, message.Attempt, out var failing))
@@ -284,13 +297,39 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
                 Decide(failing, error, RequestedFailureAction.RetryAfter, TimeSpan.Zero);
             }
         }
-        if (!_pool.Retired && !terminated.AddressTerminated && !_cluster.Enabled)
-        {
-            // Keep the pool at its size: ask the router for a replacement and learn its address.
-            _pool.Router.Tell(new AdjustPoolSize(1));
-            _pool.Router.Tell(GetRoutees.Instance);
-        }
-        Dispatch();
+    }
+
+    /// <summary>
+    /// Keeps a local pool at its size: asks the router for a replacement worker, at once or after the backoff the
+    /// <see cref="WorkerPool"/> sets when workers keep dying. A cluster-aware pool is topped up by
+    /// <see cref="RefreshClusterPool"/>.
+    /// </summary>
+    private void ReplaceWorker()
+    {
+        if (_pool.Retired || _cluster.Enabled) return;
+        var delay = _pool.ScheduleReplacement(Now);
+        if (delay <= TimeSpan.Zero) RequestReplacements();
+        else if (!Timers.IsTimerActive(ReplaceWorkers.Key)) Timers.StartSingleTimer(ReplaceWorkers.Key, ReplaceWorkers.Instance, delay);
+    }
+
+    /// <summary>
+    /// Tops up a cluster-aware pool and learns its workers. Such a router deploys workers only when it hears of the
+    /// cluster's members; handing it the current state makes it deploy again on nodes where workers stopped (abandoned,
+    /// or past their restart limit), at most once per <see cref="QueueClusterOptions.WorkerRefresh"/>.
+    /// </summary>
+    private void RefreshClusterPool()
+    {
+        _pool.Router.Tell(Akka.Cluster.Cluster.Get(Context.System).State);
+        _pool.Router.Tell(GetRoutees.Instance);
+    }
+
+    private void RequestReplacements()
+    {
+        var count = _pool.TakeReplacements();
+        if (count == 0) return;
+        _pool.Router.Tell(new AdjustPoolSize(count));
+        // Learn the new workers' addresses.
+        _pool.Router.Tell(GetRoutees.Instance);
     }
 
     private void Dispatch()
@@ -517,8 +556,24 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
             holder?.Tell(new LeaseExpired(_queueId, message.Id, message.Attempt));
             var error = new ErrorInfo("LeaseExpired", $"The delivery was not completed within its lease of {_options.Lease}.", null, holder?.Path.ToString(), now);
             Decide(message, error, RequestedFailureAction.FollowPolicy, null);
+            AbandonWorker(slot);
         }
         Dispatch();
+    }
+
+    /// <summary>
+    /// A lease ran out on the worker at <paramref name="slot"/>: its handler may ignore its cancellation token and run on,
+    /// and a worker runs one handler at a time, so it would look idle to nobody and hold up what it was given next. It
+    /// is stopped (its handler's token fires; a late report is fenced by the attempt number) and replaced, and what else
+    /// it held goes back to the queue now.
+    /// </summary>
+    private void AbandonWorker(int slot)
+    {
+        if (_pool.Abandon(slot) is not { } worker) return;
+        _log.Warning("Queue {0}: worker {1} let a lease run out; it is stopped and replaced ({2} abandoned so far)", _queueId, worker.Path, _pool.AbandonedCount);
+        Context.Stop(worker);
+        TakeBack(slot, new ErrorInfo("WorkerAbandoned", "The worker was stopped when another delivery it held ran out of lease.", null, worker.Path.ToString(), Now));
+        ReplaceWorker();
     }
 
     // ---------------------------------------------------------------- dead letters
@@ -635,9 +690,10 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>
-    /// The replies to a compaction's snapshot save and deletes. Recovery starts from the newest snapshot, so older
-    /// events are only disk space, except those that still hold a payload the snapshot refers to. They are deleted
-    /// after every snapshot, with the older snapshots, while writes stay paused: a delete holds the journal's write lock
+    /// The replies to a compaction's snapshot save and deletes. Recovery starts from the newest snapshot; the previous
+    /// one and the events after it are kept as a complete fallback, so only what is older than the previous snapshot
+    /// is disk space (except events that still hold a payload a snapshot refers to). It is deleted once the new
+    /// snapshot is confirmed saved, while writes stay paused: a delete holds the journal's write lock
     /// for time proportional to the rows, so small regular deletes hold each producer up least (SQLite: ~15 ms for
     /// 1,000 events). <paramref name="ended"/> runs when the compaction is over, before writes resume.
     /// </summary>
@@ -773,6 +829,14 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     {
         public static readonly RefreshWorkers Instance = new();
         private RefreshWorkers() { }
+    }
+
+    /// <summary>The backoff before asking for replacement workers ended.</summary>
+    private sealed class ReplaceWorkers : INotInfluenceReceiveTimeout, IDeadLetterSuppression
+    {
+        public const string Key = "replace-workers";
+        public static readonly ReplaceWorkers Instance = new();
+        private ReplaceWorkers() { }
     }
 
     private sealed class DrainTimedOut : INotInfluenceReceiveTimeout, IDeadLetterSuppression

@@ -27,6 +27,15 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
+    /// <summary>Restarts in place of a crashed queue within <see cref="CrashWindow"/>; past them it stops and restarts with backoff.</summary>
+    public const int CrashRestarts = 3;
+
+    /// <summary>The window <see cref="CrashRestarts"/> counts crashes in.</summary>
+    public static readonly TimeSpan CrashWindow = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long a queue must run after recovering for its restart backoff to start over.</summary>
+    public static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(30);
+
     private readonly string _queueId;
     private readonly Func<Props>? _queueProps;
     private readonly Func<Props>? _checkProps;
@@ -34,6 +43,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
     private IActorRef? _queue;
     private bool _queueAvailable;
     private int _restarts;
+    private DateTime? _recoveredAt;
     private int _incarnation;
     private readonly List<IActorRef> _drainRequesters = new();
     private bool _draining;
@@ -52,6 +62,12 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
 
     public IStash Stash { get; set; } = null!;
 
+    /// <summary>
+    /// A queue that crashes (an exception, not a journal failure) restarts in place at most <see cref="CrashRestarts"/>
+    /// times within <see cref="CrashWindow"/>; one that crashes more often stops, and the host restarts it with backoff.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(CrashRestarts, CrashWindow, _ => Directive.Restart);
+
     /// <summary>Props for the host of one queue.</summary>
     /// <param name="queueId">The queue's name.</param>
     /// <param name="queueProps">Props of the queue actor, called for each (re)start; null for a queue this node does not declare.</param>
@@ -61,7 +77,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
 
     protected override void PreStart()
     {
-        if (_checkProps is not null && _queueProps is not null) Context.ActorOf(_checkProps());
+        if (_checkProps is not null && _queueProps is not null) StartCheck();
         else Start();
     }
 
@@ -70,6 +86,8 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
     {
         Receive<PartitionCheck.Checked>(checkedOut =>
         {
+            // The check answered and stops itself: its Terminated is not needed.
+            Context.Unwatch(Sender);
             if (checkedOut.Refusal is { } refusal)
             {
                 _log.Error("Queue {0} does not start: {1}", _queueId, refusal);
@@ -84,14 +102,29 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<PartitionCheck.CheckFailed>(failed =>
         {
+            Context.Unwatch(Sender);
             _log.Warning(failed.Cause, "Queue {0}: could not check the journal for partitions above the declared count; checking again in {1}", _queueId, CheckRetry);
-            Become(CheckFailed);
-            Stash.UnstashAll();
-            Timers.StartSingleTimer("check", RetryCheck.Instance, CheckRetry);
+            CheckLater();
+        });
+        Receive<Terminated>(_ =>
+        {
+            // The check stopped without an answer (it crashed past its restart limit).
+            _log.Warning("Queue {0}: the partition check stopped without an answer; checking again in {1}", _queueId, CheckRetry);
+            CheckLater();
         });
         Receive<WakeUp>(_ => { });
         ReceiveDrainAndHandOff();
         Receive<IWithQueueId>(_ => Stash.Stash());
+    }
+
+    /// <summary>Starts a <see cref="PartitionCheck"/>, watched: one that stops without answering is retried like a failed one.</summary>
+    private void StartCheck() => Context.Watch(Context.ActorOf(_checkProps!()));
+
+    private void CheckLater()
+    {
+        Become(CheckFailed);
+        Stash.UnstashAll();
+        Timers.StartSingleTimer("check", RetryCheck.Instance, CheckRetry);
     }
 
     /// <summary>The journal could not be checked: commands are answered at once until the next check.</summary>
@@ -100,7 +133,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         Receive<RetryCheck>(_ =>
         {
             Become(Checking);
-            Context.ActorOf(_checkProps!());
+            StartCheck();
         });
         Receive<WakeUp>(_ => { });
         ReceiveDrainAndHandOff();
@@ -130,7 +163,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
     private void Hosting()
     {
         Receive<WakeUp>(_ => { });
-        Receive<QueueRecovered>(_ => _restarts = 0);
+        Receive<QueueRecovered>(_ => _recoveredAt = DateTime.UtcNow);
         Receive<QueueStopping>(_ =>
         {
             // From now on answer at once; what was already forwarded is answered by the stopping queue.
@@ -196,6 +229,10 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
             FinishDrain(0);
             return;
         }
+        // The backoff starts over only after a queue that ran for a while: one that fails again soon after it recovered
+        // (a recurring journal failure, a crash on every start) waits longer each time.
+        if (_recoveredAt is { } recoveredAt && DateTime.UtcNow - recoveredAt >= StableAfter) _restarts = 0;
+        _recoveredAt = null;
         _restarts++;
         var backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, MinBackoff.Ticks * (1L << Math.Min(_restarts - 1, 20))));
         backoff += TimeSpan.FromTicks((long)(backoff.Ticks * 0.2 * Random.Shared.NextDouble()));
@@ -225,7 +262,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         if (_handingOff) Context.Stop(Self);
     }
 
-    /// <summary>A queue finished recovery; its restart backoff resets.</summary>
+    /// <summary>A queue finished recovery; its restart backoff resets once it has run for <see cref="StableAfter"/>.</summary>
     internal sealed record QueueRecovered(string QueueId);
 
     /// <summary>

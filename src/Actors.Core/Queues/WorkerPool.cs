@@ -3,10 +3,13 @@ using Akka.Actor;
 namespace Actors.Queues;
 
 /// <summary>
-/// The queue's view of its consumer pool: the pool router, one slot per worker it learned (a slot is never reused, so
-/// a delivery's slot names its holder for good), each slot's outstanding deliveries, the choice of the next worker
-/// within prefetch, and retirement when the queue drains. It creates and watches nothing: the actor does, with what
-/// this class tells it.
+/// The queue's view of its consumer pool: the pool router, one slot per live worker it learned, each slot's
+/// outstanding deliveries, the choice of the next worker within prefetch, the pace of replacements, and retirement
+/// when the queue drains. It creates and watches nothing: the actor does, with what this class tells it.
+/// <para>A slot names the holder of its deliveries while any is outstanding; once its worker stopped and every
+/// delivery it held was taken back, the slot is free for the next worker learned, so the slots never outnumber the
+/// workers the pool has had at once. A stopped worker is remembered (never learned again from a router's stale list)
+/// only until its router no longer lists it.</para>
 /// </summary>
 internal sealed class WorkerPool
 {
@@ -16,6 +19,33 @@ internal sealed class WorkerPool
     private readonly int _prefetch;
     private int _nextSlot;
     private int _routerIncarnation;
+    private int _replacementStreak;
+    private DateTime _lastReplacementAt;
+
+    /// <summary>Replacements in quick succession that are asked for at once; later ones wait (see <see cref="ScheduleReplacement"/>).</summary>
+    public const int ImmediateReplacements = 3;
+
+    /// <summary>Time without a replacement after which replacements are asked for at once again.</summary>
+    public static readonly TimeSpan ReplacementCalm = TimeSpan.FromMinutes(1);
+
+    /// <summary>First wait before a replacement beyond <see cref="ImmediateReplacements"/>; it doubles up to <see cref="MaxReplacementDelay"/>.</summary>
+    public static readonly TimeSpan MinReplacementDelay = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Longest wait before a replacement.</summary>
+    public static readonly TimeSpan MaxReplacementDelay = TimeSpan.FromSeconds(10);
+
+    /// <summary>Restarts of one worker within <see cref="RestartWindow"/> after which it is stopped and replaced.</summary>
+    public const int RestartsPerWindow = 10;
+
+    /// <summary>The window <see cref="RestartsPerWindow"/> counts restarts in.</summary>
+    public static readonly TimeSpan RestartWindow = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How the pool router supervises its workers: a crashed worker restarts (its deliveries go back to the queue
+    /// first), at most <see cref="RestartsPerWindow"/> times within <see cref="RestartWindow"/>; one that crashes more
+    /// often is stopped, and the queue replaces it at the pace of <see cref="ScheduleReplacement"/>.
+    /// </summary>
+    public static SupervisorStrategy Supervision() => new OneForOneStrategy(RestartsPerWindow, RestartWindow, _ => Directive.Restart);
 
     /// <summary>A pool that gives each worker at most <paramref name="prefetch"/> deliveries at once.</summary>
     public WorkerPool(int prefetch) => _prefetch = prefetch;
@@ -29,8 +59,17 @@ internal sealed class WorkerPool
     /// </summary>
     public bool Retired { get; private set; }
 
-    /// <summary>Slots learned so far, live or not.</summary>
+    /// <summary>Slots in use or free for reuse.</summary>
     public int SlotCount => _slots.Count;
+
+    /// <summary>Stopped workers remembered until their router no longer lists them.</summary>
+    public int StoppedCount => _stopped.Count;
+
+    /// <summary>Workers stopped because a lease ran out on them (see <see cref="Abandon"/>), since the queue started.</summary>
+    public long AbandonedCount { get; private set; }
+
+    /// <summary>Replacement workers decided on and not asked for yet (see <see cref="TakeReplacements"/>).</summary>
+    public int PendingReplacements { get; private set; }
 
     /// <summary>Workers learned and not stopped.</summary>
     public int AliveCount
@@ -72,12 +111,35 @@ internal sealed class WorkerPool
     /// <summary>Whether <paramref name="actor"/> is the current pool router.</summary>
     public bool IsRouter(IActorRef actor) => actor.Equals(Router);
 
-    /// <summary>Learns a routee; true when it is new (the caller watches it), false when known or already stopped.</summary>
+    /// <summary>
+    /// Learns the routees a router reported: returns the new ones (the caller watches them). Stopped workers the
+    /// report no longer lists are forgotten: their router removed them, so no later report brings them back.
+    /// </summary>
+    public List<IActorRef> Learn(IReadOnlyCollection<IActorRef> routees)
+    {
+        if (_stopped.Count > 0)
+        {
+            var listed = routees as ISet<IActorRef> ?? new HashSet<IActorRef>(routees);
+            _stopped.RemoveWhere(worker => !listed.Contains(worker));
+        }
+        var added = new List<IActorRef>();
+        foreach (var worker in routees)
+            if (TryAdd(worker)) added.Add(worker);
+        return added;
+    }
+
+    /// <summary>Learns a routee into a free slot or a new one; true when it is new (the caller watches it), false when known or already stopped.</summary>
     public bool TryAdd(IActorRef worker)
     {
         if (_slotOf.ContainsKey(worker) || _stopped.Contains(worker)) return false;
-        _slotOf[worker] = _slots.Count;
-        _slots.Add(new WorkerSlot(worker));
+        var slot = _slots.FindIndex(static s => !s.Alive && s.Outstanding <= 0);
+        if (slot < 0)
+        {
+            slot = _slots.Count;
+            _slots.Add(new WorkerSlot(worker));
+        }
+        else _slots[slot] = new WorkerSlot(worker);
+        _slotOf[worker] = slot;
         return true;
     }
 
@@ -116,7 +178,7 @@ internal sealed class WorkerPool
         if (slot >= 0 && slot < _slots.Count) _slots[slot].Outstanding--;
     }
 
-    /// <summary>The worker that holds (or held, if it stopped since) the deliveries of <paramref name="slot"/>; null for a slot this pool never had.</summary>
+    /// <summary>The worker that holds (or held, if it stopped since) the deliveries of <paramref name="slot"/>; null for a slot this pool does not have.</summary>
     public IActorRef? HolderOf(int slot) => slot >= 0 && slot < _slots.Count ? _slots[slot].Ref : null;
 
     /// <summary>
@@ -129,6 +191,45 @@ internal sealed class WorkerPool
         _stopped.Add(worker);
         _slots[slot].Alive = false;
         return true;
+    }
+
+    /// <summary>
+    /// The worker at <paramref name="slot"/> let a lease run out: it is taken for wedged (a handler that ignores its
+    /// cancellation token) and treated as stopped at once, so its slot attracts no new delivery. Returns the worker, for
+    /// the caller to stop and replace; null when the slot holds no live worker.
+    /// </summary>
+    public IActorRef? Abandon(int slot)
+    {
+        if (slot < 0 || slot >= _slots.Count || !_slots[slot].Alive) return null;
+        var worker = _slots[slot].Ref;
+        TryRemove(worker, out _);
+        AbandonedCount++;
+        return worker;
+    }
+
+    /// <summary>
+    /// Counts one replacement worker to ask the router for and says when: at once for the first
+    /// <see cref="ImmediateReplacements"/> in a row, then after a wait that doubles from <see cref="MinReplacementDelay"/>
+    /// to <see cref="MaxReplacementDelay"/>, so a worker that keeps dying does not spin; a <see cref="ReplacementCalm"/>
+    /// without replacements starts over.
+    /// </summary>
+    public TimeSpan ScheduleReplacement(DateTime now)
+    {
+        if (now - _lastReplacementAt >= ReplacementCalm) _replacementStreak = 0;
+        _lastReplacementAt = now;
+        _replacementStreak++;
+        PendingReplacements++;
+        if (_replacementStreak <= ImmediateReplacements) return TimeSpan.Zero;
+        var doublings = Math.Min(_replacementStreak - ImmediateReplacements - 1, 20);
+        return TimeSpan.FromTicks(Math.Min(MaxReplacementDelay.Ticks, MinReplacementDelay.Ticks << doublings));
+    }
+
+    /// <summary>The replacements to ask for now (zero when none are pending or the pool is retired); they are no longer pending.</summary>
+    public int TakeReplacements()
+    {
+        var count = Retired ? 0 : PendingReplacements;
+        PendingReplacements = 0;
+        return count;
     }
 
     /// <summary>Retires the pool for a drain (see <see cref="Retired"/>).</summary>

@@ -12,6 +12,9 @@ namespace Actors.Workers;
 /// resolves each message's handler from dependency injection and reports <see cref="Completed"/> or
 /// <see cref="Failed"/> to the queue that sent it. A handler's exception is a failed attempt, not a crash; if the
 /// worker itself crashes, its supervisor restarts it and the deliveries it held are reported as failed first.
+/// Handlers run on the <see cref="HandlerScheduler"/>'s threads, so the worker keeps receiving while one runs: a queue
+/// whose lease ran out can stop a worker whose handler ignores its cancellation token (the handler's late outcome then
+/// goes nowhere).
 /// </summary>
 internal sealed class Worker : ReceiveActor
 {
@@ -19,6 +22,7 @@ internal sealed class Worker : ReceiveActor
     private readonly IServiceProvider _services;
     private readonly Queue<(Deliver Delivery, IActorRef Queue)> _waiting = new();
     private readonly string _name;
+    private readonly HandlerScheduler _scheduler = HandlerScheduler.Get(Context.System);
     private Running? _current;
 
     /// <summary>A worker deployed by a cluster-aware pool: it finds the handlers of the node it runs on.</summary>
@@ -91,28 +95,13 @@ internal sealed class Worker : ReceiveActor
             }
 
             var cancellation = new CancellationTokenSource();
-            ValueTask<ReadOnlyMemory<byte>?> pending;
-            try
-            {
-                var context = new MessageContext(delivery.QueueId, delivery.MessageId, delivery.Attempt, delivery.Type, delivery.Headers, delivery.EnqueuedAt);
-                pending = invoke(_services, delivery.Payload, context, cancellation.Token);
-            }
-            catch (Exception e)
-            {
-                cancellation.Dispose();
-                Report(delivery, queue, startedAt, null, e);
-                continue;
-            }
-
-            if (pending.IsCompletedSuccessfully)
-            {
-                cancellation.Dispose();
-                Report(delivery, queue, startedAt, pending.Result, null);
-                continue;
-            }
-
+            var context = new MessageContext(delivery.QueueId, delivery.MessageId, delivery.Attempt, delivery.Type, delivery.Headers, delivery.EnqueuedAt);
+            var payload = delivery.Payload;
+            var token = cancellation.Token;
             _current = new Running(delivery, queue, cancellation, startedAt);
-            pending.AsTask().PipeTo(Self,
+            // On the handler threads, never on this actor's: a handler that blocks holds one of them, not the worker,
+            // which stays free to withdraw the delivery or be stopped by its queue.
+            _scheduler.Run(() => invoke(_services, payload, context, token).AsTask()).PipeTo(Self,
                 success: result => new HandlerFinished(delivery, result, null),
                 failure: error => new HandlerFinished(delivery, null, error));
         }
@@ -164,7 +153,8 @@ internal sealed class Worker : ReceiveActor
 
     private sealed record Running(Deliver Delivery, IActorRef Queue, CancellationTokenSource Cancellation, long StartedAt);
 
-    private sealed record HandlerFinished(Deliver Delivery, ReadOnlyMemory<byte>? Result, Exception? Error);
+    /// <summary>A handler's outcome; one that finishes after its worker was stopped (abandoned) is dropped quietly.</summary>
+    private sealed record HandlerFinished(Deliver Delivery, ReadOnlyMemory<byte>? Result, Exception? Error) : IDeadLetterSuppression;
 }
 
 /// <summary>

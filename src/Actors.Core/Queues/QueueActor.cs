@@ -60,6 +60,9 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     /// </summary>
     public const int SnapshotReplayFraction = 4;
 
+    /// <summary>Most bytes one archive write carries (at least one item).</summary>
+    public const long ArchiveBytesPerWrite = 16 * 1024 * 1024;
+
     /// <summary>Most journal events one read of payloads covers.</summary>
     public const int EventsPerPayloadRead = 64;
 
@@ -96,6 +99,12 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private IMaterializer? _materializer;
     private SqlReadJournal? _readJournal;
     private DateTime? _dueTimerAt;
+    private IActorRef? _archive;
+    private ImmutableArray<ArchivedPayload>? _archiving;
+    private long _archivedTo;
+    private long _archiveTrimTo;
+    private DateTime _archivePausedUntil;
+    private bool _archiveReading;
 
     public QueueActor(string queueId, int partition, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout, QueueClusterOptions cluster, JournalKind journal)
     {
@@ -189,6 +198,15 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Command<GetMessage>(OnGetMessage);
         Command<PayloadsRead>(OnPayloadsRead);
         Command<PayloadReadFailed>(OnPayloadReadFailed);
+        Command<PayloadArchive.Stored>(OnArchived);
+        Command<PayloadArchive.StoreFailed>(failed => OnArchiveFailed(failed.Items));
+        Command<ArchivedPayloadsRead>(OnArchivedPayloadsRead);
+        Command<ArchivedPayloadReadFailed>(failed =>
+        {
+            _archiveReading = false;
+            _archivePausedUntil = Now + PayloadReader.PauseAfterFailure;
+            _log.Warning(failed.Cause, "Queue {0}: could not read archived payloads; retrying in a second", _queueId);
+        });
         Command<GetPlacement>(_ => Sender.Tell(Placement()));
         Command<RefreshWorkers>(_ => _pool.Router.Tell(GetRoutees.Instance));
         Command<DeadLetterCommands.ListDeadLetters>(query => Sender.Tell(_deadLetters.Page(_state, query)));
@@ -259,6 +277,13 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     private void OnTerminated(Terminated terminated)
     {
+        if (terminated.ActorRef.Equals(_archive))
+        {
+            // The archive stops when its journal write fails; a new one is started at the next archive write.
+            _archive = null;
+            if (_archiving is { } items) OnArchiveFailed(items);
+            return;
+        }
         if (_pool.IsRouter(terminated.ActorRef))
         {
             // A pool router stops itself when its last routee is gone; start a fresh pool of the missing size.
@@ -300,6 +325,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         }
         ExpireDue(now);
         ReadPayloads();
+        ReadArchivedPayloads();
     }
 
     // ---------------------------------------------------------------- time: due messages, expiry, cancellation
@@ -380,8 +406,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
             failure: e => new PayloadReadFailed(e));
     }
 
-    /// <summary>A run of this queue's events, through the SQL read journal.</summary>
-    private Task<IImmutableList<EventEnvelope>> ReadEvents(long from, long to)
+    /// <summary>A run of this queue's events (or, with <paramref name="persistenceId"/>, its archive's), through the SQL read journal.</summary>
+    private Task<IImmutableList<EventEnvelope>> ReadEvents(long from, long to, string? persistenceId = null)
     {
         _materializer ??= Context.Materializer();
         try
@@ -393,7 +419,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         {
             return Task.FromException<IImmutableList<EventEnvelope>>(e);
         }
-        return _readJournal.CurrentEventsByPersistenceId(PersistenceId, from, to).RunWith(Sink.Seq<EventEnvelope>(), _materializer);
+        return _readJournal.CurrentEventsByPersistenceId(persistenceId ?? PersistenceId, from, to).RunWith(Sink.Seq<EventEnvelope>(), _materializer);
     }
 
     private void OnPayloadsRead(PayloadsRead read)
@@ -432,13 +458,89 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
             Sender.Tell(new MessageNotFound(_queueId, query.MessageId));
             return;
         }
+        if (_state.ArchivedResultSeq(query.MessageId) is { } resultSeq)
+        {
+            PayloadReader.WithArchivedFrom(ReadEvents(resultSeq, resultSeq, ArchiveId), info, query.MessageId, isResult: true).PipeTo(Sender);
+            return;
+        }
         if (info.Payload is not null || _state.Find(query.MessageId) is not { } message)
         {
             Sender.Tell(info);
             return;
         }
+        if (message is { SequenceNr: 0, ArchiveSeq: > 0 })
+        {
+            PayloadReader.WithArchivedFrom(ReadEvents(message.ArchiveSeq, message.ArchiveSeq, ArchiveId), info, query.MessageId, isResult: false).PipeTo(Sender);
+            return;
+        }
         // The payload is only in the journal: read its event and answer with it (the state is left as it is).
         PayloadReader.WithPayloadFrom(ReadEvents(message.SequenceNr, message.SequenceNr), info, message.Id).PipeTo(Sender);
+    }
+
+    // ---------------------------------------------------------------- retained bytes kept in the archive
+
+    private string ArchiveId => PayloadArchive.PersistenceIdFor(PersistenceId);
+
+    private IActorRef Archive => _archive ??= Context.Watch(Context.ActorOf(PayloadArchive.Props(PersistenceId), "archive"));
+
+    /// <summary>
+    /// Moves the oldest dead letters' payloads and results to the archive while the retained bytes in memory exceed
+    /// the queue's budget, one write at a time; memory lets go of them once the archive's write is stored.
+    /// </summary>
+    private void ArchiveRetained()
+    {
+        if (_archiving is not null || Now < _archivePausedUntil) return;
+        var items = _state.TakeForArchive(ArchiveBytesPerWrite);
+        if (items.Count == 0) return;
+        _archiving = items.ToImmutableArray();
+        Archive.Tell(new PayloadArchive.Store(_archiving.Value));
+    }
+
+    private void OnArchived(PayloadArchive.Stored stored)
+    {
+        _archiving = null;
+        _archivedTo = Math.Max(_archivedTo, stored.SequenceNr);
+        _state.MarkArchived(stored.SequenceNr, stored.Items);
+        ArchiveRetained();
+    }
+
+    private void OnArchiveFailed(ImmutableArray<ArchivedPayload> items)
+    {
+        _archiving = null;
+        _state.ArchiveFailed(items);
+        _archivePausedUntil = Now + PayloadReader.PauseAfterFailure;
+        _log.Warning("Queue {0}: could not archive {1} retained payload(s); they stay in memory and are tried again", _queueId, items.Length);
+    }
+
+    /// <summary>Reads the archived payloads of redriven messages that are next in line.</summary>
+    private void ReadArchivedPayloads()
+    {
+        if (_archiveReading || Now < _archivePausedUntil || _state.ArchivedPayloadWanted is not { } from) return;
+        _archiveReading = true;
+        ReadEvents(from, from + EventsPerPayloadRead - 1, ArchiveId).PipeTo(Self,
+            success: read => new ArchivedPayloadsRead(read),
+            failure: e => new ArchivedPayloadReadFailed(e));
+    }
+
+    private void OnArchivedPayloadsRead(ArchivedPayloadsRead read)
+    {
+        _archiveReading = false;
+        var attached = 0;
+        foreach (var envelope in read.Events)
+            if (envelope.Event is PayloadsArchived archived) attached += _state.AttachArchived(envelope.SequenceNr, archived);
+        if (attached == 0)
+        {
+            _archivePausedUntil = Now + PayloadReader.PauseAfterFailure;
+            _log.Error("Queue {0}: the archive returned none of the payloads wanted from sequence number {1}; trying again in a second", _queueId, _state.ArchivedPayloadWanted);
+        }
+        Dispatch();
+    }
+
+    /// <summary>Once a snapshot is saved, the archive events below the oldest one it refers to are deleted.</summary>
+    private void TrimArchive()
+    {
+        if (_archiveTrimTo > 0) Archive.Tell(new PayloadArchive.Trim(_archiveTrimTo));
+        _archiveTrimTo = 0;
     }
 
     // ---------------------------------------------------------------- intake
@@ -499,6 +601,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         var now = Now;
         RedriveChunk();
         _state.PruneIdempotencyKeys(now);
+        _state.PruneFinished(now);
+        ArchiveRetained();
         _state.PromoteDue(now, PromotionsPerTurn);
         ArmDueTimer();
         foreach (var expired in _state.ExpiredLeases(now))
@@ -565,6 +669,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         var write = _writer.CommitNext(out var index);
         ApplyCommitted(evt, write.Replies[index]);
         write.Callbacks[index]?.Invoke();
+        ArchiveRetained();
         if (write.IsDone) OnWriteDone(write);
     }
 
@@ -617,6 +722,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         var snapshot = _state.ToSnapshot();
         // Events below the oldest one that still holds a payload the snapshot refers to must stay.
         _compaction.SnapshotStarted(QueueState.PayloadLowWatermark(snapshot, ifNone: LastSequenceNr + 1));
+        // Archive events written from here on are above every one the snapshot refers to, so they stay.
+        _archiveTrimTo = QueueState.ArchiveLowWatermark(snapshot, ifNone: _archivedTo + 1) - 1;
         SaveSnapshot(snapshot);
         // A draining queue stays in Draining, which handles the compaction's replies as well.
         if (!_pool.Retired) Become(Compacting);
@@ -633,11 +740,13 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     {
         Command<SaveSnapshotSuccess>(saved =>
         {
+            TrimArchive();
             if (_compaction.SnapshotSaved(saved.Metadata.SequenceNr) is { } deleteTo) DeleteMessages(deleteTo);
             else DeleteOlderSnapshots(ended);
         });
         Command<SaveSnapshotFailure>(f =>
         {
+            _archiveTrimTo = 0;
             _compaction.SnapshotFailed();
             _log.Warning(f.Cause, "Queue {0}: snapshot failed; recovery replays more events until the next one succeeds", _queueId);
             ended();
@@ -743,6 +852,10 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private sealed record PayloadsRead(IImmutableList<EventEnvelope> Events);
 
     private sealed record PayloadReadFailed(Exception Cause);
+
+    private sealed record ArchivedPayloadsRead(IImmutableList<EventEnvelope> Events);
+
+    private sealed record ArchivedPayloadReadFailed(Exception Cause);
 
     private sealed class Tick : INotInfluenceReceiveTimeout, IDeadLetterSuppression
     {

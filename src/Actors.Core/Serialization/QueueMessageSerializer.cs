@@ -140,7 +140,7 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         EnqueuedManifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadEnqueued(r, withTiming: true)),
         EnqueuedV1Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadEnqueued(r, withTiming: false)),
         AckedManifest => BinaryCodec.Read(bytes, BinaryCodec.ReadAcked),
-        SnapshotManifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 4)),
+        SnapshotManifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, BinaryCodec.SnapshotFormat)),
         SnapshotV3Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 3)),
         ArchivedManifest => BinaryCodec.Read(bytes, BinaryCodec.ReadArchived),
         SnapshotV2Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 2)),
@@ -321,6 +321,9 @@ internal static class BinaryCodec
             w.Write(key.AcceptedAt.Ticks);
         }
     }
+
+    /// <summary>The snapshot format <see cref="WriteSnapshot"/> writes.</summary>
+    public const int SnapshotFormat = 4;
 
     /// <summary>Reads format S4, S3, S2 or S1 (<paramref name="format"/>; in S1 every payload is in the snapshot).</summary>
     public static QueueSnapshot ReadSnapshot(BlobReader r, int format)

@@ -57,7 +57,8 @@ internal static class MemoryRuns
                 await window.WaitAsync();
                 sends.Add(Task.Run(async () =>
                 {
-                    try { await client.EnqueueBatchAsync("memory", Enumerable.Range(0, size).Select(_ => new QueueCommands.NewMessage(type, payload)).ToList()); }
+                    // Each message its own array, as each request's body would be: in process, a shared one would be retained once.
+                    try { await client.EnqueueBatchAsync("memory", Enumerable.Range(0, size).Select(_ => new QueueCommands.NewMessage(type, payload.ToArray())).ToList()); }
                     finally { window.Release(); }
                 }));
             }

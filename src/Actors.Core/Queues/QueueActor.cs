@@ -34,7 +34,7 @@ namespace Actors.Queues;
 /// leads to <see cref="Draining"/>, which is final: intake is closed, the pool retired, and a compaction under way or
 /// due is finished there.</para>
 /// </summary>
-internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
+internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
 {
     /// <summary>Messages per enqueue event; about 100 is where a bigger row stops paying off.</summary>
     public const int MessagesPerEvent = 100;
@@ -477,72 +477,6 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         PayloadReader.WithPayloadFrom(ReadEvents(message.SequenceNr, message.SequenceNr), info, message.Id).PipeTo(Sender);
     }
 
-    // ---------------------------------------------------------------- retained bytes kept in the archive
-
-    private string ArchiveId => PayloadArchive.PersistenceIdFor(PersistenceId);
-
-    private IActorRef Archive => _archive ??= Context.Watch(Context.ActorOf(PayloadArchive.Props(PersistenceId), "archive"));
-
-    /// <summary>
-    /// Moves the oldest dead letters' payloads and results to the archive while the retained bytes in memory exceed
-    /// the queue's budget, one write at a time; memory lets go of them once the archive's write is stored.
-    /// </summary>
-    private void ArchiveRetained()
-    {
-        if (_archiving is not null || Now < _archivePausedUntil) return;
-        var items = _state.TakeForArchive(ArchiveBytesPerWrite);
-        if (items.Count == 0) return;
-        _archiving = items.ToImmutableArray();
-        Archive.Tell(new PayloadArchive.Store(_archiving.Value));
-    }
-
-    private void OnArchived(PayloadArchive.Stored stored)
-    {
-        _archiving = null;
-        _archivedTo = Math.Max(_archivedTo, stored.SequenceNr);
-        _state.MarkArchived(stored.SequenceNr, stored.Items);
-        ArchiveRetained();
-    }
-
-    private void OnArchiveFailed(ImmutableArray<ArchivedPayload> items)
-    {
-        _archiving = null;
-        _state.ArchiveFailed(items);
-        _archivePausedUntil = Now + PayloadReader.PauseAfterFailure;
-        _log.Warning("Queue {0}: could not archive {1} retained payload(s); they stay in memory and are tried again", _queueId, items.Length);
-    }
-
-    /// <summary>Reads the archived payloads of redriven messages that are next in line.</summary>
-    private void ReadArchivedPayloads()
-    {
-        if (_archiveReading || Now < _archivePausedUntil || _state.ArchivedPayloadWanted is not { } from) return;
-        _archiveReading = true;
-        ReadEvents(from, from + EventsPerPayloadRead - 1, ArchiveId).PipeTo(Self,
-            success: read => new ArchivedPayloadsRead(read),
-            failure: e => new ArchivedPayloadReadFailed(e));
-    }
-
-    private void OnArchivedPayloadsRead(ArchivedPayloadsRead read)
-    {
-        _archiveReading = false;
-        var attached = 0;
-        foreach (var envelope in read.Events)
-            if (envelope.Event is PayloadsArchived archived) attached += _state.AttachArchived(envelope.SequenceNr, archived);
-        if (attached == 0)
-        {
-            _archivePausedUntil = Now + PayloadReader.PauseAfterFailure;
-            _log.Error("Queue {0}: the archive returned none of the payloads wanted from sequence number {1}; trying again in a second", _queueId, _state.ArchivedPayloadWanted);
-        }
-        Dispatch();
-    }
-
-    /// <summary>Once a snapshot is saved, the archive events below the oldest one it refers to are deleted.</summary>
-    private void TrimArchive()
-    {
-        if (_archiveTrimTo > 0) Archive.Tell(new PayloadArchive.Trim(_archiveTrimTo));
-        _archiveTrimTo = 0;
-    }
-
     // ---------------------------------------------------------------- intake
 
     private void OnEnqueue(Enqueue command)
@@ -853,9 +787,6 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     private sealed record PayloadReadFailed(Exception Cause);
 
-    private sealed record ArchivedPayloadsRead(IImmutableList<EventEnvelope> Events);
-
-    private sealed record ArchivedPayloadReadFailed(Exception Cause);
 
     private sealed class Tick : INotInfluenceReceiveTimeout, IDeadLetterSuppression
     {

@@ -173,6 +173,24 @@ public class RetainedBytesStateTests
         }
     }
 
+    [Fact]
+    public void Dead_letters_with_the_same_stack_trace_share_one_copy()
+    {
+        var state = new QueueState("q", new QueueOptions { Retry = { MaxAttempts = 1 } });
+        state.Apply(Enqueued(8, 1, 2));
+        foreach (var id in new long[] { 1, 2 })
+        {
+            state.Dispatch(0, T0);
+            Assert.True(state.TryBeginFailure(id, 1, out _));
+            // Each error arrives with its own string, as each one decoded from the journal or a worker's report does.
+            var stackTrace = string.Concat("   at Shop.Ship(Order order)\n", "   at Shop.Handle()");
+            state.Apply(new DeadLettered(id, 1, Error($"order {id}") with { StackTrace = stackTrace }, "Gave up after 1 attempt(s)."));
+        }
+
+        Assert.Same(state.Find(1)!.Errors[^1].StackTrace, state.Find(2)!.Errors[^1].StackTrace);
+        Assert.Equal("order 2", state.Find(2)!.Errors[^1].Message);
+    }
+
     private static IEnumerable<string> Regroup(QueueState state) =>
         state.DeadLetters(new DeadLetterCommands.DeadLetterFilter())
             .GroupBy(m => Fingerprint.Of(m.Errors[^1].Type, m.Errors[^1].Message))

@@ -37,6 +37,7 @@ internal sealed partial class QueueState
     private readonly Dictionary<long, FinishedMessage> _finishedById = new();
     private readonly IdempotencyIndex _keys = new();
     private readonly DeadLetterGroups _groups = new();
+    private readonly SharedStrings _strings = new();
     // Retained items whose bytes are in memory and not archived, oldest first; entries that no longer qualify are skipped.
     private readonly Queue<(long Id, bool IsResult)> _archiveCandidates = new();
     private static readonly List<StoredMessage> NoMessages = new();
@@ -168,7 +169,7 @@ internal sealed partial class QueueState
                     var cancelling = retried.Stage == Stage.Ending;
                     LeaveStage(retried);
                     retried.FailedAttempts = e.Attempt;
-                    retried.RecordError(e.Error);
+                    retried.RecordError(_strings.Share(e.Error));
                     TotalFailedAttempts++;
                     // A message being cancelled while its failure was written stays out of every queue until the
                     // cancellation is written after it.
@@ -188,7 +189,7 @@ internal sealed partial class QueueState
                 if (TakeLive(e.Id, out var lost))
                 {
                     LeaveStage(lost);
-                    lost.RecordError(e.Error);
+                    lost.RecordError(_strings.Share(e.Error));
                     lost.AttachPayload(ReadOnlyMemory<byte>.Empty);
                     Bury(lost, e.Reason, e.Error.At);
                     TotalDeadLettered++;
@@ -196,7 +197,7 @@ internal sealed partial class QueueState
                 else if (_dead.TryGetValue(e.Id, out var buried) && !buried.HasPayload && buried.SequenceNr != 0)
                 {
                     _groups.Remove(buried);
-                    buried.RecordError(e.Error);
+                    buried.RecordError(_strings.Share(e.Error));
                     buried.AttachPayload(ReadOnlyMemory<byte>.Empty);
                     Pin(buried);
                     _groups.Add(buried);
@@ -208,7 +209,7 @@ internal sealed partial class QueueState
                 {
                     LeaveStage(dead);
                     dead.FailedAttempts = e.Attempt;
-                    dead.RecordError(e.Error);
+                    dead.RecordError(_strings.Share(e.Error));
                     Bury(dead, e.Reason, e.Error.At);
                     TotalFailedAttempts++;
                     TotalDeadLettered++;
@@ -786,7 +787,7 @@ internal sealed partial class QueueState
                 payloadLength: inSnapshot ? s.Payload.Length : s.PayloadLength)
             {
                 FailedAttempts = s.FailedAttempts,
-                Errors = s.Errors,
+                Errors = s.Errors.Count == 0 ? s.Errors : s.Errors.ConvertAll(state._strings.Share),
                 DeadLetterReason = s.DeadLetterReason,
                 FinishedAt = s.FinishedAt,
                 ArchiveSeq = s.ArchiveSeq,

@@ -84,6 +84,32 @@ public sealed class RetainedMemoryTests : DataDirectoryTest
         }
     }
 
+    [Fact]
+    public async Task Archive_events_no_snapshot_refers_to_are_deleted()
+    {
+        var options = Options(o =>
+        {
+            o.AddQueue("trim", q => { q.SnapshotEvery = 10; q.RetainedMemoryBytes = 0; q.Retry.MaxAttempts = 1; });
+            o.Handlers.Add<ReadOnlyMemory<byte>>("dead", (_, _, _) => throw new InvalidOperationException("broken"));
+        });
+        var (system, queues) = TestQueues.StartNode(options, "trim");
+        try
+        {
+            for (var i = 1; i <= 20; i++) await queues.Client.EnqueueAsync("trim", "dead", PayloadOf(i));
+            await TestQueues.Until(async () => (await queues.Client.GetStatsAsync("trim")).DeadLettered == 20, "every message to be dead-lettered");
+            await TestQueues.Until(() => Task.FromResult(CountArchived(options.DatabasePath, "trim") > 0), "the payloads to be archived");
+
+            Assert.Equal(20, await queues.Client.PurgeDeadLettersAsync("trim"));
+            // Later work brings snapshots that refer to no archive event, after which the archive is emptied.
+            for (var i = 0; i < 40; i++) await queues.Client.EnqueueAsync("trim", "noop", PayloadOf(i));
+            await TestQueues.Until(() => Task.FromResult(CountArchived(options.DatabasePath, "trim") == 0), "the archive to be emptied");
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
     private static async Task AssertEverythingReadsBack(IQueueClient client, List<long> succeeded, List<long> dead)
     {
         foreach (var id in succeeded)

@@ -130,6 +130,28 @@ public class RetainedBytesStateTests
     }
 
     [Fact]
+    public void A_redriven_message_whose_archived_payload_is_gone_is_dead_lettered_as_payload_missing_and_blocks_nothing()
+    {
+        var state = new QueueState("q", new QueueOptions { RetainedMemoryBytes = 0, Retry = { MaxAttempts = 1 } });
+        state.Apply(Enqueued(100, 1));
+        Kill(state, 1);
+        state.MarkArchived(3, state.TakeForArchive(long.MaxValue));
+        state.Apply(new DeadLettersRedrivenEvent([1], T0));
+        Assert.Equal(3, state.ArchivedPayloadWanted);
+
+        var decision = Assert.Single(state.GiveUpArchivedPayloads(3, T0));
+        Assert.Equal((1L, QueueState.PayloadMissingReason), (decision.Id, decision.Reason));
+        Assert.Null(state.ArchivedPayloadWanted);
+        state.Apply(decision);
+
+        var dead = state.Describe(1)!;
+        Assert.Equal(MessageStatus.DeadLettered, dead.Status);
+        Assert.Equal(0, dead.Payload!.Value.Length);
+        Assert.Equal("PayloadMissing", dead.Errors[^1].Type);
+        Assert.Equal(0, state.ReadyCount);
+    }
+
+    [Fact]
     public void Finished_messages_leave_after_the_retention_time()
     {
         var state = new QueueState("q", new QueueOptions { SucceededRetentionTime = TimeSpan.FromMinutes(10) });

@@ -52,7 +52,7 @@ internal sealed partial class QueueActor
         if (_archiveReading || Now < _archivePausedUntil || _state.ArchivedPayloadWanted is not { } from) return;
         _archiveReading = true;
         ReadEvents(from, from + EventsPerPayloadRead - 1, ArchiveId).PipeTo(Self,
-            success: read => new ArchivedPayloadsRead(read),
+            success: read => new ArchivedPayloadsRead(from, read),
             failure: e => new ArchivedPayloadReadFailed(e));
     }
 
@@ -62,12 +62,30 @@ internal sealed partial class QueueActor
         var attached = 0;
         foreach (var envelope in read.Events)
             if (envelope.Event is PayloadsArchived archived) attached += _state.AttachArchived(envelope.SequenceNr, archived);
-        if (attached == 0)
+        if (attached > 0) _archiveMisses = 0;
+        else if (CountArchiveMiss(read.From))
+        {
+            var decisions = _state.GiveUpArchivedPayloads(read.From, Now);
+            _log.Error("Queue {0}: the archive no longer has event {1} ({2} reads came back without it); dead-lettering the {3} redriven message(s) whose payload it held, reason {4}",
+                _queueId, read.From, PayloadReader.ReadsBeforeGivingUp, decisions.Count, State.QueueState.PayloadMissingReason);
+            foreach (var decision in decisions) _writer.BufferDecision(decision);
+            Flush();
+        }
+        else
         {
             _archivePausedUntil = Now + PayloadReader.PauseAfterFailure;
-            _log.Error("Queue {0}: the archive returned none of the payloads wanted from sequence number {1}; trying again in a second", _queueId, _state.ArchivedPayloadWanted);
+            _log.Error("Queue {0}: the archive returned none of the payloads wanted from sequence number {1}; trying again in a second", _queueId, read.From);
         }
         Dispatch();
+    }
+
+    /// <summary>Counts a read that came back without archive event <paramref name="archiveSeq"/>: true once it missed <see cref="PayloadReader.ReadsBeforeGivingUp"/> reads in a row.</summary>
+    private bool CountArchiveMiss(long archiveSeq)
+    {
+        if (_archiveMissing != archiveSeq) (_archiveMissing, _archiveMisses) = (archiveSeq, 0);
+        if (++_archiveMisses < PayloadReader.ReadsBeforeGivingUp) return false;
+        _archiveMisses = 0;
+        return true;
     }
 
     /// <summary>Once a snapshot is saved, the archive events below the oldest one it refers to are deleted.</summary>
@@ -77,7 +95,7 @@ internal sealed partial class QueueActor
         _archiveTrimTo = 0;
     }
 
-    private sealed record ArchivedPayloadsRead(IImmutableList<EventEnvelope> Events);
+    private sealed record ArchivedPayloadsRead(long From, IImmutableList<EventEnvelope> Events);
 
     private sealed record ArchivedPayloadReadFailed(Exception Cause);
 }

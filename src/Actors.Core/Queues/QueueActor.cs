@@ -105,6 +105,8 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
     private long _archiveTrimTo;
     private DateTime _archivePausedUntil;
     private bool _archiveReading;
+    private long _archiveMissing;
+    private int _archiveMisses;
 
     public QueueActor(string queueId, int partition, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout, QueueClusterOptions cluster, JournalKind journal)
     {

@@ -122,4 +122,26 @@ internal sealed partial class QueueState
             if (f.ArchiveSeq != 0 && f.ArchiveSeq < low) low = f.ArchiveSeq;
         return low;
     }
+
+    /// <summary>
+    /// The archive no longer has event <paramref name="archiveSeq"/>: the redriven messages waiting for a payload it held
+    /// cannot get it back, so each gets a <see cref="DeadLettered"/> decision with reason <see cref="PayloadMissingReason"/>
+    /// for the caller to write, as <see cref="GiveUpPayloads"/> does for the queue's own journal. They leave the dispatch
+    /// order meanwhile (a rejected write puts them back with <see cref="ReturnToReady"/>).
+    /// </summary>
+    public List<DeadLettered> GiveUpArchivedPayloads(long archiveSeq, DateTime now)
+    {
+        var error = new ErrorInfo("PayloadMissing",
+            $"The archive of queue '{QueueId}' no longer has event {archiveSeq}, which held this message's payload.", null, null, now);
+        var decisions = new List<DeadLettered>();
+        foreach (var message in _live.Values)
+        {
+            if (message is not { Stage: Stage.Ready, HasPayload: false, SequenceNr: 0 } || message.ArchiveSeq != archiveSeq) continue;
+            LeaveStage(message);
+            message.Stage = Stage.Ending;
+            decisions.Add(new DeadLettered(message.Id, message.FailedAttempts, error, PayloadMissingReason));
+        }
+        decisions.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return decisions;
+    }
 }

@@ -25,6 +25,9 @@ record delayed-1M-recovery-and-heap load --pending 1000000 --payload 512 --delay
 record delay-lateness-200-per-s load --lateness-rate 200 --messages 6000 --max-delay-s 5
 record due-at-once-100k load --due-at-once 100000 --due-in-s 30
 record idempotency-keys-1M-heap load --keys 1000000 --payload 64
+record retained-1500x1MiB-rss load --retained 1500
+record retained-10k-x1MiB-rss load --retained 10000
+record dead-letters-100k-rss load --dead-letters 100000
 
 # PostgreSQL journal: a throwaway server on a random port.
 pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort | tail -n 1)"
@@ -38,9 +41,21 @@ record e2e-200k-postgres pgload --messages 200000 --payload 512 --producers 4 --
 # HTTP: the node on a fresh data directory, wrk on the same machine.
 port=$((40000 + RANDOM % 20000))
 dotnet src/Actors.Node/bin/Release/net10.0/Actors.Node.dll --Actors:DataDirectory="$work" --Logging:LogLevel:Default=Warning --urls "http://127.0.0.1:$port" > "$work/node.log" 2>&1 &
+nodepid=$!
 until curl -sf "http://127.0.0.1:$port/health/ready" > /dev/null; do sleep 0.2; done
 wrkrow() { wrk -t2 -c"$1" -d10s -s "tests/Actors.LoadTest/wrk/$2.lua" "http://127.0.0.1:$port/queues/default/messages$3" | tail -n 1; }
 record http-single-512B-64conn wrkrow 64 post ""
 record http-batch-100x512B-16conn wrkrow 16 batch "/batch"
+# The node's resident memory after N echo messages of ~1 MB (each result retained) posted by 8 parallel clients.
+echorss() {
+  local n="$1" before succeeded
+  before=$(curl -sf "http://127.0.0.1:$port/queues/default" | grep -o '"succeeded":[0-9]*' | head -n 1 | cut -d: -f2)
+  printf '{"type":"echo","payload":"%s"}' "$(head -c 1000000 /dev/zero | tr '\0' x)" > "$work/echo.json"
+  seq "$n" | xargs -P 8 -I{} curl -sf -o /dev/null -H 'Content-Type: application/json' --data-binary @"$work/echo.json" "http://127.0.0.1:$port/queues/default/messages"
+  until succeeded=$(curl -sf "http://127.0.0.1:$port/queues/default" | grep -o '"succeeded":[0-9]*' | head -n 1 | cut -d: -f2) && [ "$succeeded" -ge $((before + n)) ]; do sleep 1; done
+  sleep 5
+  echo "{\"messages\":$n,\"payload\":1000000,\"node_rss_mb\":$(awk '/VmRSS/ {printf "%.1f", $2 / 1024}' /proc/$nodepid/status)}"
+}
+record http-echo-1500x1MB-node-rss echorss 1500
 
 echo "results: $out"

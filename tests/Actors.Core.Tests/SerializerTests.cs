@@ -144,6 +144,36 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_snapshot_stores_archive_sequence_numbers_and_payload_lengths_instead_of_archived_bytes()
+    {
+        var original = new QueueSnapshot(4, QueueTotals.Zero,
+        [
+            new SnapshotMessage(1, "t", ReadOnlyMemory<byte>.Empty, Headers, At, 0, ImmutableList<ErrorInfo>.Empty, SnapshotStage.Ready, default, null, null, SequenceNr: 17, PayloadLength: 300),
+            new SnapshotMessage(2, "t", ReadOnlyMemory<byte>.Empty, Headers, At, 1, [Error], SnapshotStage.DeadLettered, default, "Gave up", At, ArchiveSeq: 5, PayloadLength: 1000),
+            new SnapshotMessage(3, "t", new byte[] { 5, 6 }, Headers, At, 1, [Error], SnapshotStage.DeadLettered, default, "Gave up", At, PayloadLength: 2),
+        ],
+        [new SnapshotSucceeded(7, "t", 1, At, At, null, ArchiveSeq: 6), new SnapshotSucceeded(8, "t", 1, At, At, new byte[] { 1, 2, 3 })]);
+
+        var copy = Assert.IsType<QueueSnapshot>(RoundTrip(original));
+
+        Assert.Equal("S4", Akka.Serialization.Serialization.ManifestFor(Sys.Serialization.FindSerializerFor(original), original));
+        Assert.Equal(new[] { (17L, 0L, 300, 0), (0L, 5L, 1000, 0), (0L, 0L, 2, 2) },
+            copy.Messages.Select(m => (m.SequenceNr, m.ArchiveSeq, m.PayloadLength, m.Payload.Length)));
+        Assert.Equal(new[] { (6L, (int?)null), (0L, 3) }, copy.Succeeded.Select(f => (f.ArchiveSeq, f.Result?.Length)));
+    }
+
+    [Fact]
+    public void Archived_payloads_round_trip_in_the_binary_format()
+    {
+        var original = new PayloadsArchived([new ArchivedPayload(3, false, new byte[] { 1, 2 }), new ArchivedPayload(4, true, ReadOnlyMemory<byte>.Empty)]);
+
+        var copy = Assert.IsType<PayloadsArchived>(RoundTrip(original));
+
+        Assert.Equal("AR1", Akka.Serialization.Serialization.ManifestFor(Sys.Serialization.FindSerializerFor(original), original));
+        Assert.Equal(new[] { (3L, false, "1,2"), (4L, true, "") }, copy.Items.Select(i => (i.Id, i.IsResult, string.Join(",", i.Bytes.ToArray()))));
+    }
+
+    [Fact]
     public void A_snapshot_in_the_first_format_still_decodes_with_its_payloads()
     {
         // Format S1, written by earlier versions: version byte, then the snapshot with every payload inline.

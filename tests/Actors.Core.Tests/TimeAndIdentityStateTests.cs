@@ -22,7 +22,7 @@ public class TimeAndIdentityStateTests
 
     /// <summary>A snapshot through the binary codec, as recovery reads it.</summary>
     private static QueueState Restarted(QueueState state, QueueOptions options) =>
-        QueueState.FromSnapshot("q", options, BinaryCodec.Read(BinaryCodec.Write(w => BinaryCodec.WriteSnapshot(w, state.ToSnapshot())), r => BinaryCodec.ReadSnapshot(r, format: 3)));
+        QueueState.FromSnapshot("q", options, BinaryCodec.Read(BinaryCodec.Write(w => BinaryCodec.WriteSnapshot(w, state.ToSnapshot())), r => BinaryCodec.ReadSnapshot(r, BinaryCodec.SnapshotFormat)));
 
     [Fact]
     public void A_delayed_message_is_scheduled_not_ready_and_never_dispatched_early()

@@ -18,6 +18,12 @@ if (settings.LatenessRate > 0 || settings.DueAtOnce > 0 || settings.Keys > 0)
     Console.WriteLine(JsonSerializer.Serialize(timed));
     return ok ? 0 : 1;
 }
+if (settings.Retained > 0 || settings.DeadLetters > 0)
+{
+    var (memory, ok) = await MemoryRuns.RunAsync(settings, deadLetters: settings.DeadLetters > 0);
+    Console.WriteLine(JsonSerializer.Serialize(memory));
+    return ok ? 0 : 1;
+}
 if (settings.Pending > 0)
 {
     var (recovery, recovered) = await PendingRecovery.RunAsync(settings);
@@ -259,13 +265,25 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
     /// <summary>--keys: messages with distinct idempotency keys, for the heap of live keys.</summary>
     public int Keys { get; init; }
 
+    /// <summary>--retained: messages completed by an echo handler, for the resident memory their retained results take.</summary>
+    public int Retained { get; init; }
+
+    /// <summary>--dead-letters: messages dead-lettered at once, for the resident memory the dead letters take.</summary>
+    public int DeadLetters { get; init; }
+
+    /// <summary>--retained-memory-mb: the queue's RetainedMemoryBytes in MiB in the memory runs; -1 (default) keeps the queue's default.</summary>
+    public int RetainedMemoryMb { get; init; } = -1;
+
+    /// <summary>Whether --payload was given (the memory runs have their own default).</summary>
+    public bool PayloadBytesGiven { get; init; }
+
     public static LoadSettings Parse(string[] args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --snapshot-every --data --postgres CONNECTION");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --snapshot-every --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
@@ -278,6 +296,10 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
             DueAtOnce = Math.Max(0, Int("due-at-once", 0)),
             DueInSeconds = Math.Max(1, Int("due-in-s", 30)),
             Keys = Math.Max(0, Int("keys", 0)),
+            Retained = Math.Max(0, Int("retained", 0)),
+            DeadLetters = Math.Max(0, Int("dead-letters", 0)),
+            RetainedMemoryMb = Int("retained-memory-mb", -1),
+            PayloadBytesGiven = values.ContainsKey("payload"),
         };
     }
 }

@@ -21,6 +21,13 @@ public sealed class QueueOptions
     /// <summary>Most messages the queue holds (waiting, in flight and scheduled); past it enqueue is refused with QueueFull. Default 1,000,000; range 1–100,000,000.</summary>
     public int MaxLength { get; set; } = 1_000_000;
 
+    /// <summary>
+    /// Most payload bytes the queue holds (waiting, in flight and scheduled, wherever the payloads are); past it enqueue
+    /// is refused with QueueFull, like <see cref="MaxLength"/>. Payloads beyond <see cref="PayloadMemoryBytes"/> live in
+    /// the journal, so this bounds disk, not memory. Default 4 GiB; range 1 MiB – 1 TiB.
+    /// </summary>
+    public long MaxBytes { get; set; } = 4L * 1024 * 1024 * 1024;
+
     /// <summary>Largest payload in bytes. Default 1 MiB; range 0–64 MiB.</summary>
     public int MaxPayloadBytes { get; set; } = 1024 * 1024;
 
@@ -50,8 +57,8 @@ public sealed class QueueOptions
     /// <summary>
     /// Payload bytes of waiting messages the queue keeps in memory. Past it, new messages' payloads stay only in the
     /// journal and are read back, in order, shortly before they are dispatched, so a deep backlog costs memory for its
-    /// bookkeeping (~130 bytes a message), not its payloads. Dead letters keep their payloads in memory. Default
-    /// 16 MiB; range 64 KiB – 16 GiB.
+    /// bookkeeping (~130 bytes a message), not its payloads. Dead letters' payloads and results are bounded by
+    /// <see cref="RetainedMemoryBytes"/> instead. Default 16 MiB; range 64 KiB – 16 GiB.
     /// </summary>
     public long PayloadMemoryBytes { get; set; } = 16 * 1024 * 1024;
 
@@ -60,6 +67,19 @@ public sealed class QueueOptions
     /// Default 10,000; range 0–1,000,000.
     /// </summary>
     public int SucceededRetention { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long a finished message is kept for status queries after it finished, besides the
+    /// <see cref="SucceededRetention"/> count: whichever limit is reached first lets it go. Default 24 h; range 1 s – 365 days.
+    /// </summary>
+    public TimeSpan SucceededRetentionTime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Bytes of retained results and dead-letter payloads the queue keeps in memory. Past it, the oldest move to the
+    /// queue's archive (a second journal stream, <c>queue-{name}-{partition}-archive</c>) and are read back when a status
+    /// query or a redrive needs them. Default 64 MiB; range 0 (archive them all) – 16 GiB.
+    /// </summary>
+    public long RetainedMemoryBytes { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>
     /// How long an idempotency key is remembered after its message was accepted: a request with the same key within
@@ -94,10 +114,13 @@ public sealed class QueueOptions
         if (Prefetch is < 1 or > 1000) throw new ArgumentException($"Queue '{queue}': Prefetch must be 1–1000, was {Prefetch}.");
         if (Lease < TimeSpan.FromSeconds(1) || Lease > TimeSpan.FromDays(1)) throw new ArgumentException($"Queue '{queue}': Lease must be 1 s – 1 day, was {Lease}.");
         if (MaxLength is < 1 or > 100_000_000) throw new ArgumentException($"Queue '{queue}': MaxLength must be 1–100,000,000, was {MaxLength}.");
+        if (MaxBytes is < 1024 * 1024 or > 1024L * 1024 * 1024 * 1024) throw new ArgumentException($"Queue '{queue}': MaxBytes must be 1 MiB – 1 TiB, was {MaxBytes}.");
         if (MaxPayloadBytes is < 0 or > 64 * 1024 * 1024) throw new ArgumentException($"Queue '{queue}': MaxPayloadBytes must be 0–64 MiB, was {MaxPayloadBytes}.");
         if (SnapshotEvery is < 10 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': SnapshotEvery must be 10–1,000,000, was {SnapshotEvery}.");
         if (PayloadMemoryBytes is < 64 * 1024 or > 16L * 1024 * 1024 * 1024) throw new ArgumentException($"Queue '{queue}': PayloadMemoryBytes must be 64 KiB – 16 GiB, was {PayloadMemoryBytes}.");
         if (SucceededRetention is < 0 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': SucceededRetention must be 0–1,000,000, was {SucceededRetention}.");
+        if (SucceededRetentionTime < TimeSpan.FromSeconds(1) || SucceededRetentionTime > TimeSpan.FromDays(365)) throw new ArgumentException($"Queue '{queue}': SucceededRetentionTime must be 1 s – 365 days, was {SucceededRetentionTime}.");
+        if (RetainedMemoryBytes is < 0 or > 16L * 1024 * 1024 * 1024) throw new ArgumentException($"Queue '{queue}': RetainedMemoryBytes must be 0 – 16 GiB, was {RetainedMemoryBytes}.");
         if (RedrivePerSecond is < 10 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': RedrivePerSecond must be 10–1,000,000, was {RedrivePerSecond}.");
         if (DeduplicationWindow < TimeSpan.FromMinutes(1) || DeduplicationWindow > TimeSpan.FromDays(7)) throw new ArgumentException($"Queue '{queue}': DeduplicationWindow must be 1 min – 7 days, was {DeduplicationWindow}.");
         if (MaxDelay < TimeSpan.FromSeconds(1) || MaxDelay > TimeSpan.FromDays(3650)) throw new ArgumentException($"Queue '{queue}': MaxDelay must be 1 s – 3,650 days, was {MaxDelay}.");

@@ -62,4 +62,16 @@ public static class QueueEvents
 
     /// <summary>An operator deleted these dead letters.</summary>
     public sealed record DeadLettersPurgedEvent(ImmutableArray<long> Ids, DateTime At) : IQueueEvent;
+
+    /// <summary>One payload or result kept in a queue's archive stream.</summary>
+    /// <param name="Id">The message it belongs to.</param>
+    /// <param name="IsResult">True for a succeeded message's result, false for a dead letter's payload.</param>
+    /// <param name="Bytes">The payload or result.</param>
+    public sealed record ArchivedPayload(long Id, bool IsResult, ReadOnlyMemory<byte> Bytes);
+
+    /// <summary>
+    /// The one event of a queue's archive stream (<c>queue-{name}-{partition}-archive</c>): payloads of dead letters and
+    /// results of succeeded messages that left memory, read back by sequence number when they are needed.
+    /// </summary>
+    public sealed record PayloadsArchived(ImmutableArray<ArchivedPayload> Items) : IQueueMessage;
 }

@@ -38,7 +38,9 @@ public enum SnapshotStage
 
 /// <summary>
 /// One held message in a snapshot. <paramref name="SequenceNr"/> is the journal event that holds the payload (then
-/// <paramref name="Payload"/> is empty), or 0 when the payload is stored here.
+/// <paramref name="Payload"/> is empty), or 0 when the payload is stored here or, for a dead letter (or one redriven
+/// from there), in the queue's archive event <paramref name="ArchiveSeq"/>. <paramref name="PayloadLength"/> is the
+/// payload's size wherever it is (0 in snapshots older than S4).
 /// </summary>
 public sealed record SnapshotMessage(
     long Id,
@@ -53,8 +55,13 @@ public sealed record SnapshotMessage(
     string? DeadLetterReason,
     DateTime? FinishedAt,
     long SequenceNr = 0,
-    DateTime? ExpiresAt = null);
+    DateTime? ExpiresAt = null,
+    long ArchiveSeq = 0,
+    int PayloadLength = 0);
 
-/// <summary>One retained finished message in a snapshot (succeeded unless <paramref name="Status"/> says otherwise).</summary>
+/// <summary>
+/// One retained finished message in a snapshot (succeeded unless <paramref name="Status"/> says otherwise); its result is
+/// here, or in the queue's archive event <paramref name="ArchiveSeq"/> when that is not 0.
+/// </summary>
 public sealed record SnapshotSucceeded(long Id, string Type, int Attempts, DateTime EnqueuedAt, DateTime CompletedAt, ReadOnlyMemory<byte>? Result,
-    MessageStatus Status = MessageStatus.Succeeded);
+    MessageStatus Status = MessageStatus.Succeeded, long ArchiveSeq = 0);

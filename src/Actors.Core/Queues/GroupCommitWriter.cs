@@ -32,6 +32,9 @@ internal sealed class GroupCommitWriter
     /// <summary>Messages accepted for writing whose event is not committed yet (they count against the queue's length).</summary>
     public int UnappliedEnqueues { get; private set; }
 
+    /// <summary>Payload bytes of the <see cref="UnappliedEnqueues"/> (they count against the queue's byte limit).</summary>
+    public long UnappliedEnqueueBytes { get; private set; }
+
     /// <summary>Whether anything waits for the next write.</summary>
     public bool HasBuffered => _messages.Count > 0 || _acks.Count > 0 || _decisions.Count > 0;
 
@@ -50,6 +53,7 @@ internal sealed class GroupCommitWriter
         _messages.Add(message);
         _replies.Add(reply);
         UnappliedEnqueues++;
+        UnappliedEnqueueBytes += message.Payload.Length;
     }
 
     /// <summary>Buffers a completed delivery's acknowledgement.</summary>
@@ -103,10 +107,16 @@ internal sealed class GroupCommitWriter
         return write;
     }
 
+    private void Unapplied(MessagesEnqueued enqueued)
+    {
+        UnappliedEnqueues -= enqueued.Messages.Length;
+        foreach (var m in enqueued.Messages) UnappliedEnqueueBytes -= m.Payload.Length;
+    }
+
     /// <summary>Answers the producers of a committed enqueue event with their message ids.</summary>
     public void Accept(string queueId, MessagesEnqueued enqueued, List<IReplyTarget> replies)
     {
-        UnappliedEnqueues -= enqueued.Messages.Length;
+        Unapplied(enqueued);
         for (var i = 0; i < replies.Count; i++) replies[i].Accept(queueId, enqueued.Messages[i].Id, replayed: false);
     }
 
@@ -135,7 +145,7 @@ internal sealed class GroupCommitWriter
             switch (write.Events[i])
             {
                 case MessagesEnqueued enqueued:
-                    UnappliedEnqueues -= enqueued.Messages.Length;
+                    Unapplied(enqueued);
                     foreach (var reply in write.Replies[i]!) reply.Reject(queueId, RejectionCode.JournalUnavailable, reason);
                     break;
                 case MessagesAcked acked:

@@ -125,5 +125,19 @@ internal sealed class PayloadReader
             return info with { Payload = payload };
         }, TaskScheduler.Default);
 
+    /// <summary>
+    /// <paramref name="info"/> with the archived result (<paramref name="isResult"/>) or payload of message
+    /// <paramref name="id"/> from the archive events <paramref name="read"/> returns; without one when the read fails or
+    /// the archive no longer has it.
+    /// </summary>
+    public static Task<QueueQueries.MessageInfo> WithArchivedFrom(Task<IImmutableList<EventEnvelope>> read, QueueQueries.MessageInfo info, long id, bool isResult) =>
+        read.ContinueWith(done =>
+        {
+            var bytes = done.IsCompletedSuccessfully
+                ? done.Result.Select(e => e.Event).OfType<PayloadsArchived>().SelectMany(e => e.Items).FirstOrDefault(i => i.Id == id && i.IsResult == isResult)?.Bytes
+                : null;
+            return isResult ? info with { Result = bytes } : info with { Payload = bytes };
+        }, TaskScheduler.Default);
+
     private void Pause() => _pausedUntil = _time.GetUtcNow().UtcDateTime + PauseAfterFailure;
 }

@@ -35,7 +35,7 @@ namespace Actors.Queues;
 /// leads to <see cref="Draining"/>, which is final: intake is closed, the pool retired, and a compaction under way or
 /// due is finished there.</para>
 /// </summary>
-internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
+internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
 {
     /// <summary>Messages per enqueue event; about 100 is where a bigger row stops paying off.</summary>
     public const int MessagesPerEvent = 100;
@@ -60,6 +60,9 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     /// replays at most that, and a snapshot (which stores no payload the journal holds) costs ~30 bytes a message.
     /// </summary>
     public const int SnapshotReplayFraction = 4;
+
+    /// <summary>Most bytes one archive write carries (at least one item).</summary>
+    public const long ArchiveBytesPerWrite = 16 * 1024 * 1024;
 
     /// <summary>Most journal events one read of payloads covers.</summary>
     public const int EventsPerPayloadRead = 64;
@@ -99,6 +102,14 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private DateTime? _dueTimerAt;
     private IActorRef _redriveJobs = ActorRefs.Nobody;
     private ImmutableArray<RedriveJobs.RedriveJobStatus> _redriveStatuses = [];
+    private IActorRef? _archive;
+    private ImmutableArray<ArchivedPayload>? _archiving;
+    private long _archivedTo;
+    private long _archiveTrimTo;
+    private DateTime _archivePausedUntil;
+    private bool _archiveReading;
+    private long _archiveMissing;
+    private int _archiveMisses;
 
     public QueueActor(string queueId, int partition, QueueOptions options, HandlerRegistry handlers, IServiceProvider services, TimeProvider time, TimeSpan drainTimeout, QueueClusterOptions cluster, JournalKind journal)
     {
@@ -194,6 +205,15 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Command<GetMessage>(OnGetMessage);
         Command<PayloadsRead>(OnPayloadsRead);
         Command<PayloadReadFailed>(OnPayloadReadFailed);
+        Command<PayloadArchive.Stored>(OnArchived);
+        Command<PayloadArchive.StoreFailed>(failed => OnArchiveFailed(failed.Items));
+        Command<ArchivedPayloadsRead>(OnArchivedPayloadsRead);
+        Command<ArchivedPayloadReadFailed>(failed =>
+        {
+            _archiveReading = false;
+            _archivePausedUntil = Now + PayloadReader.PauseAfterFailure;
+            _log.Warning(failed.Cause, "Queue {0}: could not read archived payloads; retrying in a second", _queueId);
+        });
         Command<GetPlacement>(_ => Sender.Tell(Placement()));
         Command<RefreshWorkers>(_ => RefreshClusterPool());
         Command<ReplaceWorkers>(_ => RequestReplacements());
@@ -270,6 +290,13 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     private void OnTerminated(Terminated terminated)
     {
+        if (terminated.ActorRef.Equals(_archive))
+        {
+            // The archive stops when its journal write fails; a new one is started at the next archive write.
+            _archive = null;
+            if (_archiving is { } items) OnArchiveFailed(items);
+            return;
+        }
         if (_pool.IsRouter(terminated.ActorRef))
         {
             // A pool router stops itself when its last routee is gone; start a fresh pool of the missing size.
@@ -347,6 +374,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         }
         ExpireDue(now);
         ReadPayloads();
+        ReadArchivedPayloads();
     }
 
     // ---------------------------------------------------------------- time: due messages, expiry, cancellation
@@ -427,8 +455,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
             failure: e => new PayloadReadFailed(e));
     }
 
-    /// <summary>A run of this queue's events, through the SQL read journal.</summary>
-    private Task<IImmutableList<EventEnvelope>> ReadEvents(long from, long to)
+    /// <summary>A run of this queue's events (or, with <paramref name="persistenceId"/>, its archive's), through the SQL read journal.</summary>
+    private Task<IImmutableList<EventEnvelope>> ReadEvents(long from, long to, string? persistenceId = null)
     {
         _materializer ??= Context.Materializer();
         try
@@ -440,7 +468,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         {
             return Task.FromException<IImmutableList<EventEnvelope>>(e);
         }
-        return _readJournal.CurrentEventsByPersistenceId(PersistenceId, from, to).RunWith(Sink.Seq<EventEnvelope>(), _materializer);
+        return _readJournal.CurrentEventsByPersistenceId(persistenceId ?? PersistenceId, from, to).RunWith(Sink.Seq<EventEnvelope>(), _materializer);
     }
 
     private void OnPayloadsRead(PayloadsRead read)
@@ -479,9 +507,19 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
             Sender.Tell(new MessageNotFound(_queueId, query.MessageId));
             return;
         }
+        if (_state.ArchivedResultSeq(query.MessageId) is { } resultSeq)
+        {
+            PayloadReader.WithArchivedFrom(ReadEvents(resultSeq, resultSeq, ArchiveId), info, query.MessageId, isResult: true).PipeTo(Sender);
+            return;
+        }
         if (info.Payload is not null || _state.Find(query.MessageId) is not { } message)
         {
             Sender.Tell(info);
+            return;
+        }
+        if (message is { SequenceNr: 0, ArchiveSeq: > 0 })
+        {
+            PayloadReader.WithArchivedFrom(ReadEvents(message.ArchiveSeq, message.ArchiveSeq, ArchiveId), info, query.MessageId, isResult: false).PipeTo(Sender);
             return;
         }
         // The payload is only in the journal: read its event and answer with it (the state is left as it is).
@@ -545,6 +583,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     {
         var now = Now;
         _state.PruneIdempotencyKeys(now);
+        _state.PruneFinished(now);
+        ArchiveRetained();
         _state.PromoteDue(now, PromotionsPerTurn);
         ArmDueTimer();
         foreach (var expired in _state.ExpiredLeases(now))
@@ -632,6 +672,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         var write = _writer.CommitNext(out var index);
         ApplyCommitted(evt, write.Replies[index]);
         write.Callbacks[index]?.Invoke();
+        ArchiveRetained();
         if (write.IsDone) OnWriteDone(write);
     }
 
@@ -684,6 +725,8 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
         var snapshot = _state.ToSnapshot();
         // Events below the oldest one that still holds a payload the snapshot refers to must stay.
         _compaction.SnapshotStarted(QueueState.PayloadLowWatermark(snapshot, ifNone: LastSequenceNr + 1));
+        // Archive events written from here on are above every one the snapshot refers to, so they stay.
+        _archiveTrimTo = QueueState.ArchiveLowWatermark(snapshot, ifNone: _archivedTo + 1) - 1;
         SaveSnapshot(snapshot);
         // A draining queue stays in Draining, which handles the compaction's replies as well.
         if (!_pool.Retired) Become(Compacting);
@@ -701,11 +744,13 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     {
         Command<SaveSnapshotSuccess>(saved =>
         {
+            TrimArchive();
             if (_compaction.SnapshotSaved(saved.Metadata.SequenceNr) is { } deleteTo) DeleteMessages(deleteTo);
             else DeleteOlderSnapshots(ended);
         });
         Command<SaveSnapshotFailure>(f =>
         {
+            _archiveTrimTo = 0;
             _compaction.SnapshotFailed();
             _log.Warning(f.Cause, "Queue {0}: snapshot failed; recovery replays more events until the next one succeeds", _queueId);
             ended();
@@ -811,6 +856,7 @@ internal sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private sealed record PayloadsRead(IImmutableList<EventEnvelope> Events);
 
     private sealed record PayloadReadFailed(Exception Cause);
+
 
     private sealed class Tick : INotInfluenceReceiveTimeout, IDeadLetterSuppression
     {

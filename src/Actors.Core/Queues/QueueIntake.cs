@@ -149,7 +149,7 @@ internal sealed class QueueIntake
                 return null;
             }
         }
-        if (state.Validate(type, payload.Length, headers, writer.UnappliedEnqueues) is { } rejection) return Refused(rejection);
+        if (state.Validate(type, payload.Length, headers, writer.UnappliedEnqueues, writer.UnappliedEnqueueBytes) is { } rejection) return Refused(rejection);
         if (state.ResolveTiming(timing, now, out var dueAt, out var expiresAt) is { } badTiming) return Refused(badTiming);
         var id = ++LastId;
         if (key is not null) _pendingKeys[key] = new PendingKey(fingerprint, id, batch);

@@ -106,7 +106,9 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
     private const string AckedManifest = "A1";
     private const string SnapshotV1Manifest = "S1";
     private const string SnapshotV2Manifest = "S2";
-    private const string SnapshotManifest = "S3";
+    private const string SnapshotV3Manifest = "S3";
+    private const string SnapshotManifest = "S4";
+    private const string ArchivedManifest = "AR1";
     private const string DrainManifest = "C-drain";
     private const string ListQueuesManifest = "Q-list";
 
@@ -122,6 +124,7 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         MessagesEnqueued => EnqueuedManifest,
         MessagesAcked => AckedManifest,
         QueueSnapshot => SnapshotManifest,
+        PayloadsArchived => ArchivedManifest,
         Drain => DrainManifest,
         ListQueues => ListQueuesManifest,
         _ when JsonManifests.TryGetValue(o.GetType(), out var manifest) => manifest,
@@ -134,6 +137,7 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         MessagesEnqueued e => BinaryCodec.Write(w => BinaryCodec.WriteEnqueued(w, e)),
         MessagesAcked a => BinaryCodec.Write(w => BinaryCodec.WriteAcked(w, a)),
         QueueSnapshot s => BinaryCodec.Write(w => BinaryCodec.WriteSnapshot(w, s)),
+        PayloadsArchived a => BinaryCodec.Write(w => BinaryCodec.WriteArchived(w, a)),
         Drain or ListQueues => [],
         _ when JsonManifests.ContainsKey(obj.GetType()) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json),
         _ => throw new ArgumentException($"{obj.GetType()} is not serialized by {nameof(QueueMessageSerializer)}.", nameof(obj)),
@@ -145,7 +149,9 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         EnqueuedManifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadEnqueued(r, withTiming: true)),
         EnqueuedV1Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadEnqueued(r, withTiming: false)),
         AckedManifest => BinaryCodec.Read(bytes, BinaryCodec.ReadAcked),
-        SnapshotManifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 3)),
+        SnapshotManifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, BinaryCodec.SnapshotFormat)),
+        SnapshotV3Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 3)),
+        ArchivedManifest => BinaryCodec.Read(bytes, BinaryCodec.ReadArchived),
         SnapshotV2Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 2)),
         SnapshotV1Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 1)),
         DrainManifest => Drain.Instance,
@@ -270,7 +276,10 @@ internal static class BinaryCodec
     /// <summary>
     /// Snapshot format S3. S2 was S1 with each message's payload replaced by the sequence number of the journal event
     /// that holds it (the payload stored only when that number is 0); S3 adds the expired and cancelled totals, each
-    /// message's expiry, each retained finished message's status, and the remembered idempotency keys.
+    /// message's expiry, each retained finished message's status, and the remembered idempotency keys. S4 (written now)
+    /// adds each message's payload length and, for a message whose payload is not in the main journal, the sequence
+    /// number of the archive event that holds it (the payload stored only when both numbers are 0), and each finished
+    /// message's archive sequence number (its result stored only when that is 0).
     /// </summary>
     public static void WriteSnapshot(BinaryWriter w, QueueSnapshot s)
     {
@@ -287,7 +296,9 @@ internal static class BinaryCodec
         {
             WriteMessageHead(w, m.Id, m.Type, m.EnqueuedAt, m.Headers);
             w.Write7BitEncodedInt64(m.SequenceNr);
-            if (m.SequenceNr == 0) WriteBytes(w, m.Payload);
+            w.Write7BitEncodedInt(m.PayloadLength);
+            if (m.SequenceNr == 0) w.Write7BitEncodedInt64(m.ArchiveSeq);
+            if (m.SequenceNr == 0 && m.ArchiveSeq == 0) WriteBytes(w, m.Payload);
             w.Write7BitEncodedInt(m.FailedAttempts);
             w.Write7BitEncodedInt(m.Errors.Count);
             foreach (var error in m.Errors) WriteError(w, error);
@@ -307,6 +318,7 @@ internal static class BinaryCodec
             w.Write(m.CompletedAt.Ticks);
             WriteOptionalBytes(w, m.Result);
             w.Write((byte)m.Status);
+            w.Write7BitEncodedInt64(m.ArchiveSeq);
         }
         var keys = s.IdempotencyKeys.IsDefault ? ImmutableArray<IdempotencyRecord>.Empty : s.IdempotencyKeys;
         w.Write7BitEncodedInt(keys.Length);
@@ -319,7 +331,10 @@ internal static class BinaryCodec
         }
     }
 
-    /// <summary>Reads format S3, S2 or S1 (<paramref name="format"/>; in S1 every payload is in the snapshot).</summary>
+    /// <summary>The snapshot format <see cref="WriteSnapshot"/> writes.</summary>
+    public const int SnapshotFormat = 4;
+
+    /// <summary>Reads format S4, S3, S2 or S1 (<paramref name="format"/>; in S1 every payload is in the snapshot).</summary>
     public static QueueSnapshot ReadSnapshot(BlobReader r, int format)
     {
         var withSequenceNrs = format >= 2;
@@ -332,9 +347,12 @@ internal static class BinaryCodec
         {
             var (id, type, at, headers) = ReadMessageHead(r);
             var sequenceNr = withSequenceNrs ? r.Read7BitEncodedInt64() : 0;
+            var length = format >= 4 ? r.Read7BitEncodedInt() : 0;
+            var archiveSeq = format >= 4 && sequenceNr == 0 ? r.Read7BitEncodedInt64() : 0;
             // Payloads stored in a snapshot are long-lived (dead letters): each gets its own array, so none keeps the
             // whole snapshot blob alive.
-            var payload = sequenceNr == 0 ? r.ReadBytes().ToArray() : default;
+            ReadOnlyMemory<byte> payload = sequenceNr == 0 && archiveSeq == 0 ? r.ReadBytes().ToArray() : default;
+            if (format < 4) length = payload.Length;
             var failed = r.Read7BitEncodedInt();
             var errorCount = r.Read7BitEncodedInt();
             var errors = ImmutableList<ErrorInfo>.Empty;
@@ -351,7 +369,7 @@ internal static class BinaryCodec
             var expiresTicks = format >= 3 ? r.ReadInt64() : -1;
             messages.Add(new SnapshotMessage(id, type, payload, headers, at, failed, errors, stage, dueAt, reason,
                 finishedTicks < 0 ? null : new DateTime(finishedTicks, DateTimeKind.Utc), sequenceNr,
-                expiresTicks < 0 ? null : new DateTime(expiresTicks, DateTimeKind.Utc)));
+                expiresTicks < 0 ? null : new DateTime(expiresTicks, DateTimeKind.Utc), archiveSeq, length));
         }
         var succeededCount = r.Read7BitEncodedInt();
         var succeeded = ImmutableArray.CreateBuilder<SnapshotSucceeded>(succeededCount);
@@ -364,7 +382,8 @@ internal static class BinaryCodec
             var completedAt = r.ReadTime();
             var result = ReadOptionalBytes(r) is { } bytes ? bytes.ToArray() : (ReadOnlyMemory<byte>?)null;
             var status = format >= 3 ? (MessageStatus)r.ReadByte() : MessageStatus.Succeeded;
-            succeeded.Add(new SnapshotSucceeded(id, type, attempts, enqueuedAt, completedAt, result, status));
+            var resultArchiveSeq = format >= 4 ? r.Read7BitEncodedInt64() : 0;
+            succeeded.Add(new SnapshotSucceeded(id, type, attempts, enqueuedAt, completedAt, result, status, resultArchiveSeq));
         }
         var keys = ImmutableArray<IdempotencyRecord>.Empty;
         if (format >= 3)
@@ -376,6 +395,26 @@ internal static class BinaryCodec
             keys = builder.MoveToImmutable();
         }
         return new QueueSnapshot(lastId, totals, messages.MoveToImmutable(), succeeded.MoveToImmutable(), keys);
+    }
+
+    /// <summary>Archive event format AR1: per item its message id, whether it is a result, and its bytes.</summary>
+    public static void WriteArchived(BinaryWriter w, PayloadsArchived a)
+    {
+        w.Write7BitEncodedInt(a.Items.Length);
+        foreach (var item in a.Items)
+        {
+            w.Write7BitEncodedInt64(item.Id);
+            w.Write(item.IsResult);
+            WriteBytes(w, item.Bytes);
+        }
+    }
+
+    public static PayloadsArchived ReadArchived(BlobReader r)
+    {
+        var count = r.Read7BitEncodedInt();
+        var items = ImmutableArray.CreateBuilder<ArchivedPayload>(count);
+        for (var i = 0; i < count; i++) items.Add(new ArchivedPayload(r.Read7BitEncodedInt64(), r.ReadBoolean(), r.ReadBytes()));
+        return new PayloadsArchived(items.MoveToImmutable());
     }
 
     private static void WriteHeaders(BinaryWriter w, ImmutableDictionary<string, string> headers)

@@ -148,15 +148,26 @@ internal sealed class DispatchOrder
     public long? PayloadWanted(long budget)
     {
         Trim();
-        if (_returns.TryPeek(out var returned, out _) && !returned.HasPayload) return returned.SequenceNr;
+        // One whose payload is in the queue's archive (SequenceNr 0) is read from there: see ReturnWaitingForPayload.
+        if (_returns.TryPeek(out var returned, out _) && !returned.HasPayload && returned.SequenceNr != 0) return returned.SequenceNr;
         if (_unloaded.TryPeek(out var waiting) && (ReadyPayloadBytes < budget / 2 || _loaded.Count == 0)) return waiting.SequenceNr;
         return null;
     }
 
-    /// <summary>A ready message got its payload back from the journal.</summary>
+    /// <summary>The oldest message that came back without its payload, if it is first in line among the returns.</summary>
+    public StoredMessage? ReturnWaitingForPayload
+    {
+        get
+        {
+            Trim();
+            return _returns.TryPeek(out var returned, out _) && !returned.HasPayload ? returned : null;
+        }
+    }
+
+    /// <summary>A ready message got its payload back from the journal (or the archive).</summary>
     public void PayloadAttached(StoredMessage message)
     {
-        ReadyPayloadBytes += message.Payload.Length;
+        ReadyPayloadBytes += BudgetedBytes(message);
         ReadyWithoutPayload--;
     }
 

@@ -25,8 +25,11 @@ internal sealed class IntakeRules
     public string QueueId { get; }
     public QueueOptions Options { get; }
 
-    /// <summary>Checks a new message against the queue's limits; <paramref name="held"/> counts the messages the queue holds or has accepted for writing.</summary>
-    public (RejectionCode Code, string Reason)? Validate(string type, int payloadLength, ImmutableDictionary<string, string>? headers, int held)
+    /// <summary>
+    /// Checks a new message against the queue's limits; <paramref name="held"/> counts the messages the queue holds or has
+    /// accepted for writing, <paramref name="heldBytes"/> their payload bytes.
+    /// </summary>
+    public (RejectionCode Code, string Reason)? Validate(string type, int payloadLength, ImmutableDictionary<string, string>? headers, int held, long heldBytes = 0)
     {
         if (!Names.IsValidMessageType(type))
             return (RejectionCode.InvalidMessageType, $"Message type '{Truncate(type)}' is invalid: {Names.TypeNameRule}.");
@@ -38,6 +41,8 @@ internal sealed class IntakeRules
             return (RejectionCode.InvalidHeaders, headerError);
         if (held >= Options.MaxLength)
             return (RejectionCode.QueueFull, $"Queue '{QueueId}' is full ({Options.MaxLength} messages).");
+        if (heldBytes + payloadLength > Options.MaxBytes)
+            return (RejectionCode.QueueFull, $"Queue '{QueueId}' is full: it holds {heldBytes} payload bytes, and {payloadLength} more would exceed its limit of {Options.MaxBytes} bytes.");
         return null;
     }
 

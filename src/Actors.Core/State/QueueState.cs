@@ -16,8 +16,14 @@ namespace Actors.State;
 /// event at <see cref="StoredMessage.SequenceNr"/> has it) until <see cref="AttachPayloads"/> brings it back, in id
 /// order, ahead of dispatch. Only messages with a payload in memory are dispatched.
 /// </para>
+/// <para>
+/// Retained bytes (dead letters' payloads and succeeded results) are bounded by
+/// <see cref="QueueOptions.RetainedMemoryBytes"/>: past it <see cref="TakeForArchive"/> offers the oldest to the queue's
+/// archive stream, and once stored there (<see cref="MarkArchived"/>) memory keeps only the archive event's sequence
+/// number. Until then they stay in memory and in snapshots, so a crash at any point loses nothing.
+/// </para>
 /// </summary>
-internal sealed class QueueState
+internal sealed partial class QueueState
 {
     private readonly MessageIndex _live = new();
     private readonly SortedDictionary<long, StoredMessage> _dead = new();
@@ -30,6 +36,10 @@ internal sealed class QueueState
     private readonly Queue<FinishedMessage> _finished = new();
     private readonly Dictionary<long, FinishedMessage> _finishedById = new();
     private readonly IdempotencyIndex _keys = new();
+    private readonly DeadLetterGroups _groups = new();
+    private readonly SharedStrings _strings = new();
+    // Retained items whose bytes are in memory and not archived, oldest first; entries that no longer qualify are skipped.
+    private readonly Queue<(long Id, bool IsResult)> _archiveCandidates = new();
     private static readonly List<StoredMessage> NoMessages = new();
 
     public QueueState(string queueId, QueueOptions options)
@@ -68,6 +78,12 @@ internal sealed class QueueState
     /// <summary>Ready messages whose payload is only in the journal.</summary>
     public int ReadyWithoutPayload => _order.ReadyWithoutPayload;
 
+    /// <summary>Payload bytes of the messages held and not finished (wherever the payloads are): the measure of <see cref="QueueOptions.MaxBytes"/>.</summary>
+    public long HeldPayloadBytes { get; private set; }
+
+    /// <summary>Bytes of dead letters' payloads and succeeded results in memory: the measure of <see cref="QueueOptions.RetainedMemoryBytes"/>.</summary>
+    public long RetainedBytes { get; private set; }
+
     /// <summary>Dead letters whose payload is only in the journal (after a recovery replayed their failure).</summary>
     public int DeadWithoutPayload { get; private set; }
 
@@ -83,9 +99,12 @@ internal sealed class QueueState
     /// <summary>The rules a new message is checked against.</summary>
     public IntakeRules Rules { get; }
 
-    /// <summary>Checks a new message against the queue's limits. <paramref name="buffered"/> counts messages accepted but not yet applied.</summary>
-    public (RejectionCode Code, string Reason)? Validate(string type, int payloadLength, ImmutableDictionary<string, string>? headers, int buffered) =>
-        Rules.Validate(type, payloadLength, headers, _live.Count + buffered);
+    /// <summary>
+    /// Checks a new message against the queue's limits. <paramref name="buffered"/> counts messages accepted but not yet
+    /// applied, <paramref name="bufferedBytes"/> their payload bytes.
+    /// </summary>
+    public (RejectionCode Code, string Reason)? Validate(string type, int payloadLength, ImmutableDictionary<string, string>? headers, int buffered, long bufferedBytes = 0) =>
+        Rules.Validate(type, payloadLength, headers, _live.Count + buffered, HeldPayloadBytes + bufferedBytes);
 
     /// <inheritdoc cref="IntakeRules.ValidateIdempotencyKey"/>
     public (RejectionCode Code, string Reason)? ValidateIdempotencyKey(string? key) => Rules.ValidateIdempotencyKey(key);
@@ -138,7 +157,7 @@ internal sealed class QueueState
             case MessagesAcked e:
                 foreach (var ack in e.Acks)
                 {
-                    if (!_live.Remove(ack.Id, out var message)) continue;
+                    if (!TakeLive(ack.Id, out var message)) continue;
                     Forget(message);
                     TotalSucceeded++;
                     Retain(new FinishedMessage(message.Id, message.Type, MessageStatus.Succeeded, ack.Attempt, message.EnqueuedAt, ack.CompletedAt, ack.Result));
@@ -150,7 +169,7 @@ internal sealed class QueueState
                     var cancelling = retried.Stage == Stage.Ending;
                     LeaveStage(retried);
                     retried.FailedAttempts = e.Attempt;
-                    retried.RecordError(e.Error);
+                    retried.RecordError(_strings.Share(e.Error));
                     TotalFailedAttempts++;
                     // A message being cancelled while its failure was written stays out of every queue until the
                     // cancellation is written after it.
@@ -167,35 +186,37 @@ internal sealed class QueueState
             case DeadLettered { Reason: PayloadMissingReason } e:
                 // Not an attempt: the journal lost the payload. The dead letter keeps an empty one, so nothing waits
                 // for that event again, and the error says why.
-                if (_live.Remove(e.Id, out var lost))
+                if (TakeLive(e.Id, out var lost))
                 {
                     LeaveStage(lost);
-                    lost.RecordError(e.Error);
+                    lost.RecordError(_strings.Share(e.Error));
                     lost.AttachPayload(ReadOnlyMemory<byte>.Empty);
                     Bury(lost, e.Reason, e.Error.At);
                     TotalDeadLettered++;
                 }
-                else if (_dead.TryGetValue(e.Id, out var buried) && !buried.HasPayload)
+                else if (_dead.TryGetValue(e.Id, out var buried) && !buried.HasPayload && buried.SequenceNr != 0)
                 {
-                    buried.RecordError(e.Error);
+                    _groups.Remove(buried);
+                    buried.RecordError(_strings.Share(e.Error));
                     buried.AttachPayload(ReadOnlyMemory<byte>.Empty);
                     Pin(buried);
+                    _groups.Add(buried);
                     DeadWithoutPayload--;
                 }
                 break;
             case DeadLettered e:
-                if (_live.Remove(e.Id, out var dead))
+                if (TakeLive(e.Id, out var dead))
                 {
                     LeaveStage(dead);
                     dead.FailedAttempts = e.Attempt;
-                    dead.RecordError(e.Error);
+                    dead.RecordError(_strings.Share(e.Error));
                     Bury(dead, e.Reason, e.Error.At);
                     TotalFailedAttempts++;
                     TotalDeadLettered++;
                 }
                 break;
             case Discarded e:
-                if (_live.Remove(e.Id, out var discarded))
+                if (TakeLive(e.Id, out var discarded))
                 {
                     Forget(discarded);
                     TotalFailedAttempts++;
@@ -204,7 +225,7 @@ internal sealed class QueueState
                 }
                 break;
             case MessageCancelled e:
-                if (_live.Remove(e.Id, out var cancelled))
+                if (TakeLive(e.Id, out var cancelled))
                 {
                     Forget(cancelled);
                     TotalCancelled++;
@@ -214,7 +235,7 @@ internal sealed class QueueState
             case MessagesExpired e:
                 foreach (var id in e.Ids)
                 {
-                    if (!_live.Remove(id, out var expired)) continue;
+                    if (!TakeLive(id, out var expired)) continue;
                     TotalExpired++;
                     if (e.DeadLettered)
                     {
@@ -235,13 +256,13 @@ internal sealed class QueueState
                 foreach (var id in e.Ids)
                 {
                     if (!_dead.Remove(id, out var redriven)) continue;
-                    if (!redriven.HasPayload) DeadWithoutPayload--;
+                    Unbury(redriven);
                     redriven.FailedAttempts = 0;
                     redriven.DeadLetterReason = null;
                     redriven.FinishedAt = null;
                     // A redriven message gets a fresh start: an expiry it had is behind it.
                     redriven.ExpiresAt = null;
-                    _live.Set(redriven);
+                    Hold(redriven);
                     _order.EnterReady(redriven, arriving: false);
                 }
                 break;
@@ -249,7 +270,7 @@ internal sealed class QueueState
                 foreach (var id in e.Ids)
                 {
                     if (!_dead.Remove(id, out var purged)) continue;
-                    if (!purged.HasPayload) DeadWithoutPayload--;
+                    Unbury(purged);
                     purged.Stage = Stage.Gone;
                 }
                 break;
@@ -258,10 +279,25 @@ internal sealed class QueueState
         }
     }
 
+    /// <summary>Takes a message out of the held set, if it is there.</summary>
+    private bool TakeLive(long id, out StoredMessage message)
+    {
+        if (!_live.Remove(id, out message!)) return false;
+        HeldPayloadBytes -= message.PayloadLength;
+        return true;
+    }
+
+    /// <summary>Puts a message in the held set.</summary>
+    private void Hold(StoredMessage message)
+    {
+        _live.Set(message);
+        HeldPayloadBytes += message.PayloadLength;
+    }
+
     /// <summary>Registers a new message: the id index, its expiry and its idempotency key.</summary>
     private void Arrive(StoredMessage message, EnqueuedMessage stored)
     {
-        _live.Set(message);
+        Hold(message);
         if (stored.Id > LastId) LastId = stored.Id;
         TrackExpiry(message, stored.ExpiresAt);
         if (stored.IdempotencyKey is { } key) _keys.Add(new IdempotencyRecord(key, stored.Id, stored.Fingerprint, stored.EnqueuedAt));
@@ -275,17 +311,29 @@ internal sealed class QueueState
         message.FinishedAt = at;
         _dead[message.Id] = message;
         if (message.HasPayload) Pin(message);
-        else DeadWithoutPayload++;
+        else if (message.SequenceNr != 0) DeadWithoutPayload++;
+        _groups.Add(message);
+    }
+
+    /// <summary>Takes a message that left the dead-letter set out of its bookkeeping.</summary>
+    private void Unbury(StoredMessage message)
+    {
+        _groups.Remove(message);
+        if (!message.HasPayload && message.SequenceNr != 0) DeadWithoutPayload--;
+        if (message.HasPayload && message.SequenceNr == 0 && message.ArchiveSeq == 0) RetainedBytes -= message.PayloadLength;
     }
 
     /// <summary>
-    /// Makes memory the payload's home (a dead letter keeps it), so the journal event need not be kept for it. The
-    /// payload gets an array of its own: one read back from the journal is a slice of its whole event.
+    /// Makes memory the payload's home (a dead letter keeps it, until it is archived), so the journal event need not be
+    /// kept for it. The payload gets an array of its own: one read back from the journal is a slice of its whole event.
     /// </summary>
-    private static void Pin(StoredMessage message)
+    private void Pin(StoredMessage message)
     {
         message.SequenceNr = 0;
+        message.ArchiveSeq = 0;
         message.AttachPayload(message.Payload.ToArray());
+        RetainedBytes += message.PayloadLength;
+        AddArchiveCandidate(message.Id, false);
     }
 
     /// <summary>A message that is no longer held.</summary>
@@ -317,12 +365,34 @@ internal sealed class QueueState
     {
         if (Options.SucceededRetention == 0) return;
         _finished.Enqueue(finished);
+        if (_finishedById.Remove(finished.Id, out var replaced)) RetainedBytes -= replaced.ResultBytesInMemory;
         _finishedById[finished.Id] = finished;
-        while (_finished.Count > Options.SucceededRetention)
+        RetainedBytes += finished.ResultBytesInMemory;
+        if (finished.ResultBytesInMemory > 0) AddArchiveCandidate(finished.Id, true);
+        while (_finished.Count > Options.SucceededRetention) DropOldestFinished();
+        // Retention time counted from the newest event's time, so a replay lets go of the same ones.
+        PruneFinished(finished.FinishedAt);
+    }
+
+    /// <summary>Lets go of finished messages that finished more than <see cref="QueueOptions.SucceededRetentionTime"/> before <paramref name="now"/>; returns how many.</summary>
+    public int PruneFinished(DateTime now)
+    {
+        var pruned = 0;
+        var cutoff = now - Options.SucceededRetentionTime;
+        while (_finished.TryPeek(out var oldest) && oldest.FinishedAt < cutoff)
         {
-            var oldest = _finished.Dequeue();
-            if (_finishedById.TryGetValue(oldest.Id, out var current) && ReferenceEquals(current, oldest)) _finishedById.Remove(oldest.Id);
+            DropOldestFinished();
+            pruned++;
         }
+        return pruned;
+    }
+
+    private void DropOldestFinished()
+    {
+        var oldest = _finished.Dequeue();
+        if (!_finishedById.TryGetValue(oldest.Id, out var current) || !ReferenceEquals(current, oldest)) return;
+        _finishedById.Remove(oldest.Id);
+        RetainedBytes -= oldest.ResultBytesInMemory;
     }
 
     // ---------------------------------------------------------------- payloads kept in the journal
@@ -340,7 +410,7 @@ internal sealed class QueueState
             if (_order.PayloadWanted(Options.PayloadMemoryBytes) is { } wanted) return wanted;
             if (DeadWithoutPayload > 0)
                 foreach (var dead in _dead.Values)
-                    if (!dead.HasPayload) return dead.SequenceNr;
+                    if (!dead.HasPayload && dead.SequenceNr != 0) return dead.SequenceNr;
             return null;
         }
     }
@@ -641,7 +711,7 @@ internal sealed class QueueState
             var shortName = last.Type[(last.Type.LastIndexOf('.') + 1)..];
             if (last.Type != errorType && shortName != errorType) return false;
         }
-        if (filter.Fingerprint is { } fingerprint && (last is null || Fingerprint.Of(last.Type, last.Message) != fingerprint)) return false;
+        if (filter.Fingerprint is { } fingerprint && (last is null || FingerprintOf(message) != fingerprint)) return false;
         return true;
     }
 
@@ -650,22 +720,14 @@ internal sealed class QueueState
     {
         var last = m.Errors.Count > 0 ? m.Errors[^1] : null;
         return new DeadLetterCommands.DeadLetterSummary(m.Id, m.Type, m.FailedAttempts, m.EnqueuedAt, m.FinishedAt, m.DeadLetterReason ?? "",
-            last, last is null ? "" : Fingerprint.Of(last.Type, last.Message));
+            last, last is null ? "" : FingerprintOf(m));
     }
 
+    /// <summary>The fingerprint of a message's last error ("" without one), cached while it is a dead letter.</summary>
+    private static string FingerprintOf(StoredMessage m) => m.DeadLetterFingerprint ?? DeadLetterGroups.FingerprintOf(m);
+
     /// <summary>Dead letters grouped by the fingerprint of their last error, largest group first.</summary>
-    public ImmutableArray<DeadLetterCommands.DeadLetterGroup> GroupDeadLetters() =>
-        _dead.Values
-            .GroupBy(m => m.Errors.Count > 0 ? Fingerprint.Of(m.Errors[^1].Type, m.Errors[^1].Message) : "")
-            .Select(g =>
-            {
-                var sample = g.First().Errors.LastOrDefault();
-                return new DeadLetterCommands.DeadLetterGroup(g.Key, sample?.Type ?? "", sample?.Message ?? "", g.Count(),
-                    g.Select(m => m.Type).Distinct().Order(StringComparer.Ordinal).ToImmutableArray(),
-                    g.Min(m => m.FinishedAt), g.Max(m => m.FinishedAt));
-            })
-            .OrderByDescending(g => g.Count).ThenBy(g => g.Fingerprint, StringComparer.Ordinal)
-            .ToImmutableArray();
+    public ImmutableArray<DeadLetterCommands.DeadLetterGroup> GroupDeadLetters() => _groups.Report(_dead.Values);
 
     /// <summary>Every held message (live and dead), for invariant checks.</summary>
     public IEnumerable<StoredMessage> HeldMessages => _live.Values.Concat(_dead.Values);
@@ -679,8 +741,8 @@ internal sealed class QueueState
     // ---------------------------------------------------------------- snapshots
 
     /// <summary>
-    /// The durable state. A payload the journal also holds is not copied into it, only the event's sequence number;
-    /// payloads that live only in memory (dead letters) are.
+    /// The durable state. A payload the journal (or the archive) also holds is not copied into it, only the event's
+    /// sequence number; payloads and results that live only in memory are.
     /// </summary>
     public QueueSnapshot ToSnapshot()
     {
@@ -693,12 +755,13 @@ internal sealed class QueueState
                 Stage.DeadLettered => SnapshotStage.DeadLettered,
                 _ => SnapshotStage.Ready,
             };
-            messages.Add(new SnapshotMessage(m.Id, m.Type, m.SequenceNr == 0 ? m.Payload : default, m.Headers, m.EnqueuedAt, m.FailedAttempts, m.Errors,
+            var archiveSeq = m.SequenceNr == 0 ? m.ArchiveSeq : 0;
+            messages.Add(new SnapshotMessage(m.Id, m.Type, m.SequenceNr == 0 && archiveSeq == 0 ? m.Payload : default, m.Headers, m.EnqueuedAt, m.FailedAttempts, m.Errors,
                 stage, stage == SnapshotStage.Scheduled ? m.DueAt : default, m.DeadLetterReason, m.FinishedAt, m.SequenceNr,
-                stage == SnapshotStage.DeadLettered ? null : m.ExpiresAt));
+                stage == SnapshotStage.DeadLettered ? null : m.ExpiresAt, archiveSeq, m.PayloadLength));
         }
         var finished = _finished.Where(f => _finishedById.TryGetValue(f.Id, out var current) && ReferenceEquals(current, f))
-            .Select(f => new SnapshotSucceeded(f.Id, f.Type, f.Attempts, f.EnqueuedAt, f.FinishedAt, f.Result, f.Status)).ToImmutableArray();
+            .Select(f => new SnapshotSucceeded(f.Id, f.Type, f.Attempts, f.EnqueuedAt, f.FinishedAt, f.Result, f.Status, f.ArchiveSeq)).ToImmutableArray();
         return new QueueSnapshot(LastId, new QueueTotals(TotalEnqueued, TotalSucceeded, TotalFailedAttempts, TotalDeadLettered, TotalDiscarded, TotalExpired, TotalCancelled),
             messages.MoveToImmutable(), finished, _keys.ToArray());
     }
@@ -719,36 +782,46 @@ internal sealed class QueueState
         foreach (var s in snapshot.Messages)
         {
             // Payloads the journal holds are read back when they are needed.
-            var m = new StoredMessage(s.Id, s.Type, s.Payload, s.Headers, s.EnqueuedAt, s.SequenceNr, hasPayload: s.SequenceNr == 0)
+            var inSnapshot = s.SequenceNr == 0 && s.ArchiveSeq == 0;
+            var m = new StoredMessage(s.Id, s.Type, s.Payload, s.Headers, s.EnqueuedAt, s.SequenceNr, hasPayload: inSnapshot,
+                payloadLength: inSnapshot ? s.Payload.Length : s.PayloadLength)
             {
                 FailedAttempts = s.FailedAttempts,
-                Errors = s.Errors,
+                Errors = s.Errors.Count == 0 ? s.Errors : s.Errors.ConvertAll(state._strings.Share),
                 DeadLetterReason = s.DeadLetterReason,
                 FinishedAt = s.FinishedAt,
+                ArchiveSeq = s.ArchiveSeq,
             };
             switch (s.Stage)
             {
                 case SnapshotStage.DeadLettered:
                     m.Stage = Stage.DeadLettered;
                     state._dead[m.Id] = m;
-                    if (!m.HasPayload) state.DeadWithoutPayload++;
+                    state._groups.Add(m);
+                    if (m.SequenceNr != 0) state.DeadWithoutPayload++;
+                    if (m.HasPayload)
+                    {
+                        state.RetainedBytes += m.PayloadLength;
+                        state.AddArchiveCandidate(m.Id, false);
+                    }
                     break;
                 case SnapshotStage.Scheduled:
-                    state._live.Set(m);
+                    state.Hold(m);
                     state.TrackExpiry(m, s.ExpiresAt);
                     state._order.EnterScheduled(m, s.DueAt);
                     break;
                 default:
                     // In id order, like new arrivals; one whose payload is stored in the snapshot joins the returns,
                     // so the arrivals' queues keep their order.
-                    state._live.Set(m);
+                    // One whose payload is archived (a redriven dead letter) is read back from there as a return.
+                    state.Hold(m);
                     state.TrackExpiry(m, s.ExpiresAt);
-                    state._order.EnterReady(m, arriving: !m.HasPayload);
+                    state._order.EnterReady(m, arriving: m.SequenceNr != 0);
                     break;
             }
         }
         foreach (var s in snapshot.Succeeded)
-            state.Retain(new FinishedMessage(s.Id, s.Type, s.Status, s.Attempts, s.EnqueuedAt, s.CompletedAt, s.Result));
+            state.Retain(new FinishedMessage(s.Id, s.Type, s.Status, s.Attempts, s.EnqueuedAt, s.CompletedAt, s.Result, s.ArchiveSeq));
         if (!snapshot.IdempotencyKeys.IsDefault)
             foreach (var record in snapshot.IdempotencyKeys) state._keys.Add(record);
         return state;

@@ -34,12 +34,18 @@ internal sealed class StoredMessage
 
     private FailureHistory? _history;
 
-    public StoredMessage(long id, string type, ReadOnlyMemory<byte> payload, ImmutableDictionary<string, string> headers, DateTime enqueuedAt, long sequenceNr = 0, bool hasPayload = true)
+    /// <summary>
+    /// A held message; without <paramref name="hasPayload"/> the payload is left out of memory, and
+    /// <paramref name="payloadLength"/> gives its size when <paramref name="payload"/> is not at hand.
+    /// </summary>
+    public StoredMessage(long id, string type, ReadOnlyMemory<byte> payload, ImmutableDictionary<string, string> headers, DateTime enqueuedAt, long sequenceNr = 0, bool hasPayload = true,
+        int? payloadLength = null)
     {
         Id = id;
         Type = type;
         Payload = hasPayload ? payload : default;
         HasPayload = hasPayload;
+        PayloadLength = payloadLength ?? payload.Length;
         Headers = headers;
         EnqueuedAt = enqueuedAt;
         SequenceNr = sequenceNr;
@@ -52,6 +58,9 @@ internal sealed class StoredMessage
 
     /// <summary>The payload; empty while <see cref="HasPayload"/> is false.</summary>
     public ReadOnlyMemory<byte> Payload { get; private set; }
+
+    /// <summary>The payload's size, wherever it is.</summary>
+    public int PayloadLength { get; private set; }
 
     /// <summary>True when the payload is in memory.</summary>
     public bool HasPayload { get; private set; }
@@ -97,6 +106,23 @@ internal sealed class StoredMessage
         set { if (value is not null || _history is not null) History.DeadLetterReason = value; }
     }
 
+    /// <summary>
+    /// The sequence number of the event in the queue's archive stream that holds the payload of a dead letter (or of
+    /// one redriven from there), so it can be read back when it is not in memory; 0 when it is not archived.
+    /// </summary>
+    public long ArchiveSeq
+    {
+        get => _history?.ArchiveSeq ?? 0;
+        set { if (value != 0 || _history is not null) History.ArchiveSeq = value; }
+    }
+
+    /// <summary>The fingerprint of the last error, kept while the message is a dead letter; null otherwise.</summary>
+    public string? DeadLetterFingerprint
+    {
+        get => _history?.Fingerprint;
+        set { if (value is not null || _history is not null) History.Fingerprint = value; }
+    }
+
     /// <summary>When the message was dead-lettered.</summary>
     public DateTime? FinishedAt
     {
@@ -120,9 +146,10 @@ internal sealed class StoredMessage
     {
         Payload = payload;
         HasPayload = true;
+        PayloadLength = payload.Length;
     }
 
-    /// <summary>Lets go of the payload; the journal event at <see cref="SequenceNr"/> still has it.</summary>
+    /// <summary>Lets go of the payload; the journal event at <see cref="SequenceNr"/> (or the archive's at <see cref="ArchiveSeq"/>) still has it.</summary>
     public void DropPayload()
     {
         Payload = default;
@@ -136,8 +163,38 @@ internal sealed class StoredMessage
         public DateTime? ExpiresAt;
         public string? DeadLetterReason;
         public DateTime? FinishedAt;
+        public long ArchiveSeq;
+        public string? Fingerprint;
     }
 }
 
-/// <summary>A message that finished (succeeded, cancelled, expired and dropped, discarded), kept for status queries for a retention window.</summary>
-internal sealed record FinishedMessage(long Id, string Type, MessageStatus Status, int Attempts, DateTime EnqueuedAt, DateTime FinishedAt, ReadOnlyMemory<byte>? Result);
+/// <summary>
+/// A message that finished (succeeded, cancelled, expired and dropped, discarded), kept for status queries for a
+/// retention window. A result that moved to the queue's archive is null here, with <see cref="ArchiveSeq"/> naming the
+/// archive event that holds it.
+/// </summary>
+internal sealed class FinishedMessage(long id, string type, MessageStatus status, int attempts, DateTime enqueuedAt, DateTime finishedAt, ReadOnlyMemory<byte>? result, long archiveSeq = 0)
+{
+    public long Id { get; } = id;
+    public string Type { get; } = type;
+    public MessageStatus Status { get; } = status;
+    public int Attempts { get; } = attempts;
+    public DateTime EnqueuedAt { get; } = enqueuedAt;
+    public DateTime FinishedAt { get; } = finishedAt;
+
+    /// <summary>The result, while it is in memory.</summary>
+    public ReadOnlyMemory<byte>? Result { get; private set; } = result;
+
+    /// <summary>The archive event holding the result; 0 while the result (if any) is in memory.</summary>
+    public long ArchiveSeq { get; private set; } = archiveSeq;
+
+    /// <summary>The result's bytes held in memory.</summary>
+    public int ResultBytesInMemory => Result?.Length ?? 0;
+
+    /// <summary>The result is stored in archive event <paramref name="archiveSeq"/>: memory lets go of it.</summary>
+    public void Archived(long archiveSeq)
+    {
+        ArchiveSeq = archiveSeq;
+        Result = null;
+    }
+}

@@ -88,10 +88,16 @@ internal sealed partial class QueueActor
         return true;
     }
 
-    /// <summary>Once a snapshot is saved, the archive events below the oldest one it refers to are deleted.</summary>
+    /// <summary>
+    /// Once a snapshot is saved, the archive events below the oldest one that it or the previous snapshot refers to
+    /// are deleted: compaction keeps the previous snapshot as a fallback, so what it refers to must stay readable too.
+    /// The first snapshot after a start trims nothing, as the previous one's references are not known.
+    /// </summary>
     private void TrimArchive()
     {
-        if (_archiveTrimTo > 0) Archive.Tell(new PayloadArchive.Trim(_archiveTrimTo));
+        var trimTo = Math.Min(_archiveTrimTo, _previousSnapshotArchiveTrimTo);
+        if (trimTo > 0) Archive.Tell(new PayloadArchive.Trim(trimTo));
+        _previousSnapshotArchiveTrimTo = _archiveTrimTo;
         _archiveTrimTo = 0;
     }
 

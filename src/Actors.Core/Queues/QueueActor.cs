@@ -106,6 +106,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
     private ImmutableArray<ArchivedPayload>? _archiving;
     private long _archivedTo;
     private long _archiveTrimTo;
+    private long _previousSnapshotArchiveTrimTo;
     private DateTime _archivePausedUntil;
     private bool _archiveReading;
     private long _archiveMissing;

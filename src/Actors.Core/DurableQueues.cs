@@ -41,7 +41,7 @@ public static class DurableQueues
             : PersistenceConfig(SqliteConnectionString(options), "SQLite.MS", options.SqliteBusyTimeout + TimeSpan.FromSeconds(10));
         // The configuration holds the journal's connection string: it is never printed at start.
         var config = ConfigurationFactory.ParseString("akka.log-config-on-start = off").WithFallback(SerializationConfig())
-            .WithFallback(HandlerScheduler.DefaultConfig()).WithFallback(persistence);
+            .WithFallback(HandlerScheduler.Config(options.HandlerThreads)).WithFallback(persistence);
         if (options.Cluster.Enabled) config = ClusterConfig(options).WithFallback(config);
         return config.WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
     }

@@ -71,4 +71,45 @@ public sealed class HandlerSchedulerTests
             await system.Terminate();
         }
     }
+
+    [Fact]
+    public async Task With_no_handler_threads_handlers_run_inline_on_their_workers_and_every_outcome_is_reported()
+    {
+        var options = TestQueues.NewOptions();
+        options.HandlerThreads = 0;
+        options.AddQueue("inline", q => q.Retry.MaxAttempts = 1);
+        var onPool = new System.Collections.Concurrent.ConcurrentBag<bool>();
+        options.Handlers.Add<ReadOnlyMemory<byte>>("sync", (_, _, _) =>
+        {
+            onPool.Add(Thread.CurrentThread.IsThreadPoolThread);
+            return ValueTask.FromResult<object?>(1);
+        });
+        options.Handlers.Add<ReadOnlyMemory<byte>>("async", async (_, _, ct) =>
+        {
+            await Task.Delay(5, ct);
+            return 2;
+        });
+        options.Handlers.Add<ReadOnlyMemory<byte>>("throws", (_, _, _) => throw new InvalidOperationException("thrown before any await"));
+        var (system, queues) = TestQueues.StartNode(options);
+        try
+        {
+            Assert.True(HandlerScheduler.Get(system).RunsInline);
+            var sync = await queues.Client.EnqueueAsync("inline", "sync", new byte[] { 1 });
+            var later = await queues.Client.EnqueueAsync("inline", "async", new byte[] { 1 });
+            var thrown = await queues.Client.EnqueueAsync("inline", "throws", new byte[] { 1 });
+
+            await TestQueues.Until(async () => (await queues.Client.GetMessageAsync("inline", thrown))!.Status == Protocol.MessageStatus.DeadLettered, "the throwing handler's message dead-lettered");
+            await TestQueues.Until(async () => (await queues.Client.GetStatsAsync("inline")).TotalSucceeded == 2, "the other two succeeded");
+            Assert.Equal(Protocol.MessageStatus.Succeeded, (await queues.Client.GetMessageAsync("inline", sync))!.Status);
+            Assert.Equal(Protocol.MessageStatus.Succeeded, (await queues.Client.GetMessageAsync("inline", later))!.Status);
+            // Inline means on the worker's own thread: the .NET pool Akka's default dispatcher runs on.
+            Assert.All(onPool, Assert.True);
+            Assert.Contains("thrown before any await", (await queues.Client.GetMessageAsync("inline", thrown))!.Errors[^1].Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await system.Terminate();
+            TestQueues.DeleteDirectory(options.DataDirectory);
+        }
+    }
 }

@@ -31,7 +31,7 @@ if (settings.Pending > 0)
     return recovered ? 0 : 1;
 }
 var dataDirectory = settings.DataDirectory ?? Path.Combine(Path.GetTempPath(), "actors-load", Guid.NewGuid().ToString("N"));
-var options = new DurableQueuesOptions { DataDirectory = dataDirectory, RequestTimeout = TimeSpan.FromMinutes(2) };
+var options = new DurableQueuesOptions { DataDirectory = dataDirectory, RequestTimeout = TimeSpan.FromMinutes(2), HandlerThreads = settings.HandlerThreads };
 if (settings.PostgresConnection is { } postgres)
 {
     options.Journal = JournalKind.PostgreSql;
@@ -274,6 +274,9 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
     /// <summary>--retained-memory-mb: the queue's RetainedMemoryBytes in MiB in the memory runs; -1 (default) keeps the queue's default.</summary>
     public int RetainedMemoryMb { get; init; } = -1;
 
+    /// <summary>--handler-threads: the node's HandlerThreads (0: handlers run inline on their workers); default the option's.</summary>
+    public int? HandlerThreads { get; init; }
+
     /// <summary>Whether --payload was given (the memory runs have their own default).</summary>
     public bool PayloadBytesGiven { get; init; }
 
@@ -283,7 +286,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --snapshot-every --data --postgres CONNECTION");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --snapshot-every --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
@@ -300,6 +303,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
             DeadLetters = Math.Max(0, Int("dead-letters", 0)),
             RetainedMemoryMb = Int("retained-memory-mb", -1),
             PayloadBytesGiven = values.ContainsKey("payload"),
+            HandlerThreads = values.ContainsKey("handler-threads") ? Int("handler-threads", 0) : null,
         };
     }
 }

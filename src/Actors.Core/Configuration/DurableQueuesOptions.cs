@@ -47,6 +47,15 @@ public sealed class DurableQueuesOptions
     /// </summary>
     public IDictionary<string, Schedules.ScheduleOptions> Schedules { get; set; } = new Dictionary<string, Schedules.ScheduleOptions>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Threads of their own that run message handlers, apart from the .NET thread pool the queue actors use, so a
+    /// handler that blocks cannot starve the queues. Default null: two per processor, at least 8, at most 64; range
+    /// 0–1,024. 0 runs each handler on its worker's own thread (the .NET pool) and completes a synchronous handler
+    /// without a thread hop: the fastest for handlers that never block, but one that blocks holds a pool thread the
+    /// queues need and its worker cannot be stopped until it returns.
+    /// </summary>
+    public int? HandlerThreads { get; set; }
+
     /// <summary>How long a graceful shutdown waits for in-flight deliveries. Default 30 s; range 0–10 min.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -81,6 +90,7 @@ public sealed class DurableQueuesOptions
         if (string.IsNullOrWhiteSpace(DatabaseFile)) throw new ArgumentException("Actors:DatabaseFile must be set.");
         if (Journal == JournalKind.PostgreSql && string.IsNullOrWhiteSpace(ConnectionString)) throw new ArgumentException("Actors:ConnectionString must be set for the PostgreSql journal.");
         if (DrainTimeout < TimeSpan.Zero || DrainTimeout > TimeSpan.FromMinutes(10)) throw new ArgumentException("Actors:DrainTimeout must be 0–10 min.");
+        if (HandlerThreads is < 0 or > 1024) throw new ArgumentException($"Actors:HandlerThreads must be 0–1,024, was {HandlerThreads}.");
         if (SqliteBusyTimeout < TimeSpan.FromSeconds(1) || SqliteBusyTimeout > TimeSpan.FromMinutes(10)) throw new ArgumentException("Actors:SqliteBusyTimeout must be 1 s – 10 min.");
         if (RequestTimeout < TimeSpan.FromSeconds(1) || RequestTimeout > TimeSpan.FromMinutes(10)) throw new ArgumentException("Actors:RequestTimeout must be 1 s – 10 min.");
         Cluster.Validate();

@@ -38,7 +38,13 @@ internal sealed class HandlerScheduler : TaskScheduler, IExtension, IDisposable
     public static int DefaultThreadCount => Math.Clamp(2 * Environment.ProcessorCount, 8, 64);
 
     /// <summary>The default settings: <c>actors-handler-dispatcher.thread-count = </c><see cref="DefaultThreadCount"/>.</summary>
-    public static Config DefaultConfig() => ConfigurationFactory.ParseString($"{ConfigPath}.thread-count = {DefaultThreadCount}");
+    public static Config DefaultConfig() => Config(null);
+
+    /// <summary><c>actors-handler-dispatcher.thread-count</c>: <paramref name="threads"/>, or <see cref="DefaultThreadCount"/> when null; 0 runs handlers inline.</summary>
+    public static Config Config(int? threads) => ConfigurationFactory.ParseString($"{ConfigPath}.thread-count = {threads ?? DefaultThreadCount}");
+
+    /// <summary>True when there are no handler threads: a worker runs its handler on its own thread.</summary>
+    public bool RunsInline => _threadCount == 0;
 
     /// <summary>The scheduler of <paramref name="system"/>, created on first use and stopped with the system.</summary>
     public static HandlerScheduler Get(ActorSystem system) => system.WithExtension<HandlerScheduler, Provider>();
@@ -88,7 +94,7 @@ internal sealed class HandlerScheduler : TaskScheduler, IExtension, IDisposable
         public override HandlerScheduler CreateExtension(ExtendedActorSystem system)
         {
             var threads = system.Settings.Config.GetInt($"{ConfigPath}.thread-count", DefaultThreadCount);
-            if (threads < 1) throw new ConfigurationException($"{ConfigPath}.thread-count must be at least 1, was {threads}.");
+            if (threads < 0) throw new ConfigurationException($"{ConfigPath}.thread-count must be at least 0, was {threads}.");
             var scheduler = new HandlerScheduler(system.Name, threads);
             system.RegisterOnTermination(scheduler.Dispose);
             return scheduler;

@@ -98,10 +98,36 @@ internal sealed class Worker : ReceiveActor
             var context = new MessageContext(delivery.QueueId, delivery.MessageId, delivery.Attempt, delivery.Type, delivery.Headers, delivery.EnqueuedAt);
             var payload = delivery.Payload;
             var token = cancellation.Token;
+            Task<ReadOnlyMemory<byte>?> pending;
+            if (_scheduler.RunsInline)
+            {
+                // No handler threads: run here, and a handler that finished synchronously needs no message back.
+                try
+                {
+                    var inline = invoke(_services, payload, context, token);
+                    if (inline.IsCompletedSuccessfully)
+                    {
+                        cancellation.Dispose();
+                        Report(delivery, queue, startedAt, inline.Result, null);
+                        continue;
+                    }
+                    pending = inline.AsTask();
+                }
+                catch (Exception e)
+                {
+                    cancellation.Dispose();
+                    Report(delivery, queue, startedAt, null, e);
+                    continue;
+                }
+            }
+            else
+            {
+                // On the handler threads, never on this actor's: a handler that blocks holds one of them, not the
+                // worker, which stays free to withdraw the delivery or be stopped by its queue.
+                pending = _scheduler.Run(() => invoke(_services, payload, context, token).AsTask());
+            }
             _current = new Running(delivery, queue, cancellation, startedAt);
-            // On the handler threads, never on this actor's: a handler that blocks holds one of them, not the worker,
-            // which stays free to withdraw the delivery or be stopped by its queue.
-            _scheduler.Run(() => invoke(_services, payload, context, token).AsTask()).PipeTo(Self,
+            pending.PipeTo(Self,
                 success: result => new HandlerFinished(delivery, result, null),
                 failure: error => new HandlerFinished(delivery, null, error));
         }

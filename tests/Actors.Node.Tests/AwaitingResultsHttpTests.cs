@@ -36,6 +36,14 @@ public sealed class AwaitingResultsHttpTests() : NodeHttpTest(new Dictionary<str
     }
 
     [Fact]
+    public async Task The_openapi_document_names_wait_on_both_routes()
+    {
+        var paths = (await Http.GetFromJsonAsync<JsonObject>("/openapi/v1.json"))!["paths"]!;
+        foreach (var operation in new[] { paths["/queues/{queue}/messages"]!["post"]!, paths["/queues/{queue}/messages/{id}"]!["get"]! })
+            Assert.Contains(operation["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "wait" && p["in"]!.GetValue<string>() == "query");
+    }
+
+    [Fact]
     public async Task A_bad_wait_is_400_and_stores_nothing()
     {
         foreach (var wait in new[] { "soon", "-1", "-PT1S", "1h", "1,5" })

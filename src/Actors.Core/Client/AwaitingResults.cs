@@ -34,6 +34,7 @@ public static class AwaitingResults
     public static async Task<TResult?> EnqueueAndWaitAsync<TResult>(this IQueueClient client, string queue, string type, object? payload, TimeSpan timeout,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(client);
         var bytes = JsonSerializer.SerializeToUtf8Bytes(payload, payload?.GetType() ?? typeof(object), HandlerRegistry.JsonOptions);
         var info = await client.EnqueueAndWaitAsync(queue, new NewMessage(type, bytes), timeout, cancellationToken).ConfigureAwait(false);
         return info switch
@@ -41,9 +42,9 @@ public static class AwaitingResults
             { Status: MessageStatus.Succeeded, Result: { } result } => JsonSerializer.Deserialize<TResult>(result.Span, HandlerRegistry.JsonOptions),
             { Status: MessageStatus.Succeeded } => default,
             null => throw new MessageOutcomeException($"A message of queue '{queue}' finished, but the queue keeps no finished messages to tell its result.", null),
-            _ when OutcomeWaits.IsFinal(info.Status) => throw new MessageOutcomeException(
-                $"Message {info.MessageId} of queue '{queue}' ended {info.Status} after {info.Attempts} attempt(s){(info.Errors.IsEmpty ? "" : ": " + info.Errors[^1].Message)}", info),
-            _ => throw new MessageOutcomeException($"Message {info.MessageId} of queue '{queue}' did not finish within {timeout} (it is {info.Status}).", info),
+            { } ended when OutcomeWaits.IsFinal(ended.Status) => throw new MessageOutcomeException(
+                $"Message {ended.MessageId} of queue '{queue}' ended {ended.Status} after {ended.Attempts} attempt(s){(ended.Errors.IsEmpty ? "" : ": " + ended.Errors[^1].Message)}", ended),
+            { } pending => throw new MessageOutcomeException($"Message {pending.MessageId} of queue '{queue}' did not finish within {timeout} (it is {pending.Status}).", pending),
         };
     }
 }

@@ -16,6 +16,9 @@ namespace Actors.Client;
 /// </summary>
 public sealed class QueueClient : IQueueClient
 {
+    /// <summary>How long a wait pauses before it asks again when the queue was unavailable.</summary>
+    private static readonly TimeSpan WaitAgainAfter = TimeSpan.FromMilliseconds(250);
+
     private readonly ActorSystem _system;
     private readonly IActorRef _manager;
     private readonly IActorRef _replies;
@@ -148,9 +151,6 @@ public sealed class QueueClient : IQueueClient
             }
         }
     }
-
-    /// <summary>How long a wait pauses before it asks again when the queue was unavailable.</summary>
-    private static readonly TimeSpan WaitAgainAfter = TimeSpan.FromMilliseconds(250);
 
     /// <inheritdoc />
     public async Task<QueueStats> GetStatsAsync(string queue, CancellationToken cancellationToken = default)

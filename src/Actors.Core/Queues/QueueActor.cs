@@ -26,7 +26,7 @@ namespace Actors.Queues;
 /// <see cref="GroupCommitWriter"/> (buffers and writes in flight; producers are answered from the write's callback,
 /// never before), <see cref="WorkerPool"/> (which worker gets the next delivery, at most prefetch each),
 /// <see cref="PayloadReader"/> (payloads read back from the journal), <see cref="DeadLetterOperations"/> and
-/// <see cref="CompactionPolicy"/> (snapshots and deletes); its child <see cref="RedriveJobActor"/> persists redrive jobs
+/// <see cref="CompactionPolicy"/> (snapshots and deletes), <see cref="OutcomeWaiters"/> (callers waiting for outcomes); its child <see cref="RedriveJobActor"/> persists redrive jobs
 /// larger than one chunk and feeds their chunks back to it; the pure <see cref="QueueState"/> decides what may run
 /// next and what a failure leads to.
 /// <para>Modes are behaviours. Recovering is Akka.Persistence's replay (the <c>Recover</c> handlers; commands wait in

@@ -51,7 +51,7 @@ internal sealed class OutcomeWaiters
     }
 
     /// <summary>Removes and returns every waiter of <paramref name="messageId"/> (empty when none).</summary>
-    public IReadOnlyList<Waiter> Take(long messageId)
+    public List<Waiter> Take(long messageId)
     {
         if (!_byMessage.Remove(messageId, out var waiters)) return [];
         Count -= waiters.Count;

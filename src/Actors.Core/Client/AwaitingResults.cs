@@ -41,7 +41,7 @@ public static class AwaitingResults
         {
             { Status: MessageStatus.Succeeded, Result: { } result } => JsonSerializer.Deserialize<TResult>(result.Span, HandlerRegistry.JsonOptions),
             { Status: MessageStatus.Succeeded } => default,
-            null => throw new MessageOutcomeException($"A message of queue '{queue}' finished, but the queue keeps no finished messages to tell its result.", null),
+            null => throw new MessageOutcomeException($"A message of queue '{queue}' finished, but the queue keeps no finished messages to tell its result.", (MessageInfo?)null),
             { } ended when OutcomeWaits.IsFinal(ended.Status) => throw new MessageOutcomeException(
                 $"Message {ended.MessageId} of queue '{queue}' ended {ended.Status} after {ended.Attempts} attempt(s){(ended.Errors.IsEmpty ? "" : ": " + ended.Errors[^1].Message)}", ended),
             { } pending => throw new MessageOutcomeException($"Message {pending.MessageId} of queue '{queue}' did not finish within {timeout} (it is {pending.Status}).", pending),

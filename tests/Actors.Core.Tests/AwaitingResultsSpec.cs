@@ -162,6 +162,13 @@ public sealed class AwaitingResultsSpec : Akka.TestKit.Xunit2.TestKit
         await Wait(other, "jobs", later, TimeSpan.FromMilliseconds(200), correlation: 3);
         Assert.Equal(MessageStatus.Scheduled, (await other.ExpectMsgAsync<MessageInfo>(Long)).Status);
         await holder.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+
+        // A client that gives up its wait (its token fires) frees the place too.
+        using var giveUp = new CancellationTokenSource();
+        var abandoned = Client.WaitAsync("jobs", later, Long, giveUp.Token);
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+        Assert.Equal(MessageStatus.Scheduled, (await Client.WaitAsync("jobs", later, TimeSpan.FromMilliseconds(200)))!.Status);
     }
 
     [Fact]

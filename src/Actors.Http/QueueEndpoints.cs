@@ -90,7 +90,7 @@ public static class QueueEndpoints
     public sealed record EnqueueRequest(string Type, JsonElement? Payload, string? Key, Dictionary<string, string>? Headers,
         string? IdempotencyKey, DateTimeOffset? DeliverAt, string? Delay, DateTimeOffset? ExpiresAt, string? Ttl);
 
-    private static async Task<IResult> EnqueueAsync(string queue, string? wait, HttpRequest request, IQueueClient client, IAuthorizationService authorization, CancellationToken cancellationToken)
+    private static async Task<IResult> EnqueueAsync(string queue, [System.ComponentModel.Description(WaitParameter.Description)] string? wait, HttpRequest request, IQueueClient client, IAuthorizationService authorization, CancellationToken cancellationToken)
     {
         if (!Names.IsValidQueueName(queue)) return Problems.For(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
         if (!WaitParameter.TryRead(wait, out var waitFor, out var waitError)) return Problems.BadRequest(waitError);
@@ -190,7 +190,7 @@ public static class QueueEndpoints
         return Results.Json(new { accepted, rejected = count - accepted, results });
     }
 
-    private static async Task<IResult> GetMessageAsync(string queue, long id, string? wait, HttpContext http, IQueueClient client, IAuthorizationService authorization,
+    private static async Task<IResult> GetMessageAsync(string queue, long id, [System.ComponentModel.Description(WaitParameter.Description)] string? wait, HttpContext http, IQueueClient client, IAuthorizationService authorization,
         CancellationToken cancellationToken)
     {
         if (!Names.IsValidQueueName(queue)) return Problems.For(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");

@@ -12,6 +12,9 @@ internal static class WaitParameter
     /// <summary>The query parameter's name.</summary>
     public const string Name = "wait";
 
+    /// <summary>What the parameter means, for the OpenAPI document.</summary>
+    public const string Description = "Wait up to this long for the message's outcome: seconds (30), with a unit (30s, 500ms, 2m) or ISO 8601 (PT30S); capped at the request timeout. 200 once final, else 202 with its status.";
+
     /// <summary>Longer values are read as this; the client caps them at its request timeout anyway.</summary>
     private static readonly TimeSpan Longest = TimeSpan.FromHours(1);
 

@@ -46,6 +46,8 @@ until curl -sf "http://127.0.0.1:$port/health/ready" > /dev/null; do sleep 0.2; 
 wrkrow() { wrk -t2 -c"$1" -d10s -s "tests/Actors.LoadTest/wrk/$2.lua" "http://127.0.0.1:$port/queues/default/messages$3" | tail -n 1; }
 record http-single-512B-64conn wrkrow 64 post ""
 record http-batch-100x512B-16conn wrkrow 16 batch "/batch"
+# Awaited enqueue: each POST returns once its message succeeded (?wait=), so p50/p99 are enqueue-to-outcome latency.
+record http-awaited-512B-16conn wrkrow 16 post "?wait=30s"
 # The node's resident memory after N echo messages of ~1 MB (each result retained) posted by 8 parallel clients.
 echorss() {
   local n="$1" before succeeded

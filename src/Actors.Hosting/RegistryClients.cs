@@ -86,6 +86,10 @@ internal sealed class RegistryQueueClient(IServiceProvider services, TimeSpan ti
         Later(c => c.GetMessageAsync(queue, messageId, cancellationToken), cancellationToken);
 
     /// <inheritdoc />
+    public Task<MessageInfo?> WaitAsync(string queue, long messageId, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Later(c => c.WaitAsync(queue, messageId, timeout, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
     public Task<QueueStats> GetStatsAsync(string queue, CancellationToken cancellationToken = default) =>
         Later(c => c.GetStatsAsync(queue, cancellationToken), cancellationToken);
 

@@ -30,6 +30,7 @@ public static class Problems
         RejectionCode.InvalidIdempotencyKey => "invalid-idempotency-key",
         RejectionCode.InvalidTiming => "invalid-timing",
         RejectionCode.DelayTooLong => "delay-too-long",
+        RejectionCode.TooManyWaiters => "too-many-waiters",
         _ => "error",
     };
 
@@ -79,6 +80,7 @@ public static class Problems
         RejectionCode.InvalidIdempotencyKey => "Invalid idempotency key",
         RejectionCode.InvalidTiming => "Invalid timing",
         RejectionCode.DelayTooLong => "Delay too long",
+        RejectionCode.TooManyWaiters => "Too many waiters",
         _ => "Error",
     };
 

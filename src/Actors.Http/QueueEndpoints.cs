@@ -41,10 +41,10 @@ public static class QueueEndpoints
         queues.MapGet("", ListQueuesAsync).WithName("ListQueues").WithSummary("Statistics of every queue").RequirePermission(ActorsPolicies.ReadAll);
         queues.MapGet("/{queue}", GetQueueAsync).WithName("GetQueue").WithSummary("One queue's statistics, with Little's Law").RequirePermission(ActorsPolicies.Read);
         queues.MapPost("/{queue}/messages", EnqueueAsync).WithName("Enqueue")
-            .WithSummary("Store a message; 202 once it is durable").Accepts<EnqueueRequest>("application/json").RequirePermission(ActorsPolicies.Produce);
+            .WithSummary("Store a message; 202 once it is durable; ?wait= waits for its outcome (200 once final, else 202 with its status)").Accepts<EnqueueRequest>("application/json").RequirePermission(ActorsPolicies.Produce);
         queues.MapPost("/{queue}/messages/batch", EnqueueBatchAsync).WithName("EnqueueBatch")
             .WithSummary("Store many messages; each accepted or rejected on its own").Accepts<EnqueueRequest[]>("application/json").RequirePermission(ActorsPolicies.Produce);
-        queues.MapGet("/{queue}/messages/{id:long}", GetMessageAsync).WithName("GetMessage").WithSummary("A message's status, attempts, errors and result").RequirePermission(ActorsPolicies.Read);
+        queues.MapGet("/{queue}/messages/{id:long}", GetMessageAsync).WithName("GetMessage").WithSummary("A message's status, attempts, errors and result; ?wait= waits until it is final (200), else 202 with its status").RequirePermission(ActorsPolicies.Read);
         queues.MapDelete("/{queue}/messages/{id:long}", CancelMessageAsync).WithName("CancelMessage")
             .WithSummary("Cancel a queued, scheduled, retry-waiting or running message; 409 when it already finished").RequirePermission(ActorsPolicies.Manage);
 
@@ -90,15 +90,20 @@ public static class QueueEndpoints
     public sealed record EnqueueRequest(string Type, JsonElement? Payload, string? Key, Dictionary<string, string>? Headers,
         string? IdempotencyKey, DateTimeOffset? DeliverAt, string? Delay, DateTimeOffset? ExpiresAt, string? Ttl);
 
-    private static async Task<IResult> EnqueueAsync(string queue, HttpRequest request, IQueueClient client, CancellationToken cancellationToken)
+    private static async Task<IResult> EnqueueAsync(string queue, [System.ComponentModel.Description(WaitParameter.Description)] string? wait, HttpRequest request, IQueueClient client, IAuthorizationService authorization, CancellationToken cancellationToken)
     {
         if (!Names.IsValidQueueName(queue)) return Problems.For(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
+        if (!WaitParameter.TryRead(wait, out var waitFor, out var waitError)) return Problems.BadRequest(waitError);
         using var body = await MessageRequestReader.ReadJsonAsync(request, cancellationToken).ConfigureAwait(false);
         if (body.Problem is { } problem) return problem;
         if (!MessageRequestReader.TryReadMessage(body.Document!.RootElement, HeaderKey(request), out var message, out var error)) return Problems.BadRequest(error);
         try
         {
             var (id, replayed) = await client.EnqueueAsync(queue, message, cancellationToken).ConfigureAwait(false);
+            if (replayed && waitFor is not null) request.HttpContext.Response.Headers[IdempotentReplayedHeader] = "true";
+            // Stored: a wait that cannot be served now falls back to the plain answer, so nobody enqueues it twice.
+            if (waitFor is { } w && await AwaitedOrNullAsync(queue, id, w, request.HttpContext, client, authorization, cancellationToken).ConfigureAwait(false) is { } awaited)
+                return awaited;
             if (!replayed) return Results.Accepted($"/queues/{queue}/messages/{id}", new { id, status = NewStatus(message) });
             // The same request again: the first answer, with the message's status now.
             var info = await client.GetMessageAsync(queue, id, cancellationToken).ConfigureAwait(false);
@@ -185,24 +190,55 @@ public static class QueueEndpoints
         return Results.Json(new { accepted, rejected = count - accepted, results });
     }
 
-    private static async Task<IResult> GetMessageAsync(string queue, long id, HttpContext http, IQueueClient client, IAuthorizationService authorization,
+    private static async Task<IResult> GetMessageAsync(string queue, long id, [System.ComponentModel.Description(WaitParameter.Description)] string? wait, HttpContext http, IQueueClient client, IAuthorizationService authorization,
         CancellationToken cancellationToken)
     {
         if (!Names.IsValidQueueName(queue)) return Problems.For(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
+        if (!WaitParameter.TryRead(wait, out var waitFor, out var waitError)) return Problems.BadRequest(waitError);
         try
         {
-            var info = await client.GetMessageAsync(queue, id, cancellationToken).ConfigureAwait(false);
+            var info = waitFor is { } w
+                ? await client.WaitAsync(queue, id, w, cancellationToken).ConfigureAwait(false)
+                : await client.GetMessageAsync(queue, id, cancellationToken).ConfigureAwait(false);
             if (info is null)
                 return Problems.Create(StatusCodes.Status404NotFound, "message-not-found", "Message not found", $"Queue '{queue}' holds no message {id} (or it succeeded longer ago than the retention).");
-            // A stack trace tells how the handler is built: only for who may manage the queue (read sees type and message).
-            var stackTraces = info.Errors.Any(e => e.StackTrace is not null)
-                && (await authorization.AuthorizeAsync(http.User, http, ActorsPolicies.Manage).ConfigureAwait(false)).Succeeded;
-            return Results.Json(MessageJson(info, stackTraces));
+            return await MessageResultAsync(queue, info, waited: waitFor is not null, http, authorization).ConfigureAwait(false);
         }
         catch (QueueException e)
         {
             return Problems.For(e.Code, e.Message);
         }
+    }
+
+    /// <summary>
+    /// The message awaited after an enqueue (see <see cref="MessageResultAsync"/>); null when the queue no longer holds
+    /// it or the wait was refused (too many waiters, queue unavailable), for the caller's plain answer.
+    /// </summary>
+    private static async Task<IResult?> AwaitedOrNullAsync(string queue, long id, TimeSpan wait, HttpContext http, IQueueClient client,
+        IAuthorizationService authorization, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var info = await client.WaitAsync(queue, id, wait, cancellationToken).ConfigureAwait(false);
+            return info is null ? null : await MessageResultAsync(queue, info, waited: true, http, authorization).ConfigureAwait(false);
+        }
+        catch (QueueException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A message as the status route answers it: <c>200</c>, except after a wait that ended before the message was
+    /// final: <c>202</c> with its status then and a <c>Location</c> to wait again.
+    /// </summary>
+    private static async Task<IResult> MessageResultAsync(string queue, MessageInfo info, bool waited, HttpContext http, IAuthorizationService authorization)
+    {
+        // A stack trace tells how the handler is built: only for who may manage the queue (read sees type and message).
+        var stackTraces = info.Errors.Any(e => e.StackTrace is not null)
+            && (await authorization.AuthorizeAsync(http.User, http, ActorsPolicies.Manage).ConfigureAwait(false)).Succeeded;
+        var json = MessageJson(info, stackTraces);
+        return waited && !OutcomeWaits.IsFinal(info.Status) ? Results.Accepted($"/queues/{queue}/messages/{info.MessageId}", json) : Results.Json(json);
     }
 
     private static async Task<IResult> GetQueueAsync(string queue, IQueueClient client, CancellationToken cancellationToken)

@@ -92,10 +92,13 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
         // Cancelling a message in flight on the other node fires its handler's token there, and it is not retried.
         var blocking = await a.Client.EnqueueAsync("jobs", "block", new byte[] { 3 });
         Assert.Equal("B", await _blockStarted.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        // B (no queue role) waits for the outcome: the wait and its answer cross the nodes.
+        var awaitedOnB = b.Client.WaitAsync("jobs", blocking, TimeSpan.FromSeconds(20));
         var cancel = await a.Client.CancelAsync("jobs", blocking);
         Assert.Equal((Protocol.CancelOutcome.Cancelled, Protocol.MessageStatus.InFlight), (cancel.Outcome, cancel.PreviousStatus));
         Assert.Equal("B", await _blockCancelled.Task.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(Protocol.MessageStatus.Cancelled, (await b.Client.GetMessageAsync("jobs", blocking))!.Status);
+        Assert.Equal(Protocol.MessageStatus.Cancelled, (await awaitedOnB)!.Status);
     }
 
     [Fact]

@@ -78,6 +78,26 @@ public class JournalFailureSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task QueueActor_must_tell_its_waiters_when_it_stops_and_a_client_wait_carries_on_to_the_outcome()
+    {
+        var held = await Client.EnqueueAsync("jobs", "hold", Bytes("held"));
+        var waiter = CreateTestProbe();
+        _queues.Manager.Tell(new OutcomeWaits.WaitForOutcome("jobs", held, TimeSpan.FromSeconds(20)), waiter);
+        _queues.Manager.Tell(new QueueQueries.GetMessage("jobs", held), waiter);
+        Assert.Equal(MessageStatus.InFlight, (await waiter.ExpectMsgAsync<QueueQueries.MessageInfo>(TimeSpan.FromSeconds(20))).Status);
+        var clientWait = Client.WaitAsync("jobs", held, TimeSpan.FromSeconds(20));
+
+        await _journal.OnWrite.Fail();
+        await Assert.ThrowsAsync<QueueException>(() => Client.EnqueueAsync("jobs", "hold", Bytes("lost?")));
+        await waiter.ExpectMsgAsync<QueueQueries.QueueUnavailable>(TimeSpan.FromSeconds(20));
+        await _journal.OnWrite.Pass();
+
+        // The restarted queue delivers the message again; the client's wait asks the new incarnation.
+        _gate.SetResult();
+        Assert.Equal(MessageStatus.Succeeded, (await clientWait)!.Status);
+    }
+
+    [Fact]
     public async Task QueueActor_must_answer_a_rejected_write_with_an_error_and_keep_running()
     {
         var first = await Client.EnqueueAsync("jobs", "hold", Bytes("first"));

@@ -55,6 +55,21 @@ public interface IQueueClient
     /// <exception cref="QueueException">The queue is unknown or unavailable.</exception>
     Task<MessageInfo?> GetMessageAsync(string queue, long messageId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Waits until a message is final (succeeded, dead-lettered, discarded, expired or cancelled) and returns it as
+    /// <see cref="GetMessageAsync"/> would, result included; when <paramref name="timeout"/> passes first, returns it
+    /// with its status then (not final: see <see cref="OutcomeWaits.IsFinal"/>). The queue answers when the outcome is
+    /// stored, nothing polls. A wait is at most the client's request timeout. Null when the queue does not hold the message.
+    /// </summary>
+    /// <param name="queue">The queue's name.</param>
+    /// <param name="messageId">The message.</param>
+    /// <param name="timeout">Longest wait (capped at the request timeout); zero reads the status at once.</param>
+    /// <param name="cancellationToken">Stops waiting; the queue forgets the waiter.</param>
+    /// <exception cref="QueueException">
+    /// The queue is unknown or unavailable, or already has its <c>MaxWaiters</c> callers waiting (<see cref="RejectionCode.TooManyWaiters"/>).
+    /// </exception>
+    Task<MessageInfo?> WaitAsync(string queue, long messageId, TimeSpan timeout, CancellationToken cancellationToken = default);
+
     /// <summary>A queue's statistics.</summary>
     /// <exception cref="QueueException">The queue is unknown or unavailable.</exception>
     Task<QueueStats> GetStatsAsync(string queue, CancellationToken cancellationToken = default);

@@ -16,6 +16,9 @@ namespace Actors.Client;
 /// </summary>
 public sealed class QueueClient : IQueueClient
 {
+    /// <summary>How long a wait pauses before it asks again when the queue was unavailable.</summary>
+    private static readonly TimeSpan WaitAgainAfter = TimeSpan.FromMilliseconds(250);
+
     private readonly ActorSystem _system;
     private readonly IActorRef _manager;
     private readonly IActorRef _replies;
@@ -115,6 +118,38 @@ public sealed class QueueClient : IQueueClient
             MessageNotFound => null,
             _ => throw Unexpected(reply),
         };
+    }
+
+    /// <inheritdoc />
+    public async Task<MessageInfo?> WaitAsync(string queue, long messageId, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
+        var deadline = Environment.TickCount64 + (long)(timeout < _timeout ? timeout : _timeout).TotalMilliseconds;
+        // Names this wait among every node's waiters of the message, so a cancelled one can be forgotten.
+        var correlation = Random.Shared.NextInt64(1, long.MaxValue);
+        using var stop = cancellationToken.Register(() => _manager.Tell(new OutcomeWaits.StopWaiting(queue, messageId, correlation)));
+        while (true)
+        {
+            var remaining = TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64));
+            // The queue answers at the deadline itself; the ask's own timeout only covers a queue that cannot answer.
+            var reply = await AskAsync(new OutcomeWaits.WaitForOutcome(queue, messageId, remaining, correlation), cancellationToken, remaining + _timeout).ConfigureAwait(false);
+            switch (reply)
+            {
+                case MessageInfo info:
+                    return info;
+                case MessageNotFound:
+                    return null;
+                case Rejected rejected:
+                    throw new QueueException(rejected.Code, rejected.Reason);
+                case QueueUnavailable when remaining > WaitAgainAfter:
+                    // The queue stopped (restart, hand-over to another node): wait again at its next incarnation.
+                    await Task.Delay(WaitAgainAfter, cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    throw Unexpected(reply);
+            }
+        }
     }
 
     /// <inheritdoc />

@@ -106,6 +106,12 @@ public sealed class QueueOptions
     /// <summary>Dead letters a redrive moves back per second, in persisted chunks. Default 10,000; range 10–1,000,000.</summary>
     public int RedrivePerSecond { get; set; } = 10_000;
 
+    /// <summary>
+    /// Callers one queue partition lets wait for messages' outcomes at once (<c>WaitAsync</c>, <c>?wait=</c>); past it a
+    /// wait is refused with <c>TooManyWaiters</c> (HTTP 503). Default 10,000; range 1–1,000,000.
+    /// </summary>
+    public int MaxWaiters { get; set; } = 10_000;
+
     /// <summary>Throws <see cref="ArgumentException"/> when a value is out of range.</summary>
     public void Validate(string queue)
     {
@@ -122,6 +128,7 @@ public sealed class QueueOptions
         if (SucceededRetentionTime < TimeSpan.FromSeconds(1) || SucceededRetentionTime > TimeSpan.FromDays(365)) throw new ArgumentException($"Queue '{queue}': SucceededRetentionTime must be 1 s – 365 days, was {SucceededRetentionTime}.");
         if (RetainedMemoryBytes is < 0 or > 16L * 1024 * 1024 * 1024) throw new ArgumentException($"Queue '{queue}': RetainedMemoryBytes must be 0 – 16 GiB, was {RetainedMemoryBytes}.");
         if (RedrivePerSecond is < 10 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': RedrivePerSecond must be 10–1,000,000, was {RedrivePerSecond}.");
+        if (MaxWaiters is < 1 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': MaxWaiters must be 1–1,000,000, was {MaxWaiters}.");
         if (DeduplicationWindow < TimeSpan.FromMinutes(1) || DeduplicationWindow > TimeSpan.FromDays(7)) throw new ArgumentException($"Queue '{queue}': DeduplicationWindow must be 1 min – 7 days, was {DeduplicationWindow}.");
         if (MaxDelay < TimeSpan.FromSeconds(1) || MaxDelay > TimeSpan.FromDays(3650)) throw new ArgumentException($"Queue '{queue}': MaxDelay must be 1 s – 3,650 days, was {MaxDelay}.");
         if (MessageTtl is { } ttl && (ttl < TimeSpan.FromSeconds(1) || ttl > TimeSpan.FromDays(3650))) throw new ArgumentException($"Queue '{queue}': MessageTtl must be 1 s – 3,650 days, was {ttl}.");

@@ -39,6 +39,9 @@ public enum RejectionCode
 
     /// <summary>The delivery time is further away than the queue's <c>MaxDelay</c>.</summary>
     DelayTooLong = 15,
+
+    /// <summary>The queue partition already holds its <c>MaxWaiters</c> callers waiting for outcomes; wait again shortly.</summary>
+    TooManyWaiters = 16,
 }
 
 /// <summary>One failed attempt: what went wrong, where and when.</summary>

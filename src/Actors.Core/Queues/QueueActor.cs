@@ -26,7 +26,7 @@ namespace Actors.Queues;
 /// <see cref="GroupCommitWriter"/> (buffers and writes in flight; producers are answered from the write's callback,
 /// never before), <see cref="WorkerPool"/> (which worker gets the next delivery, at most prefetch each),
 /// <see cref="PayloadReader"/> (payloads read back from the journal), <see cref="DeadLetterOperations"/> and
-/// <see cref="CompactionPolicy"/> (snapshots and deletes); its child <see cref="RedriveJobActor"/> persists redrive jobs
+/// <see cref="CompactionPolicy"/> (snapshots and deletes), <see cref="OutcomeWaiters"/> (callers waiting for outcomes); its child <see cref="RedriveJobActor"/> persists redrive jobs
 /// larger than one chunk and feeds their chunks back to it; the pure <see cref="QueueState"/> decides what may run
 /// next and what a failure leads to.
 /// <para>Modes are behaviours. Recovering is Akka.Persistence's replay (the <c>Recover</c> handlers; commands wait in
@@ -97,6 +97,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
     private readonly PayloadReader _payloads;
     private readonly DeadLetterOperations _deadLetters;
     private readonly CompactionPolicy _compaction;
+    private readonly OutcomeWaiters _waiters;
     private IMaterializer? _materializer;
     private SqlReadJournal? _readJournal;
     private DateTime? _dueTimerAt;
@@ -130,6 +131,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         _payloads = new PayloadReader(options.PayloadMemoryBytes, time);
         _deadLetters = new DeadLetterOperations(queueId, options.RedrivePerSecond, TickInterval);
         _compaction = new CompactionPolicy(options.SnapshotEvery);
+        _waiters = new OutcomeWaiters(options.MaxWaiters);
         _onCommitted = OnCommitted;
         PersistenceId = PersistenceIdFor(queueId, partition);
 
@@ -203,7 +205,9 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         Command<CancelMessage>(OnCancel);
         Command<Routees>(OnRoutees);
         Command<Terminated>(OnTerminated);
-        Command<GetMessage>(OnGetMessage);
+        Command<GetMessage>(query => AnswerMessage(query.MessageId, Sender));
+        Command<OutcomeWaits.WaitForOutcome>(OnWaitForOutcome);
+        Command<OutcomeWaits.StopWaiting>(stop => _waiters.Remove(stop.MessageId, stop.CorrelationId));
         Command<PayloadsRead>(OnPayloadsRead);
         Command<PayloadReadFailed>(OnPayloadReadFailed);
         Command<PayloadArchive.Stored>(OnArchived);
@@ -500,31 +504,32 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         _log.Warning(failed.Cause, "Queue {0}: could not read payloads from the journal; retrying in a second", _queueId);
     }
 
-    private void OnGetMessage(GetMessage query)
+    /// <summary>Answers <paramref name="replyTo"/> with what the queue knows of a message, its payload and result read back when only the journal or archive holds them.</summary>
+    private void AnswerMessage(long messageId, IActorRef replyTo)
     {
-        var info = _state.Describe(query.MessageId);
+        var info = _state.Describe(messageId);
         if (info is null)
         {
-            Sender.Tell(new MessageNotFound(_queueId, query.MessageId));
+            replyTo.Tell(new MessageNotFound(_queueId, messageId));
             return;
         }
-        if (_state.ArchivedResultSeq(query.MessageId) is { } resultSeq)
+        if (_state.ArchivedResultSeq(messageId) is { } resultSeq)
         {
-            PayloadReader.WithArchivedFrom(ReadEvents(resultSeq, resultSeq, ArchiveId), info, query.MessageId, isResult: true).PipeTo(Sender);
+            PayloadReader.WithArchivedFrom(ReadEvents(resultSeq, resultSeq, ArchiveId), info, messageId, isResult: true).PipeTo(replyTo);
             return;
         }
-        if (info.Payload is not null || _state.Find(query.MessageId) is not { } message)
+        if (info.Payload is not null || _state.Find(messageId) is not { } message)
         {
-            Sender.Tell(info);
+            replyTo.Tell(info);
             return;
         }
         if (message is { SequenceNr: 0, ArchiveSeq: > 0 })
         {
-            PayloadReader.WithArchivedFrom(ReadEvents(message.ArchiveSeq, message.ArchiveSeq, ArchiveId), info, query.MessageId, isResult: false).PipeTo(Sender);
+            PayloadReader.WithArchivedFrom(ReadEvents(message.ArchiveSeq, message.ArchiveSeq, ArchiveId), info, messageId, isResult: false).PipeTo(replyTo);
             return;
         }
         // The payload is only in the journal: read its event and answer with it (the state is left as it is).
-        PayloadReader.WithPayloadFrom(ReadEvents(message.SequenceNr, message.SequenceNr), info, message.Id).PipeTo(Sender);
+        PayloadReader.WithPayloadFrom(ReadEvents(message.SequenceNr, message.SequenceNr), info, message.Id).PipeTo(replyTo);
     }
 
     // ---------------------------------------------------------------- intake
@@ -588,6 +593,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         ArchiveRetained();
         _state.PromoteDue(now, PromotionsPerTurn);
         ArmDueTimer();
+        AnswerExpiredWaiters(now);
         foreach (var expired in _state.ExpiredLeases(now))
         {
             var slot = expired.WorkerSlot;
@@ -706,6 +712,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
                 for (var i = 0; i < expired.Ids.Length; i++) _metrics.RecordCompletion(now);
                 break;
         }
+        NotifyWaiters(evt);
     }
 
     private void OnWriteDone(PendingWrite write)

@@ -123,6 +123,17 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
             case CancelMessage cancel:
                 Sender.Tell(new CancelResult(queue, cancel.MessageId, CancelOutcome.NotFound, null, cancel.CorrelationId));
                 break;
+            case OutcomeWaits.WaitForOutcome wait when Partitions.OfMessage(wait.MessageId) < partitions:
+                SendTo(queue, Partitions.OfMessage(wait.MessageId), wait);
+                break;
+            case OutcomeWaits.WaitForOutcome wait:
+                Sender.Tell(new MessageNotFound(queue, wait.MessageId));
+                break;
+            case OutcomeWaits.StopWaiting stop when Partitions.OfMessage(stop.MessageId) < partitions:
+                SendTo(queue, Partitions.OfMessage(stop.MessageId), stop);
+                break;
+            case OutcomeWaits.StopWaiting:
+                break;
             default:
                 if (PartitionMerge.For(message, queue) is not { } merge) return;
                 var requests = Enumerable.Range(0, partitions).Select(p => Addressed(queue, p, message)).ToList();
@@ -181,6 +192,8 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
             EnqueueBatch m => m with { QueueId = id },
             GetMessage m => m with { QueueId = id },
             CancelMessage m => m with { QueueId = id },
+            OutcomeWaits.WaitForOutcome m => m with { QueueId = id },
+            OutcomeWaits.StopWaiting m => m with { QueueId = id },
             GetStats m => m with { QueueId = id },
             GetPlacement m => m with { QueueId = id },
             DeadLetterCommands.ListDeadLetters m => m with { QueueId = id },

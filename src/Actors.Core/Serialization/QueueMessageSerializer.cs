@@ -64,6 +64,8 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         [typeof(GetMessage)] = "Q-getmsg",
         [typeof(MessageInfo)] = "Q-msg",
         [typeof(MessageNotFound)] = "Q-nomsg",
+        [typeof(OutcomeWaits.WaitForOutcome)] = "Q-wait",
+        [typeof(OutcomeWaits.StopWaiting)] = "Q-stopwait",
         [typeof(GetStats)] = "Q-getstats",
         [typeof(QueueStats)] = "Q-stats",
         [typeof(QueueNames)] = "Q-names",

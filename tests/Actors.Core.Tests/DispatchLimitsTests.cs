@@ -47,9 +47,9 @@ public sealed class DispatchLimitsTests
         Assert.False(bucket.TryTake(next));
 
         // A quiet day refills it to the burst, no further.
-        Assert.Equal(3, bucket.Available(T0.AddDays(1)));
-        // A clock that steps back gives nothing.
-        Assert.Equal(3, bucket.Available(T0));
+        Assert.Equal(3L, bucket.Available(T0.AddDays(1)));
+        // An earlier time (a clock that stepped back) changes nothing.
+        Assert.Equal(3L, bucket.Available(T0));
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class DispatchLimitsTests
 
         var largest = new TokenBucket(RateLimitOptions.MaxPermits, TimeSpan.FromDays(1), RateLimitOptions.MaxPermits, T0);
         Assert.True(largest.TryTake(T0));
-        Assert.Equal(RateLimitOptions.MaxPermits, largest.Available(T0.AddYears(100)));
+        Assert.Equal((long)RateLimitOptions.MaxPermits, largest.Available(T0.AddYears(100)));
     }
 
     [Fact]
@@ -179,9 +179,13 @@ public sealed class DispatchLimitsTests
         var options = new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json))).Build().GetDurableQueuesOptions();
 
         var paced = options.Queues["paced"];
-        Assert.Equal((100, Second, 50, 4, false), (paced.RateLimit!.Permits, paced.RateLimit.Period, paced.RateLimit.EffectiveBurst, paced.MaxConcurrency, paced.RetryLaterCountsAsAttempt));
+        Assert.Equal((100, Second, 50), (paced.RateLimit!.Permits, paced.RateLimit.Period, paced.RateLimit.EffectiveBurst));
+        Assert.Equal(4, paced.MaxConcurrency);
+        Assert.False(paced.RetryLaterCountsAsAttempt);
         var plain = options.Queues["plain"];
-        Assert.Equal((null, null, true), (plain.RateLimit, plain.MaxConcurrency, plain.RetryLaterCountsAsAttempt));
+        Assert.Null(plain.RateLimit);
+        Assert.Null(plain.MaxConcurrency);
+        Assert.True(plain.RetryLaterCountsAsAttempt);
         Assert.Equal("Queue 'broken': RateLimit.Permits must be 1–1,000,000, was 0.", Assert.Throws<ArgumentException>(() => options.Queues["broken"].Validate("broken")).Message);
     }
 

@@ -3,7 +3,9 @@ namespace Actors.State;
 /// <summary>
 /// A token bucket on the caller's clock: it gains <c>permits</c> tokens per <c>period</c>, holds at most <c>burst</c>,
 /// and starts full. The arithmetic is exact: time is counted in ticks × permits, so one token costs one period's
-/// ticks, and no rounding drifts however long it runs. A clock that steps back adds nothing.
+/// ticks. A token comes at the first whole tick it is due, and the part of a token that tick brings beyond it is kept
+/// even when the bucket is full (less than one token, so it never holds more than <c>burst</c> whole tokens): no
+/// rounding drifts however long it runs. A clock that steps back adds nothing.
 /// </summary>
 internal sealed class TokenBucket
 {
@@ -22,8 +24,8 @@ internal sealed class TokenBucket
         _permits = permits;
         _cost = period.Ticks;
         // Within range: burst ≤ 10⁶ and a period ≤ 1 day (8.64 × 10¹¹ ticks), so the capacity is below 10¹⁸.
-        _capacity = checked(burst * _cost);
-        _level = _capacity;
+        _level = checked(burst * _cost);
+        _capacity = _level + Math.Min(_permits, _cost) - 1;
         _at = now;
     }
 

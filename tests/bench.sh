@@ -18,6 +18,7 @@ record() { local row="$1"; shift; for _ in $(seq "$RUNS"); do echo "{\"row\":\"$
 record e2e-200k load --messages 200000 --payload 512 --producers 4 --workers 8
 record enqueue-batch-100 load --messages 200000 --payload 512 --producers 4 --batch 100 --outstanding 4
 record open-loop-2000 load --messages 20000 --rate 2000
+record rate-limit-10000 load --messages 50000 --payload 512 --producers 4 --rate-limit 10000
 record pending-10k-recovery-and-heap load --pending 10000 --payload 512
 record pending-100k-recovery-and-heap load --pending 100000 --payload 512
 record pending-1M-recovery-and-heap load --pending 1000000 --payload 512

@@ -32,6 +32,13 @@ public static class Partitions
         return hash < 0 ? (entityId, 0) : (entityId[..hash], int.Parse(entityId.AsSpan(hash + 1), CultureInfo.InvariantCulture));
     }
 
+    /// <summary>
+    /// One partition's share of a per-queue limit (a rate, a burst, a concurrency): <paramref name="limit"/> divided by
+    /// <paramref name="partitions"/>, rounded up, at least 1. The partitions together may so allow up to
+    /// <paramref name="partitions"/> − 1 more than the limit.
+    /// </summary>
+    public static int ShareOf(int limit, int partitions) => partitions <= 1 ? limit : Math.Max(1, (limit + partitions - 1) / partitions);
+
     /// <summary>The partition a message id belongs to.</summary>
     public static int OfMessage(long messageId) => (int)(messageId >> SequenceBits);
 

@@ -361,5 +361,14 @@ public static class QueueEndpoints
         oldestMessageAgeMs = Math.Round(s.OldestMessageAge.TotalMilliseconds),
         acceptingWork = s.AcceptingWork,
         redriveJobs = DeadLetterEndpoints.JobsJson(s.QueueId, s.RedriveJobs ?? []),
+        limits = s.Limits is { } l
+            ? new
+            {
+                rate = l.RatePermits is { } permits ? new { permits, period = l.RatePeriod, burst = l.RateBurst } : null,
+                maxConcurrency = l.MaxConcurrency,
+                waitedForRate = l.WaitedForRate,
+                waitedForConcurrency = l.WaitedForConcurrency,
+            }
+            : null,
     };
 }

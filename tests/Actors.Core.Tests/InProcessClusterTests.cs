@@ -141,6 +141,50 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
     }
 
     [Fact]
+    public async Task MaxConcurrency_holds_for_the_whole_cluster_with_workers_on_both_nodes()
+    {
+        var connection = await postgres.CreateDatabaseAsync();
+        var ranOn = new ConcurrentBag<string>();
+        var (portA, portB) = (PostgresServer.FreePort(), PostgresServer.FreePort());
+        var seed = $"akka.tcp://actors@127.0.0.1:{portA}";
+        var release = new SemaphoreSlim(0);
+        var running = 0;
+        var most = 0;
+        var runs = new ConcurrentDictionary<long, int>();
+        void Narrow(DurableQueuesOptions o)
+        {
+            o.AddQueue("narrow", q => { q.Workers = 3; q.MaxConcurrency = 2; });
+            o.Handlers.Add<ReadOnlyMemory<byte>>("hold", async (_, ctx, ct) =>
+            {
+                var now = Interlocked.Increment(ref running);
+                int seen;
+                while (now > (seen = Volatile.Read(ref most)) && Interlocked.CompareExchange(ref most, now, seen) != seen) { }
+                runs.AddOrUpdate(ctx.MessageId, 1, (_, n) => n + 1);
+                await release.WaitAsync(ct);
+                Interlocked.Decrement(ref running);
+                return null;
+            });
+        }
+        var (_, a) = StartNode(connection, portA, seed, "queue,worker", ranOn, "A", Narrow);
+        StartNode(connection, portB, seed, "worker", ranOn, "B", Narrow);
+        await TestQueues.Until(async () => (await a.Client.GetClusterStatusAsync()).Queues.FirstOrDefault(q => q.QueueId == "narrow")?.WorkersByNode.Count == 2,
+            "the pool to have workers on both nodes");
+
+        var ids = new List<long>();
+        for (var i = 0; i < 8; i++) ids.Add(await a.Client.EnqueueAsync("narrow", "hold", new byte[] { 1 }));
+        // Six workers on two nodes could take every message; the queue lets two out in all.
+        await TestQueues.Until(() => Task.FromResult(Volatile.Read(ref running) == 2), "two handlers to run");
+        var held = await a.Client.GetStatsAsync("narrow");
+        Assert.Equal((2L, 6L), (held.InFlight, held.Depth));
+
+        release.Release(ids.Count);
+        await TestQueues.Until(async () => (await a.Client.GetStatsAsync("narrow")).TotalSucceeded == ids.Count, "every message to succeed");
+        Assert.Equal(2, most);
+        Assert.Equal(ids.Order(), runs.Keys.Order());
+        Assert.All(runs.Values, n => Assert.Equal(1, n));
+    }
+
+    [Fact]
     public async Task A_cluster_pool_replaces_a_worker_it_abandoned_on_another_node()
     {
         var connection = await postgres.CreateDatabaseAsync();

@@ -267,6 +267,8 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(stats, RoundTrip(stats));
         var withJobs = stats with { RedriveJobs = [new RedriveJobs.RedriveJobStatus("0123456789ab", 0, 10, 4, At, "ops")] };
         Assert.Equal(withJobs.RedriveJobs, Assert.IsType<QueueStats>(RoundTrip(withJobs)).RedriveJobs!.Value);
+        var withLimits = stats with { Limits = new DispatchLimitStats(10, TimeSpan.FromSeconds(1), 5, 3, 7, 8) };
+        Assert.Equal(withLimits, RoundTrip(withLimits));
         var info = new MessageInfo("q", 1, "t", MessageStatus.DeadLettered, 5, At, null, At, [Error], null, new byte[] { 1 }, Headers);
         var copy = Assert.IsType<MessageInfo>(RoundTrip(info));
         Assert.Equal((info.Status, info.Attempts, info.Errors.Single()), (copy.Status, copy.Attempts, copy.Errors.Single()));

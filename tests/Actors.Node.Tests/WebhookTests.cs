@@ -76,6 +76,9 @@ public sealed class WebhookTests : IAsyncLifetime
         {
             ["Actors:Queues:hooks:Retry:BaseDelay"] = "00:00:00.050",
             ["Actors:Queues:hooks:Retry:MaxDelay"] = "00:00:00.100",
+            ["Actors:Queues:paced:Retry:BaseDelay"] = "00:00:00.050",
+            ["Actors:Queues:paced:Retry:MaxDelay"] = "00:00:00.100",
+            ["Actors:Queues:paced:RetryLaterCountsAsAttempt"] = "false",
             // No AllowedNetworks: the receiver's loopback address is refused.
             ["Actors:Webhooks:blocked:Url"] = url + "/blocked",
             ["Actors:Webhooks:routed:AllowUrlPerMessage"] = "true",
@@ -111,14 +114,14 @@ public sealed class WebhookTests : IAsyncLifetime
         return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(signature));
     }
 
-    private async Task<JsonObject> Settle(string type, string? webhookUrl = null)
+    private async Task<JsonObject> Settle(string type, string? webhookUrl = null, string queue = "hooks")
     {
         var headers = webhookUrl is null ? "" : $",\"headers\":{{\"webhook-url\":\"{webhookUrl}\"}}";
-        var response = await _http.PostAsync("/queues/hooks/messages", new StringContent($"{{\"type\":\"{type}\",\"payload\":{{\"x\":1}}{headers}}}", Encoding.UTF8, "application/json"));
+        var response = await _http.PostAsync($"/queues/{queue}/messages", new StringContent($"{{\"type\":\"{type}\",\"payload\":{{\"x\":1}}{headers}}}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<long>();
         JsonObject message = null!;
-        if (await Poll.WaitFor(async () => (message = (await _http.GetFromJsonAsync<JsonObject>($"/queues/hooks/messages/{id}"))!)["status"]!.GetValue<string>() is "succeeded" or "dead-lettered",
+        if (await Poll.WaitFor(async () => (message = (await _http.GetFromJsonAsync<JsonObject>($"/queues/{queue}/messages/{id}"))!)["status"]!.GetValue<string>() is "succeeded" or "dead-lettered",
                 TimeSpan.FromSeconds(20)))
             return message;
         throw new TimeoutException($"message {id} still {message["status"]}");
@@ -215,5 +218,14 @@ public sealed class WebhookTests : IAsyncLifetime
         // The receiver asks for an hour; the queue's MaxDelay is 100 ms, so the second attempt comes within the settle deadline.
         var message = await Settle("throttled");
         Assert.Equal(("succeeded", 2), (message["status"]!.GetValue<string>(), message["attempts"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task A_429_on_a_queue_where_push_back_does_not_count_is_retried_with_the_same_attempt()
+    {
+        var message = await Settle("throttled", queue: "paced");
+        Assert.Equal(("succeeded", 1), (message["status"]!.GetValue<string>(), message["attempts"]!.GetValue<int>()));
+        var id = message["id"]!.GetValue<long>();
+        Assert.Equal(2, _seenHeaders.Count(h => h.StartsWith($"paced|{id}|1|", StringComparison.Ordinal)));
     }
 }

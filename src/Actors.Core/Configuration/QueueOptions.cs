@@ -45,6 +45,29 @@ public sealed class QueueOptions
     /// </summary>
     public int Partitions { get; set; } = 1;
 
+    /// <summary>
+    /// How fast deliveries may start: a token bucket (see <see cref="RateLimitOptions"/>), enforced by the queue actor
+    /// where it dispatches, so a cluster of any size does not multiply it. With several <see cref="Partitions"/> each
+    /// partition gets its share (permits and burst divided by the partitions, rounded up, at least 1). Default null: unlimited.
+    /// </summary>
+    public RateLimitOptions? RateLimit { get; set; }
+
+    /// <summary>
+    /// Most deliveries in flight at once (handed to a worker and not yet reported) across the whole cluster, whatever the
+    /// pool's size. With several <see cref="Partitions"/> each partition gets its share (divided by the partitions,
+    /// rounded up, at least 1). Default null: bounded only by <see cref="Workers"/> × <see cref="Prefetch"/> per
+    /// partition and node; range 1–1,000,000.
+    /// </summary>
+    public int? MaxConcurrency { get; set; }
+
+    /// <summary>
+    /// Whether a handler's push-back (<see cref="Handlers.RetryLaterException"/>, a webhook's 429) uses up one of the
+    /// retry policy's attempts. When false, the message is retried after the delay asked for with the same attempt
+    /// number, and neither <see cref="RetryPolicy.MaxAttempts"/> nor a retry rule applies to it: a handler that always
+    /// pushes back is retried until the message expires (see <see cref="MessageTtl"/>), if ever. Default true.
+    /// </summary>
+    public bool RetryLaterCountsAsAttempt { get; set; } = true;
+
     /// <summary>The failure policy. Default: see <see cref="RetryPolicy"/>.</summary>
     public RetryPolicy Retry { get; set; } = new();
 
@@ -132,6 +155,8 @@ public sealed class QueueOptions
         if (DeduplicationWindow < TimeSpan.FromMinutes(1) || DeduplicationWindow > TimeSpan.FromDays(7)) throw new ArgumentException($"Queue '{queue}': DeduplicationWindow must be 1 min – 7 days, was {DeduplicationWindow}.");
         if (MaxDelay < TimeSpan.FromSeconds(1) || MaxDelay > TimeSpan.FromDays(3650)) throw new ArgumentException($"Queue '{queue}': MaxDelay must be 1 s – 3,650 days, was {MaxDelay}.");
         if (MessageTtl is { } ttl && (ttl < TimeSpan.FromSeconds(1) || ttl > TimeSpan.FromDays(3650))) throw new ArgumentException($"Queue '{queue}': MessageTtl must be 1 s – 3,650 days, was {ttl}.");
+        if (MaxConcurrency is < 1 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': MaxConcurrency must be 1–1,000,000, was {MaxConcurrency}.");
+        RateLimit?.Validate(queue);
         foreach (var type in AllowedTypes)
         {
             if (!Names.IsValidMessageType(type)) throw new ArgumentException($"Queue '{queue}': allowed type '{type}' is not a valid type name.");

@@ -70,4 +70,9 @@ public enum RequestedFailureAction
     RetryAfter = 1,
     /// <summary>Dead-letter now; retrying cannot help.</summary>
     DeadLetter = 2,
+    /// <summary>
+    /// The handler pushed back (<c>RetryLaterException</c>, a webhook's 429): retry after the given delay. It counts as
+    /// an attempt, like <see cref="RetryAfter"/>, unless the queue's <c>RetryLaterCountsAsAttempt</c> is false.
+    /// </summary>
+    RetryLater = 3,
 }

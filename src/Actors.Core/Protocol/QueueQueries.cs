@@ -97,6 +97,7 @@ public static class QueueQueries
     /// <param name="TotalCancelled">Messages cancelled since the queue was created.</param>
     /// <param name="IdempotencyKeys">Idempotency keys remembered within the de-duplication window.</param>
     /// <param name="RedriveJobs">Active redrive jobs with their progress, oldest first; null when there are none.</param>
+    /// <param name="Limits">The queue's rate and concurrency limits and the deliveries that waited for them; null when it has none.</param>
     public sealed record QueueStats(
         string QueueId,
         long Depth,
@@ -123,7 +124,35 @@ public static class QueueQueries
         long TotalExpired = 0,
         long TotalCancelled = 0,
         long IdempotencyKeys = 0,
-        ImmutableArray<Actors.Protocol.RedriveJobs.RedriveJobStatus>? RedriveJobs = null) : IWithQueueId, IQueueMessage;
+        ImmutableArray<Actors.Protocol.RedriveJobs.RedriveJobStatus>? RedriveJobs = null,
+        DispatchLimitStats? Limits = null) : IWithQueueId, IQueueMessage;
+
+    /// <summary>
+    /// A queue's dispatch limits (a partition's share of them, or their sum over the partitions in a queue's merged
+    /// statistics) and how many deliveries started after waiting for each since the partition started.
+    /// </summary>
+    /// <param name="RatePermits">Permits per <paramref name="RatePeriod"/>; null without a rate limit.</param>
+    /// <param name="RatePeriod">The rate limit's period.</param>
+    /// <param name="RateBurst">The rate limit's burst (its bucket's size).</param>
+    /// <param name="MaxConcurrency">Most deliveries in flight at once; null without a concurrency limit.</param>
+    /// <param name="WaitedForRate">Deliveries that started after waiting for the rate limit.</param>
+    /// <param name="WaitedForConcurrency">Deliveries that started after waiting for the concurrency limit.</param>
+    public sealed record DispatchLimitStats(int? RatePermits, TimeSpan? RatePeriod, int? RateBurst, int? MaxConcurrency, long WaitedForRate, long WaitedForConcurrency)
+    {
+        /// <summary>The partitions' limits added up (they share the period); null when none has a limit.</summary>
+        public static DispatchLimitStats? Sum(IEnumerable<DispatchLimitStats?> parts)
+        {
+            DispatchLimitStats? total = null;
+            foreach (var part in parts)
+            {
+                if (part is null) continue;
+                total = total is null ? part : new DispatchLimitStats(total.RatePermits + part.RatePermits, total.RatePeriod ?? part.RatePeriod,
+                    total.RateBurst + part.RateBurst, total.MaxConcurrency + part.MaxConcurrency,
+                    total.WaitedForRate + part.WaitedForRate, total.WaitedForConcurrency + part.WaitedForConcurrency);
+            }
+            return total;
+        }
+    }
 
     /// <summary>Ask the queue manager which queues it hosts; answered with <see cref="QueueNames"/>.</summary>
     public sealed class ListQueues : IQueueMessage

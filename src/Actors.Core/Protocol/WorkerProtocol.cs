@@ -34,7 +34,7 @@ public static class WorkerProtocol
     /// <param name="Attempt">The failed attempt.</param>
     /// <param name="Error">What went wrong.</param>
     /// <param name="Requested">What the handler asked for, if anything.</param>
-    /// <param name="RetryAfter">The delay asked for with <see cref="RequestedFailureAction.RetryAfter"/>.</param>
+    /// <param name="RetryAfter">The delay asked for with <see cref="RequestedFailureAction.RetryAfter"/> or <see cref="RequestedFailureAction.RetryLater"/>.</param>
     /// <param name="ServiceTime">How long the handler ran.</param>
     public sealed record Failed(
         string QueueId,

@@ -98,6 +98,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
     private readonly DeadLetterOperations _deadLetters;
     private readonly CompactionPolicy _compaction;
     private readonly OutcomeWaiters _waiters;
+    private readonly DispatchGate _gate;
     private IMaterializer? _materializer;
     private SqlReadJournal? _readJournal;
     private DateTime? _dueTimerAt;
@@ -132,6 +133,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         _deadLetters = new DeadLetterOperations(queueId, options.RedrivePerSecond, TickInterval);
         _compaction = new CompactionPolicy(options.SnapshotEvery);
         _waiters = new OutcomeWaiters(options.MaxWaiters);
+        _gate = new DispatchGate(options, Now);
         _onCommitted = OnCommitted;
         PersistenceId = PersistenceIdFor(queueId, partition);
 
@@ -202,6 +204,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         Command<Failed>(OnFailed);
         Command<Tick>(_ => OnTick());
         Command<DueTick>(_ => OnDue());
+        Command<PermitTick>(_ => Dispatch());
         Command<CancelMessage>(OnCancel);
         Command<Routees>(OnRoutees);
         Command<Terminated>(OnTerminated);
@@ -368,18 +371,38 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
     {
         if (_pool.Retired) return;
         var now = Now;
+        var held = false;
         while (_state.ReadyCount > 0)
         {
             var slot = _pool.PickWorker();
             if (slot < 0) break;
+            if (_gate.Limited && !_gate.MayStart(_pool.Outstanding, now))
+            {
+                held = true;
+                ArmPermitTimer(now);
+                break;
+            }
             // Null when the next messages' payloads are still being read back from the journal.
             if (_state.Dispatch(slot, now) is not { } message) break;
+            _gate.Started(now);
             if (message.FailedAttempts == 0) _metrics.RecordWait(now - message.EnqueuedAt, now);
             _pool.Take(slot).Tell(new Deliver(_queueId, message.Id, message.Attempt, message.Type, message.Payload, message.Headers, message.EnqueuedAt, _options.Lease));
         }
+        if (!held) _gate.Unheld();
         ExpireDue(now);
         ReadPayloads();
         ReadArchivedPayloads();
+    }
+
+    /// <summary>
+    /// The rate limit holds dispatch back: a timer for its next token, so the delivery starts then rather than at the
+    /// next tick. Waits of a tick or longer are left to the tick, which dispatches too.
+    /// </summary>
+    private void ArmPermitTimer(DateTime now)
+    {
+        if (_gate.RetryAt(now) is not { } at || Timers.IsTimerActive(PermitTick.Key)) return;
+        var delay = at - now;
+        if (delay < TickInterval) Timers.StartSingleTimer(PermitTick.Key, PermitTick.Instance, delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
     }
 
     // ---------------------------------------------------------------- time: due messages, expiry, cancellation
@@ -854,7 +877,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
     // ---------------------------------------------------------------- reports
 
     private QueueStats Stats(bool accepting) =>
-        QueueReports.Stats(_queueId, _state, _metrics, _pool.AliveCount, Now, accepting) with { RedriveJobs = _redriveStatuses.IsEmpty ? null : _redriveStatuses };
+        QueueReports.Stats(_queueId, _state, _metrics, _pool.AliveCount, Now, accepting) with { RedriveJobs = _redriveStatuses.IsEmpty ? null : _redriveStatuses, Limits = _gate.Stats() };
 
     private QueuePlacement Placement() =>
         QueueReports.Placement(_queueId, _partition, ((ExtendedActorSystem)Context.System).Provider.DefaultAddress, _pool.AliveWorkers);
@@ -877,6 +900,14 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
     {
         public static readonly DueTick Instance = new();
         private DueTick() { }
+    }
+
+    /// <summary>The rate limit's next token is due.</summary>
+    private sealed class PermitTick : INotInfluenceReceiveTimeout, IDeadLetterSuppression
+    {
+        public const string Key = "permit";
+        public static readonly PermitTick Instance = new();
+        private PermitTick() { }
     }
 
     private sealed class RefreshWorkers : INotInfluenceReceiveTimeout, IDeadLetterSuppression

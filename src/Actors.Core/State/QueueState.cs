@@ -637,6 +637,9 @@ internal sealed partial class QueueState
         var policy = Options.Retry;
         if (requested == RequestedFailureAction.DeadLetter)
             return new DeadLettered(message.Id, attempt, error, "The handler asked for the message to be dead-lettered.");
+        // A push-back that does not count: the next delivery keeps this attempt number (the failed-attempt count stays).
+        if (requested == RequestedFailureAction.RetryLater && !Options.RetryLaterCountsAsAttempt)
+            return new RetryScheduled(message.Id, message.FailedAttempts, error, now + (retryAfter is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero));
 
         var rule = policy.MatchRule(error.Type);
         switch (rule?.Action)
@@ -651,7 +654,7 @@ internal sealed partial class QueueState
         if (attempt >= maxAttempts)
             return new DeadLettered(message.Id, attempt, error, $"Gave up after {attempt} attempt(s).");
 
-        var delay = requested == RequestedFailureAction.RetryAfter && retryAfter is { } asked
+        var delay = requested is RequestedFailureAction.RetryAfter or RequestedFailureAction.RetryLater && retryAfter is { } asked
             ? (asked < TimeSpan.Zero ? TimeSpan.Zero : asked)
             : policy.ApplyJitter(policy.BackoffFor(attempt), random01);
         return new RetryScheduled(message.Id, attempt, error, now + delay);

@@ -144,7 +144,7 @@ internal sealed class Worker : ReceiveActor
 
         var (requested, retryAfter) = error switch
         {
-            RetryLaterException later => (RequestedFailureAction.RetryAfter, (TimeSpan?)later.Delay),
+            RetryLaterException later => (RequestedFailureAction.RetryLater, (TimeSpan?)later.Delay),
             DeadLetterException or PayloadFormatException or NoHandlerException => (RequestedFailureAction.DeadLetter, null),
             _ => (RequestedFailureAction.FollowPolicy, null),
         };

@@ -17,33 +17,11 @@ namespace Actors.Core.Tests;
 /// and refused beyond <c>MaxWaiters</c>. A probe's messages reach the queue in order, so a status query sent after a
 /// wait and answered proves the wait is registered before the outcome is caused.
 /// </summary>
-public sealed class AwaitingResultsSpec : Akka.TestKit.Xunit2.TestKit
+public sealed class AwaitingResultsSpec : QueueSpec
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
 
-    private readonly DurableQueuesOptions _options;
-    private DurableQueuesHandle? _queues;
-
-    public AwaitingResultsSpec(ITestOutputHelper output) : this(TestQueues.NewOptions(), output) { }
-
-    private AwaitingResultsSpec(DurableQueuesOptions options, ITestOutputHelper output) : base(TestQueues.Config(options), output: output) => _options = options;
-
-    private IQueueClient Client => _queues!.Client;
-    private IActorRef Manager => _queues!.Manager;
-
-    private void Start(Action<DurableQueuesOptions> configure)
-    {
-        configure(_options);
-        _queues = DurableQueues.Start(Sys, _options);
-    }
-
-    protected override void AfterAll()
-    {
-        base.AfterAll();
-        TestQueues.DeleteDirectory(_options.DataDirectory);
-    }
-
-    private static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
+    public AwaitingResultsSpec(ITestOutputHelper output) : base(output) { }
 
     /// <summary>Registers a wait from <paramref name="waiter"/> and returns once the queue has handled it (and still waits).</summary>
     private async Task Wait(TestProbe waiter, string queue, long id, TimeSpan timeout, long correlation = 0)

@@ -63,10 +63,7 @@ public sealed class DispatchLimitsQueueTests : DataDirectoryTest
     [Fact]
     public async Task MaxConcurrency_caps_the_handlers_running_at_once_below_the_pool_size_and_each_message_runs_once()
     {
-        var release = new SemaphoreSlim(0);
-        var running = 0;
-        var most = 0;
-        var runs = new ConcurrentDictionary<long, int>();
+        var held = new HeldHandler();
         var options = Options(o =>
         {
             o.AddQueue("narrow", q =>
@@ -75,16 +72,7 @@ public sealed class DispatchLimitsQueueTests : DataDirectoryTest
                 q.Prefetch = 2;
                 q.MaxConcurrency = 2;
             });
-            o.Handlers.Add<ReadOnlyMemory<byte>>("job", async (_, ctx, ct) =>
-            {
-                var now = Interlocked.Increment(ref running);
-                int seen;
-                while (now > (seen = Volatile.Read(ref most)) && Interlocked.CompareExchange(ref most, now, seen) != seen) { }
-                runs.AddOrUpdate(ctx.MessageId, 1, (_, n) => n + 1);
-                await release.WaitAsync(ct);
-                Interlocked.Decrement(ref running);
-                return null;
-            });
+            o.Handlers.Add<ReadOnlyMemory<byte>>("job", held.HandleAsync);
         });
         var (system, queues) = TestQueues.StartNode(options);
         try
@@ -93,15 +81,15 @@ public sealed class DispatchLimitsQueueTests : DataDirectoryTest
             for (var i = 0; i < 8; i++) ids.Add(await queues.Client.EnqueueAsync("narrow", "job", Payload));
 
             // The pool could take all eight (4 workers × prefetch 2); the limit lets two out.
-            await TestQueues.Until(() => Task.FromResult(Volatile.Read(ref running) == 2), "two handlers to run");
-            var held = await queues.Client.GetStatsAsync("narrow");
-            Assert.Equal((2L, 6L), (held.InFlight, held.Depth));
+            await TestQueues.Until(() => Task.FromResult(held.Running == 2), "two handlers to run");
+            var waiting = await queues.Client.GetStatsAsync("narrow");
+            Assert.Equal((2L, 6L), (waiting.InFlight, waiting.Depth));
 
-            release.Release(ids.Count);
+            held.ReleaseAll(ids.Count);
             await TestQueues.Until(async () => (await queues.Client.GetStatsAsync("narrow")).TotalSucceeded == ids.Count, "every message to succeed");
-            Assert.Equal(2, most);
-            Assert.Equal(ids.Order(), runs.Keys.Order());
-            Assert.All(runs.Values, n => Assert.Equal(1, n));
+            Assert.Equal(2, held.Most);
+            Assert.Equal(ids.Order(), held.Runs.Keys.Order());
+            Assert.All(held.Runs.Values, n => Assert.Equal(1, n));
             var stats = await queues.Client.GetStatsAsync("narrow");
             Assert.Equal(new DispatchLimitStats(null, null, null, 2, WaitedForRate: 0, WaitedForConcurrency: 6), stats.Limits);
         }

@@ -148,23 +148,11 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
         var ranOn = new ConcurrentBag<string>();
         var (portA, portB) = (PostgresServer.FreePort(), PostgresServer.FreePort());
         var seed = $"akka.tcp://actors@127.0.0.1:{portA}";
-        var release = new SemaphoreSlim(0);
-        var running = 0;
-        var most = 0;
-        var runs = new ConcurrentDictionary<long, int>();
+        var held = new HeldHandler();
         void Narrow(DurableQueuesOptions o)
         {
             o.AddQueue("narrow", q => { q.Workers = 3; q.MaxConcurrency = 2; });
-            o.Handlers.Add<ReadOnlyMemory<byte>>("hold", async (_, ctx, ct) =>
-            {
-                var now = Interlocked.Increment(ref running);
-                int seen;
-                while (now > (seen = Volatile.Read(ref most)) && Interlocked.CompareExchange(ref most, now, seen) != seen) { }
-                runs.AddOrUpdate(ctx.MessageId, 1, (_, n) => n + 1);
-                await release.WaitAsync(ct);
-                Interlocked.Decrement(ref running);
-                return null;
-            });
+            o.Handlers.Add<ReadOnlyMemory<byte>>("hold", held.HandleAsync);
         }
         var (_, a) = StartNode(connection, portA, seed, "queue,worker", ranOn, "A", Narrow);
         StartNode(connection, portB, seed, "worker", ranOn, "B", Narrow);
@@ -174,15 +162,15 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
         var ids = new List<long>();
         for (var i = 0; i < 8; i++) ids.Add(await a.Client.EnqueueAsync("narrow", "hold", new byte[] { 1 }));
         // Six workers on two nodes could take every message; the queue lets two out in all.
-        await TestQueues.Until(() => Task.FromResult(Volatile.Read(ref running) == 2), "two handlers to run");
-        var held = await a.Client.GetStatsAsync("narrow");
-        Assert.Equal((2L, 6L), (held.InFlight, held.Depth));
+        await TestQueues.Until(() => Task.FromResult(held.Running == 2), "two handlers to run");
+        var waiting = await a.Client.GetStatsAsync("narrow");
+        Assert.Equal((2L, 6L), (waiting.InFlight, waiting.Depth));
 
-        release.Release(ids.Count);
+        held.ReleaseAll(ids.Count);
         await TestQueues.Until(async () => (await a.Client.GetStatsAsync("narrow")).TotalSucceeded == ids.Count, "every message to succeed");
-        Assert.Equal(2, most);
-        Assert.Equal(ids.Order(), runs.Keys.Order());
-        Assert.All(runs.Values, n => Assert.Equal(1, n));
+        Assert.Equal(2, held.Most);
+        Assert.Equal(ids.Order(), held.Runs.Keys.Order());
+        Assert.All(held.Runs.Values, n => Assert.Equal(1, n));
     }
 
     [Fact]

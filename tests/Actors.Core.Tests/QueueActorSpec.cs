@@ -12,31 +12,9 @@ using static Actors.Protocol.WorkerProtocol;
 namespace Actors.Core.Tests;
 
 /// <summary>The queue protocol end to end in one actor system, over a real SQLite file.</summary>
-public class QueueActorSpec : Akka.TestKit.Xunit2.TestKit
+public class QueueActorSpec : QueueSpec
 {
-    private readonly DurableQueuesOptions _options;
-    private DurableQueuesHandle? _queues;
-
-    public QueueActorSpec(ITestOutputHelper output) : this(TestQueues.NewOptions(), output) { }
-
-    private QueueActorSpec(DurableQueuesOptions options, ITestOutputHelper output) : base(TestQueues.Config(options), output: output) => _options = options;
-
-    private IQueueClient Client => _queues!.Client;
-    private IActorRef Manager => _queues!.Manager;
-
-    private void Start(Action<DurableQueuesOptions> configure)
-    {
-        configure(_options);
-        _queues = DurableQueues.Start(Sys, _options);
-    }
-
-    protected override void AfterAll()
-    {
-        base.AfterAll();
-        TestQueues.DeleteDirectory(_options.DataDirectory);
-    }
-
-    private static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
+    public QueueActorSpec(ITestOutputHelper output) : base(output) { }
 
     private async Task<Protocol.QueueQueries.MessageInfo> AwaitStatus(string queue, long id, MessageStatus status)
     {

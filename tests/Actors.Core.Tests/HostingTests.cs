@@ -131,7 +131,8 @@ public sealed class HostedServiceClientTests : IAsyncLifetime
         queues.Handlers.Add<SendEmail, SendEmailHandler>("send_email");
         builder.Services.AddSingleton<Outbox>();
         builder.Services.AddSingleton<ProducedIds>();
-        builder.Services.AddQueueClient();
+        // Generous: on a loaded 2-core machine the actor system may take a while to start, and the first call waits for it.
+        builder.Services.AddQueueClient(TimeSpan.FromSeconds(120));
         // Registered before Akka: it is constructed, and starts producing, before the actor system exists.
         builder.Services.AddHostedService<StartupProducer>();
         builder.Services.AddAkka("actors", akka => akka.WithDurableQueues(queues));
@@ -149,7 +150,7 @@ public sealed class HostedServiceClientTests : IAsyncLifetime
     [Fact]
     public async Task A_background_service_taking_IQueueClient_in_its_constructor_starts_and_its_message_completes()
     {
-        var id = await _host.Services.GetRequiredService<ProducedIds>().First.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var id = await _host.Services.GetRequiredService<ProducedIds>().First.Task.WaitAsync(TimeSpan.FromSeconds(150));
         var client = _host.Services.GetRequiredService<IQueueClient>();
         await TestQueues.Until(async () => (await client.GetMessageAsync("emails", id))?.Status == MessageStatus.Succeeded, "the hosted service's message to complete", 30);
         Assert.Equal(["bg@example.com: from a hosted service"], _host.Services.GetRequiredService<Outbox>().Sent);

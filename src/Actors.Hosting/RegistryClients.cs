@@ -18,7 +18,19 @@ internal sealed class RegistryLookup<TKey, TClient>(IServiceProvider services, T
     where TClient : class
 {
     private readonly Lazy<Task<TClient>> _client = new(async () =>
-        create(await ((ActorRegistry)services.GetService(typeof(ActorRegistry))!).GetAsync<TKey>().ConfigureAwait(false)));
+        create(await FindAsync((ActorRegistry)services.GetService(typeof(ActorRegistry))!).ConfigureAwait(false)));
+
+    // The registry's own wait can miss a registration made while the wait is being set up (seen when a hosted
+    // service asks while the actor system starts): look again every 100 ms as well.
+    private static async Task<IActorRef> FindAsync(ActorRegistry registry)
+    {
+        var registered = registry.GetAsync<TKey>();
+        while (true)
+        {
+            if (registry.TryGet<TKey>(out var actor)) return actor;
+            if (await Task.WhenAny(registered, Task.Delay(100)).ConfigureAwait(false) == registered) return await registered.ConfigureAwait(false);
+        }
+    }
 
     /// <summary>The client once the manager is known, else null (then <see cref="WaitAsync"/>).</summary>
     public TClient? Ready => _client.IsValueCreated && _client.Value.IsCompletedSuccessfully ? _client.Value.Result : null;

@@ -64,14 +64,12 @@ internal static class MemoryRuns
             }
             await Task.WhenAll(sends);
         }
-        var deadline = Stopwatch.StartNew();
-        QueueQueries.QueueStats stats;
-        while (true)
+        QueueQueries.QueueStats stats = null!;
+        await Actors.Core.Tests.Poll.WaitFor(async () =>
         {
             stats = await client.GetStatsAsync("memory");
-            if ((deadLetters ? stats.DeadLettered : stats.TotalSucceeded) >= count || deadline.Elapsed > TimeSpan.FromMinutes(30)) break;
-            await Task.Delay(200);
-        }
+            return (deadLetters ? stats.DeadLettered : stats.TotalSucceeded) >= count;
+        }, TimeSpan.FromMinutes(30), TimeSpan.FromMilliseconds(200));
         var seconds = run.Elapsed.TotalSeconds;
         var done = (deadLetters ? stats.DeadLettered : stats.TotalSucceeded) >= count;
         // Let the queue settle (archive writes, snapshots), then measure after a full compacting collection.

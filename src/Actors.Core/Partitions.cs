@@ -18,7 +18,7 @@ public static class Partitions
     public const int Max = 256;
 
     /// <summary>The header whose value picks a keyed message's partition (the HTTP API's <c>key</c>).</summary>
-    public const string KeyHeader = "key";
+    public const string KeyHeader = Protocol.MessageHeaders.Key;
 
     /// <summary>The actor and entity name of a partition: the queue's name for partition 0, <c>name#p</c> after it.</summary>
     public static string EntityId(string queue, int partition) =>

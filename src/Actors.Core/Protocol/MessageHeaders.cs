@@ -1,0 +1,30 @@
+namespace Actors.Protocol;
+
+/// <summary>
+/// Headers with a meaning to the queue. They travel and are stored with the message like any other header, so every
+/// front door (HTTP, <see cref="Client.IQueueClient"/>, the actor protocol) sets them the same way; the HTTP API and
+/// the client also take them as fields of their own (<c>key</c>, <c>priority</c>, <c>then</c>, <c>onFailure</c>).
+/// </summary>
+public static class MessageHeaders
+{
+    /// <summary>
+    /// The ordering key: messages with the same key start one at a time in enqueue order, and a keyed message goes to
+    /// the partition its key hashes to. At most <see cref="MaxKeyLength"/> characters.
+    /// </summary>
+    public const string Key = "key";
+
+    /// <summary>Longest ordering key, in characters.</summary>
+    public const int MaxKeyLength = 255;
+
+    /// <summary>The priority, <c>0</c>–<c>9</c> (higher starts first); absent means 0.</summary>
+    public const string Priority = "priority";
+
+    /// <summary>Highest priority.</summary>
+    public const int MaxPriority = 9;
+
+    /// <summary>A follow-up to enqueue when the message succeeds (a JSON continuation).</summary>
+    public const string Then = "then";
+
+    /// <summary>A follow-up to enqueue when the message is dead-lettered (a JSON continuation).</summary>
+    public const string OnFailure = "on-failure";
+}

@@ -126,6 +126,12 @@ public sealed class QueueOptions
     /// <summary>What happens to a message that expires before it starts. Default <see cref="ExpiredMessageAction.DeadLetter"/>.</summary>
     public ExpiredMessageAction ExpiredAction { get; set; } = ExpiredMessageAction.DeadLetter;
 
+    /// <summary>
+    /// What a keyed message that runs out of attempts (or is dead-lettered by its handler or a rule) does to its key.
+    /// Default <see cref="KeyFailureAction.Park"/>: nothing of the key overtakes it until an operator acts.
+    /// </summary>
+    public KeyFailureAction KeyFailure { get; set; } = KeyFailureAction.Park;
+
     /// <summary>Dead letters a redrive moves back per second, in persisted chunks. Default 10,000; range 10–1,000,000.</summary>
     public int RedrivePerSecond { get; set; } = 10_000;
 
@@ -163,6 +169,20 @@ public sealed class QueueOptions
         }
         Retry.Validate(queue);
     }
+}
+
+/// <summary>What a keyed message that fails for good does to the rest of its key.</summary>
+public enum KeyFailureAction
+{
+    /// <summary>
+    /// Park the message and its key: the message is a dead letter (status <c>parked</c>) and nothing of its key starts
+    /// until an operator releases it (runs it again), skips it (it stays a dead letter, the key goes on) or purges the
+    /// key. Other keys flow.
+    /// </summary>
+    Park = 0,
+
+    /// <summary>Dead-letter the message and go on with the key's next message (the behaviour of SQS FIFO and Service Bus sessions).</summary>
+    DeadLetterAndContinue = 1,
 }
 
 /// <summary>What a queue does with a message that expires before it starts.</summary>

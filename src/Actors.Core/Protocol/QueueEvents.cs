@@ -45,8 +45,18 @@ public static class QueueEvents
     /// <summary>An attempt failed and the next one is due at <paramref name="DueAt"/>.</summary>
     public sealed record RetryScheduled(long Id, int Attempt, ErrorInfo Error, DateTime DueAt) : IQueueEvent;
 
-    /// <summary>An attempt failed and the message moved to the dead-letter set.</summary>
-    public sealed record DeadLettered(long Id, int Attempt, ErrorInfo Error, string Reason) : IQueueEvent;
+    /// <summary>
+    /// An attempt failed and the message moved to the dead-letter set. <paramref name="Parked"/>: a keyed message that
+    /// also parks its key (the queue's <c>KeyFailure</c> is <c>Park</c>), so nothing of the key starts until an operator
+    /// releases (redrives), skips or purges it.
+    /// </summary>
+    public sealed record DeadLettered(long Id, int Attempt, ErrorInfo Error, string Reason, bool Parked = false) : IQueueEvent;
+
+    /// <summary>An operator skipped a parked message: it stays a dead letter, and the rest of its key goes on.</summary>
+    public sealed record ParkedMessageSkipped(long Id, DateTime At) : IQueueEvent;
+
+    /// <summary>An operator purged a parked key: its parked dead letter is deleted and its waiting messages cancelled.</summary>
+    public sealed record KeyPurged(string Key, ImmutableArray<long> Ids, DateTime At) : IQueueEvent;
 
     /// <summary>An attempt failed and a discard rule dropped the message (recorded, counted).</summary>
     public sealed record Discarded(long Id, int Attempt, ErrorInfo Error) : IQueueEvent;

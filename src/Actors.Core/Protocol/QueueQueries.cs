@@ -26,6 +26,12 @@ public enum MessageStatus
 
     /// <summary>Cancelled by a producer or operator; never runs again.</summary>
     Cancelled = 8,
+
+    /// <summary>
+    /// Out of attempts and keeping its ordering key parked: a dead letter that nothing of its key overtakes until an
+    /// operator releases, skips or purges the key.
+    /// </summary>
+    Parked = 9,
 }
 
 /// <summary>Queries a queue answers from its state.</summary>

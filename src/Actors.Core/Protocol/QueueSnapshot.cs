@@ -34,6 +34,8 @@ public enum SnapshotStage
     Scheduled = 1,
     /// <summary>In the dead-letter set.</summary>
     DeadLettered = 2,
+    /// <summary>In the dead-letter set, keeping its key parked.</summary>
+    Parked = 3,
 }
 
 /// <summary>

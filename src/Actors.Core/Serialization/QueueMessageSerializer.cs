@@ -26,6 +26,8 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
     {
         [typeof(RetryScheduled)] = "R1",
         [typeof(DeadLettered)] = "D1",
+        [typeof(ParkedMessageSkipped)] = "KS1",
+        [typeof(KeyPurged)] = "KP1",
         [typeof(Discarded)] = "X1",
         [typeof(MessageCancelled)] = "CN1",
         [typeof(MessagesExpired)] = "EX1",

@@ -210,6 +210,7 @@ internal sealed partial class QueueState
                     LeaveStage(dead);
                     dead.FailedAttempts = e.Attempt;
                     dead.RecordError(_strings.Share(e.Error));
+                    dead.Parked = e.Parked && dead.Key is not null;
                     Bury(dead, e.Reason, e.Error.At);
                     TotalFailedAttempts++;
                     TotalDeadLettered++;
@@ -257,6 +258,9 @@ internal sealed partial class QueueState
                 {
                     if (!_dead.Remove(id, out var redriven)) continue;
                     Unbury(redriven);
+                    // A parked one is still first in its key's lane; any other joins it again where its id puts it.
+                    if (redriven.Parked) Unpark(redriven);
+                    else _order.JoinLane(redriven);
                     redriven.FailedAttempts = 0;
                     redriven.DeadLetterReason = null;
                     redriven.FinishedAt = null;
@@ -272,7 +276,18 @@ internal sealed partial class QueueState
                     if (!_dead.Remove(id, out var purged)) continue;
                     Unbury(purged);
                     purged.Stage = Stage.Gone;
+                    if (purged.Parked)
+                    {
+                        Unpark(purged);
+                        _order.LeaveLane(purged);
+                    }
                 }
+                break;
+            case ParkedMessageSkipped e:
+                ApplySkip(e);
+                break;
+            case KeyPurged e:
+                ApplyKeyPurge(e);
                 break;
             default:
                 throw new ArgumentException($"Unknown queue event {evt.GetType().Name}.", nameof(evt));
@@ -298,6 +313,7 @@ internal sealed partial class QueueState
     private void Arrive(StoredMessage message, EnqueuedMessage stored)
     {
         Hold(message);
+        _order.JoinLane(message);
         if (stored.Id > LastId) LastId = stored.Id;
         TrackExpiry(message, stored.ExpiresAt);
         if (stored.IdempotencyKey is { } key) _keys.Add(new IdempotencyRecord(key, stored.Id, stored.Fingerprint, stored.EnqueuedAt));
@@ -310,6 +326,8 @@ internal sealed partial class QueueState
         message.DeadLetterReason = reason;
         message.FinishedAt = at;
         _dead[message.Id] = message;
+        if (message.Parked) ParkKey(message);
+        else _order.LeaveLane(message);
         if (message.HasPayload) Pin(message);
         else if (message.SequenceNr != 0) DeadWithoutPayload++;
         _groups.Add(message);
@@ -341,6 +359,7 @@ internal sealed partial class QueueState
     {
         LeaveStage(message);
         message.Stage = Stage.Gone;
+        _order.LeaveLane(message);
     }
 
     /// <summary>Removes a message from the index of its current stage.</summary>
@@ -633,6 +652,12 @@ internal sealed partial class QueueState
     /// </summary>
     public IQueueEvent DecideFailure(StoredMessage message, ErrorInfo error, RequestedFailureAction requested, TimeSpan? retryAfter, DateTime now, double random01)
     {
+        var decision = DecideByPolicy(message, error, requested, retryAfter, now, random01);
+        return decision is DeadLettered dead && ParksOnDeadLetter(message) ? dead with { Parked = true } : decision;
+    }
+
+    private IQueueEvent DecideByPolicy(StoredMessage message, ErrorInfo error, RequestedFailureAction requested, TimeSpan? retryAfter, DateTime now, double random01)
+    {
         var attempt = message.Attempt;
         var policy = Options.Retry;
         if (requested == RequestedFailureAction.DeadLetter)
@@ -675,7 +700,7 @@ internal sealed partial class QueueState
                 Stage.Ready or Stage.Ending => m.FailedAttempts > 0 ? MessageStatus.FailedRetrying : MessageStatus.Queued,
                 Stage.InFlight or Stage.Completing or Stage.Failing => MessageStatus.InFlight,
                 Stage.Scheduled => m.FailedAttempts > 0 ? MessageStatus.FailedRetrying : MessageStatus.Scheduled,
-                _ => MessageStatus.DeadLettered,
+                _ => m.Parked ? MessageStatus.Parked : MessageStatus.DeadLettered,
             };
             var attempts = m.Stage is Stage.InFlight or Stage.Completing or Stage.Failing ? m.Attempt : m.FailedAttempts;
             return new QueueQueries.MessageInfo(QueueId, m.Id, m.Type, status, attempts, m.EnqueuedAt,
@@ -755,13 +780,13 @@ internal sealed partial class QueueState
             var stage = m.Stage switch
             {
                 Stage.Scheduled => SnapshotStage.Scheduled,
-                Stage.DeadLettered => SnapshotStage.DeadLettered,
+                Stage.DeadLettered => m.Parked ? SnapshotStage.Parked : SnapshotStage.DeadLettered,
                 _ => SnapshotStage.Ready,
             };
             var archiveSeq = m.SequenceNr == 0 ? m.ArchiveSeq : 0;
             messages.Add(new SnapshotMessage(m.Id, m.Type, m.SequenceNr == 0 && archiveSeq == 0 ? m.Payload : default, m.Headers, m.EnqueuedAt, m.FailedAttempts, m.Errors,
                 stage, stage == SnapshotStage.Scheduled ? m.DueAt : default, m.DeadLetterReason, m.FinishedAt, m.SequenceNr,
-                stage == SnapshotStage.DeadLettered ? null : m.ExpiresAt, archiveSeq, m.PayloadLength));
+                stage is SnapshotStage.DeadLettered or SnapshotStage.Parked ? null : m.ExpiresAt, archiveSeq, m.PayloadLength));
         }
         var finished = _finished.Where(f => _finishedById.TryGetValue(f.Id, out var current) && ReferenceEquals(current, f))
             .Select(f => new SnapshotSucceeded(f.Id, f.Type, f.Attempts, f.EnqueuedAt, f.FinishedAt, f.Result, f.Status, f.ArchiveSeq)).ToImmutableArray();
@@ -797,9 +822,15 @@ internal sealed partial class QueueState
             };
             switch (s.Stage)
             {
-                case SnapshotStage.DeadLettered:
+                case SnapshotStage.DeadLettered or SnapshotStage.Parked:
                     m.Stage = Stage.DeadLettered;
                     state._dead[m.Id] = m;
+                    if (s.Stage == SnapshotStage.Parked && m.Key is not null)
+                    {
+                        m.Parked = true;
+                        state._order.JoinLane(m);
+                        state.ParkedKeys++;
+                    }
                     state._groups.Add(m);
                     if (m.SequenceNr != 0) state.DeadWithoutPayload++;
                     if (m.HasPayload)
@@ -810,6 +841,7 @@ internal sealed partial class QueueState
                     break;
                 case SnapshotStage.Scheduled:
                     state.Hold(m);
+                    state._order.JoinLane(m);
                     state.TrackExpiry(m, s.ExpiresAt);
                     state._order.EnterScheduled(m, s.DueAt);
                     break;
@@ -818,6 +850,7 @@ internal sealed partial class QueueState
                     // so the arrivals' queues keep their order.
                     // One whose payload is archived (a redriven dead letter) is read back from there as a return.
                     state.Hold(m);
+                    state._order.JoinLane(m);
                     state.TrackExpiry(m, s.ExpiresAt);
                     state._order.EnterReady(m, arriving: m.SequenceNr != 0);
                     break;

@@ -49,10 +49,31 @@ internal sealed class StoredMessage
         Headers = headers;
         EnqueuedAt = enqueuedAt;
         SequenceNr = sequenceNr;
+        if (headers.Count == 0) return;
+        Key = headers.TryGetValue(MessageHeaders.Key, out var key) ? key : null;
+        if (headers.TryGetValue(MessageHeaders.Priority, out var priority) && TryParsePriority(priority, out var level)) Priority = level;
+    }
+
+    /// <summary>Reads a <see cref="MessageHeaders.Priority"/> header: a single digit 0–9.</summary>
+    public static bool TryParsePriority(string? text, out byte priority)
+    {
+        priority = 0;
+        if (text is not { Length: 1 } || text[0] is < '0' or > '9') return false;
+        priority = (byte)(text[0] - '0');
+        return true;
     }
 
     public long Id { get; }
     public string Type { get; }
+
+    /// <summary>The ordering key (<see cref="MessageHeaders.Key"/>), if any: see <see cref="KeyLanes"/>.</summary>
+    public string? Key { get; }
+
+    /// <summary>The priority, 0–9 (<see cref="MessageHeaders.Priority"/>): higher starts first among ready messages.</summary>
+    public byte Priority { get; }
+
+    /// <summary>A dead letter that keeps its key blocked until an operator releases, skips or purges it.</summary>
+    public bool Parked { get; set; }
     public ImmutableDictionary<string, string> Headers { get; }
     public DateTime EnqueuedAt { get; }
 

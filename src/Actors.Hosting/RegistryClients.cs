@@ -94,6 +94,10 @@ internal sealed class RegistryQueueClient(IServiceProvider services, TimeSpan ti
         Later(c => c.CancelAsync(queue, messageId, cancellationToken), cancellationToken);
 
     /// <inheritdoc />
+    public Task<KeyCommands.KeyChanged> ChangeKeyAsync(string queue, string key, KeyOperation operation, CancellationToken cancellationToken = default) =>
+        Later(c => c.ChangeKeyAsync(queue, key, operation, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
     public Task<MessageInfo?> GetMessageAsync(string queue, long messageId, CancellationToken cancellationToken = default) =>
         Later(c => c.GetMessageAsync(queue, messageId, cancellationToken), cancellationToken);
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text;
+using System.Globalization;
 using System.Text.Json;
 using Actors.Protocol;
 using Microsoft.AspNetCore.Http;
@@ -219,6 +220,15 @@ internal static partial class MessageRequestReader
                 return false;
             }
             headers[Partitions.KeyHeader] = orderingKey;
+        }
+        if (element.TryGetProperty("priority", out var priority) && priority.ValueKind != JsonValueKind.Null)
+        {
+            if (priority.ValueKind != JsonValueKind.Number || !priority.TryGetInt32(out var level) || level is < 0 or > MessageHeaders.MaxPriority)
+            {
+                error = $"\"priority\" must be an integer 0–{MessageHeaders.MaxPriority} (higher starts first).";
+                return false;
+            }
+            if (level > 0) headers[MessageHeaders.Priority] = level.ToString(CultureInfo.InvariantCulture);
         }
 
         string? idempotencyKey = null;

@@ -49,6 +49,7 @@ public static class QueueEndpoints
             .WithSummary("Cancel a queued, scheduled, retry-waiting or running message; 409 when it already finished").RequirePermission(ActorsPolicies.Manage);
 
         app.MapDeadLetterEndpoints();
+        app.MapKeyEndpoints();
 
         app.MapGet("/cluster", ClusterStatusAsync).WithTags("Cluster").WithName("ClusterStatus")
             .WithSummary("Members and roles, where each queue lives, workers per node").RequirePermission(ActorsPolicies.Admin);
@@ -80,14 +81,15 @@ public static class QueueEndpoints
     /// <summary>The body of an enqueue request (documentation only: the body is parsed by hand to keep payload bytes as they came).</summary>
     /// <param name="Type">The message type name; selects the handler.</param>
     /// <param name="Payload">Any JSON value; stored byte for byte.</param>
-    /// <param name="Key">An ordering key (stored as the <c>key</c> header).</param>
+    /// <param name="Key">An ordering key (stored as the <c>key</c> header): messages with the same key start one at a time, in enqueue order; at most 255 characters.</param>
+    /// <param name="Priority">0–9, higher starts first (stored as the <c>priority</c> header); default 0.</param>
     /// <param name="Headers">String headers kept with the message.</param>
     /// <param name="IdempotencyKey">The request's idempotency key (the <c>Idempotency-Key</c> header does the same for a single message); at most 255 characters.</param>
     /// <param name="DeliverAt">Not before this time: RFC 3339 with an offset, e.g. <c>2026-12-24T18:00:00+01:00</c>.</param>
     /// <param name="Delay">Not before this long after receipt: an ISO 8601 duration (<c>PT10M</c>) or a number of seconds.</param>
     /// <param name="ExpiresAt">Not started by this time (RFC 3339 with an offset) → expired, never run.</param>
     /// <param name="Ttl">Not started within this long after receipt (ISO 8601 duration or seconds) → expired, never run.</param>
-    public sealed record EnqueueRequest(string Type, JsonElement? Payload, string? Key, Dictionary<string, string>? Headers,
+    public sealed record EnqueueRequest(string Type, JsonElement? Payload, string? Key, int? Priority, Dictionary<string, string>? Headers,
         string? IdempotencyKey, DateTimeOffset? DeliverAt, string? Delay, DateTimeOffset? ExpiresAt, string? Ttl);
 
     private static async Task<IResult> EnqueueAsync(string queue, [System.ComponentModel.Description(WaitParameter.Description)] string? wait, HttpRequest request, IQueueClient client, IAuthorizationService authorization, CancellationToken cancellationToken)

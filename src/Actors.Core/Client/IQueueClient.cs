@@ -39,6 +39,15 @@ public interface IQueueClient
     /// <exception cref="QueueException">The queue is unknown or unavailable, or the cancellation could not be stored.</exception>
     Task<CancelResult> CancelAsync(string queue, long messageId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Answers a parked ordering key (the queue's <c>KeyFailure</c> is <c>Park</c>): <see cref="KeyOperation.Release"/>
+    /// runs the parked message again ahead of the rest of its key, <see cref="KeyOperation.Skip"/> leaves it a dead letter
+    /// and goes on with the key, <see cref="KeyOperation.Purge"/> deletes it and cancels the key's waiting messages.
+    /// <see cref="KeyCommands.KeyChanged.Outcome"/> is <see cref="KeyChangeOutcome.NotParked"/> when the key is not parked.
+    /// </summary>
+    /// <exception cref="QueueException">The queue is unknown or unavailable, or the journal did not store the change.</exception>
+    Task<KeyCommands.KeyChanged> ChangeKeyAsync(string queue, string key, KeyOperation operation, CancellationToken cancellationToken = default);
+
     /// <summary>Serializes <paramref name="payload"/> to JSON, stores it and returns its id.</summary>
     /// <exception cref="QueueException">Refused: see <see cref="QueueException.Code"/>.</exception>
     Task<long> EnqueueJsonAsync<T>(string queue, string type, T payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default);

@@ -86,6 +86,21 @@ public sealed class QueueClient : IQueueClient
     }
 
     /// <inheritdoc />
+    public async Task<KeyCommands.KeyChanged> ChangeKeyAsync(string queue, string key, KeyOperation operation, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        var reply = await AskAsync(new KeyCommands.ChangeKey(queue, key, operation), cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            KeyCommands.KeyChanged { Outcome: KeyChangeOutcome.JournalUnavailable } => throw new QueueException(RejectionCode.JournalUnavailable,
+                $"Queue '{queue}' could not store the {operation.ToString().ToLowerInvariant()} of key '{key}'; nothing changed."),
+            KeyCommands.KeyChanged changed => changed,
+            _ => throw Unexpected(reply),
+        };
+    }
+
+    /// <inheritdoc />
     public Task<long> EnqueueJsonAsync<T>(string queue, string type, T payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default) =>
         EnqueueAsync(queue, type, JsonSerializer.SerializeToUtf8Bytes(payload, HandlerRegistry.JsonOptions), headers, cancellationToken);
 

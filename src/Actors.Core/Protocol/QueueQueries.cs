@@ -104,6 +104,7 @@ public static class QueueQueries
     /// <param name="IdempotencyKeys">Idempotency keys remembered within the de-duplication window.</param>
     /// <param name="RedriveJobs">Active redrive jobs with their progress, oldest first; null when there are none.</param>
     /// <param name="Limits">The queue's rate and concurrency limits and the deliveries that waited for them; null when it has none.</param>
+    /// <param name="Keys">The queue's ordering keys: active, parked, and the oldest message waiting behind its key; null when it holds no keyed message.</param>
     public sealed record QueueStats(
         string QueueId,
         long Depth,
@@ -131,7 +132,23 @@ public static class QueueQueries
         long TotalCancelled = 0,
         long IdempotencyKeys = 0,
         ImmutableArray<Actors.Protocol.RedriveJobs.RedriveJobStatus>? RedriveJobs = null,
-        DispatchLimitStats? Limits = null) : IWithQueueId, IQueueMessage;
+        DispatchLimitStats? Limits = null,
+        KeyStats? Keys = null) : IWithQueueId, IQueueMessage;
+
+    /// <summary>A queue's ordering keys (summed over its partitions); null on a queue that holds no keyed message.</summary>
+    /// <param name="ActiveKeys">Keys with at least one message not yet final.</param>
+    /// <param name="ParkedKeys">Keys parked behind a dead letter, waiting for an operator.</param>
+    /// <param name="OldestBlockedAge">How long the oldest message waiting behind another of its key (or its parked key) has waited.</param>
+    public sealed record KeyStats(long ActiveKeys, long ParkedKeys, TimeSpan OldestBlockedAge)
+    {
+        /// <summary>The keys of a queue's partitions together; null when none has any.</summary>
+        public static KeyStats? Sum(IEnumerable<KeyStats?> parts)
+        {
+            var present = parts.OfType<KeyStats>().ToList();
+            return present.Count == 0 ? null
+                : new KeyStats(present.Sum(k => k.ActiveKeys), present.Sum(k => k.ParkedKeys), present.Max(k => k.OldestBlockedAge));
+        }
+    }
 
     /// <summary>
     /// A queue's dispatch limits (a partition's share of them, or their sum over the partitions in a queue's merged

@@ -206,6 +206,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         Command<DueTick>(_ => OnDue());
         Command<PermitTick>(_ => Dispatch());
         Command<CancelMessage>(OnCancel);
+        Command<KeyCommands.ChangeKey>(OnChangeKey);
         Command<Routees>(OnRoutees);
         Command<Terminated>(OnTerminated);
         Command<GetMessage>(query => AnswerMessage(query.MessageId, Sender));
@@ -742,6 +743,8 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
     {
         if (!_writer.Complete(write)) return;
         _compaction.OnWriteDone(write.Events, _state.PendingCount + _state.DeadLetterCount);
+        // A finished keyed message lets the next one of its key start.
+        if (_state.ActiveKeys > 0) Dispatch();
         StartSnapshotIfDue();
         Flush();
     }

@@ -214,7 +214,8 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         Enqueue e => new Rejected(e.QueueId, code, reason, e.CorrelationId),
         EnqueueBatch b => new BatchResult(b.QueueId, b.Messages.Select(_ => new EnqueueOutcome(null, code, reason)).ToImmutableArray(), b.CorrelationId),
         CancelMessage c when code != RejectionCode.UnknownQueue => new CancelResult(c.QueueId, c.MessageId, CancelOutcome.JournalUnavailable, null, c.CorrelationId),
-        GetMessage or CancelMessage or OutcomeWaits.WaitForOutcome or GetStats or GetPlacement or DeadLetterCommands.ListDeadLetters or DeadLetterCommands.GroupDeadLetters
+        KeyCommands.ChangeKey k when code != RejectionCode.UnknownQueue => new KeyCommands.KeyChanged(k.QueueId, k.Key, k.Operation, KeyChangeOutcome.JournalUnavailable, [], k.CorrelationId),
+        GetMessage or CancelMessage or KeyCommands.ChangeKey or OutcomeWaits.WaitForOutcome or GetStats or GetPlacement or DeadLetterCommands.ListDeadLetters or DeadLetterCommands.GroupDeadLetters
             or DeadLetterCommands.RedriveDeadLetters or DeadLetterCommands.PurgeDeadLetters or RedriveJobs.ListRedriveJobs or RedriveJobs.CancelRedriveJob =>
             code == RejectionCode.UnknownQueue ? new QueueNotFound(message.QueueId) : new QueueUnavailable(message.QueueId, reason),
         _ => null,

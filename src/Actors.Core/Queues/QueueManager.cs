@@ -134,6 +134,9 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
                 break;
             case OutcomeWaits.StopWaiting:
                 break;
+            case KeyCommands.ChangeKey change:
+                SendTo(queue, Partitions.OfKey(change.Key, partitions), change);
+                break;
             default:
                 if (PartitionMerge.For(message, queue) is not { } merge) return;
                 var requests = Enumerable.Range(0, partitions).Select(p => Addressed(queue, p, message)).ToList();
@@ -192,6 +195,7 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
             EnqueueBatch m => m with { QueueId = id },
             GetMessage m => m with { QueueId = id },
             CancelMessage m => m with { QueueId = id },
+            KeyCommands.ChangeKey m => m with { QueueId = id },
             OutcomeWaits.WaitForOutcome m => m with { QueueId = id },
             OutcomeWaits.StopWaiting m => m with { QueueId = id },
             GetStats m => m with { QueueId = id },

@@ -76,6 +76,8 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         [typeof(GetPlacement)] = "Q-getplace",
         [typeof(QueuePlacement)] = "Q-place",
         [typeof(WakeUp)] = "C-wake",
+        [typeof(KeyCommands.ChangeKey)] = "K-change",
+        [typeof(KeyCommands.KeyChanged)] = "K-changed",
         [typeof(Schedules.ScheduleCommands.DefineSchedule)] = "SCH-def",
         [typeof(Schedules.ScheduleCommands.ScheduleAccepted)] = "SCH-acc",
         [typeof(Schedules.ScheduleCommands.ScheduleRejected)] = "SCH-rej",

@@ -74,6 +74,16 @@ internal sealed class IntakeRules
             error = $"Headers total {total} characters; the limit is {MaxHeaderChars}.";
             return false;
         }
+        if (headers.TryGetValue(MessageHeaders.Key, out var orderingKey) && orderingKey is not { Length: > 0 and <= MessageHeaders.MaxKeyLength })
+        {
+            error = $"An ordering key must be 1–{MessageHeaders.MaxKeyLength} characters; got {orderingKey?.Length ?? 0}.";
+            return false;
+        }
+        if (headers.TryGetValue(MessageHeaders.Priority, out var priority) && !StoredMessage.TryParsePriority(priority, out _))
+        {
+            error = $"A priority must be 0–{MessageHeaders.MaxPriority}; got '{Truncate(priority)}'.";
+            return false;
+        }
         error = "";
         return true;
     }

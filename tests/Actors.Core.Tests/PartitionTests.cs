@@ -35,7 +35,8 @@ public sealed class PartitionTests : IDisposable
     private DurableQueuesHandle Start(int partitions = 4, int redrivePerSecond = 10_000)
     {
         var options = TestQueues.NewOptions(_data);
-        options.AddQueue("hot", q => { q.Partitions = partitions; q.Workers = 2; q.RedrivePerSecond = redrivePerSecond; });
+        // Keyed messages without a handler are dead-lettered one after another rather than parking their keys.
+        options.AddQueue("hot", q => { q.Partitions = partitions; q.Workers = 2; q.RedrivePerSecond = redrivePerSecond; q.KeyFailure = KeyFailureAction.DeadLetterAndContinue; });
         options.Handlers.Add<ReadOnlyMemory<byte>>("job", (_, _, _) => ValueTask.FromResult<object?>(null));
         var (system, queues) = TestQueues.StartNode(options);
         _systems.Add(system);

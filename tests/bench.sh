@@ -16,12 +16,17 @@ load() { dotnet run -c Release --no-build --project tests/Actors.LoadTest -- "$@
 record() { local row="$1"; shift; for _ in $(seq "$RUNS"); do echo "{\"row\":\"$row\",\"result\":$("$@")}" | tee -a "$out"; done; }
 
 record e2e-200k load --messages 200000 --payload 512 --producers 4 --workers 8
+# Ordering keys: 10,000 keys x 20 messages, each key's messages one at a time in enqueue order (checked: order_violations).
+record e2e-200k-10k-keys load --messages 200000 --payload 512 --producers 4 --workers 8 --ordering-keys 10000
+# Priorities 0-9 mixed (message n has priority n mod 10).
+record e2e-200k-priorities load --messages 200000 --payload 512 --producers 4 --workers 8 --priorities 1
 record enqueue-batch-100 load --messages 200000 --payload 512 --producers 4 --batch 100 --outstanding 4
 record open-loop-2000 load --messages 20000 --rate 2000
 record rate-limit-10000 load --messages 50000 --payload 512 --producers 4 --rate-limit 10000
 record pending-10k-recovery-and-heap load --pending 10000 --payload 512
 record pending-100k-recovery-and-heap load --pending 100000 --payload 512
 record pending-1M-recovery-and-heap load --pending 1000000 --payload 512
+record pending-1M-keys-recovery-and-heap load --pending 1000000 --payload 512 --ordering-keys 1000000
 record delayed-1M-recovery-and-heap load --pending 1000000 --payload 512 --delay-s 86400
 record delay-lateness-200-per-s load --lateness-rate 200 --messages 6000 --max-delay-s 5
 record due-at-once-100k load --due-at-once 100000 --due-in-s 30

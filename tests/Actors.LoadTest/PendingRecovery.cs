@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using System.Globalization;
 using System.Diagnostics;
 using Actors;
 using Actors.Configuration;
@@ -51,10 +53,11 @@ internal static class PendingRecovery
             for (var sent = 0; sent < settings.Pending; sent += 1000)
             {
                 var size = Math.Min(1000, settings.Pending - sent);
+                var start = sent;
                 await window.WaitAsync();
                 batches.Add(Task.Run(async () =>
                 {
-                    try { await queues.Client.EnqueueBatchAsync("pending", Enumerable.Range(0, size).Select(_ => new QueueCommands.NewMessage("hold", payload, Timing: timing)).ToList()); }
+                    try { await queues.Client.EnqueueBatchAsync("pending", Enumerable.Range(0, size).Select(i => new QueueCommands.NewMessage("hold", payload, KeyHeaders(settings, start + i), Timing: timing)).ToList()); }
                     finally { window.Release(); }
                 }));
             }
@@ -107,6 +110,7 @@ internal static class PendingRecovery
             heap_while_filled_mb = Math.Round((heapAfter - heapBefore) / 1048576.0, 1),
             heap_recovered_mb = Math.Round(heapRecovered / 1048576.0, 1),
             heap_mb_per_million = Math.Round(heapRecovered / 1048576.0 / settings.Pending * 1_000_000, 1),
+            ordering_keys = settings.OrderingKeys,
             // Delayed: until the recovered queue answers (nothing is due to dispatch).
             recovery_to_first_dispatch_s = Math.Round(recoverySeconds, 2),
             drain_per_s = delayed ? (double?)null : Math.Round(settings.Pending / drainSeconds),
@@ -116,4 +120,9 @@ internal static class PendingRecovery
         var ok = pendingHeld == settings.Pending && (delayed ? recoveredStats!.Scheduled == settings.Pending : Volatile.Read(ref handled) >= settings.Pending);
         return (result, ok);
     }
+
+    /// <summary>With --ordering-keys N, message n's ordering key k{n mod N}; else no headers.</summary>
+    private static ImmutableDictionary<string, string>? KeyHeaders(LoadSettings settings, int n) =>
+        settings.OrderingKeys == 0 ? null
+        : ImmutableDictionary<string, string>.Empty.Add(MessageHeaders.Key, "k" + (n % settings.OrderingKeys).ToString(CultureInfo.InvariantCulture));
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -50,6 +51,9 @@ options.AddQueue("load", q =>
 });
 
 var deliveries = new int[settings.Messages + 1];
+// --ordering-keys: the last message id started per key; a start below it would break the key's order.
+var lastStartedByKey = new long[Math.Max(1, settings.OrderingKeys)];
+var orderViolations = 0L;
 // Every id the queue acknowledged: each must be completed. A request that timed out may still have stored its
 // message, so counting acknowledgements alone could hide a lost one behind it.
 var acceptedIds = new bool[settings.Messages + 1];
@@ -61,6 +65,12 @@ var completed = 0L;
 var allHandled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 options.Handlers.Add<ReadOnlyMemory<byte>>("load", (_, context, _) =>
 {
+    if (settings.OrderingKeys > 0 && context.Headers.TryGetValue(Actors.Protocol.MessageHeaders.Key, out var key))
+    {
+        var k = int.Parse(key.AsSpan(1), CultureInfo.InvariantCulture);
+        if (context.MessageId < lastStartedByKey[k]) Interlocked.Increment(ref orderViolations);
+        lastStartedByKey[k] = context.MessageId;
+    }
     if (context.MessageId < deliveries.Length && Interlocked.Increment(ref deliveries[context.MessageId]) == 1
         && Interlocked.Increment(ref completed) == settings.Messages)
         allHandled.TrySetResult();
@@ -76,6 +86,17 @@ await client.GetStatsAsync("load"); // the queue has recovered and is ready
 
 var payload = new byte[settings.PayloadBytes];
 Random.Shared.NextBytes(payload);
+// --ordering-keys N: message n gets key k{n mod N}; --priorities 1: priority n mod 10.
+var sequence = 0L;
+ImmutableDictionary<string, string>? HeadersFor()
+{
+    if (settings.OrderingKeys == 0 && !settings.Priorities) return null;
+    var n = Interlocked.Increment(ref sequence);
+    var headers = ImmutableDictionary<string, string>.Empty;
+    if (settings.OrderingKeys > 0) headers = headers.Add(Actors.Protocol.MessageHeaders.Key, "k" + (n % settings.OrderingKeys).ToString(CultureInfo.InvariantCulture));
+    if (settings.Priorities && n % 10 != 0) headers = headers.Add(Actors.Protocol.MessageHeaders.Priority, (n % 10).ToString(CultureInfo.InvariantCulture));
+    return headers;
+}
 var perProducer = settings.Messages / settings.Producers;
 var histograms = new LongHistogram[settings.Producers];
 // Open loop only: how late the generator sent each message, and the latency counted from the actual send.
@@ -112,7 +133,7 @@ async Task EnqueueOneAsync(LongHistogram histogram, long since, SemaphoreSlim? w
     var sentAt = Stopwatch.GetTimestamp();
     try
     {
-        var id = await client.EnqueueAsync("load", "load", payload);
+        var id = await client.EnqueueAsync("load", "load", payload, HeadersFor());
         MarkAccepted(id);
         Interlocked.Increment(ref accepted);
     }
@@ -156,7 +177,7 @@ async Task BatchProducerAsync(int p)
         var since = Stopwatch.GetTimestamp();
         try
         {
-            var batch = Enumerable.Range(0, size).Select(_ => new Actors.Protocol.QueueCommands.NewMessage("load", payload)).ToList();
+            var batch = Enumerable.Range(0, size).Select(_ => new Actors.Protocol.QueueCommands.NewMessage("load", payload, HeadersFor())).ToList();
             var outcomes = await client.EnqueueBatchAsync("load", batch);
             foreach (var outcome in outcomes) if (outcome.MessageId is { } id) MarkAccepted(id);
             var ok = outcomes.Count(o => o.IsAccepted);
@@ -221,6 +242,9 @@ var result = new
     batch = settings.Batch,
     journal = options.Journal.ToString(),
     workers = settings.Workers,
+    ordering_keys = settings.OrderingKeys,
+    priorities = settings.Priorities,
+    order_violations = Interlocked.Read(ref orderViolations),
     enqueued = Interlocked.Read(ref accepted),
     rejected = Interlocked.Read(ref rejected),
     completed = stats.TotalSucceeded,
@@ -240,7 +264,7 @@ var result = new
 await system.Terminate();
 if (settings.DataDirectory is null) TryDelete(dataDirectory);
 Console.WriteLine(JsonSerializer.Serialize(result));
-return result.lost == 0 && finished ? 0 : 1;
+return result.lost == 0 && result.order_violations == 0 && finished ? 0 : 1;
 
 static void TryDelete(string path)
 {
@@ -286,6 +310,12 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
     /// <summary>--max-concurrency: the queue's MaxConcurrency; 0 (default) for none.</summary>
     public int MaxConcurrency { get; init; }
 
+    /// <summary>--ordering-keys: message n gets ordering key k{n mod N} (0, default: no keys); with --pending, the heap of N keys.</summary>
+    public int OrderingKeys { get; init; }
+
+    /// <summary>--priorities 1: message n gets priority n mod 10.</summary>
+    public bool Priorities { get; init; }
+
     /// <summary>Whether --payload was given (the memory runs have their own default).</summary>
     public bool PayloadBytesGiven { get; init; }
 
@@ -295,7 +325,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --snapshot-every --data --postgres CONNECTION");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --ordering-keys --priorities --snapshot-every --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
@@ -313,6 +343,8 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
             RetainedMemoryMb = Int("retained-memory-mb", -1),
             RateLimit = Math.Max(0, Int("rate-limit", 0)),
             MaxConcurrency = Math.Max(0, Int("max-concurrency", 0)),
+            OrderingKeys = Math.Max(0, Int("ordering-keys", 0)),
+            Priorities = Int("priorities", 0) != 0,
             PayloadBytesGiven = values.ContainsKey("payload"),
             HandlerThreads = values.ContainsKey("handler-threads") ? Int("handler-threads", 0) : null,
         };

@@ -372,5 +372,6 @@ public static class QueueEndpoints
                 waitedForConcurrency = l.WaitedForConcurrency,
             }
             : null,
+        keys = s.Keys is { } k ? new { activeKeys = k.ActiveKeys, parkedKeys = k.ParkedKeys, oldestBlockedAgeMs = Math.Round(k.OldestBlockedAge.TotalMilliseconds) } : null,
     };
 }

@@ -2,8 +2,10 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Text;
 using System.Text.Json;
+using Actors.Core.Tests.Readme;
 using Actors.Handlers;
 using Actors.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 using static Actors.Protocol.QueueCommands;
 using static Actors.Protocol.QueueQueries;
@@ -21,9 +23,9 @@ public sealed class BatchHandlerSpec : QueueSpec
 
     public BatchHandlerSpec(ITestOutputHelper output) : base(output) { }
 
-    private sealed record LogLine(string Text);
+    private sealed record Line(string Text);
 
-    private static byte[] Json(string text) => JsonSerializer.SerializeToUtf8Bytes(new LogLine(text), HandlerRegistry.JsonOptions);
+    private static byte[] Json(string text) => JsonSerializer.SerializeToUtf8Bytes(new Line(text), HandlerRegistry.JsonOptions);
 
     private async Task<long[]> EnqueueLines(string queue, string type, IEnumerable<string> lines, Func<string, ImmutableDictionary<string, string>?>? headers = null)
     {
@@ -50,7 +52,7 @@ public sealed class BatchHandlerSpec : QueueSpec
         {
             // Prefetch 1: the queue still lets its worker hold a whole batch.
             o.AddQueue("logs", q => { q.Workers = 1; q.Prefetch = 1; });
-            o.Handlers.AddBatch<LogLine>("log", (batch, _) =>
+            o.Handlers.AddBatch<Line>("log", (batch, _) =>
             {
                 batches.Enqueue(batch.Select(item => item.Context.MessageId).ToArray());
                 foreach (var item in batch) item.Succeed(new { upper = item.Payload.Text.ToUpperInvariant() });
@@ -80,7 +82,7 @@ public sealed class BatchHandlerSpec : QueueSpec
         Start(o =>
         {
             o.AddQueue("partial", q => { q.Workers = 1; q.Retry.MaxAttempts = 2; q.Retry.BaseDelay = TimeSpan.FromMilliseconds(50); q.Retry.MaxDelay = TimeSpan.FromMilliseconds(100); });
-            o.Handlers.AddBatch<LogLine>("log", (batch, _) =>
+            o.Handlers.AddBatch<Line>("log", (batch, _) =>
             {
                 foreach (var item in batch)
                 {
@@ -134,7 +136,7 @@ public sealed class BatchHandlerSpec : QueueSpec
         Start(o =>
         {
             o.AddQueue("throws", q => { q.Workers = 1; q.Retry.MaxAttempts = 2; q.Retry.BaseDelay = TimeSpan.FromMilliseconds(50); q.Retry.MaxDelay = TimeSpan.FromMilliseconds(100); });
-            o.Handlers.AddBatch<LogLine>("log", (batch, _) =>
+            o.Handlers.AddBatch<Line>("log", (batch, _) =>
             {
                 // Outcomes reported before the throw do not count: the exception fails every message.
                 batch[0].Succeed();
@@ -161,7 +163,7 @@ public sealed class BatchHandlerSpec : QueueSpec
         {
             // A retry backoff of minutes: only the crash's hand-back can bring the messages back within the test.
             o.AddQueue("crash", q => { q.Workers = 1; q.Retry.BaseDelay = TimeSpan.FromMinutes(5); q.Retry.MaxDelay = TimeSpan.FromMinutes(5); });
-            o.Handlers.AddBatch<LogLine>("log", async (batch, ct) =>
+            o.Handlers.AddBatch<Line>("log", async (batch, ct) =>
             {
                 foreach (var item in batch) started.Enqueue((item.Context.MessageId, item.Context.Attempt));
                 if (batch[0].Context.Attempt == 1)
@@ -197,7 +199,7 @@ public sealed class BatchHandlerSpec : QueueSpec
         Start(o =>
         {
             o.AddQueue("keyed", q => { q.Workers = 1; q.Prefetch = 10; });
-            o.Handlers.AddBatch<LogLine>("log", (batch, _) =>
+            o.Handlers.AddBatch<Line>("log", (batch, _) =>
             {
                 batches.Enqueue(batch.Select(item => (item.Context.Headers[MessageHeaders.Key], item.Payload.Text)).ToArray());
                 batch.SucceedRemaining();
@@ -215,5 +217,110 @@ public sealed class BatchHandlerSpec : QueueSpec
         foreach (var key in new[] { "a", "b", "c" })
             Assert.Equal(lines.Where(line => line.StartsWith(key, StringComparison.Ordinal)), seen.SelectMany(batch => batch).Where(item => item.Key == key).Select(item => item.Text));
         Assert.Equal(lines.Length, seen.Sum(batch => batch.Length));
+    }
+
+    [Fact]
+    public async Task Worker_must_fire_the_batch_token_when_a_lease_runs_out_and_fence_the_late_outcomes()
+    {
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Start(o =>
+        {
+            o.AddQueue("lease", q => { q.Workers = 1; q.Lease = TimeSpan.FromSeconds(1); q.Retry.BaseDelay = TimeSpan.FromMilliseconds(50); q.Retry.MaxDelay = TimeSpan.FromMilliseconds(100); });
+            o.Handlers.AddBatch<Line>("log", async (batch, ct) =>
+            {
+                if (batch.Any(item => item.Context.Attempt == 1))
+                {
+                    await using (ct.Register(() => cancelled.TrySetResult())) await cancelled.Task;
+                    batch.SucceedRemaining("stale");
+                    return;
+                }
+                batch.SucceedRemaining("fresh");
+            }, new BatchOptions { BatchSize = 3, BatchWait = TimeSpan.FromSeconds(5) });
+        });
+
+        var ids = await EnqueueLines("lease", "log", ["a", "b", "c"]);
+        await cancelled.Task.WaitAsync(Wait);
+        foreach (var id in ids)
+        {
+            var info = await AwaitStatus("lease", id, MessageStatus.Succeeded);
+            Assert.Equal("\"fresh\"", Encoding.UTF8.GetString(info.Result!.Value.Span));
+            Assert.True(info.Attempts >= 2);
+        }
+    }
+
+    [Fact]
+    public async Task Worker_must_drop_the_outcome_of_a_message_cancelled_while_its_batch_runs_and_complete_the_others()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tokenFired = false;
+        Start(o =>
+        {
+            o.AddQueue("cancel", q => q.Workers = 1);
+            o.Handlers.AddBatch<Line>("log", async (batch, ct) =>
+            {
+                started.TrySetResult();
+                await release.Task;
+                tokenFired = ct.IsCancellationRequested;
+                batch.SucceedRemaining("done");
+            }, new BatchOptions { BatchSize = 3, BatchWait = TimeSpan.FromSeconds(5) });
+        });
+
+        var ids = await EnqueueLines("cancel", "log", ["a", "b", "c"]);
+        await started.Task.WaitAsync(Wait);
+        Assert.Equal(CancelOutcome.Cancelled, (await Client.CancelAsync("cancel", ids[1])).Outcome);
+        release.SetResult();
+
+        foreach (var id in new[] { ids[0], ids[2] }) Assert.Equal(1, (await AwaitStatus("cancel", id, MessageStatus.Succeeded)).Attempts);
+        Assert.Equal(MessageStatus.Cancelled, (await Client.GetMessageAsync("cancel", ids[1]))!.Status);
+        Assert.False(tokenFired);
+    }
+
+    /// <summary>An in-memory log store that refuses each line saying "refuse" the first time it sees it.</summary>
+    private sealed class RefusingStore : ILogStore
+    {
+        private readonly HashSet<string> _refused = new(StringComparer.Ordinal);
+
+        public ConcurrentQueue<string> Stored { get; } = new();
+
+        public Task<IReadOnlyList<int>> AppendAsync(IReadOnlyList<LogLine> lines, CancellationToken cancellationToken)
+        {
+            var refused = new List<int>();
+            for (var i = 0; i < lines.Count; i++)
+            {
+                lock (_refused)
+                {
+                    if (lines[i].Text.StartsWith("refuse", StringComparison.Ordinal) && _refused.Add(lines[i].Text))
+                    {
+                        refused.Add(i);
+                        continue;
+                    }
+                }
+                Stored.Enqueue(lines[i].Text);
+            }
+            return Task.FromResult<IReadOnlyList<int>>(refused);
+        }
+    }
+
+    [Fact]
+    public async Task The_README_batch_handler_retries_only_the_lines_the_store_refused()
+    {
+        var store = new RefusingStore();
+        var services = new ServiceCollection().AddSingleton<ILogStore>(store).BuildServiceProvider();
+        Start(o =>
+        {
+            o.AddQueue("logs", q => { q.Workers = 1; q.Retry.BaseDelay = TimeSpan.FromMilliseconds(50); q.Retry.MaxDelay = TimeSpan.FromMilliseconds(100); });
+            o.Handlers.AddBatch<LogLine, LogBatchHandler>("log_line", new BatchOptions { BatchSize = 100, BatchWait = TimeSpan.FromMilliseconds(200) });
+        }, services);
+
+        string[] texts = ["started", "refuse me", "ready"];
+        var outcomes = await Client.EnqueueBatchAsync("logs", texts.Select(text =>
+            new NewMessage("log_line", JsonSerializer.SerializeToUtf8Bytes(new LogLine("api", text), HandlerRegistry.JsonOptions))).ToList());
+        var ids = outcomes.Select(o => o.MessageId!.Value).ToArray();
+
+        var attempts = new List<int>();
+        foreach (var id in ids) attempts.Add((await AwaitStatus("logs", id, MessageStatus.Succeeded)).Attempts);
+        Assert.Equal([1, 2, 1], attempts);
+        Assert.Equal(texts.Order(), store.Stored.Order());
     }
 }

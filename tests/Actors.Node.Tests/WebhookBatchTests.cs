@@ -141,4 +141,16 @@ public sealed class WebhookBatchTests : IAsyncLifetime
         foreach (var id in ids) Assert.Equal(("succeeded", 2), StatusOf(await Settled("down", id)));
         Assert.Equal(8, _posts.Where(post => post.Path == "down").Sum(post => post.Items.Count));
     }
+
+    [Fact]
+    public async Task The_OpenAPI_document_describes_the_batched_webhook_request_and_its_outcomes()
+    {
+        var document = (await _http.GetFromJsonAsync<JsonObject>("/openapi/v1.json"))!;
+        var post = document["webhooks"]!["batchedWebhook"]!["post"]!;
+        var request = post["requestBody"]!["content"]!["application/json"]!["schema"]!;
+        Assert.Equal("array", request["type"]!.GetValue<string>());
+        Assert.NotNull(request["items"]!["properties"]!["attempt"]);
+        Assert.NotNull(post["responses"]!["2XX"]!["content"]!["application/json"]!["schema"]!["items"]!["properties"]!["deadLetter"]);
+        Assert.NotNull(document["webhooks"]!["messageWebhook"]!["post"]);
+    }
 }

@@ -323,4 +323,43 @@ public sealed class BatchHandlerSpec : QueueSpec
         Assert.Equal([1, 2, 1], attempts);
         Assert.Equal(texts.Order(), store.Stored.Order());
     }
+
+    [Fact]
+    public async Task With_no_handler_threads_batches_run_inline_and_every_outcome_is_reported()
+    {
+        var options = TestQueues.NewOptions();
+        options.HandlerThreads = 0;
+        options.AddQueue("inline", q => { q.Workers = 1; q.Retry.MaxAttempts = 1; });
+        var batching = new BatchOptions { BatchSize = 2, BatchWait = TimeSpan.FromSeconds(5) };
+        options.Handlers.AddBatch<Line>("sync", (batch, _) =>
+        {
+            foreach (var item in batch) item.Succeed(item.Payload.Text);
+            return ValueTask.CompletedTask;
+        }, batching);
+        options.Handlers.AddBatch<Line>("async", async (batch, ct) =>
+        {
+            await Task.Delay(5, ct);
+            batch.SucceedRemaining("later");
+        }, batching);
+        options.Handlers.AddBatch<Line>("throws", (_, _) => throw new InvalidOperationException("thrown before any await"), batching);
+        var (system, queues) = TestQueues.StartNode(options);
+        try
+        {
+            var ids = new Dictionary<string, long[]>();
+            foreach (var type in new[] { "sync", "async", "throws" })
+            {
+                var outcomes = await queues.Client.EnqueueBatchAsync("inline", [new NewMessage(type, Json("x")), new NewMessage(type, Json("y"))]);
+                ids[type] = outcomes.Select(o => o.MessageId!.Value).ToArray();
+            }
+            await TestQueues.Until(async () => (await queues.Client.GetStatsAsync("inline")) is { TotalSucceeded: 4, TotalDeadLettered: 2 }, "every outcome reported");
+            Assert.Equal("\"y\"", Encoding.UTF8.GetString((await queues.Client.GetMessageAsync("inline", ids["sync"][1]))!.Result!.Value.Span));
+            Assert.Equal("\"later\"", Encoding.UTF8.GetString((await queues.Client.GetMessageAsync("inline", ids["async"][0]))!.Result!.Value.Span));
+            Assert.Contains("thrown before any await", (await queues.Client.GetMessageAsync("inline", ids["throws"][1]))!.Errors[^1].Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await system.Terminate();
+            TestQueues.DeleteDirectory(options.DataDirectory);
+        }
+    }
 }

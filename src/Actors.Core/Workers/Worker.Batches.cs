@@ -10,7 +10,7 @@ namespace Actors.Workers;
 /// <summary>
 /// Batches: when the next waiting delivery's type has a batch handler, the worker takes the waiting deliveries of that
 /// type, in the order it received them, up to the batch size. With fewer, it waits up to the type's batch wait (a
-/// timer) for more to arrive, running at once when the batch fills. Two deliveries with the same ordering key never
+/// timer) for more to arrive, running at once when the batch fills; meanwhile it starts nothing else. Two deliveries with the same ordering key never
 /// share a batch: the later one waits for the next. Each delivery keeps its own attempt and is reported on its own
 /// (<see cref="Completed"/> or <see cref="Failed"/>, each with the batch's service time divided by its size). A lease
 /// that runs out on any delivery of a running batch fires the batch's token; a delivery taken back (lease or cancel)

@@ -235,7 +235,7 @@ public sealed class BatchHandlerSpec : QueueSpec
                     return;
                 }
                 batch.SucceedRemaining("fresh");
-            }, new BatchOptions { BatchSize = 3, BatchWait = TimeSpan.FromSeconds(5) });
+            }, new BatchOptions { BatchSize = 3, BatchWait = TimeSpan.FromMilliseconds(300) }); // well within the lease
         });
 
         var ids = await EnqueueLines("lease", "log", ["a", "b", "c"]);

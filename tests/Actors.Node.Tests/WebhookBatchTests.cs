@@ -51,7 +51,7 @@ public sealed class WebhookBatchTests : IAsyncLifetime
             settings[$"Actors:Webhooks:{type}:AllowedNetworks:0"] = "127.0.0.0/8";
             settings[$"Actors:Webhooks:{type}:Batched"] = "true";
             settings[$"Actors:Webhooks:{type}:BatchSize"] = "4";
-            settings[$"Actors:Webhooks:{type}:BatchWait"] = "00:00:05";
+            settings[$"Actors:Webhooks:{type}:BatchWait"] = "00:00:01";
         }
         _node = new NodeFactory(settings);
         _http = _node.CreateClient();

@@ -1,4 +1,6 @@
+using Actors.Configuration;
 using Actors.Core.Tests;
+using Actors.Http;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
@@ -7,6 +9,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Actors.Node.Tests;
 
@@ -152,5 +155,16 @@ public sealed class WebhookBatchTests : IAsyncLifetime
         Assert.NotNull(request["items"]!["properties"]!["attempt"]);
         Assert.NotNull(post["responses"]!["2XX"]!["content"]!["application/json"]!["schema"]!["items"]!["properties"]!["deadLetter"]);
         Assert.NotNull(document["webhooks"]!["messageWebhook"]!["post"]);
+    }
+
+    [Theory]
+    [InlineData(true, 10, "AllowUrlPerMessage")]
+    [InlineData(false, 0, "BatchSize must be 1–1000")]
+    public void A_batched_type_with_a_per_message_URL_or_a_batch_size_out_of_range_is_refused(bool perMessage, int size, string reason)
+    {
+        var options = new WebhookOptions { Url = "https://hooks.example.com/logs", Batched = true, BatchSize = size, AllowUrlPerMessage = perMessage, AllowedUrlPrefixes = ["https://hooks.example.com"] };
+        var error = Assert.Throws<ArgumentException>(() => new ServiceCollection().AddWebhooks(new DurableQueuesOptions(), new Dictionary<string, WebhookOptions> { ["log_line"] = options }));
+        Assert.Contains("'log_line'", error.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
     }
 }

@@ -238,7 +238,7 @@ public static class DurableQueues
             var (name, partition) = Partitions.Parse(entityId);
             if (!queues.TryGetValue(name, out var queue) || partition >= queue.Partitions) return QueueHost.Props(entityId, null);
             return QueueHost.Props(entityId,
-                () => QueueActor.Props(name, partition, queue, handlers, services, options.Time, options.DrainTimeout, cluster, options.Journal),
+                () => QueueActor.Props(name, partition, queue.WithBatchCredit(handlers), handlers, services, options.Time, options.DrainTimeout, cluster, options.Journal),
                 checkPartitions ? () => PartitionCheck.Props(name, queue) : null);
         }
 

@@ -26,12 +26,12 @@ public abstract class QueueSpec : Akka.TestKit.Xunit2.TestKit
     /// <summary>The manager of the started queues.</summary>
     protected IActorRef Manager => _queues!.Manager;
 
-    /// <summary>Declares the queues and handlers with <paramref name="configure"/> and starts them.</summary>
-    protected void Start(Action<DurableQueuesOptions> configure)
+    /// <summary>Declares the queues and handlers with <paramref name="configure"/> and starts them, resolving handlers from <paramref name="services"/> (none: an empty provider).</summary>
+    protected void Start(Action<DurableQueuesOptions> configure, IServiceProvider? services = null)
     {
         ArgumentNullException.ThrowIfNull(configure);
         configure(_options);
-        _queues = DurableQueues.Start(Sys, _options);
+        _queues = DurableQueues.Start(Sys, _options, services);
     }
 
     /// <inheritdoc />

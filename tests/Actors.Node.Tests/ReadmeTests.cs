@@ -21,4 +21,17 @@ public sealed class ReadmeTests
         var quoted = section[start..section.IndexOf("```\n", start, StringComparison.Ordinal)];
         Assert.Equal(sample, quoted);
     }
+
+    [Fact]
+    public void The_batch_handler_example_is_the_one_the_tests_run()
+    {
+        var root = RepositoryRoot();
+        var readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
+        var example = File.ReadAllText(Path.Combine(root, "tests", "Actors.Core.Tests", "ReadmeBatchExample.cs")).ReplaceLineEndings("\n")
+            .Replace("namespace Actors.Core.Tests.Readme;\n\n", "", StringComparison.Ordinal);
+        var section = readme[readme.IndexOf("\n### Batch handlers\n", StringComparison.Ordinal)..];
+        var start = section.IndexOf("```csharp\n", StringComparison.Ordinal) + "```csharp\n".Length;
+        var quoted = section[start..section.IndexOf("```\n", start, StringComparison.Ordinal)];
+        Assert.Equal(example, quoted);
+    }
 }

@@ -8,7 +8,9 @@ public sealed class QueueOptions
 
     /// <summary>
     /// Deliveries a worker may hold at once (the one it runs plus those waiting at it), like AMQP prefetch.
-    /// In-flight messages per queue are capped at <see cref="Workers"/> × Prefetch. Default 2; range 1–1000.
+    /// In-flight messages per queue are capped at <see cref="Workers"/> × Prefetch. When the node registered batch
+    /// handlers for types the queue accepts, a worker may hold at least the largest of their batch sizes
+    /// (<see cref="Handlers.BatchOptions.BatchSize"/>). Default 2; range 1–1000.
     /// </summary>
     public int Prefetch { get; set; } = 2;
 
@@ -140,6 +142,20 @@ public sealed class QueueOptions
     /// wait is refused with <c>TooManyWaiters</c> (HTTP 503). Default 10,000; range 1–1,000,000.
     /// </summary>
     public int MaxWaiters { get; set; } = 10_000;
+
+    /// <summary>
+    /// These options with each worker allowed at least the largest batch size of the batch handlers in
+    /// <paramref name="handlers"/> for the types this queue accepts, so a worker can hold a full batch; the same
+    /// options when <see cref="Prefetch"/> already allows it.
+    /// </summary>
+    internal QueueOptions WithBatchCredit(Handlers.HandlerRegistry handlers)
+    {
+        var batch = handlers.LargestBatchSize(this);
+        if (batch <= Prefetch) return this;
+        var widened = (QueueOptions)MemberwiseClone();
+        widened.Prefetch = batch;
+        return widened;
+    }
 
     /// <summary>Throws <see cref="ArgumentException"/> when a value is out of range.</summary>
     public void Validate(string queue)

@@ -8,10 +8,11 @@ namespace Actors.Handlers;
 internal delegate ValueTask<ReadOnlyMemory<byte>?> MessageInvoker(IServiceProvider services, ReadOnlyMemory<byte> payload, MessageContext context, CancellationToken cancellationToken);
 
 /// <summary>
-/// Maps message type names to handlers. Built-in types: <c>noop</c> (does nothing) and <c>echo</c> (its result is
-/// its payload); registering a handler under either name replaces it.
+/// Maps message type names to handlers, one message at a time or in batches (<see cref="AddBatch{TPayload, THandler}"/>).
+/// Built-in types: <c>noop</c> (does nothing) and <c>echo</c> (its result is its payload); registering a handler under
+/// any registered name, either kind, replaces it.
 /// </summary>
-public sealed class HandlerRegistry
+public sealed partial class HandlerRegistry
 {
     private readonly Dictionary<string, MessageInvoker> _invokers = new(StringComparer.Ordinal);
 
@@ -26,16 +27,17 @@ public sealed class HandlerRegistry
     }
 
     /// <summary>The registered type names.</summary>
-    public IReadOnlyCollection<string> Types => _invokers.Keys;
+    public IReadOnlyCollection<string> Types => [.. _invokers.Keys, .. _batches.Keys];
 
-    /// <summary>True when a handler is registered for <paramref name="type"/>.</summary>
-    public bool Has(string type) => _invokers.ContainsKey(type);
+    /// <summary>True when a handler (of either kind) is registered for <paramref name="type"/>.</summary>
+    public bool Has(string type) => _invokers.ContainsKey(type) || _batches.ContainsKey(type);
 
     /// <summary>Registers <typeparamref name="THandler"/> for messages of type <paramref name="type"/>.</summary>
     public HandlerRegistry Add<TPayload, THandler>(string type) where THandler : class, IMessageHandler<TPayload>
     {
         if (!Names.IsValidMessageType(type)) throw new ArgumentException($"'{type}' is not a valid message type name: {Names.TypeNameRule}.", nameof(type));
         var factory = ActivatorUtilities.CreateFactory(typeof(THandler), Type.EmptyTypes);
+        _batches.Remove(type);
         _invokers[type] = async (services, payload, context, cancellationToken) =>
         {
             await using var scope = services.CreateAsyncScope();
@@ -52,6 +54,7 @@ public sealed class HandlerRegistry
     {
         if (!Names.IsValidMessageType(type)) throw new ArgumentException($"'{type}' is not a valid message type name: {Names.TypeNameRule}.", nameof(type));
         ArgumentNullException.ThrowIfNull(handler);
+        _batches.Remove(type);
         _invokers[type] = async (_, payload, context, cancellationToken) =>
             SerializeResult(await handler(DeserializePayload<TPayload>(payload), context, cancellationToken).ConfigureAwait(false));
         return this;
@@ -62,6 +65,7 @@ public sealed class HandlerRegistry
     {
         if (!Names.IsValidMessageType(type)) throw new ArgumentException($"'{type}' is not a valid message type name: {Names.TypeNameRule}.", nameof(type));
         ArgumentNullException.ThrowIfNull(handler);
+        _batches.Remove(type);
         _invokers[type] = async (services, payload, context, cancellationToken) =>
         {
             await using var scope = services.CreateAsyncScope();

@@ -14,9 +14,9 @@ namespace Actors.Workers;
 /// worker itself crashes, its supervisor restarts it and the deliveries it held are reported as failed first.
 /// Handlers run on the <see cref="HandlerScheduler"/>'s threads, so the worker keeps receiving while one runs: a queue
 /// whose lease ran out can stop a worker whose handler ignores its cancellation token (the handler's late outcome then
-/// goes nowhere).
+/// goes nowhere). A type with a batch handler runs several deliveries at once instead (see Worker.Batches.cs).
 /// </summary>
-internal sealed class Worker : ReceiveActor
+internal sealed partial class Worker : ReceiveActor, IWithTimers
 {
     private readonly HandlerRegistry _handlers;
     private readonly IServiceProvider _services;
@@ -39,7 +39,8 @@ internal sealed class Worker : ReceiveActor
         Receive<Deliver>(delivery =>
         {
             _waiting.Enqueue((delivery, Sender));
-            if (_current is null) StartNext();
+            if (_filling is not null) OnArrivedWhileFilling(delivery);
+            if (!Busy) StartNext();
         });
         Receive<HandlerFinished>(finished =>
         {
@@ -49,16 +50,24 @@ internal sealed class Worker : ReceiveActor
             Report(running.Delivery, running.Queue, running.StartedAt, finished.Result, finished.Error);
             StartNext();
         });
-        Receive<LeaseExpired>(expired => Withdraw(expired.MessageId, expired.Attempt));
-        Receive<CancelDelivery>(cancelled => Withdraw(cancelled.MessageId, cancelled.Attempt));
+        ReceiveBatches();
+        Receive<LeaseExpired>(expired => Withdraw(expired.MessageId, expired.Attempt, leaseExpired: true));
+        Receive<CancelDelivery>(cancelled => Withdraw(cancelled.MessageId, cancelled.Attempt, leaseExpired: false));
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>A handler or a batch runs, or a batch is filling: the next delivery waits.</summary>
+    private bool Busy => _current is not null || _batch is not null || _filling is not null;
 
     /// <summary>
     /// The queue took a delivery back (its lease ran out, or the message was cancelled): a running handler's token
-    /// fires; one not started yet is dropped.
+    /// fires; one not started yet is dropped. In a running batch, the delivery's outcome is dropped, and a lease that
+    /// ran out fires the whole batch's token.
     /// </summary>
-    private void Withdraw(long messageId, int attempt)
+    private void Withdraw(long messageId, int attempt, bool leaseExpired)
     {
+        if (WithdrawFromBatch(messageId, attempt, leaseExpired)) return;
         if (_current is { } running && running.Delivery.MessageId == messageId && running.Delivery.Attempt == attempt)
         {
             running.Cancellation.Cancel();
@@ -84,9 +93,14 @@ internal sealed class Worker : ReceiveActor
 
     private void StartNext()
     {
-        while (_current is null && _waiting.TryDequeue(out var next))
+        while (!Busy && _waiting.TryPeek(out var head))
         {
-            var (delivery, queue) = next;
+            if (_handlers.TryGetBatch(head.Delivery.Type, out var batch))
+            {
+                StartBatch(head.Delivery.Type, batch, waitedEnough: false);
+                continue;
+            }
+            var (delivery, queue) = _waiting.Dequeue();
             var startedAt = Stopwatch.GetTimestamp();
             if (!_handlers.TryGet(delivery.Type, out var invoke))
             {
@@ -133,9 +147,11 @@ internal sealed class Worker : ReceiveActor
         }
     }
 
-    private void Report(Deliver delivery, IActorRef queue, long startedAt, ReadOnlyMemory<byte>? result, Exception? error)
+    private void Report(Deliver delivery, IActorRef queue, long startedAt, ReadOnlyMemory<byte>? result, Exception? error) =>
+        Report(delivery, queue, Stopwatch.GetElapsedTime(startedAt), result, error);
+
+    private void Report(Deliver delivery, IActorRef queue, TimeSpan serviceTime, ReadOnlyMemory<byte>? result, Exception? error)
     {
-        var serviceTime = Stopwatch.GetElapsedTime(startedAt);
         if (error is null)
         {
             queue.Tell(new Completed(delivery.QueueId, delivery.MessageId, delivery.Attempt, result, serviceTime), Self);
@@ -163,6 +179,7 @@ internal sealed class Worker : ReceiveActor
             ReportCrash(running.Delivery, running.Queue, error);
             _current = null;
         }
+        CrashBatch(error);
         while (_waiting.TryDequeue(out var entry)) ReportCrash(entry.Delivery, entry.Queue, error);
         base.PreRestart(reason, message);
     }
@@ -174,6 +191,7 @@ internal sealed class Worker : ReceiveActor
     protected override void PostStop()
     {
         _current?.Cancellation.Cancel();
+        _batch?.Cancellation.Cancel();
         base.PostStop();
     }
 

@@ -12,6 +12,14 @@ internal static class CappedBody
     /// <summary>Reads the body, capped at <paramref name="limit"/> bytes; null when it is empty.</summary>
     public static async Task<ReadOnlyMemory<byte>?> ReadAsync(Stream body, int limit, CancellationToken cancellationToken)
     {
+        var (kept, truncated) = await ReadPrefixAsync(body, limit, cancellationToken).ConfigureAwait(false);
+        if (kept.IsEmpty) return null;
+        return truncated ? Truncated(kept.Span) : kept;
+    }
+
+    /// <summary>Reads at most <paramref name="limit"/> bytes of the body (and one more, to know it is longer): what was kept, and whether there was more.</summary>
+    public static async Task<(ReadOnlyMemory<byte> Kept, bool Truncated)> ReadPrefixAsync(Stream body, int limit, CancellationToken cancellationToken)
+    {
         var buffer = new byte[Math.Min(limit + 1, 16 * 1024)];
         var filled = 0;
         while (true)
@@ -25,9 +33,7 @@ internal static class CappedBody
             if (read == 0) break;
             filled += read;
         }
-        if (filled == 0) return null;
-        if (filled <= limit) return new ReadOnlyMemory<byte>(buffer, 0, filled);
-        return Truncated(buffer.AsSpan(0, limit));
+        return filled <= limit ? (new ReadOnlyMemory<byte>(buffer, 0, filled), false) : (new ReadOnlyMemory<byte>(buffer, 0, limit), true);
     }
 
     /// <summary>The stored form of a body cut at <paramref name="kept"/>.</summary>

@@ -14,7 +14,8 @@ namespace Actors.Http;
 /// queue's <see cref="RetryPolicy.MaxDelay"/>), 3xx (redirects are not followed), any other 4xx, a refused address and
 /// a per-message URL outside the allowed prefixes are dead-lettered. Requests carry <c>X-Actors-Queue</c>,
 /// <c>X-Actors-Message-Id</c>, <c>X-Actors-Attempt</c> and <c>Idempotency-Key: {queue}:{id}</c> so the receiver can
-/// deduplicate redeliveries, and a signature when the type has a <see cref="WebhookOptions.Secret"/>.
+/// deduplicate redeliveries, and a signature when the type has a <see cref="WebhookOptions.Secret"/>. A type declared
+/// <see cref="WebhookOptions.Batched"/> POSTs its messages several at a time as one JSON array (see <see cref="WebhookBatch"/>).
 /// </summary>
 public static class WebhookHandler
 {
@@ -44,13 +45,21 @@ public static class WebhookHandler
         {
             var webhook = Validate(type, options);
             services.AddHttpClient(ClientName(type)).ConfigurePrimaryHttpMessageHandler(() => GuardedConnector.CreateHandler(webhook.Addresses));
+            if (options.Batched)
+            {
+                queues.Handlers.AddBatch<ReadOnlyMemory<byte>>(type, (provider, batch, cancellationToken) =>
+                    WebhookBatch.SendAsync(provider.GetRequiredService<IHttpClientFactory>().CreateClient(ClientName(type)), webhook, MaxDelayOf(queues, batch[0].Context.QueueId), batch, cancellationToken),
+                    new BatchOptions { BatchSize = options.BatchSize, BatchWait = options.BatchWait });
+                continue;
+            }
             queues.Handlers.Add<ReadOnlyMemory<byte>>(type, (provider, payload, context, cancellationToken) =>
                 SendAsync(provider.GetRequiredService<IHttpClientFactory>().CreateClient(ClientName(type)), webhook, MaxDelayOf(queues, context.QueueId), payload, context, cancellationToken));
         }
         return services;
     }
 
-    private sealed record Webhook(WebhookOptions Options, AddressPolicy Addresses, UrlPrefixes Prefixes);
+    /// <summary>A validated webhook type.</summary>
+    internal sealed record Webhook(WebhookOptions Options, AddressPolicy Addresses, UrlPrefixes Prefixes);
 
     private static Webhook Validate(string type, WebhookOptions options)
     {
@@ -63,13 +72,19 @@ public static class WebhookHandler
         var prefixes = UrlPrefixes.Parse(options.AllowedUrlPrefixes, owner);
         if (options.AllowUrlPerMessage && prefixes.IsEmpty)
             throw new ArgumentException($"{owner}: AllowUrlPerMessage needs AllowedUrlPrefixes, the URL prefixes a message may pick from.");
+        if (options.Batched)
+        {
+            if (options.AllowUrlPerMessage) throw new ArgumentException($"{owner}: Batched cannot be combined with AllowUrlPerMessage (a batch is one POST to one URL).");
+            new BatchOptions { BatchSize = options.BatchSize, BatchWait = options.BatchWait }.Validate(type);
+        }
         return new Webhook(options, AddressPolicy.Parse(options.AllowedNetworks, owner), prefixes);
     }
 
     private static TimeSpan MaxDelayOf(DurableQueuesOptions queues, string queue) =>
         queues.Queues.TryGetValue(queue, out var options) ? options.Retry.MaxDelay : UndeclaredQueueRetryAfterCap;
 
-    private static Uri ResolveUrl(Webhook webhook, MessageContext context)
+    /// <summary>The URL a message goes to: its own (when allowed and given) or the type's; dead-letters when neither is usable.</summary>
+    internal static Uri ResolveUrl(Webhook webhook, MessageContext context)
     {
         if (webhook.Options.AllowUrlPerMessage && context.Headers.TryGetValue(UrlHeader, out var own))
         {
@@ -98,45 +113,62 @@ public static class WebhookHandler
         request.Headers.Add("X-Actors-Message-Id", context.MessageId.ToString(CultureInfo.InvariantCulture));
         request.Headers.Add("X-Actors-Attempt", context.Attempt.ToString(CultureInfo.InvariantCulture));
         request.Headers.Add("Idempotency-Key", $"{context.QueueId}:{context.MessageId}");
-        if (options.Secret is { } secret)
-        {
-            var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            request.Headers.Add(WebhookSignature.TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
-            request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Compute(secret, timestamp, payload.Span));
-        }
+        Sign(request, options.Secret, payload.Span);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Timeout);
         try
         {
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-            var status = (int)response.StatusCode;
-            if (response.IsSuccessStatusCode)
+            if (!response.IsSuccessStatusCode) throw FailureOf(response, uri, maxDelay);
+            var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            await using (body.ConfigureAwait(false))
             {
-                var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-                await using (body.ConfigureAwait(false))
-                {
-                    var result = await CappedBody.ReadAsync(body, options.MaxResponseBytes, timeout.Token).ConfigureAwait(false);
-                    return result;
-                }
+                var result = await CappedBody.ReadAsync(body, options.MaxResponseBytes, timeout.Token).ConfigureAwait(false);
+                return result;
             }
-            var detail = $"The webhook {uri} answered {status} {response.ReasonPhrase}.";
-            if (status is >= 300 and < 400)
-                throw new DeadLetterException($"{detail} Redirects are not followed (Location: {response.Headers.Location?.ToString() ?? "none"}); configure the final URL.");
-            if (response.StatusCode == HttpStatusCode.TooManyRequests)
-                throw new RetryLaterException(RetryAfter(response.Headers.RetryAfter, maxDelay), detail);
-            if (status >= 500) throw new HttpRequestException(detail, null, response.StatusCode);
-            throw new DeadLetterException(detail);
         }
-        catch (HttpRequestException e) when (e.InnerException is AddressRefusedException refused)
+        catch (Exception e) when (Unsent(e, uri, options, cancellationToken) is { } failure)
         {
-            throw new DeadLetterException(refused.Message, refused);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"The webhook {uri} did not answer within {options.Timeout}.");
+            throw failure;
         }
     }
+
+    /// <summary>Adds the signature headers when the type has a secret.</summary>
+    internal static void Sign(HttpRequestMessage request, string? secret, ReadOnlySpan<byte> body)
+    {
+        if (secret is null) return;
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        request.Headers.Add(WebhookSignature.TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
+        request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Compute(secret, timestamp, body));
+    }
+
+    /// <summary>
+    /// What a non-2xx answer means: 3xx (not followed) and other 4xx dead-letter, 429 retries after its
+    /// <c>Retry-After</c> (capped at <paramref name="maxDelay"/>), 5xx retries by the policy.
+    /// </summary>
+    internal static Exception FailureOf(HttpResponseMessage response, Uri uri, TimeSpan maxDelay)
+    {
+        var status = (int)response.StatusCode;
+        var detail = $"The webhook {uri} answered {status} {response.ReasonPhrase}.";
+        if (status is >= 300 and < 400)
+            return new DeadLetterException($"{detail} Redirects are not followed (Location: {response.Headers.Location?.ToString() ?? "none"}); configure the final URL.");
+        if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            return new RetryLaterException(RetryAfter(response.Headers.RetryAfter, maxDelay), detail);
+        if (status >= 500) return new HttpRequestException(detail, null, response.StatusCode);
+        return new DeadLetterException(detail);
+    }
+
+    /// <summary>
+    /// A request that failed before an answer: a refused address dead-letters, the type's timeout (not the delivery's
+    /// token) becomes a <see cref="TimeoutException"/>; null for any other exception, which passes as it is.
+    /// </summary>
+    internal static Exception? Unsent(Exception error, Uri uri, WebhookOptions options, CancellationToken delivery) => error switch
+    {
+        HttpRequestException { InnerException: AddressRefusedException refused } => new DeadLetterException(refused.Message, refused),
+        OperationCanceledException when !delivery.IsCancellationRequested => new TimeoutException($"The webhook {uri} did not answer within {options.Timeout}."),
+        _ => null,
+    };
 
     /// <summary>The delay a 429's <c>Retry-After</c> asks for (1 s when it names none), never more than <paramref name="cap"/>.</summary>
     internal static TimeSpan RetryAfter(RetryConditionHeaderValue? header, TimeSpan cap)

@@ -54,4 +54,17 @@ public sealed class WebhookOptions
     /// environment (<c>Actors__Webhooks__{type}__Secret</c>). Default: none (unsigned).
     /// </summary>
     public string? Secret { get; set; }
+
+    /// <summary>
+    /// When true, messages of the type are POSTed several at a time, as one JSON array of
+    /// <c>{"id","attempt","type","payload","headers"}</c>; the answer may name an outcome per message (see
+    /// <see cref="WebhookBatch"/>). Cannot be combined with <see cref="AllowUrlPerMessage"/>. Default false.
+    /// </summary>
+    public bool Batched { get; set; }
+
+    /// <summary>With <see cref="Batched"/>: most messages in one POST. Default 10; range 1–1000.</summary>
+    public int BatchSize { get; set; } = 10;
+
+    /// <summary>With <see cref="Batched"/>: longest a worker waits for a batch to fill before it POSTs what it holds. Default 100 ms; range 0–10 s.</summary>
+    public TimeSpan BatchWait { get; set; } = TimeSpan.FromMilliseconds(100);
 }

@@ -47,6 +47,7 @@ public static class QueueQueries
     /// <param name="Result">What the handler returned, for a succeeded message.</param>
     /// <param name="Payload">The payload, while the message is still held by the queue.</param>
     /// <param name="Headers">The headers.</param>
+    /// <param name="FollowUp">The follow-up its outcome called for (see <see cref="Continuation"/>), once it is final; null when none.</param>
     public sealed record MessageInfo(
         string QueueId,
         long MessageId,
@@ -59,7 +60,8 @@ public static class QueueQueries
         ImmutableList<ErrorInfo> Errors,
         ReadOnlyMemory<byte>? Result,
         ReadOnlyMemory<byte>? Payload,
-        ImmutableDictionary<string, string> Headers) : IWithQueueId, IQueueMessage;
+        ImmutableDictionary<string, string> Headers,
+        FollowUpRef? FollowUp = null) : IWithQueueId, IQueueMessage;
 
     /// <summary>The queue does not hold the message (never existed, or succeeded longer ago than the retention).</summary>
     public sealed record MessageNotFound(string QueueId, long MessageId) : IWithQueueId, IQueueMessage;

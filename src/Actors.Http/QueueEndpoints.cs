@@ -365,6 +365,7 @@ public static class QueueEndpoints
         deadLettered = s.DeadLettered,
         nextDueAt = s.NextDueAt,
         idempotencyKeys = s.IdempotencyKeys,
+        pendingFollowUps = s.PendingFollowUps,
         totals = new
         {
             enqueued = s.TotalEnqueued, succeeded = s.TotalSucceeded, failedAttempts = s.TotalFailedAttempts, deadLettered = s.TotalDeadLettered,

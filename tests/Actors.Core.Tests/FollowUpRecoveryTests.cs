@@ -42,6 +42,7 @@ public sealed class FollowUpRecoveryTests : DataDirectoryTest
             await TestQueues.Until(async () => (await queues1.Client.GetStatsAsync("a")).TotalSucceeded == total, "a's messages to succeed");
             var owed = await queues1.Client.GetMessageAsync("a", ids[0]);
             Assert.Equal(new FollowUpRef(FollowUpKind.Then, "b", null), owed!.FollowUp);
+            Assert.Equal(total, (await queues1.Client.GetStatsAsync("a")).PendingFollowUps);
             // The events that owed the follow-ups are deleted once snapshots cover them.
             await TestQueues.Until(() => Task.FromResult(LiveEvents(first.DatabasePath, "queue-a-0") < total), "a's covered events to be deleted");
             Assert.Equal(1, (await queues1.Client.GetStatsAsync("b")).TotalEnqueued);
@@ -71,6 +72,7 @@ public sealed class FollowUpRecoveryTests : DataDirectoryTest
             }
             Assert.Equal(total, followUps.Distinct().Count());
             Assert.Equal(total + 1, (await queues2.Client.GetStatsAsync("b")).TotalEnqueued);
+            Assert.Equal(0, (await queues2.Client.GetStatsAsync("a")).PendingFollowUps);
         }
         finally
         {

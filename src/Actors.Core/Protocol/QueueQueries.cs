@@ -100,6 +100,7 @@ public static class QueueQueries
     /// <param name="IdempotencyKeys">Idempotency keys remembered within the de-duplication window.</param>
     /// <param name="RedriveJobs">Active redrive jobs with their progress, oldest first; null when there are none.</param>
     /// <param name="Limits">The queue's rate and concurrency limits and the deliveries that waited for them; null when it has none.</param>
+    /// <param name="PendingFollowUps">Follow-ups owed (see <see cref="Continuation"/>) and not yet stored by their target queues.</param>
     public sealed record QueueStats(
         string QueueId,
         long Depth,
@@ -127,7 +128,8 @@ public static class QueueQueries
         long TotalCancelled = 0,
         long IdempotencyKeys = 0,
         ImmutableArray<Actors.Protocol.RedriveJobs.RedriveJobStatus>? RedriveJobs = null,
-        DispatchLimitStats? Limits = null) : IWithQueueId, IQueueMessage;
+        DispatchLimitStats? Limits = null,
+        long PendingFollowUps = 0) : IWithQueueId, IQueueMessage;
 
     /// <summary>
     /// A queue's dispatch limits (a partition's share of them, or their sum over the partitions in a queue's merged

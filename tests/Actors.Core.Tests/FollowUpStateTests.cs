@@ -79,6 +79,24 @@ public sealed class FollowUpStateTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_redriven_message_owes_no_second_on_failure_follow_up_but_its_success_owes_its_then()
+    {
+        var both = new EnqueuedMessage(1, "work", Encoding.UTF8.GetBytes("p"), ImmutableDictionary<string, string>.Empty
+            .Add(MessageHeaders.OnFailure, new Continuation("b", "alert").ToHeader()).Add(MessageHeaders.Then, new Continuation("b", "next").ToHeader()), T0);
+        var error = new ErrorInfo("Boom", "it broke", null, null, T0);
+        var state = Replay([new MessagesEnqueued([both]), new DeadLettered(1, 1, error, "Gave up"), new FollowUpsSent([new SentFollowUp(1, FollowUpKind.OnFailure, "b", 9)])]);
+
+        state.Apply(new DeadLettersRedrivenEvent([1], T0));
+        state.Apply(new DeadLettered(1, 1, error, "Gave up"));
+        Assert.Equal(0, state.PendingFollowUpCount);
+        Assert.Equal(new FollowUpRef(FollowUpKind.OnFailure, "b", 9), state.Describe(1)!.FollowUp);
+
+        state.Apply(new DeadLettersRedrivenEvent([1], T0));
+        state.Apply(new MessagesAcked([new AckedMessage(1, 1, null, T0)]));
+        Assert.Equal([(1L, FollowUpKind.Then, "next")], state.PendingFollowUps.Select(p => (p.Id, p.Kind, p.Type)));
+    }
+
+    [Fact]
     public void Pending_and_sent_follow_ups_survive_a_snapshot_in_format_S5()
     {
         var state = Replay(History());

@@ -53,7 +53,7 @@ internal sealed partial class QueueActor
     private void OnFollowUpAccepted(Accepted accepted)
     {
         if (!_outbox.Accepted(accepted.CorrelationId, out var key)) return;
-        Record(key, accepted.QueueId, accepted.MessageId, null);
+        Record(key, accepted.MessageId, null);
     }
 
     private void OnFollowUpRejected(Rejected rejected)
@@ -69,14 +69,18 @@ internal sealed partial class QueueActor
         }
         _log.Error("Queue {0}: queue {1} refused the follow-up of message {2} for good ({3}: {4}); it is recorded as refused",
             _queueId, rejected.QueueId, key.Id, rejected.Code, rejected.Reason);
-        Record(key, rejected.QueueId, 0, $"{rejected.Code}: {rejected.Reason}");
+        Record(key, 0, $"{rejected.Code}: {rejected.Reason}");
     }
 
     /// <summary>Stores that the follow-up of <paramref name="key"/> left (or was refused for good); a rejected write sends it again.</summary>
-    private void Record((long Id, FollowUpKind Kind) key, string targetEntity, long followUpId, string? error)
+    private void Record((long Id, FollowUpKind Kind) key, long followUpId, string? error)
     {
-        var target = Partitions.Parse(targetEntity).Queue;
-        _writer.BufferDecision(new FollowUpsSent([new SentFollowUp(key.Id, key.Kind, target, followUpId, error)]),
+        if (_state.FindPendingFollowUp(key.Id, key.Kind) is not { } pending)
+        {
+            _outbox.RecordingEnded(key);
+            return;
+        }
+        _writer.BufferDecision(new FollowUpsSent([new SentFollowUp(key.Id, key.Kind, pending.Queue, followUpId, error)]),
             onCommitted: () => _outbox.RecordingEnded(key),
             onRejected: () => _outbox.RecordingEnded(key));
         Flush();

@@ -24,16 +24,17 @@ internal sealed partial class QueueState
     /// <summary>The follow-ups owed, in message id order.</summary>
     public IEnumerable<PendingFollowUp> PendingFollowUps => _pendingFollowUps.Values;
 
-    /// <summary>True while message <paramref name="id"/>'s follow-up of <paramref name="kind"/> is owed.</summary>
-    public bool IsFollowUpPending(long id, FollowUpKind kind) => _pendingFollowUps.ContainsKey((id, kind));
+    /// <summary>Message <paramref name="id"/>'s follow-up of <paramref name="kind"/> while it is owed; null otherwise.</summary>
+    public PendingFollowUp? FindPendingFollowUp(long id, FollowUpKind kind) => _pendingFollowUps.GetValueOrDefault((id, kind));
 
     /// <summary>
     /// Records the follow-up a message's outcome calls for, if its headers carry that continuation.
-    /// <paramref name="result"/> is the handler's result, for a success.
+    /// <paramref name="result"/> is the handler's result, for a success. A message has at most one follow-up of each
+    /// kind: one redriven after its <c>onFailure</c> follow-up left, and dead-lettered again, owes no second one.
     /// </summary>
     private void OweFollowUp(StoredMessage message, FollowUpKind kind, ReadOnlyMemory<byte>? result)
     {
-        if (message.Headers.Count == 0) return;
+        if (message.Headers.Count == 0 || _sentFollowUps.ContainsKey((message.Id, kind))) return;
         var header = kind == FollowUpKind.Then ? MessageHeaders.Then : MessageHeaders.OnFailure;
         // Intake refuses a malformed continuation; a header that still does not parse is ignored.
         if (!message.Headers.TryGetValue(header, out var value) || !Continuation.TryParse(value, out var continuation, out _)) return;
@@ -65,16 +66,17 @@ internal sealed partial class QueueState
             _pendingFollowUps.Remove((followUp.Id, followUp.Kind));
             _sentFollowUps[(followUp.Id, followUp.Kind)] = followUp;
         }
-        if (_sentFollowUps.Count > 2 * (_finishedById.Count + _dead.Count) + 100) PruneSentFollowUps();
+        if (_sentFollowUps.Count > 2 * (_finishedById.Count + _dead.Count) + 1000) PruneSentFollowUps();
     }
 
-    /// <summary>Forgets the sent follow-ups of messages the queue no longer reports on.</summary>
+    /// <summary>Forgets the sent follow-ups of messages the queue no longer holds or reports on.</summary>
     private void PruneSentFollowUps()
     {
-        foreach (var key in _sentFollowUps.Keys.Where(k => !ReportsOn(k.Id)).ToList()) _sentFollowUps.Remove(key);
+        foreach (var key in _sentFollowUps.Keys.Where(k => !Knows(k.Id)).ToList()) _sentFollowUps.Remove(key);
     }
 
-    private bool ReportsOn(long id) => _finishedById.ContainsKey(id) || _dead.ContainsKey(id);
+    /// <summary>True while the queue holds the message (a redriven one is live again) or reports on it.</summary>
+    private bool Knows(long id) => _finishedById.ContainsKey(id) || _dead.ContainsKey(id) || _live.ContainsKey(id);
 
     /// <summary>The follow-up a final message's status shows: sent, refused or still pending; null for none.</summary>
     private FollowUpRef? FollowUpOf(long id, MessageStatus status)
@@ -100,7 +102,7 @@ internal sealed partial class QueueState
     private QueueSnapshot WithFollowUps(QueueSnapshot snapshot) => snapshot with
     {
         FollowUps = [.. _pendingFollowUps.Values],
-        SentFollowUps = [.. _sentFollowUps.Where(p => ReportsOn(p.Key.Id)).OrderBy(p => p.Key).Select(p => p.Value)],
+        SentFollowUps = [.. _sentFollowUps.Where(p => Knows(p.Key.Id)).OrderBy(p => p.Key).Select(p => p.Value)],
     };
 
     private void RestoreFollowUps(QueueSnapshot snapshot)

@@ -92,6 +92,7 @@ public sealed class FollowUpHttpTests() : NodeHttpTest(new Dictionary<string, st
         var request = schemas["EnqueueRequest"]!["properties"]!;
         Assert.NotNull(request["then"]);
         Assert.NotNull(request["onFailure"]);
+        Assert.Contains("useResult", request["then"]!.ToJsonString(), StringComparison.Ordinal);
         var continuation = schemas["ContinuationRequest"]!["properties"]!;
         Assert.NotNull(continuation["useResult"]);
         Assert.NotNull(continuation["queue"]);

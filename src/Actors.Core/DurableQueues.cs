@@ -243,6 +243,7 @@ public static class DurableQueues
         }
 
         WorkerServices.Register(system, handlers, services);
+        DeclaredQueues.Register(system, queues.Keys);
         system.ActorOf(DeadLetterMonitor.Props(), "dead-letter-monitor");
         if (options.Journal == JournalKind.Sqlite && File.Exists(options.DatabasePath)) system.ActorOf(WalCheckpointer.Props(SqliteConnectionString(options)), "wal-checkpointer");
         var region = cluster.Enabled ? StartShardRegion(system, cluster, HostProps) : null;

@@ -230,6 +230,9 @@ internal static partial class MessageRequestReader
             }
             if (level > 0) headers[MessageHeaders.Priority] = level.ToString(CultureInfo.InvariantCulture);
         }
+        if (!TryReadContinuation(element, "then", MessageHeaders.Then, headers, out error)
+            || !TryReadContinuation(element, "onFailure", MessageHeaders.OnFailure, headers, out error))
+            return false;
 
         string? idempotencyKey = null;
         if (element.TryGetProperty("idempotencyKey", out var k) && k.ValueKind != JsonValueKind.Null)
@@ -257,6 +260,28 @@ internal static partial class MessageRequestReader
         var timing = deliverAt is null && delay is null && expiresAt is null && ttl is null ? null : new MessageTiming(deliverAt, delay, expiresAt, ttl);
         message = new NewMessage(TextOf(type)!, payload, headers.Count == 0 ? null : headers.ToImmutable(), idempotencyKey, timing);
         error = "";
+        return true;
+    }
+
+    /// <summary>
+    /// A continuation field (<c>then</c>, <c>onFailure</c>): a JSON object as <see cref="Continuation"/> reads it, stored
+    /// as the <paramref name="header"/> header. Whether its queue exists is the queue's check (404 <c>unknown-queue</c>).
+    /// </summary>
+    private static bool TryReadContinuation(JsonElement element, string field, string header, ImmutableDictionary<string, string>.Builder headers, out string error)
+    {
+        error = "";
+        if (!element.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null) return true;
+        if (!IsWellFormedText(value))
+        {
+            error = $"\"{field}\" holds a string that is not valid Unicode (a lone surrogate escape such as \\ud800).";
+            return false;
+        }
+        if (!Continuation.TryRead(value, out var continuation, out var reason))
+        {
+            error = $"\"{field}\": {reason}";
+            return false;
+        }
+        headers[header] = continuation.ToHeader();
         return true;
     }
 

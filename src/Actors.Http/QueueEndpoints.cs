@@ -89,8 +89,25 @@ public static class QueueEndpoints
     /// <param name="Delay">Not before this long after receipt: an ISO 8601 duration (<c>PT10M</c>) or a number of seconds.</param>
     /// <param name="ExpiresAt">Not started by this time (RFC 3339 with an offset) → expired, never run.</param>
     /// <param name="Ttl">Not started within this long after receipt (ISO 8601 duration or seconds) → expired, never run.</param>
+    /// <param name="Then">
+    /// A follow-up to enqueue once the message succeeds, e.g. <c>{"queue":"reports","type":"render","useResult":true}</c>;
+    /// enqueued once, with the idempotency key <c>{queue}:{id}:then</c>. An unknown queue is 404, a malformed one 400.
+    /// </param>
+    /// <param name="OnFailure">A follow-up to enqueue if the message is dead-lettered (<c>useResult</c>: the failure as JSON); key <c>{queue}:{id}:onFailure</c>.</param>
     public sealed record EnqueueRequest(string Type, JsonElement? Payload, string? Key, int? Priority, Dictionary<string, string>? Headers,
-        string? IdempotencyKey, DateTimeOffset? DeliverAt, string? Delay, DateTimeOffset? ExpiresAt, string? Ttl);
+        string? IdempotencyKey, DateTimeOffset? DeliverAt, string? Delay, DateTimeOffset? ExpiresAt, string? Ttl,
+        ContinuationRequest? Then = null, ContinuationRequest? OnFailure = null);
+
+    /// <summary>A continuation in a request body (documentation only; see <see cref="Continuation"/>).</summary>
+    /// <param name="Queue">The declared queue the follow-up goes to.</param>
+    /// <param name="Type">The follow-up's message type.</param>
+    /// <param name="Payload">A fixed payload (any JSON value); without it and without <paramref name="UseResult"/>, <c>null</c>.</param>
+    /// <param name="PayloadBase64">A fixed payload that is not JSON, as base64.</param>
+    /// <param name="UseResult">The follow-up's payload is the message's result (for <c>onFailure</c>: the failure as JSON).</param>
+    /// <param name="Then">The follow-up's own follow-up on success: the next step of a chain.</param>
+    /// <param name="OnFailure">The follow-up's own follow-up if it is dead-lettered.</param>
+    public sealed record ContinuationRequest(string Queue, string Type, JsonElement? Payload = null, string? PayloadBase64 = null, bool? UseResult = null,
+        ContinuationRequest? Then = null, ContinuationRequest? OnFailure = null);
 
     private static async Task<IResult> EnqueueAsync(string queue, [System.ComponentModel.Description(WaitParameter.Description)] string? wait, HttpRequest request, IQueueClient client, IAuthorizationService authorization, CancellationToken cancellationToken)
     {
@@ -308,6 +325,15 @@ public static class QueueEndpoints
         ["headers"] = new JsonObject(info.Headers.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
         ["payload"] = Embed(info.Payload),
         ["result"] = Embed(info.Result),
+        ["followUp"] = info.FollowUp is { } followUp
+            ? new JsonObject
+            {
+                ["on"] = followUp.Kind == FollowUpKind.Then ? "then" : "onFailure",
+                ["queue"] = followUp.Queue,
+                ["id"] = followUp.Id,
+                ["error"] = followUp.Error,
+            }
+            : null,
         ["errors"] = new JsonArray(info.Errors.Select(e => (JsonNode?)new JsonObject
         {
             ["type"] = e.Type,
@@ -341,6 +367,7 @@ public static class QueueEndpoints
         deadLettered = s.DeadLettered,
         nextDueAt = s.NextDueAt,
         idempotencyKeys = s.IdempotencyKeys,
+        pendingFollowUps = s.PendingFollowUps,
         totals = new
         {
             enqueued = s.TotalEnqueued, succeeded = s.TotalSucceeded, failedAttempts = s.TotalFailedAttempts, deadLettered = s.TotalDeadLettered,

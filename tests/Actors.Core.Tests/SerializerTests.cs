@@ -156,7 +156,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
 
         var copy = Assert.IsType<QueueSnapshot>(RoundTrip(original));
 
-        Assert.Equal("S4", Akka.Serialization.Serialization.ManifestFor(Sys.Serialization.FindSerializerFor(original), original));
+        Assert.Equal("S5", Akka.Serialization.Serialization.ManifestFor(Sys.Serialization.FindSerializerFor(original), original));
         Assert.Equal(new[] { (17L, 0L, 300, 0), (0L, 5L, 1000, 0), (0L, 0L, 2, 2) },
             copy.Messages.Select(m => (m.SequenceNr, m.ArchiveSeq, m.PayloadLength, m.Payload.Length)));
         Assert.Equal(new[] { (6L, (int?)null), (0L, 3) }, copy.Succeeded.Select(f => (f.ArchiveSeq, f.Result?.Length)));

@@ -34,6 +34,13 @@ public sealed class QueueOptions
     public int MaxPayloadBytes { get; set; } = 1024 * 1024;
 
     /// <summary>
+    /// Largest result in bytes a handler may return. A larger one is not stored: the message is dead-lettered at once
+    /// (not retried: the same handler would return the same result) with the error <c>ResultTooLarge</c>, "result of N
+    /// bytes exceeds MaxResultBytes M", and its <c>onFailure</c> continuation follows. Default 64 KiB; range 1 B – 64 MiB.
+    /// </summary>
+    public int MaxResultBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
     /// The message types the queue accepts. Default: empty, meaning any type (a type with no handler is then
     /// dead-lettered with that reason). When set, other types are refused at enqueue time.
     /// </summary>
@@ -167,6 +174,7 @@ public sealed class QueueOptions
         if (MaxLength is < 1 or > 100_000_000) throw new ArgumentException($"Queue '{queue}': MaxLength must be 1–100,000,000, was {MaxLength}.");
         if (MaxBytes is < 1024 * 1024 or > 1024L * 1024 * 1024 * 1024) throw new ArgumentException($"Queue '{queue}': MaxBytes must be 1 MiB – 1 TiB, was {MaxBytes}.");
         if (MaxPayloadBytes is < 0 or > 64 * 1024 * 1024) throw new ArgumentException($"Queue '{queue}': MaxPayloadBytes must be 0–64 MiB, was {MaxPayloadBytes}.");
+        if (MaxResultBytes is < 1 or > 64 * 1024 * 1024) throw new ArgumentException($"Queue '{queue}': MaxResultBytes must be 1 B – 64 MiB, was {MaxResultBytes}.");
         if (SnapshotEvery is < 10 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': SnapshotEvery must be 10–1,000,000, was {SnapshotEvery}.");
         if (PayloadMemoryBytes is < 64 * 1024 or > 16L * 1024 * 1024 * 1024) throw new ArgumentException($"Queue '{queue}': PayloadMemoryBytes must be 64 KiB – 16 GiB, was {PayloadMemoryBytes}.");
         if (SucceededRetention is < 0 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': SucceededRetention must be 0–1,000,000, was {SucceededRetention}.");

@@ -73,6 +73,19 @@ public static class QueueEvents
     /// <summary>An operator deleted these dead letters.</summary>
     public sealed record DeadLettersPurgedEvent(ImmutableArray<long> Ids, DateTime At) : IQueueEvent;
 
+    /// <summary>
+    /// The follow-ups of these messages (see <see cref="Continuation"/>) were stored by their target queues (or refused
+    /// for good): they are no longer pending, and each message's status names its follow-up.
+    /// </summary>
+    public sealed record FollowUpsSent(ImmutableArray<SentFollowUp> FollowUps) : IQueueEvent;
+
+    /// <summary>
+    /// One follow-up that left the queue: message <paramref name="Id"/>'s follow-up of <paramref name="Kind"/> went to
+    /// <paramref name="Queue"/> as message <paramref name="FollowUpId"/>, or was refused for good (<paramref name="FollowUpId"/>
+    /// 0, <paramref name="Error"/> says why).
+    /// </summary>
+    public sealed record SentFollowUp(long Id, FollowUpKind Kind, string Queue, long FollowUpId, string? Error = null);
+
     /// <summary>One payload or result kept in a queue's archive stream.</summary>
     /// <param name="Id">The message it belongs to.</param>
     /// <param name="IsResult">True for a succeeded message's result, false for a dead letter's payload.</param>

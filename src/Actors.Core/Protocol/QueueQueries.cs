@@ -53,6 +53,7 @@ public static class QueueQueries
     /// <param name="Result">What the handler returned, for a succeeded message.</param>
     /// <param name="Payload">The payload, while the message is still held by the queue.</param>
     /// <param name="Headers">The headers.</param>
+    /// <param name="FollowUp">The follow-up its outcome called for (see <see cref="Continuation"/>), once it is final; null when none.</param>
     public sealed record MessageInfo(
         string QueueId,
         long MessageId,
@@ -65,7 +66,8 @@ public static class QueueQueries
         ImmutableList<ErrorInfo> Errors,
         ReadOnlyMemory<byte>? Result,
         ReadOnlyMemory<byte>? Payload,
-        ImmutableDictionary<string, string> Headers) : IWithQueueId, IQueueMessage;
+        ImmutableDictionary<string, string> Headers,
+        FollowUpRef? FollowUp = null) : IWithQueueId, IQueueMessage;
 
     /// <summary>The queue does not hold the message (never existed, or succeeded longer ago than the retention).</summary>
     public sealed record MessageNotFound(string QueueId, long MessageId) : IWithQueueId, IQueueMessage;
@@ -105,6 +107,7 @@ public static class QueueQueries
     /// <param name="RedriveJobs">Active redrive jobs with their progress, oldest first; null when there are none.</param>
     /// <param name="Limits">The queue's rate and concurrency limits and the deliveries that waited for them; null when it has none.</param>
     /// <param name="Keys">The queue's ordering keys: active, parked, and the oldest message waiting behind its key; null when it holds no keyed message.</param>
+    /// <param name="PendingFollowUps">Follow-ups owed (see <see cref="Continuation"/>) and not yet stored by their target queues.</param>
     public sealed record QueueStats(
         string QueueId,
         long Depth,
@@ -133,7 +136,8 @@ public static class QueueQueries
         long IdempotencyKeys = 0,
         ImmutableArray<Actors.Protocol.RedriveJobs.RedriveJobStatus>? RedriveJobs = null,
         DispatchLimitStats? Limits = null,
-        KeyStats? Keys = null) : IWithQueueId, IQueueMessage;
+        KeyStats? Keys = null,
+        long PendingFollowUps = 0) : IWithQueueId, IQueueMessage;
 
     /// <summary>A queue's ordering keys (summed over its partitions); null on a queue that holds no keyed message.</summary>
     /// <param name="ActiveKeys">Keys with at least one message not yet final.</param>

@@ -13,7 +13,21 @@ public sealed record QueueSnapshot(
     QueueTotals Totals,
     ImmutableArray<SnapshotMessage> Messages,
     ImmutableArray<SnapshotSucceeded> Succeeded,
-    ImmutableArray<IdempotencyRecord> IdempotencyKeys = default) : IQueueMessage;
+    ImmutableArray<IdempotencyRecord> IdempotencyKeys = default) : IQueueMessage
+{
+    /// <summary>Follow-ups derived from outcomes and not yet stored by their target queues (default: none).</summary>
+    public ImmutableArray<PendingFollowUp> FollowUps { get; init; }
+
+    /// <summary>The follow-ups already sent, of the messages the queue still reports on (default: none).</summary>
+    public ImmutableArray<QueueEvents.SentFollowUp> SentFollowUps { get; init; }
+}
+
+/// <summary>
+/// A follow-up the queue owes: message <paramref name="Id"/>'s outcome of <paramref name="Kind"/> calls for
+/// <paramref name="Type"/> with <paramref name="Payload"/> and <paramref name="Headers"/> in <paramref name="Queue"/>,
+/// enqueued with the idempotency key <see cref="Continuation.IdempotencyKey"/>.
+/// </summary>
+public sealed record PendingFollowUp(long Id, FollowUpKind Kind, string Queue, string Type, ReadOnlyMemory<byte> Payload, ImmutableDictionary<string, string> Headers);
 
 /// <summary>A queue's lifetime counters.</summary>
 public sealed record QueueTotals(long Enqueued, long Succeeded, long FailedAttempts, long DeadLettered, long Discarded, long Expired = 0, long Cancelled = 0)

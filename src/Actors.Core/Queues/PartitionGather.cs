@@ -107,7 +107,8 @@ internal static class PartitionMerge
             parts.Max(p => p.OldestMessageAge), parts.All(p => p.AcceptingWork),
             parts.Min(p => p.NextDueAt ?? DateTime.MaxValue) is var due && due != DateTime.MaxValue ? due : null,
             parts.Sum(p => p.TotalExpired), parts.Sum(p => p.TotalCancelled), parts.Sum(p => p.IdempotencyKeys),
-            MergeRedriveJobs(parts.Select(p => p.RedriveJobs)), DispatchLimitStats.Sum(parts.Select(p => p.Limits)), KeyStats.Sum(parts.Select(p => p.Keys)));
+            MergeRedriveJobs(parts.Select(p => p.RedriveJobs)), DispatchLimitStats.Sum(parts.Select(p => p.Limits)), KeyStats.Sum(parts.Select(p => p.Keys)),
+            parts.Sum(p => p.PendingFollowUps));
     }
 
     private static TimeSpan Weighted(IReadOnlyList<QueueStats> parts, Func<QueueStats, TimeSpan> value, Func<QueueStats, double> weight)

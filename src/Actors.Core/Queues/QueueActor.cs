@@ -126,7 +126,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         _drainTimeout = drainTimeout;
         _state = new QueueState(queueId, options);
         _metrics = new QueueMetrics(Now);
-        _intake = new QueueIntake(queueId, time);
+        _intake = new QueueIntake(queueId, time, DeclaredQueues.Of(Context.System) is { } declared ? declared.Contains : null);
         _writer = new GroupCommitWriter(WritesInFlightFor(journal));
         _pool = new WorkerPool(options.Prefetch);
         _payloads = new PayloadReader(options.PayloadMemoryBytes, time);
@@ -234,6 +234,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         Command<RedriveJobs.ListRedriveJobs>(list => _redriveJobs.Forward(list));
         Command<RedriveJobs.CancelRedriveJob>(cancel => _redriveJobs.Forward(cancel));
         Command<DeadLetterCommands.PurgeDeadLetters>(OnPurge);
+        FollowUpCommands();
     }
 
     private void OpenIntake()
@@ -574,6 +575,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
 
     private void OnCompleted(Completed completed)
     {
+        if (ResultTooLarge(completed)) return;
         if (!_state.TryBeginCompletion(completed.MessageId, completed.Attempt, out var message))
         {
             _log.Debug("Queue {0}: ignoring a stale completion of message {1} attempt {2}", _queueId, completed.MessageId, completed.Attempt);
@@ -618,6 +620,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         _state.PromoteDue(now, PromotionsPerTurn);
         ArmDueTimer();
         AnswerExpiredWaiters(now);
+        OnFollowUpTick(now);
         foreach (var expired in _state.ExpiredLeases(now))
         {
             var slot = expired.WorkerSlot;
@@ -737,6 +740,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
                 break;
         }
         NotifyWaiters(evt);
+        SendFollowUps(now);
     }
 
     private void OnWriteDone(PendingWrite write)

@@ -24,13 +24,18 @@ internal sealed class QueueIntake
 {
     private readonly string _queueId;
     private readonly TimeProvider _time;
+    private readonly Func<string, bool>? _isDeclared;
     private readonly Dictionary<string, PendingKey> _pendingKeys = new(StringComparer.Ordinal);
 
-    /// <summary>Intake for <paramref name="queueId"/>, stamping enqueue times from <paramref name="time"/>.</summary>
-    public QueueIntake(string queueId, TimeProvider time)
+    /// <summary>
+    /// Intake for <paramref name="queueId"/>, stamping enqueue times from <paramref name="time"/>; a continuation must name
+    /// a queue <paramref name="isDeclared"/> knows (any, when it is null).
+    /// </summary>
+    public QueueIntake(string queueId, TimeProvider time, Func<string, bool>? isDeclared = null)
     {
         _queueId = queueId;
         _time = time;
+        _isDeclared = isDeclared;
     }
 
     /// <summary>The id given to the last accepted message; the next one gets one more.</summary>
@@ -150,6 +155,7 @@ internal sealed class QueueIntake
             }
         }
         if (state.Validate(type, payload.Length, headers, writer.UnappliedEnqueues, writer.UnappliedEnqueueBytes) is { } rejection) return Refused(rejection);
+        if (headers.Count > 0 && QueueState.ValidateContinuations(headers, _isDeclared) is { } badContinuation) return Refused(badContinuation);
         if (state.ResolveTiming(timing, now, out var dueAt, out var expiresAt) is { } badTiming) return Refused(badTiming);
         var id = ++LastId;
         if (key is not null) _pendingKeys[key] = new PendingKey(fingerprint, id, batch);

@@ -31,6 +31,7 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         [typeof(Discarded)] = "X1",
         [typeof(MessageCancelled)] = "CN1",
         [typeof(MessagesExpired)] = "EX1",
+        [typeof(FollowUpsSent)] = "FU1",
         [typeof(CancelMessage)] = "C-cancel",
         [typeof(CancelResult)] = "C-cancelled",
         [typeof(CancelDelivery)] = "W-cancel",
@@ -113,7 +114,8 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
     private const string SnapshotV1Manifest = "S1";
     private const string SnapshotV2Manifest = "S2";
     private const string SnapshotV3Manifest = "S3";
-    private const string SnapshotManifest = "S4";
+    private const string SnapshotV4Manifest = "S4";
+    private const string SnapshotManifest = "S5";
     private const string ArchivedManifest = "AR1";
     private const string DrainManifest = "C-drain";
     private const string ListQueuesManifest = "Q-list";
@@ -156,6 +158,7 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         EnqueuedV1Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadEnqueued(r, withTiming: false)),
         AckedManifest => BinaryCodec.Read(bytes, BinaryCodec.ReadAcked),
         SnapshotManifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, BinaryCodec.SnapshotFormat)),
+        SnapshotV4Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 4)),
         SnapshotV3Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 3)),
         ArchivedManifest => BinaryCodec.Read(bytes, BinaryCodec.ReadArchived),
         SnapshotV2Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 2)),
@@ -172,7 +175,7 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
 /// The compact binary format of the hot events and snapshots. Each blob starts with a format version byte. Decoded
 /// payloads are slices of the blob, not copies, and repeated type names share one string.
 /// </summary>
-internal static class BinaryCodec
+internal static partial class BinaryCodec
 {
     private const byte Version1 = 1;
 
@@ -285,7 +288,8 @@ internal static class BinaryCodec
     /// message's expiry, each retained finished message's status, and the remembered idempotency keys. S4 (written now)
     /// adds each message's payload length and, for a message whose payload is not in the main journal, the sequence
     /// number of the archive event that holds it (the payload stored only when both numbers are 0), and each finished
-    /// message's archive sequence number (its result stored only when that is 0).
+    /// message's archive sequence number (its result stored only when that is 0). S5 adds the follow-ups (see
+    /// <see cref="WriteFollowUps"/>).
     /// </summary>
     public static void WriteSnapshot(BinaryWriter w, QueueSnapshot s)
     {
@@ -335,12 +339,13 @@ internal static class BinaryCodec
             w.Write(key.Fingerprint);
             w.Write(key.AcceptedAt.Ticks);
         }
+        WriteFollowUps(w, s);
     }
 
     /// <summary>The snapshot format <see cref="WriteSnapshot"/> writes.</summary>
-    public const int SnapshotFormat = 4;
+    public const int SnapshotFormat = 5;
 
-    /// <summary>Reads format S4, S3, S2 or S1 (<paramref name="format"/>; in S1 every payload is in the snapshot).</summary>
+    /// <summary>Reads format S5, S4, S3, S2 or S1 (<paramref name="format"/>; in S1 every payload is in the snapshot).</summary>
     public static QueueSnapshot ReadSnapshot(BlobReader r, int format)
     {
         var withSequenceNrs = format >= 2;
@@ -400,7 +405,8 @@ internal static class BinaryCodec
                 builder.Add(new IdempotencyRecord(r.ReadString(), r.Read7BitEncodedInt64(), (ulong)r.ReadInt64(), r.ReadTime()));
             keys = builder.MoveToImmutable();
         }
-        return new QueueSnapshot(lastId, totals, messages.MoveToImmutable(), succeeded.MoveToImmutable(), keys);
+        var snapshot = new QueueSnapshot(lastId, totals, messages.MoveToImmutable(), succeeded.MoveToImmutable(), keys);
+        return format >= 5 ? ReadFollowUps(r, snapshot) : snapshot;
     }
 
     /// <summary>Archive event format AR1: per item its message id, whether it is a result, and its bytes.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Actors.Configuration;
+using Actors.Protocol;
 using static Actors.Protocol.QueueEvents;
 
 namespace Actors.State;
@@ -54,6 +55,7 @@ internal sealed partial class QueueState
         if (!_dead.TryGetValue(e.Id, out var skipped) || !skipped.Parked) return;
         Unpark(skipped);
         _order.LeaveLane(skipped);
+        OweFollowUp(skipped, FollowUpKind.OnFailure, null);
     }
 
     private void ApplyKeyPurge(KeyPurged e)
@@ -71,7 +73,7 @@ internal sealed partial class QueueState
             if (!TakeLive(id, out var waiting)) continue;
             Forget(waiting);
             TotalCancelled++;
-            Retain(new FinishedMessage(waiting.Id, waiting.Type, Protocol.MessageStatus.Cancelled, waiting.FailedAttempts, waiting.EnqueuedAt, e.At, null));
+            Retain(new FinishedMessage(waiting.Id, waiting.Type, MessageStatus.Cancelled, waiting.FailedAttempts, waiting.EnqueuedAt, e.At, null));
         }
     }
 }

@@ -159,6 +159,7 @@ internal sealed partial class QueueState
                 {
                     if (!TakeLive(ack.Id, out var message)) continue;
                     Forget(message);
+                    OweFollowUp(message, FollowUpKind.Then, ack.Result);
                     TotalSucceeded++;
                     Retain(new FinishedMessage(message.Id, message.Type, MessageStatus.Succeeded, ack.Attempt, message.EnqueuedAt, ack.CompletedAt, ack.Result));
                 }
@@ -270,6 +271,9 @@ internal sealed partial class QueueState
                     _order.EnterReady(redriven, arriving: false);
                 }
                 break;
+            case FollowUpsSent e:
+                ApplyFollowUpsSent(e);
+                break;
             case DeadLettersPurgedEvent e:
                 foreach (var id in e.Ids)
                 {
@@ -331,6 +335,8 @@ internal sealed partial class QueueState
         if (message.HasPayload) Pin(message);
         else if (message.SequenceNr != 0) DeadWithoutPayload++;
         _groups.Add(message);
+        // A parked message is not final yet: a release may still run it; its onFailure is owed if it is skipped.
+        if (!message.Parked) OweFollowUp(message, FollowUpKind.OnFailure, null);
     }
 
     /// <summary>Takes a message that left the dead-letter set out of its bookkeeping.</summary>
@@ -703,13 +709,13 @@ internal sealed partial class QueueState
                 _ => m.Parked ? MessageStatus.Parked : MessageStatus.DeadLettered,
             };
             var attempts = m.Stage is Stage.InFlight or Stage.Completing or Stage.Failing ? m.Attempt : m.FailedAttempts;
-            return new QueueQueries.MessageInfo(QueueId, m.Id, m.Type, status, attempts, m.EnqueuedAt,
-                m.Stage == Stage.Scheduled ? m.DueAt : null, m.FinishedAt, m.Errors, null, m.HasPayload ? m.Payload : (ReadOnlyMemory<byte>?)null, m.Headers);
+            return WithFollowUp(new QueueQueries.MessageInfo(QueueId, m.Id, m.Type, status, attempts, m.EnqueuedAt,
+                m.Stage == Stage.Scheduled ? m.DueAt : null, m.FinishedAt, m.Errors, null, m.HasPayload ? m.Payload : (ReadOnlyMemory<byte>?)null, m.Headers));
         }
         if (_finishedById.TryGetValue(id, out var s))
         {
-            return new QueueQueries.MessageInfo(QueueId, s.Id, s.Type, s.Status, s.Attempts, s.EnqueuedAt,
-                null, s.FinishedAt, ImmutableList<ErrorInfo>.Empty, s.Result, null, ImmutableDictionary<string, string>.Empty);
+            return WithFollowUp(new QueueQueries.MessageInfo(QueueId, s.Id, s.Type, s.Status, s.Attempts, s.EnqueuedAt,
+                null, s.FinishedAt, ImmutableList<ErrorInfo>.Empty, s.Result, null, ImmutableDictionary<string, string>.Empty));
         }
         return null;
     }
@@ -790,8 +796,8 @@ internal sealed partial class QueueState
         }
         var finished = _finished.Where(f => _finishedById.TryGetValue(f.Id, out var current) && ReferenceEquals(current, f))
             .Select(f => new SnapshotSucceeded(f.Id, f.Type, f.Attempts, f.EnqueuedAt, f.FinishedAt, f.Result, f.Status, f.ArchiveSeq)).ToImmutableArray();
-        return new QueueSnapshot(LastId, new QueueTotals(TotalEnqueued, TotalSucceeded, TotalFailedAttempts, TotalDeadLettered, TotalDiscarded, TotalExpired, TotalCancelled),
-            messages.MoveToImmutable(), finished, _keys.ToArray());
+        return WithFollowUps(new QueueSnapshot(LastId, new QueueTotals(TotalEnqueued, TotalSucceeded, TotalFailedAttempts, TotalDeadLettered, TotalDiscarded, TotalExpired, TotalCancelled),
+            messages.MoveToImmutable(), finished, _keys.ToArray()));
     }
 
     public static QueueState FromSnapshot(string queueId, QueueOptions options, QueueSnapshot snapshot)
@@ -860,6 +866,7 @@ internal sealed partial class QueueState
             state.Retain(new FinishedMessage(s.Id, s.Type, s.Status, s.Attempts, s.EnqueuedAt, s.CompletedAt, s.Result, s.ArchiveSeq));
         if (!snapshot.IdempotencyKeys.IsDefault)
             foreach (var record in snapshot.IdempotencyKeys) state._keys.Add(record);
+        state.RestoreFollowUps(snapshot);
         return state;
     }
 

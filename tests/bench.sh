@@ -20,6 +20,8 @@ record e2e-200k load --messages 200000 --payload 512 --producers 4 --workers 8
 record e2e-200k-10k-keys load --messages 200000 --payload 512 --producers 4 --workers 8 --ordering-keys 10000
 # Priorities 0-9 mixed (message n has priority n mod 10).
 record e2e-200k-priorities load --messages 200000 --payload 512 --producers 4 --workers 8 --priorities 1
+# A batch handler taking up to 50 messages per call (4 workers, so batches fill under the backlog).
+record e2e-200k-batch-handler-50 load --messages 200000 --payload 512 --producers 4 --workers 4 --batch-handler 50
 record enqueue-batch-100 load --messages 200000 --payload 512 --producers 4 --batch 100 --outstanding 4
 record open-loop-2000 load --messages 20000 --rate 2000
 record rate-limit-10000 load --messages 50000 --payload 512 --producers 4 --rate-limit 10000

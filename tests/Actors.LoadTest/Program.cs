@@ -63,7 +63,7 @@ void MarkAccepted(long id)
 }
 var completed = 0L;
 var allHandled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-options.Handlers.Add<ReadOnlyMemory<byte>>("load", (_, context, _) =>
+void Handled(Actors.Handlers.MessageContext context)
 {
     if (settings.OrderingKeys > 0 && context.Headers.TryGetValue(Actors.Protocol.MessageHeaders.Key, out var key))
     {
@@ -74,8 +74,25 @@ options.Handlers.Add<ReadOnlyMemory<byte>>("load", (_, context, _) =>
     if (context.MessageId < deliveries.Length && Interlocked.Increment(ref deliveries[context.MessageId]) == 1
         && Interlocked.Increment(ref completed) == settings.Messages)
         allHandled.TrySetResult();
-    return ValueTask.FromResult<object?>(null);
-});
+}
+if (settings.BatchHandlerSize > 0)
+{
+    // --batch-handler N: one batch handler call takes up to N messages and succeeds them all.
+    options.Handlers.AddBatch<ReadOnlyMemory<byte>>("load", (batch, _) =>
+    {
+        foreach (var item in batch) Handled(item.Context);
+        batch.SucceedRemaining();
+        return ValueTask.CompletedTask;
+    }, new Actors.Handlers.BatchOptions { BatchSize = settings.BatchHandlerSize });
+}
+else
+{
+    options.Handlers.Add<ReadOnlyMemory<byte>>("load", (_, context, _) =>
+    {
+        Handled(context);
+        return ValueTask.FromResult<object?>(null);
+    });
+}
 
 DurableQueues.PrepareStorage(options);
 var config = ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(DurableQueues.Configuration(options));
@@ -244,6 +261,7 @@ var result = new
     workers = settings.Workers,
     ordering_keys = settings.OrderingKeys,
     priorities = settings.Priorities,
+    batch_handler = settings.BatchHandlerSize,
     order_violations = Interlocked.Read(ref orderViolations),
     enqueued = Interlocked.Read(ref accepted),
     rejected = Interlocked.Read(ref rejected),
@@ -313,6 +331,9 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
     /// <summary>--ordering-keys: message n gets ordering key k{n mod N} (0, default: no keys); with --pending, the heap of N keys.</summary>
     public int OrderingKeys { get; init; }
 
+    /// <summary>--batch-handler N: the messages are handled by a batch handler taking up to N at a time (0, default: one by one).</summary>
+    public int BatchHandlerSize { get; init; }
+
     /// <summary>--priorities 1: message n gets priority n mod 10.</summary>
     public bool Priorities { get; init; }
 
@@ -325,7 +346,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --ordering-keys --priorities --snapshot-every --data --postgres CONNECTION");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --ordering-keys --priorities --batch-handler --snapshot-every --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
@@ -345,6 +366,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
             MaxConcurrency = Math.Max(0, Int("max-concurrency", 0)),
             OrderingKeys = Math.Max(0, Int("ordering-keys", 0)),
             Priorities = Int("priorities", 0) != 0,
+            BatchHandlerSize = Math.Max(0, Int("batch-handler", 0)),
             PayloadBytesGiven = values.ContainsKey("payload"),
             HandlerThreads = values.ContainsKey("handler-threads") ? Int("handler-threads", 0) : null,
         };

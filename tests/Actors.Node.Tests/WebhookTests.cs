@@ -182,12 +182,12 @@ public sealed class WebhookTests : IAsyncLifetime
         Assert.Equal("succeeded", message["status"]!.GetValue<string>());
         var result = message["result"]!.AsObject();
         Assert.True(result["truncated"]!.GetValue<bool>());
-        Assert.Equal(64 * 1024, result["bytes"]!.GetValue<int>());
+        Assert.Equal(32 * 1024, result["bytes"]!.GetValue<int>());
         var kept = Convert.FromBase64String(result["body"]!.GetValue<string>());
-        Assert.Equal(64 * 1024, kept.Length);
+        Assert.Equal(32 * 1024, kept.Length);
         Assert.All(kept, b => Assert.Equal((byte)'x', b));
         // The stored result is the cap in base64 plus a small envelope, not 100 MB.
-        Assert.InRange(Encoding.UTF8.GetByteCount(result.ToJsonString()), 1, (64 * 1024 * 4 / 3) + 100);
+        Assert.InRange(Encoding.UTF8.GetByteCount(result.ToJsonString()), 1, (32 * 1024 * 4 / 3) + 100);
     }
 
     [Fact]

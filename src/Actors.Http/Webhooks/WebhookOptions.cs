@@ -42,10 +42,11 @@ public sealed class WebhookOptions
 
     /// <summary>
     /// The largest response body stored as the result; a longer body is cut, the rest never read, and the result is
-    /// <c>{"truncated":true,"bytes":n,"body":"&lt;base64 of the first n bytes&gt;"}</c>. Default 65536 (64 KiB);
-    /// range 1 KiB – 16 MiB.
+    /// <c>{"truncated":true,"bytes":n,"body":"&lt;base64 of the first n bytes&gt;"}</c>. Default 32768 (32 KiB), so
+    /// even a truncated result (4/3 of it plus 50 bytes) fits the queue's default <c>MaxResultBytes</c> (64 KiB); range
+    /// 1 KiB – 16 MiB (raise the queue's <c>MaxResultBytes</c> with it, or larger results are dead-lettered as too large).
     /// </summary>
-    public int MaxResponseBytes { get; set; } = 64 * 1024;
+    public int MaxResponseBytes { get; set; } = 32 * 1024;
 
     /// <summary>
     /// The HMAC key that signs deliveries: when set, requests carry <c>X-Actors-Timestamp</c> (unix seconds) and

@@ -226,12 +226,22 @@ internal static partial class BinaryCodec
         }
     }
 
+    /// <summary>A header name the queue knows, as one shared string: a deep backlog of keyed messages holds each once.</summary>
+    private static string KnownName(string name) => name switch
+    {
+        MessageHeaders.Key => MessageHeaders.Key,
+        MessageHeaders.Priority => MessageHeaders.Priority,
+        MessageHeaders.Then => MessageHeaders.Then,
+        MessageHeaders.OnFailure => MessageHeaders.OnFailure,
+        _ => name,
+    };
+
     private static ImmutableDictionary<string, string> ReadHeaders(BlobReader r)
     {
         var count = r.Read7BitEncodedInt();
         if (count == 0) return ImmutableDictionary<string, string>.Empty;
         var builder = ImmutableDictionary.CreateBuilder<string, string>();
-        for (var i = 0; i < count; i++) builder[r.ReadString()] = r.ReadString();
+        for (var i = 0; i < count; i++) builder[KnownName(r.ReadString())] = r.ReadString();
         return builder.ToImmutable();
     }
 

@@ -22,6 +22,8 @@ record e2e-200k-10k-keys load --messages 200000 --payload 512 --producers 4 --wo
 record e2e-200k-priorities load --messages 200000 --payload 512 --producers 4 --workers 8 --priorities 1
 # A batch handler taking up to 50 messages per call (4 workers, so batches fill under the backlog).
 record e2e-200k-batch-handler-50 load --messages 200000 --payload 512 --producers 4 --workers 4 --batch-handler 50
+# Awaited enqueue in process: each request returns once its message succeeded (p50/p99 = enqueue to outcome).
+record awaited-20k-16-outstanding load --messages 20000 --payload 512 --producers 4 --outstanding 4 --await 1
 record enqueue-batch-100 load --messages 200000 --payload 512 --producers 4 --batch 100 --outstanding 4
 record open-loop-2000 load --messages 20000 --rate 2000
 record rate-limit-10000 load --messages 50000 --payload 512 --producers 4 --rate-limit 10000

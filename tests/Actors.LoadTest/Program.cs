@@ -150,7 +150,14 @@ async Task EnqueueOneAsync(LongHistogram histogram, long since, SemaphoreSlim? w
     var sentAt = Stopwatch.GetTimestamp();
     try
     {
-        var id = await client.EnqueueAsync("load", "load", payload, HeadersFor());
+        long id;
+        if (settings.AwaitOutcome)
+        {
+            // --await 1: the request returns once the message succeeded, so the latency is enqueue to outcome.
+            var info = await Actors.Client.AwaitingResults.EnqueueAndWaitAsync(client, "load", new Actors.Protocol.QueueCommands.NewMessage("load", payload, HeadersFor()), TimeSpan.FromSeconds(60));
+            id = info?.MessageId ?? 0;
+        }
+        else id = await client.EnqueueAsync("load", "load", payload, HeadersFor());
         MarkAccepted(id);
         Interlocked.Increment(ref accepted);
     }
@@ -262,6 +269,7 @@ var result = new
     ordering_keys = settings.OrderingKeys,
     priorities = settings.Priorities,
     batch_handler = settings.BatchHandlerSize,
+    awaited = settings.AwaitOutcome,
     order_violations = Interlocked.Read(ref orderViolations),
     enqueued = Interlocked.Read(ref accepted),
     rejected = Interlocked.Read(ref rejected),
@@ -334,6 +342,9 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
     /// <summary>--batch-handler N: the messages are handled by a batch handler taking up to N at a time (0, default: one by one).</summary>
     public int BatchHandlerSize { get; init; }
 
+    /// <summary>--await 1: each producer request waits for its message's outcome (EnqueueAndWaitAsync); latency is enqueue to outcome.</summary>
+    public bool AwaitOutcome { get; init; }
+
     /// <summary>--priorities 1: message n gets priority n mod 10.</summary>
     public bool Priorities { get; init; }
 
@@ -346,7 +357,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --ordering-keys --priorities --batch-handler --snapshot-every --data --postgres CONNECTION");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --ordering-keys --priorities --batch-handler --await --snapshot-every --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
@@ -366,6 +377,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
             MaxConcurrency = Math.Max(0, Int("max-concurrency", 0)),
             OrderingKeys = Math.Max(0, Int("ordering-keys", 0)),
             Priorities = Int("priorities", 0) != 0,
+            AwaitOutcome = Int("await", 0) != 0,
             BatchHandlerSize = Math.Max(0, Int("batch-handler", 0)),
             PayloadBytesGiven = values.ContainsKey("payload"),
             HandlerThreads = values.ContainsKey("handler-threads") ? Int("handler-threads", 0) : null,

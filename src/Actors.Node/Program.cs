@@ -23,7 +23,7 @@ var webhooks = builder.Configuration.GetSection("Actors:Webhooks").Get<Dictionar
 // One guarded HttpClient per webhook type: restricted networks only where AllowedNetworks says, no redirects.
 builder.Services.AddWebhooks(queues, webhooks);
 builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi(openApi => openApi.AddWebhookDescriptions());
+builder.Services.AddOpenApi(openApi => openApi.AddWebhookDescriptions().AddRequestExamples());
 builder.Services.AddQueueClient(queues.RequestTimeout);
 // Readiness (/health/ready): this node's journal and the queues it hosts, not the whole cluster's.
 builder.Services.AddActorsHealthChecks(queues);

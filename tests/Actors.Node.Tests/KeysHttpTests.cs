@@ -71,4 +71,17 @@ public sealed class KeysHttpTests() : NodeHttpTest(new Dictionary<string, string
         Assert.Equal(before, after["totals"]!["enqueued"]!.GetValue<long>());
         await UntilStatus(kept, "succeeded");
     }
+
+    [Fact]
+    public async Task The_OpenAPI_document_shows_keys_priorities_and_the_key_routes_with_an_example()
+    {
+        var document = await Body(await Http.GetAsync("/openapi/v1.json"), HttpStatusCode.OK);
+        var paths = document["paths"]!.AsObject();
+        var enqueue = paths["/queues/{queue}/messages"]!["post"]!["requestBody"]!["content"]!["application/json"]!;
+        var example = enqueue["examples"]!["example"]!["value"]!;
+        Assert.Equal(("record-17", 7), (example["key"]!.GetValue<string>(), example["priority"]!.GetValue<int>()));
+        Assert.NotNull(paths["/queues/{queue}/messages/batch"]!["post"]!["requestBody"]!["content"]!["application/json"]!["examples"]);
+        foreach (var operation in new[] { "release", "skip", "purge" })
+            Assert.NotNull(paths[$"/queues/{{queue}}/keys/{{key}}/{operation}"]?["post"]);
+    }
 }

@@ -50,7 +50,8 @@ record e2e-200k-postgres pgload --messages 200000 --payload 512 --producers 4 --
 
 # HTTP: the node on a fresh data directory, wrk on the same machine.
 port=$((40000 + RANDOM % 20000))
-dotnet src/Actors.Node/bin/Release/net10.0/Actors.Node.dll --Actors:DataDirectory="$work" --Logging:LogLevel:Default=Warning --urls "http://127.0.0.1:$port" > "$work/node.log" 2>&1 &
+# The echo rows store ~1 MB results: the default queue's MaxResultBytes (64 KiB) is raised for them.
+dotnet src/Actors.Node/bin/Release/net10.0/Actors.Node.dll --Actors:DataDirectory="$work" --Actors:Queues:default:MaxResultBytes=2000000 --Logging:LogLevel:Default=Warning --urls "http://127.0.0.1:$port" > "$work/node.log" 2>&1 &
 nodepid=$!
 until curl -sf "http://127.0.0.1:$port/health/ready" > /dev/null; do sleep 0.2; done
 wrkrow() { wrk -t2 -c"$1" -d10s -s "tests/Actors.LoadTest/wrk/$2.lua" "http://127.0.0.1:$port/queues/default/messages$3" | tail -n 1; }

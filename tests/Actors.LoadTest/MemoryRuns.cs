@@ -29,6 +29,8 @@ internal static class MemoryRuns
             q.Workers = settings.Workers;
             q.MaxLength = count + 10;
             q.MaxPayloadBytes = Math.Max(1, payloadBytes);
+            // Echo results are as large as the payloads: retained results are what this run measures.
+            q.MaxResultBytes = Math.Max(q.MaxResultBytes, payloadBytes);
             q.SnapshotEvery = settings.SnapshotEvery;
             q.Retry.MaxAttempts = 1;
             if (settings.RetainedMemoryMb >= 0) q.RetainedMemoryBytes = settings.RetainedMemoryMb * 1024L * 1024;
@@ -68,7 +70,8 @@ internal static class MemoryRuns
         await Actors.Core.Tests.Poll.WaitFor(async () =>
         {
             stats = await client.GetStatsAsync("memory");
-            return (deadLetters ? stats.DeadLettered : stats.TotalSucceeded) >= count;
+            // Every message finished one way or the other (a retained run's message that failed ends the wait too).
+            return stats.TotalSucceeded + stats.DeadLettered >= count;
         }, TimeSpan.FromMinutes(30), TimeSpan.FromMilliseconds(200));
         var seconds = run.Elapsed.TotalSeconds;
         var done = (deadLetters ? stats.DeadLettered : stats.TotalSucceeded) >= count;

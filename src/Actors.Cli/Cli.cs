@@ -37,7 +37,8 @@ public static class Cli
         root.Add(ScheduleCommands.Create(session));
         root.Add(ClusterCommands.Create(session));
         root.Add(BackupCommand.Create(session));
-        var parse = root.Parse(args);
+        // No response files: an argument that starts with @ is a payload file (enqueue … @file), read by the command.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null }, cancellationToken).ConfigureAwait(false);
     }
 }

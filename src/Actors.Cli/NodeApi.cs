@@ -99,7 +99,7 @@ internal sealed class NodeApi(HttpClient http, Uri baseUri, string? apiKey)
         // A 404 that is no problem of ours: the node has no such route (an older version, or a node without the api role).
         if (status == 404 && type?.StartsWith(prefix, StringComparison.Ordinal) != true)
             return new CliException(ExitCodes.NotFound, $"the node does not serve {response.RequestMessage?.Method} {response.RequestMessage?.RequestUri?.AbsolutePath} (404): is it an older version, or without the api role?");
-        var hint = status == 401 ? " Give the key with --api-key or ACTORS_API_KEY." : "";
-        return new CliException(ExitCodes.ForStatus(status), $"{detail} ({status}{(slug is null ? "" : " " + slug)}).{hint}");
+        var hint = status == 401 ? "; give the key with --api-key or ACTORS_API_KEY" : "";
+        return new CliException(ExitCodes.ForStatus(status), $"{detail.TrimEnd('.', ' ')} ({status}{(slug is null ? "" : " " + slug)}){hint}");
     }
 }

@@ -27,7 +27,7 @@ public static class Cli
         ArgumentNullException.ThrowIfNull(error);
         var session = new Session(output, error, input ?? Console.In, http, environment ?? Environment.GetEnvironmentVariable, interactive);
         var root = new RootCommand("Operate an Actors node over its HTTP API: queues, messages, dead letters, ordering keys, schedules, the cluster and backups.\n"
-            + "Exit codes: 0 ok, 1 usage, 2 not found, 3 refused or conflict, 4 authentication or permission, 5 node unavailable.");
+            + "Exit codes: 0 ok, 1 usage, 2 not found, 3 refused or conflict, 4 authentication or permission, 5 node unavailable, 130 interrupted.");
         root.Add(session.Url);
         root.Add(session.ApiKey);
         root.Add(session.Json);

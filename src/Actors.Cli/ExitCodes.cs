@@ -23,6 +23,9 @@ public static class ExitCodes
     /// <summary>Unavailable: the node cannot be reached, timed out, or answers 5xx (journal unavailable, shutting down).</summary>
     public const int Unavailable = 5;
 
+    /// <summary>Interrupted by Ctrl-C before the command finished (the shell's 128 + SIGINT); <c>stats --watch</c> ends with <see cref="Ok"/> instead.</summary>
+    public const int Interrupted = 130;
+
     /// <summary>The exit code for an HTTP error status of the node.</summary>
     public static int ForStatus(int status) => status switch
     {

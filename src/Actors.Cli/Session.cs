@@ -44,7 +44,8 @@ internal sealed class Session(TextWriter output, TextWriter error, TextReader in
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return ExitCodes.Ok;
+            await error.WriteLineAsync("interrupted").ConfigureAwait(false);
+            return ExitCodes.Interrupted;
         }
         finally
         {

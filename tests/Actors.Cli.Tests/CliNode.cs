@@ -12,10 +12,15 @@ public sealed class CliNode : IAsyncLifetime
     /// <summary>The admin key the node accepts.</summary>
     public const string Key = "cli-tests-admin-key";
 
+    /// <summary>A key that may only read.</summary>
+    public const string ReaderKey = "cli-tests-reader-key";
+
     private readonly NodeFactory _node = new(new Dictionary<string, string?>
     {
         ["Actors:Auth:Keys:ops:Hash"] = ApiKeys.Hash(Key),
         ["Actors:Auth:Keys:ops:Permissions:0"] = "admin",
+        ["Actors:Auth:Keys:reader:Hash"] = ApiKeys.Hash(ReaderKey),
+        ["Actors:Auth:Keys:reader:Permissions:0"] = "read:*",
         // No handler for its types and one attempt: a message is dead-lettered at once.
         ["Actors:Queues:dlq:Retry:MaxAttempts"] = "1",
         ["Actors:Queues:keyed:Workers"] = "1",

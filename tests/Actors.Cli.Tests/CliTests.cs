@@ -129,6 +129,9 @@ public sealed class CliTests(CliNode node) : IClassFixture<CliNode>
         Assert.Equal(ExitCodes.Auth, wrong.Code);
         Assert.Contains("unauthenticated", wrong.Error, StringComparison.Ordinal);
         Assert.Equal(ExitCodes.Auth, (await node.RunWith(new Dictionary<string, string?>(), null, "queues")).Code);
+        var forbidden = await node.RunWith(new Dictionary<string, string?>(), null, "dlq", "purge", "dlq", "--all", "--api-key", CliNode.ReaderKey);
+        Assert.Equal(ExitCodes.Auth, forbidden.Code);
+        Assert.Contains("forbidden", forbidden.Error, StringComparison.Ordinal);
         // The environment supplies the key when the command line does not.
         (await node.RunWith(new Dictionary<string, string?> { ["ACTORS_API_KEY"] = CliNode.Key }, null, "queues")).Ok();
     }
@@ -142,9 +145,25 @@ public sealed class CliTests(CliNode node) : IClassFixture<CliNode>
         Assert.Equal(ExitCodes.Usage, (await node.Run("queues", "--url", "ftp://example")).Code);
         // Nothing listens on port 1: the CLI's own client finds no node there.
         Assert.Equal(ExitCodes.Unavailable, await Cli.RunAsync(["queues", "--url", "http://127.0.0.1:1"], TextWriter.Null, TextWriter.Null, environment: _ => null));
-        var notParked = await node.Run("keys", "release", "keyed", "k");
+        var notParked = await node.Run("keys", "release", "keyed", "never-parked");
         Assert.Equal(ExitCodes.Refused, notParked.Code);
         Assert.Contains("key-not-parked", notParked.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_parked_key_is_skipped_and_then_is_no_longer_parked()
+    {
+        // No handler for "missing": dead-lettered at once, which parks its key; the echo behind it waits.
+        var stuck = await Enqueue("keyed", "missing", "{}");
+        var parked = (await node.Run("enqueue", "keyed", "missing", "{}", "--key", "k1", "--json")).Json()["id"]!.GetValue<long>();
+        var behind = (await node.Run("enqueue", "keyed", "echo", "{}", "--key", "k1", "--json")).Json()["id"]!.GetValue<long>();
+        await AwaitStatus("keyed", parked, "parked");
+
+        var skipped = (await node.Run("keys", "skip", "keyed", "k1")).Ok();
+        Assert.Contains($"key k1 skipped: messages {parked}", skipped, StringComparison.Ordinal);
+        await AwaitStatus("keyed", behind, "succeeded");
+        Assert.Equal(ExitCodes.Refused, (await node.Run("keys", "skip", "keyed", "k1")).Code);
+        await AwaitStatus("keyed", stuck, "dead-lettered"); // without a key, nothing parks
     }
 
     [Fact]

@@ -53,25 +53,37 @@ internal static class QueueCommands
                 return;
             }
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-            do
+            try
             {
-                var json = await run.Api.GetAsync(path, run.Cancellation).ConfigureAwait(false);
-                if (run.Json)
-                {
-                    Output.JsonLine(run.Out, json);
-                }
-                else
-                {
-                    // A terminal is redrawn in place; redirected output gets one block a second, each stamped.
-                    run.Out.Write(run.Interactive ? "\u001b[H\u001b[2J" : Environment.NewLine);
-                    run.Out.WriteLine($"{run.Value(queue)} at {DateTime.UtcNow:HH:mm:ss}Z (Ctrl-C to stop)");
-                    Output.Fields(run.Out, StatsFields(json));
-                }
-                await run.Out.FlushAsync(run.Cancellation).ConfigureAwait(false);
+                await WatchAsync(run, path, queue, timer).ConfigureAwait(false);
             }
-            while (await timer.WaitForNextTickAsync(run.Cancellation).ConfigureAwait(false));
+            catch (OperationCanceledException) when (run.Cancellation.IsCancellationRequested)
+            {
+                // Ctrl-C is how a watch ends.
+            }
         });
         return stats;
+    }
+
+    private static async Task WatchAsync(Invocation run, string path, Argument<string> queue, PeriodicTimer timer)
+    {
+        do
+        {
+            var json = await run.Api.GetAsync(path, run.Cancellation).ConfigureAwait(false);
+            if (run.Json)
+            {
+                Output.JsonLine(run.Out, json);
+            }
+            else
+            {
+                // A terminal is redrawn in place; redirected output gets one block a second, each stamped.
+                run.Out.Write(run.Interactive ? "\u001b[H\u001b[2J" : Environment.NewLine);
+                run.Out.WriteLine($"{run.Value(queue)} at {DateTime.UtcNow:HH:mm:ss}Z (Ctrl-C to stop)");
+                Output.Fields(run.Out, StatsFields(json));
+            }
+            await run.Out.FlushAsync(run.Cancellation).ConfigureAwait(false);
+        }
+        while (await timer.WaitForNextTickAsync(run.Cancellation).ConfigureAwait(false));
     }
 
     private static Command Enqueue(Session session)

@@ -126,3 +126,28 @@ public sealed class BackupHttpTests() : NodeHttpTest(new Dictionary<string, stri
         return JsonNode.Parse(body)!.AsObject();
     }
 }
+
+/// <summary>A PostgreSQL node has no file to copy: its backup routes point to pg_dump.</summary>
+public sealed class PostgresBackupHttpTests
+{
+    [Fact]
+    public async Task A_PostgreSQL_node_answers_501_pointing_to_pg_dump()
+    {
+        // Nothing listens on port 9: the routes answer without touching the database.
+        await using var node = new NodeFactory(new Dictionary<string, string?>
+        {
+            ["Actors:Journal"] = "PostgreSql",
+            ["Actors:ConnectionString"] = "Host=127.0.0.1;Port=9;Username=postgres;Database=actors;Timeout=1",
+        });
+        using var http = node.CreateClient();
+        foreach (var response in new[] { await http.PostAsync("/admin/backup", null), await http.GetAsync("/admin/backups") })
+        {
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.NotImplemented, $"{response.StatusCode}: {body}");
+            var problem = JsonNode.Parse(body)!.AsObject();
+            Assert.Equal("urn:actors:problem:backup-not-supported", problem["type"]!.GetValue<string>());
+            Assert.Contains("pg_dump", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+        Assert.False(Directory.Exists(Path.Combine(node.DataDirectory, "backups")));
+    }
+}

@@ -40,7 +40,6 @@ public sealed class BackupHttpTests() : NodeHttpTest(new Dictionary<string, stri
         var statusBefore = new Dictionary<long, JsonObject>();
         foreach (var id in before.Keys) statusBefore[id] = await Message(Http, id);
         var taken = await Body(await Http.PostAsync("/admin/backup", null), HttpStatusCode.OK);
-        var afterCount = acknowledged.Count;
         await stop.CancelAsync();
         await Task.WhenAll(producers);
 
@@ -76,7 +75,6 @@ public sealed class BackupHttpTests() : NodeHttpTest(new Dictionary<string, stri
                 Assert.Equal(statusBefore[id]["attempts"]!.GetValue<int>(), message["attempts"]!.GetValue<int>());
             }
         }
-        Assert.True(afterCount >= before.Count);
     }
 
     [Fact]

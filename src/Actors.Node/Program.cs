@@ -44,6 +44,8 @@ app.MapOpenApi().AllowAnonymous();
 // In a cluster, only nodes with the api role serve the queue API; every node answers the health probes.
 if (queues.Cluster.HasRole(ClusterRoles.Api)) app.MapQueueEndpoints().MapScheduleEndpoints();
 else app.MapHealthEndpoints();
+// Online backups of the SQLite journal under the data directory (admin); a PostgreSQL node answers 501: pg_dump.
+if (queues.Cluster.HasRole(ClusterRoles.Api)) app.MapBackupEndpoints(queues);
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

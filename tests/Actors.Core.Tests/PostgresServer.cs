@@ -52,6 +52,32 @@ public sealed class PostgresServer : IAsyncLifetime
         return ConnectionString(name);
     }
 
+    /// <summary>
+    /// <c>pg_dump -Fc</c> of <paramref name="database"/> (a database name or a connection string) into a file in the
+    /// server's directory, taken while the database is in use; returns the file's path.
+    /// </summary>
+    public async Task<string> DumpAsync(string database)
+    {
+        var file = Path.Combine(_directory, "dump-" + Guid.NewGuid().ToString("N")[..8] + ".pgdump");
+        await RunAsPostgres(Path.Combine(_bin, "pg_dump"), [.. ClientArgs(), "-Fc", "-f", file, DatabaseName(database)]);
+        return file;
+    }
+
+    /// <summary><c>pg_restore</c> of a <see cref="DumpAsync"/> file into a fresh database; returns its connection string.</summary>
+    public async Task<string> RestoreAsync(string dumpFile)
+    {
+        var connection = await CreateDatabaseAsync();
+        await RunAsPostgres(Path.Combine(_bin, "pg_restore"), [.. ClientArgs(), "--no-owner", "--exit-on-error", "-d", DatabaseName(connection), dumpFile]);
+        return connection;
+    }
+
+    private string[] ClientArgs() => ["-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", "postgres"];
+
+    private static string DatabaseName(string databaseOrConnectionString) =>
+        databaseOrConnectionString.Contains('=', StringComparison.Ordinal)
+            ? new Npgsql.NpgsqlConnectionStringBuilder(databaseOrConnectionString).Database!
+            : databaseOrConnectionString;
+
     /// <summary>A free TCP port on loopback.</summary>
     public static int FreePort()
     {

@@ -131,6 +131,27 @@ public sealed class TelemetryHttpTests : IAsyncLifetime
         Assert.Equal(2, samples["messaging_process_duration_seconds_count"]);
         Assert.Equal(1, samples["messaging_client_operation_duration_seconds_count"]);
         Assert.True(samples["actors_journal_write_duration_seconds_count"] >= 1);
+
+        // The README's metric table names what a scrape shows (counters that never moved are not exported).
+        foreach (var (name, type) in ReadmeMetrics().Where(m => m.Name is not ("actors_messages_redeliveries_total" or "actors_messages_dead_lettered_total")))
+            Assert.True(samples.ContainsKey(type == "histogram" ? name + "_count" : name), $"README lists {name}; the scrape has {string.Join(", ", samples.Keys)}");
+    }
+
+    /// <summary>The Prometheus names and types in the README's metric table.</summary>
+    private static List<(string Name, string Type)> ReadmeMetrics()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Actors.sln"))) directory = directory.Parent;
+        var readme = File.ReadAllText(Path.Combine(directory!.FullName, "README.md")).ReplaceLineEndings("\n");
+        var section = readme[readme.IndexOf("\n## Metrics and traces\n", StringComparison.Ordinal)..];
+        var metrics = new List<(string, string)>();
+        foreach (var line in section.Split('\n').SkipWhile(l => !l.StartsWith("| Metric", StringComparison.Ordinal)).Skip(2).TakeWhile(l => l.StartsWith('|')))
+        {
+            var cells = line.Split('|', StringSplitOptions.TrimEntries);
+            metrics.Add((cells[2].Trim('`'), cells[3]));
+        }
+        Assert.NotEmpty(metrics);
+        return metrics;
     }
 
     /// <summary>

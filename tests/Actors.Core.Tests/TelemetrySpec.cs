@@ -117,6 +117,48 @@ public sealed class TelemetrySpec : QueueSpec
     }
 
     [Fact]
+    public async Task A_batch_handler_call_is_one_consumer_span_linked_to_the_enqueue_of_its_messages()
+    {
+        var queue = UniqueQueue("batched");
+        var spans = new List<Activity>();
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddActorsInstrumentation().AddInMemoryExporter(spans).Build();
+        var handled = new ConcurrentBag<long>();
+        Start(o =>
+        {
+            o.AddQueue(queue, q => { q.Workers = 1; q.Prefetch = 1; });
+            o.Handlers.AddBatch<Item>("item", (batch, _) =>
+            {
+                foreach (var item in batch)
+                {
+                    handled.Add(item.Context.MessageId);
+                    item.Succeed(null);
+                }
+                return ValueTask.CompletedTask;
+            }, new Handlers.BatchOptions { BatchSize = 3, BatchWait = TimeSpan.FromSeconds(2) });
+        });
+
+        var outcomes = await Client.EnqueueBatchAsync(queue, Enumerable.Range(0, 3)
+            .Select(i => new NewMessage("item", System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new Item(i)))).ToList());
+        foreach (var outcome in outcomes) await Succeeded(queue, outcome.MessageId!.Value);
+
+        List<Activity> Mine()
+        {
+            lock (spans) return spans.Where(s => Equals(s.GetTagItem("messaging.destination.name"), queue)).ToList();
+        }
+        await Poll.Until(() => Task.FromResult(Mine().Where(s => s.Kind == ActivityKind.Consumer).Sum(s => (int)s.GetTagItem("messaging.batch.message_count")!) == 3),
+            "consumer spans covering the three messages", TimeSpan.FromSeconds(30));
+        var producer = Assert.Single(Mine(), s => s.Kind == ActivityKind.Producer);
+        Assert.Equal(3, producer.GetTagItem("messaging.batch.message_count"));
+        foreach (var consumer in Mine().Where(s => s.Kind == ActivityKind.Consumer))
+        {
+            Assert.Equal((int)consumer.GetTagItem("messaging.batch.message_count")!, consumer.Links.Count());
+            Assert.All(consumer.Links, link => Assert.Equal(producer.SpanId, link.Context.SpanId));
+        }
+    }
+
+    private sealed record Item(int N);
+
+    [Fact]
     public async Task A_known_workload_shows_in_the_counters_and_histograms()
     {
         var queue = UniqueQueue("metered");

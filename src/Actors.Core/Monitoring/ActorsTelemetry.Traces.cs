@@ -68,6 +68,36 @@ public static partial class ActorsTelemetry
         return activity;
     }
 
+    /// <summary>
+    /// Starts the consumer span of one batch handler call, linked to the producer context of each message that has
+    /// one; null when nobody listens.
+    /// </summary>
+    internal static Activity? StartProcessBatch(IReadOnlyList<Handlers.BatchInput> items)
+    {
+        if (!Source.HasListeners() || items.Count == 0) return null;
+        var links = new List<ActivityLink>(items.Count);
+        foreach (var item in items)
+        {
+            var headers = item.Context.Headers;
+            if (headers.TryGetValue(MessageHeaders.TraceParent, out var parent)
+                && ActivityContext.TryParse(parent, headers.TryGetValue(MessageHeaders.TraceState, out var state) ? state : null, isRemote: true, out var producer))
+                links.Add(new ActivityLink(producer));
+        }
+        var (queue, partition) = Partitions.Parse(items[0].Context.QueueId);
+        var activity = Source.StartActivity(ActivityKind.Consumer, parentContext: default, tags: null, links: links, name: "process " + queue);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("messaging.system", MessagingSystem);
+            activity.SetTag("messaging.operation.type", "process");
+            activity.SetTag("messaging.operation.name", "process");
+            activity.SetTag("messaging.destination.name", queue);
+            if (partition != 0) activity.SetTag("messaging.destination.partition.id", partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetTag("messaging.message.type", items[0].Context.Type);
+            activity.SetTag("messaging.batch.message_count", items.Count);
+        }
+        return activity;
+    }
+
     /// <summary>Marks <paramref name="activity"/> failed with <paramref name="error"/>.</summary>
     internal static void SetError(Activity? activity, Exception error)
     {

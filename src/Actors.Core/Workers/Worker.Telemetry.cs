@@ -29,6 +29,22 @@ internal sealed partial class Worker
         }
     }
 
+    /// <summary>Runs a batch handler inside one consumer span linked to every message's producer.</summary>
+    private static async ValueTask<BatchOutcome[]> InvokeBatchTraced(BatchInvoker invoke, IServiceProvider services, IReadOnlyList<BatchInput> items,
+        CancellationToken cancellationToken)
+    {
+        using var activity = ActorsTelemetry.StartProcessBatch(items);
+        try
+        {
+            return await invoke(services, items, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            ActorsTelemetry.SetError(activity, e);
+            throw;
+        }
+    }
+
     private static void RecordProcessed(string queueId, TimeSpan serviceTime, Exception? error)
     {
         if (ActorsTelemetry.ConsumedMessages.Enabled) ActorsTelemetry.ConsumedMessages.Add(1, ActorsTelemetry.QueueTags(queueId));

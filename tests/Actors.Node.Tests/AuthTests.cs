@@ -156,6 +156,7 @@ public sealed class AuthTests(AuthNode node) : IClassFixture<AuthNode>
         ("POST", "/schedules/{s}/resume", null, ManageQ),
         ("POST", "/schedules/{s}/trigger", null, ManageQ),
         ("GET", "/cluster", null, AdminOnly),
+        ("GET", "/metrics", null, ReadAll),
         ("GET", "/health/live", null, Anyone),
         ("GET", "/health/ready", null, Anyone),
         ("GET", "/openapi/v1.json", null, Anyone),

@@ -32,7 +32,7 @@ if (settings.Pending > 0)
     return recovered ? 0 : 1;
 }
 // --telemetry 1: every metric and span of the Actors meter and source recorded (exporters that drop them).
-using var telemetry = settings.Telemetry ? TelemetryRuns.Start() : null;
+using var telemetry = settings.Telemetry > 0 ? TelemetryRuns.Start(metrics: settings.Telemetry != 3, traces: settings.Telemetry != 2) : null;
 var dataDirectory = settings.DataDirectory ?? Path.Combine(Path.GetTempPath(), "actors-load", Guid.NewGuid().ToString("N"));
 var options = new DurableQueuesOptions { DataDirectory = dataDirectory, RequestTimeout = TimeSpan.FromMinutes(2), HandlerThreads = settings.HandlerThreads };
 if (settings.PostgresConnection is { } postgres)
@@ -347,8 +347,8 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
     /// <summary>--await 1: each producer request waits for its message's outcome (EnqueueAndWaitAsync); latency is enqueue to outcome.</summary>
     public bool AwaitOutcome { get; init; }
 
-    /// <summary>--telemetry 1: an OpenTelemetry SDK records every metric and span of the Actors meter and source.</summary>
-    public bool Telemetry { get; init; }
+    /// <summary>--telemetry 1: an OpenTelemetry SDK records every metric and span of the Actors meter and source; 2: metrics only; 3: spans only.</summary>
+    public int Telemetry { get; init; }
 
     /// <summary>--priorities 1: message n gets priority n mod 10.</summary>
     public bool Priorities { get; init; }
@@ -383,7 +383,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
             OrderingKeys = Math.Max(0, Int("ordering-keys", 0)),
             Priorities = Int("priorities", 0) != 0,
             AwaitOutcome = Int("await", 0) != 0,
-            Telemetry = Int("telemetry", 0) != 0,
+            Telemetry = Math.Clamp(Int("telemetry", 0), 0, 3),
             BatchHandlerSize = Math.Max(0, Int("batch-handler", 0)),
             PayloadBytesGiven = values.ContainsKey("payload"),
             HandlerThreads = values.ContainsKey("handler-threads") ? Int("handler-threads", 0) : null,

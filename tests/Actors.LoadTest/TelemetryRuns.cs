@@ -11,13 +11,13 @@ using OpenTelemetry.Trace;
 /// </summary>
 internal static class TelemetryRuns
 {
-    public static IDisposable Start()
+    public static IDisposable Start(bool metrics, bool traces)
     {
-        var meters = Sdk.CreateMeterProviderBuilder()
+        var meters = !metrics ? null : Sdk.CreateMeterProviderBuilder()
             .AddActorsInstrumentation()
             .AddReader(new PeriodicExportingMetricReader(new DroppingExporter<Metric>(), exportIntervalMilliseconds: 1000))
             .Build();
-        var tracer = Sdk.CreateTracerProviderBuilder()
+        var tracer = !traces ? null : Sdk.CreateTracerProviderBuilder()
             .AddActorsInstrumentation()
             .SetSampler(new AlwaysOnSampler())
             .AddProcessor(new BatchActivityExportProcessor(new DroppingExporter<Activity>()))
@@ -34,12 +34,12 @@ internal static class TelemetryRuns
         }
     }
 
-    private sealed class Both(IDisposable first, IDisposable second) : IDisposable
+    private sealed class Both(IDisposable? first, IDisposable? second) : IDisposable
     {
         public void Dispose()
         {
-            first.Dispose();
-            second.Dispose();
+            first?.Dispose();
+            second?.Dispose();
         }
     }
 }

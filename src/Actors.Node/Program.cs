@@ -29,6 +29,8 @@ builder.Services.AddQueueClient(queues.RequestTimeout);
 builder.Services.AddActorsHealthChecks(queues);
 // API keys (Actors:Auth:Keys), optional JWT, per-queue policies; anonymous only on loopback unless configured otherwise.
 builder.Services.AddActorsAuth(builder.Configuration);
+// Metrics (/metrics, OTLP) and traces (OTLP): the Actors meter and source with ASP.NET Core, HttpClient and runtime.
+builder.Services.AddNodeTelemetry(builder.Configuration);
 builder.Services.AddAkka("actors", akka => akka
     .ConfigureLoggers(loggers => loggers.AddLoggerFactory())
     .WithDurableQueues(queues));
@@ -42,6 +44,8 @@ app.UseActorsAuth();
 // The OpenAPI document describes routes, not data: anonymous, like the health probes.
 app.MapOpenApi().AllowAnonymous();
 // In a cluster, only nodes with the api role serve the queue API; every node answers the health probes.
+// Prometheus scrape endpoint: read:* (anonymous on loopback).
+app.MapNodeMetrics();
 if (queues.Cluster.HasRole(ClusterRoles.Api)) app.MapQueueEndpoints().MapScheduleEndpoints();
 else app.MapHealthEndpoints();
 // Online backups of the SQLite journal under the data directory (admin); a PostgreSQL node answers 501: pg_dump.

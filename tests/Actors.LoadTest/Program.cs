@@ -31,6 +31,8 @@ if (settings.Pending > 0)
     Console.WriteLine(JsonSerializer.Serialize(recovery));
     return recovered ? 0 : 1;
 }
+// --telemetry 1: every metric and span of the Actors meter and source recorded (exporters that drop them).
+using var telemetry = settings.Telemetry > 0 ? TelemetryRuns.Start(metrics: settings.Telemetry != 3, traces: settings.Telemetry != 2) : null;
 var dataDirectory = settings.DataDirectory ?? Path.Combine(Path.GetTempPath(), "actors-load", Guid.NewGuid().ToString("N"));
 var options = new DurableQueuesOptions { DataDirectory = dataDirectory, RequestTimeout = TimeSpan.FromMinutes(2), HandlerThreads = settings.HandlerThreads };
 if (settings.PostgresConnection is { } postgres)
@@ -345,6 +347,9 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
     /// <summary>--await 1: each producer request waits for its message's outcome (EnqueueAndWaitAsync); latency is enqueue to outcome.</summary>
     public bool AwaitOutcome { get; init; }
 
+    /// <summary>--telemetry 1: an OpenTelemetry SDK records every metric and span of the Actors meter and source; 2: metrics only; 3: spans only.</summary>
+    public int Telemetry { get; init; }
+
     /// <summary>--priorities 1: message n gets priority n mod 10.</summary>
     public bool Priorities { get; init; }
 
@@ -357,7 +362,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --ordering-keys --priorities --batch-handler --await --snapshot-every --data --postgres CONNECTION");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --ordering-keys --priorities --batch-handler --await --telemetry --snapshot-every --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
@@ -378,6 +383,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
             OrderingKeys = Math.Max(0, Int("ordering-keys", 0)),
             Priorities = Int("priorities", 0) != 0,
             AwaitOutcome = Int("await", 0) != 0,
+            Telemetry = Math.Clamp(Int("telemetry", 0), 0, 3),
             BatchHandlerSize = Math.Max(0, Int("batch-handler", 0)),
             PayloadBytesGiven = values.ContainsKey("payload"),
             HandlerThreads = values.ContainsKey("handler-threads") ? Int("handler-threads", 0) : null,

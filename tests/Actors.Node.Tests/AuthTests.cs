@@ -159,6 +159,7 @@ public sealed class AuthTests(AuthNode node) : IClassFixture<AuthNode>
         ("POST", "/admin/backup", null, AdminOnly),
         ("GET", "/admin/backups", null, AdminOnly),
         ("GET", "/admin/backups/actors-20260101T000000Z.db", null, AdminOnly),
+        ("GET", "/metrics", null, ReadAll),
         ("GET", "/health/live", null, Anyone),
         ("GET", "/health/ready", null, Anyone),
         ("GET", "/openapi/v1.json", null, Anyone),

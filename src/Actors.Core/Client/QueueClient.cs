@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Actors.Monitoring;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Text.Json;
@@ -63,9 +65,36 @@ public sealed class QueueClient : IQueueClient
         MessageTiming? timing, CancellationToken cancellationToken)
     {
         ValidateQueueName(queue);
+        if (ActorsTelemetry.Source.HasListeners() || ActorsTelemetry.OperationDuration.Enabled)
+            return SendObserved(queue, type, payload, headers, idempotencyKey, timing, cancellationToken);
         var request = Register(cancellationToken, out var correlation);
         _manager.Tell(new Enqueue(queue, type, payload, headers, correlation, idempotencyKey, timing), _replies);
         return request.Task;
+    }
+
+    /// <summary>
+    /// <see cref="Send"/> inside a producer span whose trace context goes with the message, timing the round trip. An
+    /// async method, so the span is current only within it, never in the caller's context after it returns.
+    /// </summary>
+    private async Task<object> SendObserved(string queue, string type, ReadOnlyMemory<byte> payload, ImmutableDictionary<string, string>? headers,
+        string? idempotencyKey, MessageTiming? timing, CancellationToken cancellationToken)
+    {
+        var startedAt = Stopwatch.GetTimestamp();
+        var activity = ActorsTelemetry.StartSend(queue);
+        object reply;
+        try
+        {
+            var request = Register(cancellationToken, out var correlation);
+            _manager.Tell(new Enqueue(queue, type, payload, ActorsTelemetry.WithTraceContext(headers, activity), correlation, idempotencyKey, timing), _replies);
+            reply = await request.Task.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            ActorsTelemetry.EndSend(activity, queue, startedAt, e);
+            throw;
+        }
+        ActorsTelemetry.EndSend(activity, queue, startedAt, reply);
+        return reply;
     }
 
     private static Exception Refusal(object reply) => reply is Rejected rejected
@@ -113,13 +142,33 @@ public sealed class QueueClient : IQueueClient
         var outcomes = ImmutableArray.CreateBuilder<EnqueueOutcome>(messages.Count);
         foreach (var (start, count) in BatchChunks.Runs(messages))
         {
-            var run = ImmutableArray.CreateRange(messages.Skip(start).Take(count));
-            var request = Register(cancellationToken, out var correlation);
-            _manager.Tell(new EnqueueBatch(queue, run, correlation), _replies);
-            var reply = await request.Task.ConfigureAwait(false);
+            var reply = await SendBatch(queue, messages.Skip(start).Take(count), count, cancellationToken).ConfigureAwait(false);
             outcomes.AddRange(reply is BatchResult result ? result.Outcomes : throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."));
         }
         return outcomes.MoveToImmutable();
+    }
+
+    /// <summary>Sends one run of a batch, inside a producer span of its own when anybody listens.</summary>
+    private async Task<object> SendBatch(string queue, IEnumerable<NewMessage> messages, int count, CancellationToken cancellationToken)
+    {
+        var observed = ActorsTelemetry.Source.HasListeners() || ActorsTelemetry.OperationDuration.Enabled;
+        var startedAt = observed ? Stopwatch.GetTimestamp() : 0;
+        var activity = observed ? ActorsTelemetry.StartSend(queue, count) : null;
+        if (activity is { Recorded: true }) messages = messages.Select(m => m with { Headers = ActorsTelemetry.WithTraceContext(m.Headers, activity) });
+        object reply;
+        try
+        {
+            var request = Register(cancellationToken, out var correlation);
+            _manager.Tell(new EnqueueBatch(queue, ImmutableArray.CreateRange(messages), correlation), _replies);
+            reply = await request.Task.ConfigureAwait(false);
+        }
+        catch (Exception e) when (observed)
+        {
+            ActorsTelemetry.EndSend(activity, queue, startedAt, e);
+            throw;
+        }
+        if (observed) ActorsTelemetry.EndSend(activity, queue, startedAt, reply);
+        return reply;
     }
 
     /// <inheritdoc />

@@ -27,4 +27,14 @@ public static class MessageHeaders
 
     /// <summary>A follow-up to enqueue when the message is dead-lettered (a JSON continuation).</summary>
     public const string OnFailure = "on-failure";
+
+    /// <summary>
+    /// The W3C trace context of the span that enqueued the message (<c>traceparent</c>), stored and journaled with it,
+    /// so each attempt's consumer span links to the producer's trace even on another node or after a restart. Set by
+    /// the client when its producer span is recorded and the producer did not set it.
+    /// </summary>
+    public const string TraceParent = "traceparent";
+
+    /// <summary>The W3C <c>tracestate</c> that goes with <see cref="TraceParent"/>, when there is one.</summary>
+    public const string TraceState = "tracestate";
 }

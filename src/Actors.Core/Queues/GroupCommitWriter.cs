@@ -200,6 +200,9 @@ internal sealed class PendingWrite
     /// <summary>Per event, what runs if the write is rejected or fails (or null).</summary>
     public List<Action?> Rejections { get; } = new();
 
+    /// <summary>When the write started (a <see cref="System.Diagnostics.Stopwatch"/> timestamp).</summary>
+    public long StartedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
     /// <summary>How many of the events have committed.</summary>
     public int Committed { get; set; }
 

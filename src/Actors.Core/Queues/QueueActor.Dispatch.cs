@@ -80,6 +80,7 @@ internal sealed partial class QueueActor
         {
             if (_state.TryBeginFailure(message.Id, message.Attempt, out var failing))
             {
+                RecordRedelivery();
                 _pool.Release(slot);
                 Decide(failing, error, RequestedFailureAction.RetryAfter, TimeSpan.Zero);
             }

@@ -94,6 +94,7 @@ internal sealed partial class QueueActor
         {
             var slot = expired.WorkerSlot;
             if (!_state.TryBeginFailure(expired.Id, expired.Attempt, out var message)) continue;
+            RecordRedelivery();
             _pool.Release(slot);
             var holder = _pool.HolderOf(slot);
             holder?.Tell(new LeaseExpired(_queueId, message.Id, message.Attempt));
@@ -102,5 +103,6 @@ internal sealed partial class QueueActor
             AbandonWorker(slot);
         }
         Dispatch();
+        PublishGauges();
     }
 }

@@ -1,3 +1,4 @@
+using Actors.Monitoring;
 using Actors.Protocol;
 using Akka.Actor;
 using static Actors.Protocol.OutcomeWaits;
@@ -61,6 +62,7 @@ internal sealed partial class QueueActor
     protected override void PostStop()
     {
         ReleaseWaiters();
+        QueueGauges.Withdraw(Self);
         base.PostStop();
     }
 }

@@ -304,6 +304,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
     {
         // In a persist callback LastSequenceNr is the sequence number of the event being confirmed.
         _state.Apply(evt, LastSequenceNr);
+        RecordCommitted(evt);
         var now = Now;
         switch (evt)
         {
@@ -336,6 +337,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
     private void OnWriteDone(PendingWrite write)
     {
         if (!_writer.Complete(write)) return;
+        RecordWrite(write);
         _compaction.OnWriteDone(write.Events, _state.PendingCount + _state.DeadLetterCount);
         // A finished keyed message lets the next one of its key start.
         if (_state.ActiveKeys > 0) Dispatch();

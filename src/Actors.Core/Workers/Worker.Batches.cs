@@ -112,7 +112,7 @@ internal sealed partial class Worker
         {
             try
             {
-                var inline = batch.Invoke(_services, inputs, token);
+                var inline = Traced ? InvokeBatchTraced(batch.Invoke, _services, inputs, token) : batch.Invoke(_services, inputs, token);
                 if (inline.IsCompletedSuccessfully)
                 {
                     running.Cancellation.Dispose();
@@ -130,7 +130,10 @@ internal sealed partial class Worker
         }
         else
         {
-            pending = _scheduler.Run(() => batch.Invoke(_services, inputs, token).AsTask());
+            var services = _services;
+            pending = Traced
+                ? _scheduler.Run(() => InvokeBatchTraced(batch.Invoke, services, inputs, token).AsTask())
+                : _scheduler.Run(() => batch.Invoke(services, inputs, token).AsTask());
         }
         _batch = running;
         pending.PipeTo(Self,

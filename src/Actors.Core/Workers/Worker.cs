@@ -118,7 +118,7 @@ internal sealed partial class Worker : ReceiveActor, IWithTimers
                 // No handler threads: run here, and a handler that finished synchronously needs no message back.
                 try
                 {
-                    var inline = invoke(_services, payload, context, token);
+                    var inline = Traced ? InvokeTraced(invoke, _services, payload, context, token) : invoke(_services, payload, context, token);
                     if (inline.IsCompletedSuccessfully)
                     {
                         cancellation.Dispose();
@@ -138,7 +138,11 @@ internal sealed partial class Worker : ReceiveActor, IWithTimers
             {
                 // On the handler threads, never on this actor's: a handler that blocks holds one of them, not the
                 // worker, which stays free to withdraw the delivery or be stopped by its queue.
-                pending = _scheduler.Run(() => invoke(_services, payload, context, token).AsTask());
+                // The consumer span starts on the handler thread, so it is current for the handler and its continuations.
+                var services = _services;
+                pending = Traced
+                    ? _scheduler.Run(() => InvokeTraced(invoke, services, payload, context, token).AsTask())
+                    : _scheduler.Run(() => invoke(services, payload, context, token).AsTask());
             }
             _current = new Running(delivery, queue, cancellation, startedAt);
             pending.PipeTo(Self,
@@ -152,6 +156,7 @@ internal sealed partial class Worker : ReceiveActor, IWithTimers
 
     private void Report(Deliver delivery, IActorRef queue, TimeSpan serviceTime, ReadOnlyMemory<byte>? result, Exception? error)
     {
+        RecordProcessed(delivery.QueueId, serviceTime, error);
         if (error is null)
         {
             queue.Tell(new Completed(delivery.QueueId, delivery.MessageId, delivery.Attempt, result, serviceTime), Self);

@@ -1,0 +1,136 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Actors.Protocol;
+
+namespace Actors.Monitoring;
+
+/// <summary>
+/// Spans: a producer span per enqueue request whose W3C context travels with the message as the
+/// <see cref="MessageHeaders.TraceParent"/> and <see cref="MessageHeaders.TraceState"/> headers, and a consumer span
+/// per attempt that links to it (a link, not a parent, as the messaging conventions ask: an attempt may run long
+/// after and far from the request). The consumer span is current while the handler runs, so the handler's own
+/// outgoing calls (an HttpClient's span) are its children.
+/// </summary>
+public static partial class ActorsTelemetry
+{
+    /// <summary>Starts the producer span of an enqueue to <paramref name="queue"/>, or null when nobody listens.</summary>
+    internal static Activity? StartSend(string queue, int batchSize = 1)
+    {
+        if (!Source.HasListeners()) return null;
+        var activity = Source.StartActivity("send " + queue, ActivityKind.Producer);
+        if (activity is null) return null;
+        activity.SetTag("messaging.system", MessagingSystem);
+        activity.SetTag("messaging.operation.type", "send");
+        activity.SetTag("messaging.operation.name", "send");
+        activity.SetTag("messaging.destination.name", queue);
+        if (batchSize > 1) activity.SetTag("messaging.batch.message_count", batchSize);
+        return activity;
+    }
+
+    /// <summary>
+    /// <paramref name="headers"/> with the trace context of <paramref name="activity"/> added, when it is recorded and
+    /// the producer set no <c>traceparent</c> of its own; otherwise unchanged.
+    /// </summary>
+    internal static ImmutableDictionary<string, string>? WithTraceContext(ImmutableDictionary<string, string>? headers, Activity? activity)
+    {
+        if (activity is not { Recorded: true } || activity.IdFormat != ActivityIdFormat.W3C) return headers;
+        if (headers is not null && headers.ContainsKey(MessageHeaders.TraceParent)) return headers;
+        var with = (headers ?? ImmutableDictionary<string, string>.Empty).SetItem(MessageHeaders.TraceParent, activity.Id!);
+        return activity.TraceStateString is { Length: > 0 } state ? with.SetItem(MessageHeaders.TraceState, state) : with;
+    }
+
+    /// <summary>
+    /// Starts the consumer span of one attempt on the current thread (it becomes <see cref="Activity.Current"/>),
+    /// linked to the producer context in <paramref name="headers"/>; null when nobody listens.
+    /// </summary>
+    internal static Activity? StartProcess(string queueId, long messageId, int attempt, string type, ImmutableDictionary<string, string> headers)
+    {
+        if (!Source.HasListeners()) return null;
+        ActivityLink[]? links = null;
+        if (headers.TryGetValue(MessageHeaders.TraceParent, out var parent)
+            && ActivityContext.TryParse(parent, headers.TryGetValue(MessageHeaders.TraceState, out var state) ? state : null, isRemote: true, out var producer))
+            links = [new ActivityLink(producer)];
+        var (queue, partition) = Partitions.Parse(queueId);
+        // A root of its own (default parent), whatever happens to be current on the handler thread.
+        var activity = Source.StartActivity(ActivityKind.Consumer, parentContext: default, tags: null, links: links, name: "process " + queue);
+        if (activity is null) return null;
+        if (activity.IsAllDataRequested)
+        {
+            activity.SetTag("messaging.system", MessagingSystem);
+            activity.SetTag("messaging.operation.type", "process");
+            activity.SetTag("messaging.operation.name", "process");
+            activity.SetTag("messaging.destination.name", queue);
+            if (partition != 0) activity.SetTag("messaging.destination.partition.id", partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetTag("messaging.message.id", messageId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetTag("messaging.message.type", type);
+            activity.SetTag("actors.attempt", attempt);
+        }
+        return activity;
+    }
+
+    /// <summary>
+    /// Starts the consumer span of one batch handler call, linked to the producer context of each message that has
+    /// one; null when nobody listens.
+    /// </summary>
+    internal static Activity? StartProcessBatch(IReadOnlyList<Handlers.BatchInput> items)
+    {
+        if (!Source.HasListeners() || items.Count == 0) return null;
+        var links = new List<ActivityLink>(items.Count);
+        foreach (var item in items)
+        {
+            var headers = item.Context.Headers;
+            if (headers.TryGetValue(MessageHeaders.TraceParent, out var parent)
+                && ActivityContext.TryParse(parent, headers.TryGetValue(MessageHeaders.TraceState, out var state) ? state : null, isRemote: true, out var producer))
+                links.Add(new ActivityLink(producer));
+        }
+        var (queue, partition) = Partitions.Parse(items[0].Context.QueueId);
+        var activity = Source.StartActivity(ActivityKind.Consumer, parentContext: default, tags: null, links: links, name: "process " + queue);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("messaging.system", MessagingSystem);
+            activity.SetTag("messaging.operation.type", "process");
+            activity.SetTag("messaging.operation.name", "process");
+            activity.SetTag("messaging.destination.name", queue);
+            if (partition != 0) activity.SetTag("messaging.destination.partition.id", partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetTag("messaging.message.type", items[0].Context.Type);
+            activity.SetTag("messaging.batch.message_count", items.Count);
+        }
+        return activity;
+    }
+
+    /// <summary>Marks <paramref name="activity"/> failed with <paramref name="error"/>.</summary>
+    internal static void SetError(Activity? activity, Exception error)
+    {
+        if (activity is null) return;
+        activity.SetStatus(ActivityStatusCode.Error, error.Message);
+        activity.SetTag("error.type", error.GetType().FullName);
+    }
+
+    /// <summary>Records the client's enqueue round trip and ends its producer span.</summary>
+    internal static void EndSend(Activity? activity, string queue, long startedAt, object reply)
+    {
+        var error = reply switch
+        {
+            QueueCommands.Rejected rejected => rejected.Code.ToString(),
+            Exception e => e.GetType().FullName,
+            _ => null,
+        };
+        if (OperationDuration.Enabled)
+        {
+            var elapsed = Stopwatch.GetElapsedTime(startedAt).TotalSeconds;
+            if (error is null) OperationDuration.Record(elapsed, QueueTags(queue));
+            else OperationDuration.Record(elapsed, QueueTags(queue, "error.type", error));
+        }
+        if (activity is null) return;
+        if (error is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, reply is QueueCommands.Rejected r ? r.Reason : ((Exception)reply).Message);
+            activity.SetTag("error.type", error);
+        }
+        else if (reply is QueueCommands.Accepted accepted)
+        {
+            activity.SetTag("messaging.message.id", accepted.MessageId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        activity.Dispose();
+    }
+}

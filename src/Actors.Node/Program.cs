@@ -2,6 +2,7 @@ using Actors;
 using Actors.Configuration;
 using Actors.Hosting;
 using Actors.Http;
+using Actors.Http.Dashboard;
 using Actors.Http.Health;
 using Actors.Http.Security;
 using Actors.Node;
@@ -44,6 +45,8 @@ app.MapOpenApi().AllowAnonymous();
 // In a cluster, only nodes with the api role serve the queue API; every node answers the health probes.
 if (queues.Cluster.HasRole(ClusterRoles.Api)) app.MapQueueEndpoints().MapScheduleEndpoints();
 else app.MapHealthEndpoints();
+// The live dashboard (/dashboard): pages over this node's queue client, with the API's permissions.
+if (queues.Cluster.HasRole(ClusterRoles.Api)) app.MapDashboard();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

@@ -38,6 +38,19 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture)
         await page.GotoAsync("/dashboard/queues/locked/dead-letters");
         await Assertions.Expect(page.Locator("table.groups td.count").First).ToHaveTextAsync("2");
         await Assertions.Expect(page.Locator("table.dead-letters tbody tr")).ToHaveCountAsync(2);
+
+        // A dead letter's id opens the message: its status and the error of its attempt.
+        await page.Locator("table.dead-letters tbody tr").First.Locator("td a").ClickAsync();
+        await Assertions.Expect(page.Locator("td.status")).ToHaveTextAsync("dead-lettered");
+        await Assertions.Expect(page.Locator("ol.errors li")).ToHaveCountAsync(1);
+
+        // The queue page's lookup finds a message by id; markup in a payload is shown as text, never parsed.
+        var marked = await EnqueueAsync("locked", "nohandler", 1, "{\"html\":\"<img src=x onerror=alert(1)>\"}");
+        await page.GotoAsync("/dashboard/queues/locked");
+        await page.FillAsync("form.lookup input[name=id]", marked[0].ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.ClickAsync("form.lookup button");
+        await Assertions.Expect(page.Locator("pre.payload")).ToContainTextAsync("<img src=x onerror=alert(1)>");
+        await Assertions.Expect(page.Locator("main img")).ToHaveCountAsync(0);
         lock (errors) Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
 
         // An unknown queue is a page that says so, with 404 (which the browser logs as a failed load).
@@ -123,20 +136,20 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture)
     [Fact]
     public async Task A_read_only_key_sees_no_manage_actions_and_cannot_purge()
     {
-        var ids = await EnqueueAsync("locked", "nohandler", 1);
-        await AwaitStatusAsync("locked", ids[0], "dead-lettered");
-        var fingerprint = (await fixture.Api.GetFromJsonAsync<JsonObject>("/queues/locked/dead-letters/groups"))!["groups"]!.AsArray()[0]!["fingerprint"]!.GetValue<string>();
+        var ids = await EnqueueAsync("guarded", "nohandler", 1);
+        await AwaitStatusAsync("guarded", ids[0], "dead-lettered");
+        var fingerprint = (await fixture.Api.GetFromJsonAsync<JsonObject>("/queues/guarded/dead-letters/groups"))!["groups"]!.AsArray()[0]!["fingerprint"]!.GetValue<string>();
 
         var (context, page, errors) = await fixture.NewPageAsync();
         await using var _ = context;
         await fixture.LogInAsync(page, "reader");
-        await page.GotoAsync("/dashboard/queues/locked/dead-letters");
+        await page.GotoAsync("/dashboard/queues/guarded/dead-letters");
         await Assertions.Expect(page.Locator("table.groups tbody tr").First).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("button.purge")).ToHaveCountAsync(0);
         await Assertions.Expect(page.Locator("button.redrive")).ToHaveCountAsync(0);
 
         // The browser's own cookie, the dashboard's header: still refused by the manage policy.
-        var purge = await page.APIRequest.PostAsync("/dashboard/queues/locked/dead-letters/purge", new APIRequestContextOptions
+        var purge = await page.APIRequest.PostAsync("/dashboard/queues/guarded/dead-letters/purge", new APIRequestContextOptions
         {
             Headers = new Dictionary<string, string> { ["HX-Request"] = "true" },
             Form = FormWith(page, fingerprint),
@@ -147,10 +160,17 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture)
         var (adminContext, adminPage, adminErrors) = await fixture.NewPageAsync();
         await using var __ = adminContext;
         await fixture.LogInAsync(adminPage, "admin");
-        var crossSite = await adminPage.APIRequest.PostAsync("/dashboard/queues/locked/dead-letters/purge", new APIRequestContextOptions { Form = FormWith(adminPage, fingerprint) });
+        var crossSite = await adminPage.APIRequest.PostAsync("/dashboard/queues/guarded/dead-letters/purge", new APIRequestContextOptions { Form = FormWith(adminPage, fingerprint) });
         Assert.Equal(403, crossSite.Status);
-        var groups = (await fixture.Api.GetFromJsonAsync<JsonObject>("/queues/locked/dead-letters/groups"))!["groups"]!.AsArray();
+        var groups = (await fixture.Api.GetFromJsonAsync<JsonObject>("/queues/guarded/dead-letters/groups"))!["groups"]!.AsArray();
         Assert.Contains(groups, g => g!["fingerprint"]!.GetValue<string>() == fingerprint);
+
+        // The admin's own page shows Purge; confirmed, it deletes the group.
+        adminPage.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        await adminPage.GotoAsync("/dashboard/queues/guarded/dead-letters");
+        await adminPage.Locator("table.groups tbody tr").First.Locator("button.purge").ClickAsync();
+        await Assertions.Expect(adminPage.Locator("#action-result .purge-result")).ToContainTextAsync("Purged: 1");
+        Assert.Empty((await fixture.Api.GetFromJsonAsync<JsonObject>("/queues/guarded/dead-letters/groups"))!["groups"]!.AsArray());
         lock (errors) Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
         lock (adminErrors) Assert.True(adminErrors.Count == 0, string.Join(Environment.NewLine, adminErrors));
     }
@@ -162,12 +182,12 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture)
         return form;
     }
 
-    private async Task<long[]> EnqueueAsync(string queue, string type, int count)
+    private async Task<long[]> EnqueueAsync(string queue, string type, int count, string? payload = null)
     {
         var ids = new long[count];
         for (var i = 0; i < count; i++)
         {
-            var response = await fixture.Api.PostAsync($"/queues/{queue}/messages", new StringContent($"{{\"type\":\"{type}\",\"payload\":{{\"n\":{i}}}}}", Encoding.UTF8, "application/json"));
+            var response = await fixture.Api.PostAsync($"/queues/{queue}/messages", new StringContent($"{{\"type\":\"{type}\",\"payload\":{payload ?? $"{{\"n\":{i}}}"}}}", Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             ids[i] = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<long>();
         }

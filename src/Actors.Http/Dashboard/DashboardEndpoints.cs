@@ -34,6 +34,8 @@ public static class DashboardEndpoints
         group.MapGet("/stream", OverviewStreamAsync).AllowAnonymous();
         group.MapGet("/queues/{queue}", QueueAsync).AllowAnonymous();
         group.MapGet("/queues/{queue}/stream", QueueStreamAsync).AllowAnonymous();
+        group.MapGet("/queues/{queue}/messages", FindMessage).AllowAnonymous();
+        group.MapGet("/queues/{queue}/messages/{id:long}", MessageAsync).AllowAnonymous();
         group.MapGet("/queues/{queue}/dead-letters", DeadLettersAsync).AllowAnonymous();
         group.MapGet("/queues/{queue}/dead-letters/redrives/{id}", RedriveProgressAsync).RequirePermission(ActorsPolicies.Read);
         group.MapPost("/queues/{queue}/dead-letters/redrive", RedriveAsync).RequirePermission(ActorsPolicies.Manage).AddEndpointFilter(DashboardLogin.CsrfFilter);
@@ -52,6 +54,23 @@ public static class DashboardEndpoints
         if (DashboardLogin.Refuse(context, queue) is { } refused) return refused;
         return await Page(context, queue, async () =>
             Html.Page(context, queue, DashboardPages.Queue(await client.GetStatsAsync(queue, context.RequestAborted).ConfigureAwait(false)))).ConfigureAwait(false);
+    }
+
+    private static IResult FindMessage(string queue, HttpContext context)
+    {
+        if (DashboardLogin.Refuse(context, queue) is { } refused) return refused;
+        return long.TryParse(context.Request.Query["id"], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? Results.Redirect($"/dashboard/queues/{Uri.EscapeDataString(queue)}/messages/{id}")
+            : Results.Redirect($"/dashboard/queues/{Uri.EscapeDataString(queue)}");
+    }
+
+    private static async Task<IResult> MessageAsync(string queue, long id, HttpContext context, IQueueClient client)
+    {
+        if (DashboardLogin.Refuse(context, queue) is { } refused) return refused;
+        return await Page(context, queue, async () =>
+            await client.GetMessageAsync(queue, id, context.RequestAborted).ConfigureAwait(false) is { } message
+                ? Html.Page(context, $"{queue} message {id}", MessagePage.Render(message))
+                : Html.Page(context, $"{queue} message {id}", $"<h1>Message {id}</h1><p class=\"notice error\">Queue {Html.E(queue)} does not hold message {id} (never stored, or succeeded longer ago than its retention).</p>")).ConfigureAwait(false);
     }
 
     private static async Task<IResult> DeadLettersAsync(string queue, HttpContext context, IQueueClient client)

@@ -51,7 +51,8 @@ internal static class DashboardPages
     /// <summary>A queue's page: live statistics and charts, and a link to its dead letters.</summary>
     public static string Queue(QueueQueries.QueueStats q) =>
         $"<h1>Queue <span class=\"queue-name\">{E(q.QueueId)}</span></h1>"
-        + $"<p><a href=\"/dashboard/queues/{U(q.QueueId)}/dead-letters\">Dead letters ({N(q.DeadLettered)})</a></p>"
+        + $"<p class=\"toolbar\"><a href=\"/dashboard/queues/{U(q.QueueId)}/dead-letters\">Dead letters ({N(q.DeadLettered)})</a> {MessagePage.LookupForm(q.QueueId)}</p>"
+        + "<div class=\"queue-layout\">"
         + $"<div id=\"queue-stats\" data-stream=\"/dashboard/queues/{U(q.QueueId)}/stream\">{QueueStats(q)}</div>"
         + "<div class=\"charts\">"
         + "<div class=\"chart\" data-chart=\"depth\" data-title=\"Depth\" data-series=\"depth,in flight,scheduled\"></div>"
@@ -59,7 +60,7 @@ internal static class DashboardPages
         + "<div class=\"chart\" data-chart=\"times\" data-title=\"Wait and service time (ms)\" data-series=\"wait,service\"></div>"
         + "<div class=\"chart\" data-chart=\"little\" data-title=\"Little's law: L against λW\" data-series=\"L (depth),λW\"></div>"
         + "<div class=\"chart\" data-chart=\"workers\" data-title=\"Workers\" data-series=\"actual,suggested\"></div>"
-        + "</div><p class=\"hint\">Charts start when the page opens and keep the last hour.</p>";
+        + "</div></div><p class=\"hint\">Charts start when the page opens and keep the last hour.</p>";
 
     /// <summary>A queue's statistics table (the <c>stats</c> event of its stream).</summary>
     public static string QueueStats(QueueQueries.QueueStats q)
@@ -115,7 +116,7 @@ internal static class DashboardPages
         if (fingerprint is not null) html.Append("<p><a href=\"/dashboard/queues/").Append(q).Append("/dead-letters\">All groups</a></p>");
         html.Append("<table class=\"dead-letters\"><thead><tr><th>Id</th><th>Type</th><th>Attempts</th><th>Dead-lettered</th><th>Reason</th><th>Last error</th></tr></thead><tbody>");
         foreach (var d in page.Items)
-            html.Append("<tr><td>").Append(d.MessageId).Append("</td><td>").Append(E(d.Type)).Append("</td><td>").Append(d.Attempts).Append("</td><td>").Append(Time(d.DeadLetteredAt))
+            html.Append("<tr><td><a href=\"/dashboard/queues/").Append(q).Append("/messages/").Append(d.MessageId).Append("\">").Append(d.MessageId).Append("</a></td><td>").Append(E(d.Type)).Append("</td><td>").Append(d.Attempts).Append("</td><td>").Append(Time(d.DeadLetteredAt))
                 .Append("</td><td>").Append(E(d.Reason)).Append("</td><td>").Append(d.LastError is { } e ? $"<b>{E(e.Type)}</b>: {E(e.Message)}" : "—").Append("</td></tr>");
         html.Append("</tbody></table>");
         if (page.NextAfterId is { } next)

@@ -1,5 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Actors.Core.Tests;
 using Actors.Http.Security;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -18,6 +22,7 @@ public sealed class DashboardHttpTests() : NodeHttpTest(Settings())
     private static Dictionary<string, string?> Settings() => new()
     {
         ["Actors:Queues:q:Workers"] = "1",
+        ["Actors:Queues:paged:Workers"] = "1",
         ["Actors:Auth:Keys:admin:Hash"] = ApiKeys.Hash(AdminKey),
         ["Actors:Auth:Keys:admin:Permissions:0"] = "admin",
         ["Actors:Auth:Keys:producer:Hash"] = ApiKeys.Hash(ProduceKey),
@@ -119,5 +124,39 @@ public sealed class DashboardHttpTests() : NodeHttpTest(Settings())
         var policy = string.Join(";", page.Headers.GetValues("Content-Security-Policy"));
         Assert.Contains("script-src 'self'", policy, StringComparison.Ordinal);
         Assert.Equal(new MediaTypeHeaderValue("text/html") { CharSet = "utf-8" }, page.Content.Headers.ContentType);
+    }
+
+    [Fact]
+    public async Task Dead_letters_are_keyset_paged_and_filtered_on_the_server()
+    {
+        using var api = Node.CreateClient();
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        for (var i = 0; i < 55; i++)
+            Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsync("/queues/paged/messages", Json($"{{\"type\":\"{(i < 50 ? "alpha" : "beta")}\",\"payload\":{i}}}"))).StatusCode);
+        using (var probe = Node.CreateClient())
+        {
+            probe.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+            await Poll.Until(async () => (await probe.GetFromJsonAsync<JsonObject>("/queues/paged"))!["deadLettered"]!.GetValue<long>() == 55,
+                "every message to be dead-lettered", TimeSpan.FromSeconds(30));
+        }
+
+        var first = await (await Http.SendAsync(WithCookie(HttpMethod.Get, "/dashboard/queues/paged/dead-letters", AdminKey))).Content.ReadAsStringAsync();
+        Assert.Equal(50, Rows(first));
+        var next = Regex.Match(first, "href=\"(/dashboard/queues/paged/dead-letters\\?after=\\d+)\"").Groups[1].Value;
+        Assert.NotEmpty(next);
+        var second = await (await Http.SendAsync(WithCookie(HttpMethod.Get, next, AdminKey))).Content.ReadAsStringAsync();
+        Assert.Equal(5, Rows(second));
+        Assert.DoesNotContain("Next page", second, StringComparison.Ordinal);
+
+        var beta = await (await Http.SendAsync(WithCookie(HttpMethod.Get, "/dashboard/queues/paged/dead-letters?type=beta", AdminKey))).Content.ReadAsStringAsync();
+        Assert.Equal(5, Rows(beta));
+        Assert.Contains("value=\"beta\"", beta, StringComparison.Ordinal);
+    }
+
+    private static int Rows(string html)
+    {
+        var body = html[html.IndexOf("<table class=\"dead-letters\">", StringComparison.Ordinal)..];
+        body = body[..body.IndexOf("</table>", StringComparison.Ordinal)];
+        return Regex.Count(body, "<tr><td>");
     }
 }

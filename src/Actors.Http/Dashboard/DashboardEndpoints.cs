@@ -78,13 +78,15 @@ public static class DashboardEndpoints
         if (DashboardLogin.Refuse(context, queue) is { } refused) return refused;
         var query = context.Request.Query;
         var after = long.TryParse(query["after"], NumberStyles.None, CultureInfo.InvariantCulture, out var a) ? a : 0;
-        var fingerprint = string.IsNullOrWhiteSpace(query["fingerprint"]) ? null : query["fingerprint"].ToString();
+        string? Text(string name) => string.IsNullOrWhiteSpace(query[name]) ? null : query[name].ToString().Trim();
+        var filter = new DeadLetterFilter(Type: Text("type"), ErrorType: Text("errorType"), Fingerprint: Text("fingerprint"));
         return await Page(context, queue, async () =>
         {
             var groups = await client.GroupDeadLettersAsync(queue, context.RequestAborted).ConfigureAwait(false);
-            var page = await client.ListDeadLettersAsync(queue, new DeadLetterFilter(Fingerprint: fingerprint), after, 50, context.RequestAborted).ConfigureAwait(false);
+            var page = await client.ListDeadLettersAsync(queue, filter, after, 50, context.RequestAborted).ConfigureAwait(false);
+            var jobs = DeadLetterEndpoints.JobsJson(queue, await client.ListRedriveJobsAsync(queue, context.RequestAborted).ConfigureAwait(false));
             var canManage = DashboardLogin.Can(context, PermissionKind.Manage, queue);
-            return Html.Page(context, queue + " dead letters", DashboardPages.DeadLetters(queue, groups, page, fingerprint, canManage));
+            return Html.Page(context, queue + " dead letters", DashboardPages.DeadLetters(queue, groups, page, filter, jobs, canManage));
         }).ConfigureAwait(false);
     }
 

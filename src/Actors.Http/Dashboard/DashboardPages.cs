@@ -85,14 +85,19 @@ internal static class DashboardPages
 
     /// <summary>
     /// A queue's dead letters: fingerprint groups (with redrive and purge when <paramref name="canManage"/>) and one
-    /// keyset page of the list, filtered by <paramref name="fingerprint"/> when given.
+    /// keyset page of the list, filtered server-side by <paramref name="filter"/> (fingerprint, type, error type), and
+    /// the progress of the queue's running redrive jobs.
     /// </summary>
-    public static string DeadLetters(string queue, IReadOnlyList<DeadLetterGroup> groups, DeadLetterPage page, string? fingerprint, bool canManage)
+    public static string DeadLetters(string queue, IReadOnlyList<DeadLetterGroup> groups, DeadLetterPage page, DeadLetterFilter filter,
+        IReadOnlyList<DeadLetterEndpoints.RedriveJobJson> jobs, bool canManage)
     {
         var q = U(queue);
+        var fingerprint = filter.Fingerprint;
         var html = new StringBuilder(8192);
         html.Append("<h1>Dead letters of <a href=\"/dashboard/queues/").Append(q).Append("\">").Append(E(queue)).Append("</a></h1>")
-            .Append("<div id=\"action-result\" aria-live=\"polite\"></div>")
+            .Append("<div id=\"action-result\" aria-live=\"polite\">");
+        foreach (var job in jobs) html.Append(RedriveProgress(queue, job));
+        html.Append("</div>")
             .Append("<h2>Groups by failure</h2>");
         if (groups.Count == 0) html.Append("<p class=\"hint\">No dead letters.</p>");
         else
@@ -113,7 +118,11 @@ internal static class DashboardPages
         }
 
         html.Append("<h2>Messages").Append(fingerprint is null ? "" : " in group " + E(fingerprint)).Append(" (").Append(N(page.TotalMatching)).Append(")</h2>");
-        if (fingerprint is not null) html.Append("<p><a href=\"/dashboard/queues/").Append(q).Append("/dead-letters\">All groups</a></p>");
+        html.Append("<form class=\"filter\" method=\"get\" action=\"/dashboard/queues/").Append(q).Append("/dead-letters\">")
+            .Append("<label>Type <input name=\"type\" value=\"").Append(E(filter.Type)).Append("\"></label> ")
+            .Append("<label>Error type <input name=\"errorType\" value=\"").Append(E(filter.ErrorType)).Append("\"></label> ");
+        if (fingerprint is not null) html.Append("<input type=\"hidden\" name=\"fingerprint\" value=\"").Append(E(fingerprint)).Append("\">");
+        html.Append("<button type=\"submit\">Filter</button> <a href=\"/dashboard/queues/").Append(q).Append("/dead-letters\">All</a></form>");
         html.Append("<table class=\"dead-letters\"><thead><tr><th>Id</th><th>Type</th><th>Attempts</th><th>Dead-lettered</th><th>Reason</th><th>Last error</th></tr></thead><tbody>");
         foreach (var d in page.Items)
             html.Append("<tr><td><a href=\"/dashboard/queues/").Append(q).Append("/messages/").Append(d.MessageId).Append("\">").Append(d.MessageId).Append("</a></td><td>").Append(E(d.Type)).Append("</td><td>").Append(d.Attempts).Append("</td><td>").Append(Time(d.DeadLetteredAt))
@@ -123,6 +132,8 @@ internal static class DashboardPages
         {
             html.Append("<p class=\"pager\"><a class=\"next\" href=\"/dashboard/queues/").Append(q).Append("/dead-letters?after=").Append(next);
             if (fingerprint is not null) html.Append("&amp;fingerprint=").Append(U(fingerprint));
+            if (filter.Type is not null) html.Append("&amp;type=").Append(U(filter.Type));
+            if (filter.ErrorType is not null) html.Append("&amp;errorType=").Append(U(filter.ErrorType));
             html.Append("\">Next page</a></p>");
         }
         return html.ToString();

@@ -6,6 +6,8 @@ using Actors.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using static Actors.Protocol.DeadLetterCommands;
 
 namespace Actors.Http.Dashboard;
@@ -189,7 +191,10 @@ public static class DashboardEndpoints
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-store";
         response.Headers["X-Accel-Buffering"] = "no";
-        var aborted = context.RequestAborted;
+        // Ends when the browser leaves or the node stops, so an open dashboard does not hold up a shutdown.
+        var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        var aborted = linked.Token;
         using var timer = new PeriodicTimer(Tick);
         try
         {
@@ -213,7 +218,7 @@ public static class DashboardEndpoints
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
-            // The browser left the page.
+            // The browser left the page, or the node is stopping.
         }
     }
 

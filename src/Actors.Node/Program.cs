@@ -2,6 +2,7 @@ using Actors;
 using Actors.Configuration;
 using Actors.Hosting;
 using Actors.Http;
+using Actors.Http.Dashboard;
 using Actors.Http.Health;
 using Actors.Http.Security;
 using Actors.Node;
@@ -50,6 +51,8 @@ if (queues.Cluster.HasRole(ClusterRoles.Api)) app.MapQueueEndpoints().MapSchedul
 else app.MapHealthEndpoints();
 // Online backups of the SQLite journal under the data directory (admin); a PostgreSQL node answers 501: pg_dump.
 if (queues.Cluster.HasRole(ClusterRoles.Api)) app.MapBackupEndpoints(queues);
+// The live dashboard (/dashboard): pages over this node's queue client, with the API's permissions.
+if (queues.Cluster.HasRole(ClusterRoles.Api)) app.MapDashboard();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

@@ -32,7 +32,8 @@ public sealed class ApiKeyAuthenticationOptions : AuthenticationSchemeOptions
 
 /// <summary>
 /// Authenticates <c>Authorization: Bearer &lt;key&gt;</c> or <c>X-Api-Key: &lt;key&gt;</c> against the configured
-/// SHA-256 hashes (constant-time, every hash compared). Without a credential: every permission when anonymous
+/// SHA-256 hashes (constant-time, every hash compared), or, on <c>/dashboard</c> paths, the key in the dashboard's
+/// HttpOnly login cookie. Without a credential: every permission when anonymous
 /// access is allowed explicitly, or when no credentials are configured at all and the request arrived on a
 /// loopback address; otherwise no result (the authorization step answers 401).
 /// </summary>
@@ -50,7 +51,8 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<ApiKeyAuthentica
     /// <inheritdoc />
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var presented = ReadKey(Request);
+        // The dashboard's login cookie counts on dashboard paths only (see DashboardLogin); a header wins over it.
+        var presented = ReadKey(Request) ?? Dashboard.DashboardLogin.ReadCookie(Request);
         if (presented is null)
         {
             if (!AnonymousAllowed()) return Task.FromResult(AuthenticateResult.NoResult());

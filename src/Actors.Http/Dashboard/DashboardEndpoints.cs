@@ -1,0 +1,245 @@
+using System.Globalization;
+using System.Text.Json;
+using Actors.Client;
+using Actors.Http.Security;
+using Actors.Protocol;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using static Actors.Protocol.DeadLetterCommands;
+
+namespace Actors.Http.Dashboard;
+
+/// <summary>
+/// The live dashboard under <c>/dashboard</c>: server-rendered pages (overview, queue, dead letters) that server-sent
+/// event streams refresh every second, with the node's own <see cref="IQueueClient"/> behind them. Reading needs the
+/// <c>read</c> permission on the queue (the overview lists only the queues the key may read); redrive and purge need
+/// <c>manage</c>, are hidden without it and refused by the same policy as the HTTP API.
+/// </summary>
+public static class DashboardEndpoints
+{
+    private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
+
+    /// <summary>Maps the dashboard's pages, streams, actions, login and assets.</summary>
+    public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var group = app.MapGroup(DashboardLogin.PathPrefix).WithTags("Dashboard").ExcludeFromDescription();
+        group.MapGet("/assets/{*path}", (string path, HttpContext context) => DashboardAssets.Serve(path, context)).AllowAnonymous();
+        group.MapGet("/login", DashboardLogin.LoginPage).AllowAnonymous();
+        group.MapPost("/login", (Delegate)DashboardLogin.LogInAsync).AllowAnonymous();
+        group.MapPost("/logout", DashboardLogin.LogOut).AllowAnonymous().AddEndpointFilter(DashboardLogin.CsrfFilter);
+
+        group.MapGet("", OverviewAsync).AllowAnonymous();
+        group.MapGet("/stream", OverviewStreamAsync).AllowAnonymous();
+        group.MapGet("/queues/{queue}", QueueAsync).AllowAnonymous();
+        group.MapGet("/queues/{queue}/stream", QueueStreamAsync).AllowAnonymous();
+        group.MapGet("/queues/{queue}/messages", FindMessage).AllowAnonymous();
+        group.MapGet("/queues/{queue}/messages/{id:long}", MessageAsync).AllowAnonymous();
+        group.MapGet("/queues/{queue}/dead-letters", DeadLettersAsync).AllowAnonymous();
+        group.MapGet("/queues/{queue}/dead-letters/redrives/{id}", RedriveProgressAsync).RequirePermission(ActorsPolicies.Read);
+        group.MapPost("/queues/{queue}/dead-letters/redrive", RedriveAsync).RequirePermission(ActorsPolicies.Manage).AddEndpointFilter(DashboardLogin.CsrfFilter);
+        group.MapPost("/queues/{queue}/dead-letters/purge", PurgeAsync).RequirePermission(ActorsPolicies.Manage).AddEndpointFilter(DashboardLogin.CsrfFilter);
+        return app;
+    }
+
+    private static async Task<IResult> OverviewAsync(HttpContext context, IQueueClient client)
+    {
+        if (DashboardLogin.Refuse(context, null) is { } refused) return refused;
+        return Html.Result(Html.Page(context, "Queues", DashboardPages.Overview(await ReadableQueuesAsync(context, client).ConfigureAwait(false))));
+    }
+
+    private static async Task<IResult> QueueAsync(string queue, HttpContext context, IQueueClient client)
+    {
+        if (DashboardLogin.Refuse(context, queue) is { } refused) return refused;
+        return await Page(context, queue, async () =>
+            Html.Page(context, queue, DashboardPages.Queue(await client.GetStatsAsync(queue, context.RequestAborted).ConfigureAwait(false)))).ConfigureAwait(false);
+    }
+
+    private static IResult FindMessage(string queue, HttpContext context)
+    {
+        if (DashboardLogin.Refuse(context, queue) is { } refused) return refused;
+        return long.TryParse(context.Request.Query["id"], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? Results.Redirect($"/dashboard/queues/{Uri.EscapeDataString(queue)}/messages/{id}")
+            : Results.Redirect($"/dashboard/queues/{Uri.EscapeDataString(queue)}");
+    }
+
+    private static async Task<IResult> MessageAsync(string queue, long id, HttpContext context, IQueueClient client)
+    {
+        if (DashboardLogin.Refuse(context, queue) is { } refused) return refused;
+        return await Page(context, queue, async () =>
+            await client.GetMessageAsync(queue, id, context.RequestAborted).ConfigureAwait(false) is { } message
+                ? Html.Page(context, $"{queue} message {id}", MessagePage.Render(message))
+                : Html.Page(context, $"{queue} message {id}", $"<h1>Message {id}</h1><p class=\"notice error\">Queue {Html.E(queue)} does not hold message {id} (never stored, or succeeded longer ago than its retention).</p>")).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> DeadLettersAsync(string queue, HttpContext context, IQueueClient client)
+    {
+        if (DashboardLogin.Refuse(context, queue) is { } refused) return refused;
+        var query = context.Request.Query;
+        var after = long.TryParse(query["after"], NumberStyles.None, CultureInfo.InvariantCulture, out var a) ? a : 0;
+        string? Text(string name) => string.IsNullOrWhiteSpace(query[name]) ? null : query[name].ToString().Trim();
+        var filter = new DeadLetterFilter(Type: Text("type"), ErrorType: Text("errorType"), Fingerprint: Text("fingerprint"));
+        return await Page(context, queue, async () =>
+        {
+            var groups = await client.GroupDeadLettersAsync(queue, context.RequestAborted).ConfigureAwait(false);
+            var page = await client.ListDeadLettersAsync(queue, filter, after, 50, context.RequestAborted).ConfigureAwait(false);
+            var jobs = DeadLetterEndpoints.JobsJson(queue, await client.ListRedriveJobsAsync(queue, context.RequestAborted).ConfigureAwait(false));
+            var canManage = DashboardLogin.Can(context, PermissionKind.Manage, queue);
+            return Html.Page(context, queue + " dead letters", DashboardPages.DeadLetters(queue, groups, page, filter, jobs, canManage));
+        }).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> RedriveAsync(string queue, HttpContext context, IQueueClient client)
+    {
+        var fingerprint = await FingerprintAsync(context).ConfigureAwait(false);
+        if (fingerprint is null) return Problems.BadRequest("The form names no fingerprint.");
+        try
+        {
+            var result = await client.StartRedriveAsync(queue, new DeadLetterFilter(Fingerprint: fingerprint), Audit.Who(context.User), context.RequestAborted).ConfigureAwait(false);
+            return Html.Result(DashboardPages.RedriveResult(queue, result.Count, DeadLetterEndpoints.JobsJson(queue, result.Jobs ?? [])));
+        }
+        catch (QueueException e)
+        {
+            return Html.Result($"<p class=\"notice error\">{Html.E(e.Message)}</p>");
+        }
+    }
+
+    private static async Task<IResult> PurgeAsync(string queue, HttpContext context, IQueueClient client)
+    {
+        var fingerprint = await FingerprintAsync(context).ConfigureAwait(false);
+        if (fingerprint is null) return Problems.BadRequest("The form names no fingerprint.");
+        try
+        {
+            var purged = await client.PurgeDeadLettersAsync(queue, new DeadLetterFilter(Fingerprint: fingerprint), context.RequestAborted).ConfigureAwait(false);
+            return Html.Result($"<p class=\"notice purge-result\">Purged: {Html.N(purged)}.</p><p><a href=\"\">Reload</a></p>");
+        }
+        catch (QueueException e)
+        {
+            return Html.Result($"<p class=\"notice error\">{Html.E(e.Message)}</p>");
+        }
+    }
+
+    private static async Task<IResult> RedriveProgressAsync(string queue, string id, HttpContext context, IQueueClient client)
+    {
+        try
+        {
+            var jobs = DeadLetterEndpoints.JobsJson(queue, await client.ListRedriveJobsAsync(queue, context.RequestAborted).ConfigureAwait(false));
+            return Html.Result(DashboardPages.RedriveProgress(queue, jobs.FirstOrDefault(j => j.Id == id), id));
+        }
+        catch (QueueException e)
+        {
+            return Html.Result($"<p class=\"notice error\">{Html.E(e.Message)}</p>");
+        }
+    }
+
+    private static async Task<string?> FingerprintAsync(HttpContext context)
+    {
+        if (!context.Request.HasFormContentType) return null;
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        var fingerprint = form["fingerprint"].ToString();
+        return string.IsNullOrWhiteSpace(fingerprint) ? null : fingerprint;
+    }
+
+    /// <summary>Every second, the overview's rows (event <c>queues</c>) until the browser goes away.</summary>
+    private static async Task OverviewStreamAsync(HttpContext context, IQueueClient client)
+    {
+        if (!DashboardLogin.Authenticated(context))
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return;
+        }
+        await StreamAsync(context, async ct =>
+        [
+            ("queues", DashboardPages.OverviewRows(await ReadableQueuesAsync(context, client).ConfigureAwait(false))),
+        ]).ConfigureAwait(false);
+    }
+
+    /// <summary>Every second, the queue's statistics table (event <c>stats</c>) and a chart point (event <c>point</c>, JSON).</summary>
+    private static async Task QueueStreamAsync(string queue, HttpContext context, IQueueClient client)
+    {
+        if (!DashboardLogin.Can(context, PermissionKind.Read, queue))
+        {
+            context.Response.StatusCode = DashboardLogin.Authenticated(context) ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized;
+            return;
+        }
+        await StreamAsync(context, async ct =>
+        {
+            var q = await client.GetStatsAsync(queue, ct).ConfigureAwait(false);
+            var point = JsonSerializer.Serialize(new
+            {
+                t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0,
+                depth = new double[] { q.Depth, q.InFlight, q.Scheduled },
+                rates = new[] { q.ArrivalRate, q.CompletionRate },
+                times = new[] { q.MeanWait.TotalMilliseconds, q.MeanService.TotalMilliseconds },
+                little = new[] { q.Depth, q.LittlesLawWaiting },
+                workers = new double[] { q.Workers, q.SuggestedWorkers },
+            });
+            return [("stats", DashboardPages.QueueStats(q)), ("point", point)];
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A server-sent event stream: each tick sends the events <paramref name="next"/> builds (single-line data), until
+    /// the request is aborted. A tick whose queue does not answer is skipped; the page keeps its last values.
+    /// </summary>
+    private static async Task StreamAsync(HttpContext context, Func<CancellationToken, Task<(string Event, string Data)[]>> next)
+    {
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-store";
+        response.Headers["X-Accel-Buffering"] = "no";
+        // Ends when the browser leaves or the node stops, so an open dashboard does not hold up a shutdown.
+        var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        var aborted = linked.Token;
+        using var timer = new PeriodicTimer(Tick);
+        try
+        {
+            await response.WriteAsync("retry: 2000\n\n", aborted).ConfigureAwait(false);
+            await response.Body.FlushAsync(aborted).ConfigureAwait(false);
+            while (await timer.WaitForNextTickAsync(aborted).ConfigureAwait(false))
+            {
+                (string Event, string Data)[] events;
+                try
+                {
+                    events = await next(aborted).ConfigureAwait(false);
+                }
+                catch (QueueException)
+                {
+                    continue;
+                }
+                foreach (var (name, data) in events)
+                    await response.WriteAsync($"event: {name}\ndata: {data.ReplaceLineEndings(" ")}\n\n", aborted).ConfigureAwait(false);
+                await response.Body.FlushAsync(aborted).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The browser left the page, or the node is stopping.
+        }
+    }
+
+    /// <summary>The statistics of every queue the person may read, by name.</summary>
+    private static async Task<IReadOnlyList<QueueQueries.QueueStats>> ReadableQueuesAsync(HttpContext context, IQueueClient client)
+    {
+        var all = await client.ListQueuesAsync(context.RequestAborted).ConfigureAwait(false);
+        return all.Where(q => DashboardLogin.Can(context, PermissionKind.Read, q.QueueId)).OrderBy(q => q.QueueId, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>A page of one queue; an unknown or unavailable queue is a page that says so.</summary>
+    private static async Task<IResult> Page(HttpContext context, string queue, Func<Task<string>> render)
+    {
+        try
+        {
+            return Html.Result(await render().ConfigureAwait(false));
+        }
+        catch (QueueException e)
+        {
+            var status = e.Code == RejectionCode.UnknownQueue ? StatusCodes.Status404NotFound : StatusCodes.Status503ServiceUnavailable;
+            return Html.Result(Html.Page(context, queue, $"<h1>{Html.E(queue)}</h1><p class=\"notice error\">{Html.E(e.Message)}</p>"), status);
+        }
+    }
+}

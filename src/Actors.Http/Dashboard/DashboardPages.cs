@@ -1,0 +1,159 @@
+using System.Text;
+using Actors.Protocol;
+using static Actors.Http.Dashboard.Html;
+using static Actors.Protocol.DeadLetterCommands;
+
+namespace Actors.Http.Dashboard;
+
+/// <summary>
+/// The dashboard's pages and the fragments its streams and actions send: the queue overview, a queue's statistics
+/// and charts, its dead-letter groups and paged list. Fragments are single-line HTML, so one server-sent event
+/// carries one.
+/// </summary>
+internal static class DashboardPages
+{
+    /// <summary>The overview: one row per queue, replaced every second by the <c>queues</c> event of its stream.</summary>
+    public static string Overview(IReadOnlyList<QueueQueries.QueueStats> queues) =>
+        "<h1>Queues</h1><table class=\"queues\"><thead><tr><th>Queue</th><th>Depth</th><th>In flight</th><th>Scheduled</th><th>Dead</th>"
+        + "<th title=\"arrival rate\">λ</th><th>Completions</th><th>Enqueued</th><th title=\"mean wait, enqueue to start\">W</th><th>Oldest</th>"
+        + "<th title=\"worker utilisation\">ρ</th><th>Time to drain</th><th>Workers</th></tr></thead>"
+        + "<tbody id=\"queues-body\" data-stream=\"/dashboard/stream\">" + OverviewRows(queues) + "</tbody></table>"
+        + (queues.Count == 0 ? "<p class=\"hint\">No queue this key may read.</p>" : "");
+
+    /// <summary>The overview's rows.</summary>
+    public static string OverviewRows(IReadOnlyList<QueueQueries.QueueStats> queues)
+    {
+        var html = new StringBuilder(256 * queues.Count);
+        foreach (var q in queues)
+        {
+            html.Append("<tr data-queue=\"").Append(E(q.QueueId)).Append("\"><td><a href=\"/dashboard/queues/").Append(U(q.QueueId)).Append("\">").Append(E(q.QueueId)).Append("</a></td>")
+                .Append("<td class=\"depth\">").Append(N(q.Depth)).Append("</td><td class=\"in-flight\">").Append(N(q.InFlight)).Append("</td>")
+                .Append("<td>").Append(N(q.Scheduled)).Append("</td><td class=\"dead\">");
+            if (q.DeadLettered > 0) html.Append("<a href=\"/dashboard/queues/").Append(U(q.QueueId)).Append("/dead-letters\">").Append(N(q.DeadLettered)).Append("</a>");
+            else html.Append('0');
+            html.Append("</td><td>").Append(Rate(q.ArrivalRate)).Append("</td><td>").Append(Rate(q.CompletionRate)).Append("</td>")
+                .Append("<td class=\"enqueued\">").Append(N(q.TotalEnqueued)).Append("</td>")
+                .Append("<td>").Append(Duration(q.MeanWait)).Append("</td><td>").Append(Duration(q.OldestMessageAge)).Append("</td>")
+                .Append("<td>").Append(Percent(q.Utilization)).Append("</td><td>").Append(TimeToDrain(q)).Append("</td>")
+                .Append("<td>").Append(q.Workers).Append(q.SuggestedWorkers > q.Workers ? $" <span class=\"warn\" title=\"suggested\">→ {q.SuggestedWorkers}</span>" : "").Append("</td></tr>");
+        }
+        return html.ToString();
+    }
+
+    /// <summary>Depth over the net drain rate (completions beyond arrivals); a dash when the queue is not draining.</summary>
+    public static string TimeToDrain(QueueQueries.QueueStats q)
+    {
+        if (q.Depth == 0) return "0";
+        var net = q.CompletionRate - q.ArrivalRate;
+        return net <= 0 ? "—" : Duration(TimeSpan.FromSeconds(Math.Min(q.Depth / net, TimeSpan.MaxValue.TotalSeconds / 2)));
+    }
+
+    /// <summary>A queue's page: live statistics and charts, and a link to its dead letters.</summary>
+    public static string Queue(QueueQueries.QueueStats q) =>
+        $"<h1>Queue <span class=\"queue-name\">{E(q.QueueId)}</span></h1>"
+        + $"<p class=\"toolbar\"><a href=\"/dashboard/queues/{U(q.QueueId)}/dead-letters\">Dead letters ({N(q.DeadLettered)})</a> {MessagePage.LookupForm(q.QueueId)}</p>"
+        + "<div class=\"queue-layout\">"
+        + $"<div id=\"queue-stats\" data-stream=\"/dashboard/queues/{U(q.QueueId)}/stream\">{QueueStats(q)}</div>"
+        + "<div class=\"charts\">"
+        + "<div class=\"chart\" data-chart=\"depth\" data-title=\"Depth\" data-series=\"depth,in flight,scheduled\"></div>"
+        + "<div class=\"chart\" data-chart=\"rates\" data-title=\"Arrivals vs completions (/s)\" data-series=\"arrivals,completions\"></div>"
+        + "<div class=\"chart\" data-chart=\"times\" data-title=\"Wait and service time (ms)\" data-series=\"wait,service\"></div>"
+        + "<div class=\"chart\" data-chart=\"little\" data-title=\"Little's law: L against λW\" data-series=\"L (depth),λW\"></div>"
+        + "<div class=\"chart\" data-chart=\"workers\" data-title=\"Workers\" data-series=\"actual,suggested\"></div>"
+        + "</div></div><p class=\"hint\">Charts start when the page opens and keep the last hour.</p>";
+
+    /// <summary>A queue's statistics table (the <c>stats</c> event of its stream).</summary>
+    public static string QueueStats(QueueQueries.QueueStats q)
+    {
+        var rows = new (string Name, string Value, string Css)[]
+        {
+            ("Depth", N(q.Depth), "depth"), ("In flight", N(q.InFlight), "in-flight"), ("Scheduled", N(q.Scheduled), ""),
+            ("Dead-lettered", N(q.DeadLettered), "dead"), ("Arrival rate λ", Rate(q.ArrivalRate), ""), ("Completion rate", Rate(q.CompletionRate), ""),
+            ("Mean wait W", Duration(q.MeanWait), ""), ("Mean service", Duration(q.MeanService), ""),
+            ("L = λW (waiting)", q.LittlesLawWaiting.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture), ""),
+            ("Oldest message", Duration(q.OldestMessageAge), ""), ("Utilisation ρ", Percent(q.Utilization), ""),
+            ("Workers (suggested)", $"{q.Workers} ({q.SuggestedWorkers})", ""), ("Time to drain", TimeToDrain(q), ""),
+            ("Enqueued", N(q.TotalEnqueued), "enqueued"), ("Succeeded", N(q.TotalSucceeded), "succeeded"),
+            ("Failed attempts", N(q.TotalFailedAttempts), ""), ("Dead-lettered (total)", N(q.TotalDeadLettered), ""),
+            ("Accepting work", q.AcceptingWork ? "yes" : "no (draining)", ""),
+        };
+        var html = new StringBuilder("<table class=\"stats\"><tbody>");
+        foreach (var (name, value, css) in rows)
+            html.Append("<tr><th>").Append(E(name)).Append("</th><td").Append(css.Length > 0 ? $" class=\"{css}\"" : "").Append('>').Append(E(value)).Append("</td></tr>");
+        return html.Append("</tbody></table>").ToString();
+    }
+
+    /// <summary>
+    /// A queue's dead letters: fingerprint groups (with redrive and purge when <paramref name="canManage"/>) and one
+    /// keyset page of the list, filtered server-side by <paramref name="filter"/> (fingerprint, type, error type), and
+    /// the progress of the queue's running redrive jobs.
+    /// </summary>
+    public static string DeadLetters(string queue, IReadOnlyList<DeadLetterGroup> groups, DeadLetterPage page, DeadLetterFilter filter,
+        IReadOnlyList<DeadLetterEndpoints.RedriveJobJson> jobs, bool canManage)
+    {
+        var q = U(queue);
+        var fingerprint = filter.Fingerprint;
+        var html = new StringBuilder(8192);
+        html.Append("<h1>Dead letters of <a href=\"/dashboard/queues/").Append(q).Append("\">").Append(E(queue)).Append("</a></h1>")
+            .Append("<div id=\"action-result\" aria-live=\"polite\">");
+        foreach (var job in jobs) html.Append(RedriveProgress(queue, job));
+        html.Append("</div>")
+            .Append("<h2>Groups by failure</h2>");
+        if (groups.Count == 0) html.Append("<p class=\"hint\">No dead letters.</p>");
+        else
+        {
+            html.Append("<table class=\"groups\"><thead><tr><th>Error</th><th>Sample message</th><th>Count</th><th>Types</th><th>First</th><th>Last</th><th></th></tr></thead><tbody>");
+            foreach (var g in groups)
+            {
+                html.Append("<tr data-fingerprint=\"").Append(E(g.Fingerprint)).Append("\"><td>").Append(E(g.ErrorType)).Append("</td><td class=\"sample\">").Append(E(g.SampleMessage))
+                    .Append("</td><td class=\"count\">").Append(N(g.Count)).Append("</td><td>").Append(E(string.Join(", ", g.Types))).Append("</td><td>").Append(Time(g.FirstAt))
+                    .Append("</td><td>").Append(Time(g.LastAt)).Append("</td><td class=\"actions\"><a href=\"/dashboard/queues/").Append(q).Append("/dead-letters?fingerprint=")
+                    .Append(U(g.Fingerprint)).Append("\">List</a>");
+                if (canManage)
+                    html.Append(ActionButton(queue, "redrive", "Redrive", g.Fingerprint, $"Redrive {N(g.Count)} dead letter(s) of {g.ErrorType}?"))
+                        .Append(ActionButton(queue, "purge", "Purge", g.Fingerprint, $"Delete {N(g.Count)} dead letter(s) of {g.ErrorType} for good?"));
+                html.Append("</td></tr>");
+            }
+            html.Append("</tbody></table>");
+        }
+
+        html.Append("<h2>Messages").Append(fingerprint is null ? "" : " in group " + E(fingerprint)).Append(" (").Append(N(page.TotalMatching)).Append(")</h2>");
+        html.Append("<form class=\"filter\" method=\"get\" action=\"/dashboard/queues/").Append(q).Append("/dead-letters\">")
+            .Append("<label>Type <input name=\"type\" value=\"").Append(E(filter.Type)).Append("\"></label> ")
+            .Append("<label>Error type <input name=\"errorType\" value=\"").Append(E(filter.ErrorType)).Append("\"></label> ");
+        if (fingerprint is not null) html.Append("<input type=\"hidden\" name=\"fingerprint\" value=\"").Append(E(fingerprint)).Append("\">");
+        html.Append("<button type=\"submit\">Filter</button> <a href=\"/dashboard/queues/").Append(q).Append("/dead-letters\">All</a></form>");
+        html.Append("<table class=\"dead-letters\"><thead><tr><th>Id</th><th>Type</th><th>Attempts</th><th>Dead-lettered</th><th>Reason</th><th>Last error</th></tr></thead><tbody>");
+        foreach (var d in page.Items)
+            html.Append("<tr><td><a href=\"/dashboard/queues/").Append(q).Append("/messages/").Append(d.MessageId).Append("\">").Append(d.MessageId).Append("</a></td><td>").Append(E(d.Type)).Append("</td><td>").Append(d.Attempts).Append("</td><td>").Append(Time(d.DeadLetteredAt))
+                .Append("</td><td>").Append(E(d.Reason)).Append("</td><td>").Append(d.LastError is { } e ? $"<b>{E(e.Type)}</b>: {E(e.Message)}" : "—").Append("</td></tr>");
+        html.Append("</tbody></table>");
+        if (page.NextAfterId is { } next)
+        {
+            html.Append("<p class=\"pager\"><a class=\"next\" href=\"/dashboard/queues/").Append(q).Append("/dead-letters?after=").Append(next);
+            if (fingerprint is not null) html.Append("&amp;fingerprint=").Append(U(fingerprint));
+            if (filter.Type is not null) html.Append("&amp;type=").Append(U(filter.Type));
+            if (filter.ErrorType is not null) html.Append("&amp;errorType=").Append(U(filter.ErrorType));
+            html.Append("\">Next page</a></p>");
+        }
+        return html.ToString();
+    }
+
+    private static string ActionButton(string queue, string action, string label, string fingerprint, string confirm) =>
+        $"<form class=\"inline\" hx-post=\"/dashboard/queues/{U(queue)}/dead-letters/{action}\" hx-confirm=\"{E(confirm)}\" hx-target=\"#action-result\">"
+        + $"<input type=\"hidden\" name=\"fingerprint\" value=\"{E(fingerprint)}\"><button type=\"submit\" class=\"{action}\">{E(label)}</button></form>";
+
+    /// <summary>What a redrive did: all at once, or a job whose progress the fragment polls every second.</summary>
+    public static string RedriveResult(string queue, int redriven, IReadOnlyList<DeadLetterEndpoints.RedriveJobJson> jobs)
+    {
+        var html = new StringBuilder("<p class=\"notice redrive-result\">Redriven: ").Append(N(redriven)).Append(".</p>");
+        foreach (var job in jobs) html.Append(RedriveProgress(queue, job));
+        return html.Append("<p><a href=\"\">Reload</a></p>").ToString();
+    }
+
+    /// <summary>A running redrive job's progress, refreshed every second until it is gone.</summary>
+    public static string RedriveProgress(string queue, DeadLetterEndpoints.RedriveJobJson? job, string? id = null) => job is null
+        ? $"<p class=\"notice\">Redrive job {E(id)} finished.</p>"
+        : $"<div class=\"progress\" hx-get=\"/dashboard/queues/{U(queue)}/dead-letters/redrives/{U(job.Id)}\" hx-trigger=\"every 1s\" hx-swap=\"outerHTML\">"
+          + $"Redrive job {E(job.Id)}: {N(job.Redriven)} of {N(job.Total)} <progress max=\"{job.Total}\" value=\"{job.Redriven}\"></progress></div>";
+}

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using Actors.Http.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -83,7 +82,7 @@ public sealed class DashboardFixture : IAsyncLifetime
             settings[$"Actors:Auth:Keys:{name}:Hash"] = ApiKeys.Hash(key);
             for (var i = 0; i < permissions.Length; i++) settings[$"Actors:Auth:Keys:{name}:Permissions:{i}"] = permissions[i];
         }
-        var port = FreePort();
+        var port = NodeProcess.FreePort();
         _node = new NodeFactory(settings);
         _node.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
         _node.StartServer();
@@ -129,13 +128,6 @@ public sealed class DashboardFixture : IAsyncLifetime
         Api?.Dispose();
         if (_node is not null) await _node.DisposeAsync();
         if (_receiver is not null) await _receiver.DisposeAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -2,7 +2,6 @@ using Actors.Core.Tests;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -65,49 +64,18 @@ public sealed class FollowUpProcessTests(ITestOutputHelper output) : IAsyncLifet
         try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private Process StartNode(int port)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
-        foreach (var arg in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "Actors.Node.dll"), "--urls", $"http://127.0.0.1:{port}",
-            $"--Actors:DataDirectory={_dataDirectory}",
-            "--Actors:DrainTimeout=00:00:05",
-            $"--Actors:Webhooks:notify:Url={_receiverUrl}",
-            "--Actors:Webhooks:notify:AllowedNetworks:0=127.0.0.0/8",
-            "--Actors:Queues:chain:Workers=4",
-            "--Actors:Queues:chain:Retry:BaseDelay=00:00:00.100",
-            // Small snapshots: the kill lands after compactions that deleted events owing follow-ups.
-            "--Actors:Queues:default:SnapshotEvery=10",
-            "--Actors:Queues:chain:SnapshotEvery=10",
-        }) start.ArgumentList.Add(arg);
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is { } line && line.Contains("Actors", StringComparison.Ordinal)) output.WriteLine($"[node {process.Id}] {line}"); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) output.WriteLine($"[node {process.Id} err] {line}"); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private Task WaitReady(int port, Process node) => Poll.Until(async () =>
-    {
-        Assert.False(node.HasExited, "the node exited during startup");
-        try
-        {
-            return (await _http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false; // not listening yet
-        }
-    }, "the node to become ready", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
+    private Process StartNode(int port) => NodeProcess.Start(output, port,
+    [
+        $"--Actors:DataDirectory={_dataDirectory}",
+        "--Actors:DrainTimeout=00:00:05",
+        $"--Actors:Webhooks:notify:Url={_receiverUrl}",
+        "--Actors:Webhooks:notify:AllowedNetworks:0=127.0.0.0/8",
+        "--Actors:Queues:chain:Workers=4",
+        "--Actors:Queues:chain:Retry:BaseDelay=00:00:00.100",
+        // Small snapshots: the kill lands after compactions that deleted events owing follow-ups.
+        "--Actors:Queues:default:SnapshotEvery=10",
+        "--Actors:Queues:chain:SnapshotEvery=10",
+    ]);
 
     private async Task<JsonNode> Message(int port, string queue, long id) =>
         JsonNode.Parse(await _http.GetStringAsync($"http://127.0.0.1:{port}/queues/{queue}/messages/{id}"))!;
@@ -124,12 +92,12 @@ public sealed class FollowUpProcessTests(ITestOutputHelper output) : IAsyncLifet
     [Fact]
     public async Task Chains_of_three_steps_across_two_queues_succeed_once_per_step_after_a_SIGKILL_mid_chain()
     {
-        var port = FreePort();
+        var port = NodeProcess.FreePort();
         var node = StartNode(port);
         var restarted = node;
         try
         {
-            await WaitReady(port, node);
+            await NodeProcess.WaitReadyAsync(_http, port, node);
             var firsts = new List<long>();
             for (var i = 0; i < Chains; i++)
             {
@@ -147,7 +115,7 @@ public sealed class FollowUpProcessTests(ITestOutputHelper output) : IAsyncLifet
             output.WriteLine($"killed with {_held.Count} middle steps in flight");
 
             restarted = StartNode(port);
-            await WaitReady(port, restarted);
+            await NodeProcess.WaitReadyAsync(_http, port, restarted);
             var lasts = new List<long>();
             foreach (var first in firsts)
             {

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -22,13 +21,6 @@ public sealed class HttpsTests(ITestOutputHelper output) : IDisposable
         try { Directory.Delete(_directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>A client that trusts exactly <paramref name="certificate"/>, whoever issued it.</summary>
     private static HttpClient TrustingOnly(TestCertificate certificate) => new(new HttpClientHandler
     {
@@ -39,7 +31,7 @@ public sealed class HttpsTests(ITestOutputHelper output) : IDisposable
     public async Task The_node_serves_HTTPS_from_a_Kestrel_endpoint_in_configuration_and_not_plain_HTTP_on_that_port()
     {
         var certificate = TestCertificate.Create(_directory, "node-https");
-        var port = FreePort();
+        var port = NodeProcess.FreePort();
         var url = $"https://127.0.0.1:{port}";
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
         foreach (var arg in new[]

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Actors.Core.Tests;
@@ -74,60 +73,29 @@ public sealed class KeyOrderingProcessTests(ITestOutputHelper output) : IAsyncLi
         try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private Process StartNode(int port)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
-        foreach (var arg in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "Actors.Node.dll"), "--urls", $"http://127.0.0.1:{port}",
-            $"--Actors:DataDirectory={_dataDirectory}",
-            "--Actors:DrainTimeout=00:00:05",
-            $"--Actors:Webhooks:sync:Url={_receiverUrl}",
-            "--Actors:Webhooks:sync:AllowedNetworks:0=127.0.0.0/8",
-            "--Actors:Queues:ordered:Workers=4",
-            "--Actors:Queues:ordered:Retry:BaseDelay=00:00:00.050",
-            "--Actors:Queues:ordered:Retry:MaxAttempts=10",
-            "--Actors:Queues:ordered:SnapshotEvery=20",
-        }) start.ArgumentList.Add(arg);
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is { } line && line.Contains("Actors", StringComparison.Ordinal)) output.WriteLine($"[node {process.Id}] {line}"); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) output.WriteLine($"[node {process.Id} err] {line}"); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private Task WaitReady(int port, Process node) => Poll.Until(async () =>
-    {
-        Assert.False(node.HasExited, "the node exited during startup");
-        try
-        {
-            return (await _http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false; // not listening yet
-        }
-    }, "the node to become ready", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
+    private Process StartNode(int port) => NodeProcess.Start(output, port,
+    [
+        $"--Actors:DataDirectory={_dataDirectory}",
+        "--Actors:DrainTimeout=00:00:05",
+        $"--Actors:Webhooks:sync:Url={_receiverUrl}",
+        "--Actors:Webhooks:sync:AllowedNetworks:0=127.0.0.0/8",
+        "--Actors:Queues:ordered:Workers=4",
+        "--Actors:Queues:ordered:Retry:BaseDelay=00:00:00.050",
+        "--Actors:Queues:ordered:Retry:MaxAttempts=10",
+        "--Actors:Queues:ordered:SnapshotEvery=20",
+    ]);
 
     private async Task<JsonNode> Stats(int port) => JsonNode.Parse(await _http.GetStringAsync($"http://127.0.0.1:{port}/queues/ordered"))!;
 
     [Fact]
     public async Task Each_keys_starts_follow_enqueue_order_across_failures_and_a_SIGKILL_of_the_node()
     {
-        var port = FreePort();
+        var port = NodeProcess.FreePort();
         var node = StartNode(port);
         var restarted = node;
         try
         {
-            await WaitReady(port, node);
+            await NodeProcess.WaitReadyAsync(_http, port, node);
             // The first half, interleaved across keys, runs before the kill.
             await EnqueueAsync(port, 0, PerKey / 2);
             await Poll.Until(async () => (await Stats(port))["totals"]!["succeeded"]!.GetValue<int>() >= Keys * 4, "some messages to finish", TimeSpan.FromSeconds(60));
@@ -142,7 +110,7 @@ public sealed class KeyOrderingProcessTests(ITestOutputHelper output) : IAsyncLi
             output.WriteLine($"killed with {_held} deliveries in flight");
 
             restarted = StartNode(port);
-            await WaitReady(port, restarted);
+            await NodeProcess.WaitReadyAsync(_http, port, restarted);
             await Poll.Until(async () => (await Stats(port))["totals"]!["succeeded"]!.GetValue<int>() == Keys * PerKey, "every message to succeed", TimeSpan.FromSeconds(120));
 
             Assert.Empty(_overlaps);

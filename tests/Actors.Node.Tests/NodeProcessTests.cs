@@ -2,7 +2,6 @@ using Actors.Core.Tests;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -69,59 +68,23 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
         try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private Process StartNode(int port, params string[] settings)
-    {
-        var nodeDll = Path.Combine(AppContext.BaseDirectory, "Actors.Node.dll");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        foreach (var arg in new string[]
-        {
-            nodeDll, "--urls", $"http://127.0.0.1:{port}",
-            $"--Actors:DataDirectory={_dataDirectory}",
-            "--Actors:DrainTimeout=00:00:05",
-            $"--Actors:Webhooks:notify:Url={_receiverUrl}",
-            "--Actors:Webhooks:notify:AllowedNetworks:0=127.0.0.0/8",
-            "--Actors:Queues:default:AllowedTypes:2=notify",
-            "--Actors:Queues:default:Retry:BaseDelay=00:00:00.100",
-        }.Concat(settings)) start.ArgumentList.Add(arg);
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is { } line && line.Contains("Actors", StringComparison.Ordinal)) output.WriteLine($"[node {process.Id}] {line}"); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) output.WriteLine($"[node {process.Id} err] {line}"); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private Task WaitReady(int port, Process node) => Poll.Until(async () =>
-    {
-        Assert.False(node.HasExited, "the node exited during startup");
-        try
-        {
-            return (await _http.GetAsync($"http://127.0.0.1:{port}/health/ready")).IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false; // not listening yet
-        }
-    }, "the node to become ready", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
+    private Process StartNode(int port, params string[] settings) => NodeProcess.Start(output, port,
+    [
+        $"--Actors:DataDirectory={_dataDirectory}",
+        "--Actors:DrainTimeout=00:00:05",
+        $"--Actors:Webhooks:notify:Url={_receiverUrl}",
+        "--Actors:Webhooks:notify:AllowedNetworks:0=127.0.0.0/8",
+        "--Actors:Queues:default:AllowedTypes:2=notify",
+        "--Actors:Queues:default:Retry:BaseDelay=00:00:00.100",
+        .. settings,
+    ]);
 
     [Fact]
     public async Task Every_accepted_message_reaches_the_webhook_after_a_SIGKILL_and_restart()
     {
-        var port = FreePort();
+        var port = NodeProcess.FreePort();
         var node = StartNode(port);
-        await WaitReady(port, node);
+        await NodeProcess.WaitReadyAsync(_http, port, node);
 
         const int producers = 4, perProducer = 150, killAfter = 250;
         var accepted = new ConcurrentBag<long>();
@@ -160,7 +123,7 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
         var restarted = StartNode(port);
         try
         {
-            await WaitReady(port, restarted);
+            await NodeProcess.WaitReadyAsync(_http, port, restarted);
             await Poll.WaitFor(() => accepted.All(_received.ContainsKey), TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
 
             var missing = accepted.Where(id => !_received.ContainsKey(id)).ToList();
@@ -183,12 +146,12 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task SIGTERM_lets_the_deliveries_in_flight_finish_then_exits_0_and_nothing_runs_twice()
     {
-        var port = FreePort();
+        var port = NodeProcess.FreePort();
         var node = StartNode(port);
         var restarted = node;
         try
         {
-            await WaitReady(port, node);
+            await NodeProcess.WaitReadyAsync(_http, port, node);
             var held = new List<long>();
             for (var i = 0; i < 3; i++)
             {
@@ -207,7 +170,7 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
 
             // Their successes were stored before the exit: after a restart they are succeeded and none is delivered again.
             restarted = StartNode(port);
-            await WaitReady(port, restarted);
+            await NodeProcess.WaitReadyAsync(_http, port, restarted);
             foreach (var id in held)
             {
                 var message = JsonNode.Parse(await _http.GetStringAsync($"http://127.0.0.1:{port}/queues/default/messages/{id}"))!;
@@ -224,12 +187,12 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task A_body_over_the_servers_limit_is_refused_with_413_request_too_large_and_loses_nothing()
     {
-        var port = FreePort();
+        var port = NodeProcess.FreePort();
         // The body limit is Kestrel's (the in-memory test server has none): a real process with a 4 KiB limit.
         var node = StartNode(port, "--Kestrel:Limits:MaxRequestBodySize=4096");
         try
         {
-            await WaitReady(port, node);
+            await NodeProcess.WaitReadyAsync(_http, port, node);
             var url = $"http://127.0.0.1:{port}/queues/default/messages";
             var kept = await _http.PostAsync(url, new StringContent("{\"type\":\"noop\",\"payload\":1}", Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.Accepted, kept.StatusCode);
@@ -278,9 +241,9 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Keyed_retries_after_a_SIGKILL_store_one_message_each_and_delayed_messages_fire_once_after_the_restart()
     {
-        var port = FreePort();
+        var port = NodeProcess.FreePort();
         var node = StartNode(port);
-        await WaitReady(port, node);
+        await NodeProcess.WaitReadyAsync(_http, port, node);
 
         // Delayed messages due a few seconds after they are sent: the node is killed before they are due.
         var delayedSent = new Dictionary<string, DateTime>();
@@ -316,7 +279,7 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
         var restarted = StartNode(port);
         try
         {
-            await WaitReady(port, restarted);
+            await NodeProcess.WaitReadyAsync(_http, port, restarted);
             // The producers retry every key with the same request: stored ones answer with their first id.
             foreach (var key in sent.Distinct())
             {
@@ -347,12 +310,12 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task A_redrive_job_interrupted_by_a_SIGKILL_resumes_after_the_restart_and_redrives_every_dead_letter()
     {
         const int total = 2_000;
-        var port = FreePort();
+        var port = NodeProcess.FreePort();
         var node = StartNode(port, RedriveQueue);
         Process? restarted = null;
         try
         {
-            await WaitReady(port, node);
+            await NodeProcess.WaitReadyAsync(_http, port, node);
             // Every first delivery fails: all 2,000 are dead-lettered.
             _hookFails = true;
             var ids = new List<long>();
@@ -381,7 +344,7 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IAsyncLifetime
 
             // Nobody asks again: the restarted node resumes the job from its stored progress.
             restarted = StartNode(port, RedriveQueue);
-            await WaitReady(port, restarted);
+            await NodeProcess.WaitReadyAsync(_http, port, restarted);
             var resumedAt = await JobProgress(port, jobId);
             output.WriteLine($"after the restart the job is at {resumedAt?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(finished)"}");
             if (resumedAt is { } position) Assert.True(position >= progressBeforeKill, $"the job went back from {progressBeforeKill} to {position}");

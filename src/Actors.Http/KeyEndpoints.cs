@@ -27,8 +27,7 @@ public static class KeyEndpoints
     private static async Task<IResult> ChangeAsync(string queue, string key, KeyOperation operation, IQueueClient client, CancellationToken cancellationToken)
     {
         if (!Names.IsValidQueueName(queue)) return Problems.For(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
-        if (key.Length is 0 or > MessageHeaders.MaxKeyLength)
-            return Problems.BadRequest($"An ordering key must be 1–{MessageHeaders.MaxKeyLength} characters; got {key.Length}.");
+        if (!MessageHeaders.IsValidKey(key)) return Problems.BadRequest(MessageHeaders.InvalidKeyReason(key));
         try
         {
             var changed = await client.ChangeKeyAsync(queue, key, operation, cancellationToken).ConfigureAwait(false);

@@ -15,8 +15,7 @@ public static class OrderingExtensions
     public static NewMessage WithKey(this NewMessage message, string key)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (key is not { Length: > 0 and <= MessageHeaders.MaxKeyLength })
-            throw new ArgumentException($"An ordering key must be 1–{MessageHeaders.MaxKeyLength} characters.", nameof(key));
+        if (!MessageHeaders.IsValidKey(key)) throw new ArgumentException(MessageHeaders.InvalidKeyReason(key), nameof(key));
         return message with { Headers = (message.Headers ?? ImmutableDictionary<string, string>.Empty).SetItem(MessageHeaders.Key, key) };
     }
 

@@ -16,6 +16,12 @@ public static class MessageHeaders
     /// <summary>Longest ordering key, in characters.</summary>
     public const int MaxKeyLength = 255;
 
+    /// <summary>True for an ordering key of 1–<see cref="MaxKeyLength"/> characters.</summary>
+    public static bool IsValidKey(string? key) => key is { Length: > 0 and <= MaxKeyLength };
+
+    /// <summary>Why a key that is not <see cref="IsValidKey"/> is refused.</summary>
+    public static string InvalidKeyReason(string? key) => $"An ordering key must be 1–{MaxKeyLength} characters; got {key?.Length ?? 0}.";
+
     /// <summary>The priority, <c>0</c>–<c>9</c> (higher starts first); absent means 0.</summary>
     public const string Priority = "priority";
 

@@ -74,9 +74,9 @@ internal sealed class IntakeRules
             error = $"Headers total {total} characters; the limit is {MaxHeaderChars}.";
             return false;
         }
-        if (headers.TryGetValue(MessageHeaders.Key, out var orderingKey) && orderingKey is not { Length: > 0 and <= MessageHeaders.MaxKeyLength })
+        if (headers.TryGetValue(MessageHeaders.Key, out var orderingKey) && !MessageHeaders.IsValidKey(orderingKey))
         {
-            error = $"An ordering key must be 1–{MessageHeaders.MaxKeyLength} characters; got {orderingKey?.Length ?? 0}.";
+            error = MessageHeaders.InvalidKeyReason(orderingKey);
             return false;
         }
         if (headers.TryGetValue(MessageHeaders.Priority, out var priority) && !StoredMessage.TryParsePriority(priority, out _))

@@ -255,9 +255,6 @@ internal sealed class DispatchOrder
     /// <summary>Drops stale entries from the fronts and moves messages whose payload came back to where they go next.</summary>
     public void Trim()
     {
-        // A message that left the ready set and came back without its payload (a replayed retry) has a newer entry
-        // where it belongs; the old one here is skipped.
-        while (_loaded.TryPeek(out var head) && (!MayStart(head) || !head.HasPayload)) _loaded.Dequeue();
         while (_returns.TryPeek(out var head, out _) && !MayStart(head)) _returns.Dequeue();
         while (_urgent.TryPeek(out var head, out _) && !MayStart(head)) _urgent.Dequeue();
         while (_unloaded.TryPeek(out var head) && (!MayStart(head) || head.HasPayload))
@@ -271,7 +268,9 @@ internal sealed class DispatchOrder
             while (_unloaded.TryDequeue(out var rest))
                 if (rest.Stage == Stage.Ready) _loaded.Enqueue(rest);
         }
-        // A ready message that may not start (its key's earlier one runs) is left to its lane, which lines it up again.
-        while (_loaded.TryPeek(out var head) && !MayStart(head)) _loaded.Dequeue();
+        // Last, as the moves above may have lined up new heads. A message that left the ready set and came back without
+        // its payload (a replayed retry) has a newer entry where it belongs, and one that may not start (its key's
+        // earlier one runs) is left to its lane, which lines it up again: their old entries here are skipped.
+        while (_loaded.TryPeek(out var head) && (!MayStart(head) || !head.HasPayload)) _loaded.Dequeue();
     }
 }

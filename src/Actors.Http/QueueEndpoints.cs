@@ -400,5 +400,13 @@ public static class QueueEndpoints
             }
             : null,
         keys = s.Keys is { } k ? new { activeKeys = k.ActiveKeys, parkedKeys = k.ParkedKeys, oldestBlockedAgeMs = Math.Round(k.OldestBlockedAge.TotalMilliseconds) } : null,
+        autoscale = s.Autoscale is { } a
+            ? new
+            {
+                activeWorkers = a.Active, targetWorkers = a.Target, deployedWorkers = a.Deployed, drainingWorkers = a.Draining, need = a.Need,
+                arrivalRate = Math.Round(a.ArrivalRate, 3), meanServiceMs = Math.Round(a.MeanService.TotalMilliseconds, 3), backlog = a.Backlog,
+                targetUtilisation = a.TargetUtilisation, decidedAt = a.DecidedAt,
+            }
+            : null,
     };
 }

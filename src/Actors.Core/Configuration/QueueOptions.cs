@@ -3,8 +3,17 @@ namespace Actors.Configuration;
 /// <summary>One queue's settings. Bind from configuration (<c>Actors:Queues:{name}</c>) or set in code.</summary>
 public sealed class QueueOptions
 {
-    /// <summary>Workers in the queue's consumer pool; each runs one message at a time. Default 8; range 1–1024.</summary>
+    /// <summary>
+    /// Workers in the queue's consumer pool; each runs one message at a time. With <see cref="Autoscale"/> set, the
+    /// number of active workers the queue starts with (kept within its MinWorkers–MaxWorkers). Default 8; range 1–1024.
+    /// </summary>
     public int Workers { get; set; } = 8;
+
+    /// <summary>
+    /// Sizes the pool by its measured load (see <see cref="AutoscaleOptions"/>): the pool deploys MaxWorkers and the
+    /// queue keeps as many active as Little's Law calls for. Default null: the pool keeps <see cref="Workers"/>.
+    /// </summary>
+    public AutoscaleOptions? Autoscale { get; set; }
 
     /// <summary>
     /// Deliveries a worker may hold at once (the one it runs plus those waiting at it), like AMQP prefetch.
@@ -187,6 +196,7 @@ public sealed class QueueOptions
         if (MessageTtl is { } ttl && (ttl < TimeSpan.FromSeconds(1) || ttl > TimeSpan.FromDays(3650))) throw new ArgumentException($"Queue '{queue}': MessageTtl must be 1 s – 3,650 days, was {ttl}.");
         if (MaxConcurrency is < 1 or > 1_000_000) throw new ArgumentException($"Queue '{queue}': MaxConcurrency must be 1–1,000,000, was {MaxConcurrency}.");
         RateLimit?.Validate(queue);
+        Autoscale?.Validate(queue);
         foreach (var type in AllowedTypes)
         {
             if (!Names.IsValidMessageType(type)) throw new ArgumentException($"Queue '{queue}': allowed type '{type}' is not a valid type name.");

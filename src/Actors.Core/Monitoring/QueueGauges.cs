@@ -22,6 +22,15 @@ internal static class QueueGauges
         Gauge("actors.queue.suggested_workers", "{worker}", "Workers Little's Law suggests for 80% utilisation (ceil(λ·S/0.8)).", s => s.SuggestedWorkers),
     ];
 
+    /// <summary>Gauges of autoscaled queues only: a queue without autoscaling reports none.</summary>
+    private static readonly ObservableGauge<long>[] AutoscaleGauges =
+    [
+        ActorsTelemetry.Meter.CreateObservableGauge("actors.queue.target_workers", () => ObservePresent(static s => s.TargetWorkers), "{worker}",
+            "Active workers the autoscaler's last decision asked for (ceil((λ + B/T)·S/ρ), within the limits and steps)."),
+        ActorsTelemetry.Meter.CreateObservableGauge("actors.queue.active_workers", () => ObservePresent(static s => s.ActiveWorkers), "{worker}",
+            "Workers of an autoscaled pool that get new deliveries."),
+    ];
+
     private static readonly ObservableGauge<double>[] DoubleGauges =
     [
         Gauge("actors.queue.oldest_message.age", "s", "Age of the oldest ready message.", s => s.OldestAgeSeconds),
@@ -36,6 +45,7 @@ internal static class QueueGauges
         {
             foreach (var gauge in LongGauges) if (gauge.Enabled) return true;
             foreach (var gauge in DoubleGauges) if (gauge.Enabled) return true;
+            foreach (var gauge in AutoscaleGauges) if (gauge.Enabled) return true;
             return false;
         }
     }
@@ -57,6 +67,12 @@ internal static class QueueGauges
         foreach (var snapshot in Latest.Values)
             yield return new Measurement<T>(read(snapshot), ActorsTelemetry.QueueTags(snapshot.QueueId));
     }
+
+    private static IEnumerable<Measurement<long>> ObservePresent(Func<QueueGaugeSnapshot, long?> read)
+    {
+        foreach (var snapshot in Latest.Values)
+            if (read(snapshot) is { } value) yield return new Measurement<long>(value, ActorsTelemetry.QueueTags(snapshot.QueueId));
+    }
 }
 
 /// <summary>One queue partition's numbers as its last tick saw them.</summary>
@@ -70,10 +86,12 @@ internal sealed record QueueGaugeSnapshot(
     long SuggestedWorkers,
     double OldestAgeSeconds,
     double WaitSeconds,
-    double ArrivalRate)
+    double ArrivalRate,
+    long? TargetWorkers = null,
+    long? ActiveWorkers = null)
 {
     /// <summary>The gauges' share of a partition's statistics.</summary>
     public static QueueGaugeSnapshot From(Protocol.QueueQueries.QueueStats stats) => new(
         stats.QueueId, stats.Depth, stats.InFlight, stats.Scheduled, stats.DeadLettered, stats.Workers, stats.SuggestedWorkers,
-        stats.OldestMessageAge.TotalSeconds, stats.MeanWait.TotalSeconds, stats.ArrivalRate);
+        stats.OldestMessageAge.TotalSeconds, stats.MeanWait.TotalSeconds, stats.ArrivalRate, stats.Autoscale?.Target, stats.Autoscale?.Active);
 }

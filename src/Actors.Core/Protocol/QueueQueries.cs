@@ -95,7 +95,7 @@ public static class QueueQueries
     /// <param name="MeanService">Mean handler time, over the last minute.</param>
     /// <param name="LittlesLawWaiting">λ × W: the depth Little's Law predicts.</param>
     /// <param name="LittlesLawInSystem">λ × (W + service): the depth + in-flight Little's Law predicts.</param>
-    /// <param name="Workers">Workers in the consumer pool.</param>
+    /// <param name="Workers">Workers in the consumer pool (with autoscaling, the active ones: those that get new deliveries).</param>
     /// <param name="Utilization">Fraction of worker capacity busy over the last minute (completion rate × service ÷ workers).</param>
     /// <param name="SuggestedWorkers">Workers the measured λ and service time call for at 80 % utilisation.</param>
     /// <param name="OldestMessageAge">Age of the oldest waiting message.</param>
@@ -108,6 +108,7 @@ public static class QueueQueries
     /// <param name="Limits">The queue's rate and concurrency limits and the deliveries that waited for them; null when it has none.</param>
     /// <param name="Keys">The queue's ordering keys: active, parked, and the oldest message waiting behind its key; null when it holds no keyed message.</param>
     /// <param name="PendingFollowUps">Follow-ups owed (see <see cref="Continuation"/>) and not yet stored by their target queues.</param>
+    /// <param name="Autoscale">The autoscaler's last decision and the pool it shaped; null when the queue does not autoscale.</param>
     public sealed record QueueStats(
         string QueueId,
         long Depth,
@@ -137,7 +138,38 @@ public static class QueueQueries
         ImmutableArray<Actors.Protocol.RedriveJobs.RedriveJobStatus>? RedriveJobs = null,
         DispatchLimitStats? Limits = null,
         KeyStats? Keys = null,
-        long PendingFollowUps = 0) : IWithQueueId, IQueueMessage;
+        long PendingFollowUps = 0,
+        AutoscaleStats? Autoscale = null) : IWithQueueId, IQueueMessage;
+
+    /// <summary>
+    /// An autoscaled pool (summed over a queue's partitions): its workers and the last decision, with the λ, S and B it
+    /// used (see <see cref="Configuration.AutoscaleOptions"/>).
+    /// </summary>
+    /// <param name="Active">Workers that get new deliveries.</param>
+    /// <param name="Target">Active workers the last decision asked for.</param>
+    /// <param name="Deployed">Workers deployed (active, draining and idle).</param>
+    /// <param name="Draining">Workers taken out of the active set that still finish deliveries they hold.</param>
+    /// <param name="Need">Workers the last measurements called for, before the steps and the stabilisation window.</param>
+    /// <param name="ArrivalRate">λ the last decision used: the smoothed arrival rate, per second.</param>
+    /// <param name="MeanService">S the last decision used: the mean service time.</param>
+    /// <param name="Backlog">B the last decision used: messages waiting.</param>
+    /// <param name="TargetUtilisation">ρ the decision sizes for.</param>
+    /// <param name="DecidedAt">When the last decision was made; null before the first.</param>
+    public sealed record AutoscaleStats(int Active, int Target, int Deployed, int Draining, int Need, double ArrivalRate, TimeSpan MeanService, long Backlog, double TargetUtilisation, DateTime? DecidedAt)
+    {
+        /// <summary>The partitions' pools together (counts and rates add up; S is weighted by λ); null when none autoscales.</summary>
+        public static AutoscaleStats? Sum(IEnumerable<AutoscaleStats?> parts)
+        {
+            var present = parts.OfType<AutoscaleStats>().ToList();
+            if (present.Count == 0) return null;
+            var lambda = present.Sum(p => p.ArrivalRate);
+            var service = lambda > 0
+                ? TimeSpan.FromTicks((long)(present.Sum(p => p.MeanService.Ticks * p.ArrivalRate) / lambda))
+                : TimeSpan.FromTicks((long)present.Average(p => p.MeanService.Ticks));
+            return new AutoscaleStats(present.Sum(p => p.Active), present.Sum(p => p.Target), present.Sum(p => p.Deployed), present.Sum(p => p.Draining),
+                present.Sum(p => p.Need), lambda, service, present.Sum(p => p.Backlog), present[0].TargetUtilisation, present.Max(p => p.DecidedAt));
+        }
+    }
 
     /// <summary>A queue's ordering keys (summed over its partitions); null on a queue that holds no keyed message.</summary>
     /// <param name="ActiveKeys">Keys with at least one message not yet final.</param>

@@ -108,7 +108,7 @@ internal static class PartitionMerge
             parts.Min(p => p.NextDueAt ?? DateTime.MaxValue) is var due && due != DateTime.MaxValue ? due : null,
             parts.Sum(p => p.TotalExpired), parts.Sum(p => p.TotalCancelled), parts.Sum(p => p.IdempotencyKeys),
             MergeRedriveJobs(parts.Select(p => p.RedriveJobs)), DispatchLimitStats.Sum(parts.Select(p => p.Limits)), KeyStats.Sum(parts.Select(p => p.Keys)),
-            parts.Sum(p => p.PendingFollowUps));
+            parts.Sum(p => p.PendingFollowUps), AutoscaleStats.Sum(parts.Select(p => p.Autoscale)));
     }
 
     private static TimeSpan Weighted(IReadOnlyList<QueueStats> parts, Func<QueueStats, TimeSpan> value, Func<QueueStats, double> weight)

@@ -63,7 +63,7 @@ internal sealed partial class QueueActor
             // Replacements still pending are part of the missing size.
             _pool.TakeReplacements();
             Timers.Cancel(ReplaceWorkers.Key);
-            var missing = _cluster.Enabled ? _options.Workers : _options.Workers - _pool.AliveCount;
+            var missing = _cluster.Enabled ? PoolSize : PoolSize - _pool.AliveCount;
             if (!_pool.Retired && missing > 0) StartPool(missing);
             return;
         }

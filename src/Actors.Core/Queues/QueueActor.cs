@@ -222,6 +222,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         Command<GetPlacement>(_ => Sender.Tell(Placement()));
         Command<RefreshWorkers>(_ => RefreshClusterPool());
         Command<ReplaceWorkers>(_ => RequestReplacements());
+        Command<AutoscaleTick>(_ => OnAutoscaleTick());
         Command<DeadLetterCommands.ListDeadLetters>(query => Sender.Tell(_deadLetters.Page(_state, query)));
         Command<DeadLetterCommands.GroupDeadLetters>(_ => Sender.Tell(new DeadLetterCommands.DeadLetterGroups(_queueId, _state.GroupDeadLetters())));
         Command<DeadLetterCommands.RedriveDeadLetters>(OnRedrive);
@@ -255,7 +256,8 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         _intake.ContinueAfter(Math.Max(_state.LastId, Partitions.IdBase(_partition)));
         _metrics = new QueueMetrics(Now);
         Become(Running);
-        StartPool(_options.Workers);
+        StartPool(PoolSize);
+        StartAutoscale();
         Timers.StartPeriodicTimer("tick", Tick.Instance, TickInterval);
         ArmDueTimer();
         _redriveJobs = Context.ActorOf(RedriveJobActor.SupervisedProps(_queueId, _partition, Self, _deadLetters.RedriveChunkSize, TickInterval, _time), "redrive-jobs");
@@ -408,7 +410,10 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
     // ---------------------------------------------------------------- reports
 
     private QueueStats Stats(bool accepting) =>
-        QueueReports.Stats(_queueId, _state, _metrics, _pool.AliveCount, Now, accepting) with { RedriveJobs = _redriveStatuses.IsEmpty ? null : _redriveStatuses, Limits = _gate.Stats() };
+        QueueReports.Stats(_queueId, _state, _metrics, StatsWorkers, Now, accepting) with
+        {
+            RedriveJobs = _redriveStatuses.IsEmpty ? null : _redriveStatuses, Limits = _gate.Stats(), Autoscale = AutoscaleStats(),
+        };
 
     private QueuePlacement Placement() =>
         QueueReports.Placement(_queueId, _partition, ((ExtendedActorSystem)Context.System).Provider.DefaultAddress, _pool.AliveWorkers);

@@ -10,8 +10,9 @@ namespace Actors.Queues;
 /// delivery it held was taken back, the slot is free for the next worker learned, so the slots never outnumber the
 /// workers the pool has had at once. A stopped worker is remembered (never learned again from a router's stale list)
 /// only until its router no longer lists it.</para>
+/// <para>Every live worker is active (may be picked) unless an autoscaler set an active target (see WorkerPool.Active.cs).</para>
 /// </summary>
-internal sealed class WorkerPool
+internal sealed partial class WorkerPool
 {
     private readonly List<WorkerSlot> _slots = new();
     private readonly Dictionary<IActorRef, int> _slotOf = new();
@@ -125,26 +126,31 @@ internal sealed class WorkerPool
         var added = new List<IActorRef>();
         foreach (var worker in routees)
             if (TryAdd(worker)) added.Add(worker);
+        if (added.Count > 0) Rebalance();
         return added;
     }
 
-    /// <summary>Learns a routee into a free slot or a new one; true when it is new (the caller watches it), false when known or already stopped.</summary>
+    /// <summary>
+    /// Learns a routee into a free slot or a new one; true when it is new (the caller watches it), false when known or
+    /// already stopped. Under an active target it starts inactive, until <see cref="Rebalance"/> picks it.
+    /// </summary>
     public bool TryAdd(IActorRef worker)
     {
         if (_slotOf.ContainsKey(worker) || _stopped.Contains(worker)) return false;
         var slot = _slots.FindIndex(static s => !s.Alive && s.Outstanding <= 0);
+        var added = new WorkerSlot(worker) { Active = _activeTarget is null };
         if (slot < 0)
         {
             slot = _slots.Count;
-            _slots.Add(new WorkerSlot(worker));
+            _slots.Add(added);
         }
-        else _slots[slot] = new WorkerSlot(worker);
+        else _slots[slot] = added;
         _slotOf[worker] = slot;
         return true;
     }
 
     /// <summary>
-    /// The live worker with the fewest outstanding deliveries below prefetch, rotating among equals; -1 when all are
+    /// The active worker with the fewest outstanding deliveries below prefetch, rotating among equals; -1 when all are
     /// full or the pool is retired.
     /// </summary>
     public int PickWorker()
@@ -156,7 +162,7 @@ internal sealed class WorkerPool
         {
             var slot = (_nextSlot + i) % count;
             var worker = _slots[slot];
-            if (!worker.Alive || worker.Outstanding >= _prefetch) continue;
+            if (!worker.Active || worker.Outstanding >= _prefetch) continue;
             if (best < 0 || worker.Outstanding < _slots[best].Outstanding) best = slot;
             if (worker.Outstanding == 0) break;
         }
@@ -190,6 +196,8 @@ internal sealed class WorkerPool
         if (!_slotOf.Remove(worker, out slot)) return false;
         _stopped.Add(worker);
         _slots[slot].Alive = false;
+        _slots[slot].Active = false;
+        Rebalance();
         return true;
     }
 
@@ -240,5 +248,8 @@ internal sealed class WorkerPool
         public IActorRef Ref { get; } = worker;
         public int Outstanding { get; set; }
         public bool Alive { get; set; } = true;
+
+        /// <summary>Alive and in the active set: it may get new deliveries.</summary>
+        public bool Active { get; set; } = true;
     }
 }

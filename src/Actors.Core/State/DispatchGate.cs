@@ -36,6 +36,9 @@ internal sealed class DispatchGate
     /// <summary>This partition's share of the queue's <see cref="QueueOptions.MaxConcurrency"/>, if set.</summary>
     public int? MaxConcurrency { get; }
 
+    /// <summary>This partition's share of the queue's <see cref="QueueOptions.RateLimit"/> in deliveries per second, if set.</summary>
+    public double? RatePerSecond => _rate is { } rate ? rate.Permits / rate.Period.TotalSeconds : null;
+
     /// <summary>Deliveries that started after waiting for the rate limit.</summary>
     public long WaitedForRate { get; private set; }
 

@@ -269,6 +269,8 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(withJobs.RedriveJobs, Assert.IsType<QueueStats>(RoundTrip(withJobs)).RedriveJobs!.Value);
         var withLimits = stats with { Limits = new DispatchLimitStats(10, TimeSpan.FromSeconds(1), 5, 3, 7, 8) };
         Assert.Equal(withLimits, RoundTrip(withLimits));
+        var withAutoscale = stats with { Autoscale = new AutoscaleStats(5, 6, 16, 1, 6, 201.5, TimeSpan.FromMilliseconds(21), 40, 0.8, At) };
+        Assert.Equal(withAutoscale, RoundTrip(withAutoscale));
         var info = new MessageInfo("q", 1, "t", MessageStatus.DeadLettered, 5, At, null, At, [Error], null, new byte[] { 1 }, Headers);
         var copy = Assert.IsType<MessageInfo>(RoundTrip(info));
         Assert.Equal((info.Status, info.Attempts, info.Errors.Single()), (copy.Status, copy.Attempts, copy.Errors.Single()));

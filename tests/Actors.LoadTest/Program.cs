@@ -11,6 +11,12 @@ using HdrHistogram;
 // Enqueues N messages of S bytes with P concurrent producers into a real SQLite-backed node whose C workers run
 // a no-op handler, waits until every message is processed, and prints one JSON line as its last line.
 var settings = LoadSettings.Parse(args);
+if (settings.AutoscaleSeconds > 0)
+{
+    var (scaled, ok) = await AutoscaleRuns.RunAsync(settings);
+    Console.WriteLine(JsonSerializer.Serialize(scaled));
+    return ok ? 0 : 1;
+}
 if (settings.LatenessRate > 0 || settings.DueAtOnce > 0 || settings.Keys > 0)
 {
     var (timed, ok) = settings.LatenessRate > 0 ? await DelayedRuns.LatenessAsync(settings)
@@ -353,6 +359,21 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
     /// <summary>--priorities 1: message n gets priority n mod 10.</summary>
     public bool Priorities { get; init; }
 
+    /// <summary>--autoscale S: the autoscaling run, with a load step of S seconds (0, default: off).</summary>
+    public int AutoscaleSeconds { get; init; }
+
+    /// <summary>--step-rate: messages per second during the autoscaling run's load step. Default 200.</summary>
+    public int StepRate { get; init; } = 200;
+
+    /// <summary>--service-ms: the autoscaling run's handler time. Default 20.</summary>
+    public int ServiceMs { get; init; } = 20;
+
+    /// <summary>--tail-s: quiet seconds after the autoscaling run's load step. Default 20.</summary>
+    public int TailSeconds { get; init; } = 20;
+
+    /// <summary>--max-workers: the autoscaling run's MaxWorkers. Default 16.</summary>
+    public int MaxWorkers { get; init; } = 16;
+
     /// <summary>Whether --payload was given (the memory runs have their own default).</summary>
     public bool PayloadBytesGiven { get; init; }
 
@@ -362,7 +383,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --ordering-keys --priorities --batch-handler --await --telemetry --snapshot-every --data --postgres CONNECTION");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --ordering-keys --priorities --batch-handler --await --telemetry --autoscale --step-rate --service-ms --tail-s --max-workers --snapshot-every --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
@@ -387,6 +408,11 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
             BatchHandlerSize = Math.Max(0, Int("batch-handler", 0)),
             PayloadBytesGiven = values.ContainsKey("payload"),
             HandlerThreads = values.ContainsKey("handler-threads") ? Int("handler-threads", 0) : null,
+            AutoscaleSeconds = Math.Max(0, Int("autoscale", 0)),
+            StepRate = Math.Max(1, Int("step-rate", 200)),
+            ServiceMs = Math.Max(0, Int("service-ms", 20)),
+            TailSeconds = Math.Max(0, Int("tail-s", 20)),
+            MaxWorkers = Math.Clamp(Int("max-workers", 16), 1, 1024),
         };
     }
 }

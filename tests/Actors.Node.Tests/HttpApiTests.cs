@@ -30,6 +30,10 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
     ["Actors:Queues:dlqjob:Retry:MaxAttempts"] = "1",
     ["Actors:Queues:dlqjob:RedrivePerSecond"] = "10",
     ["Actors:Queues:parts:Partitions"] = "3",
+    // Autoscaled from the configuration: each partition deploys 4 workers and starts with 2 active.
+    ["Actors:Queues:parts:Workers"] = "2",
+    ["Actors:Queues:parts:Autoscale:MaxWorkers"] = "4",
+    ["Actors:Queues:parts:Autoscale:ScaleDownAfter"] = "00:10:00",
 })
 {
     private async Task<long> Enqueue(string queue, string type, string payloadJson)
@@ -347,5 +351,16 @@ public sealed class HttpApiTests() : NodeHttpTest(new Dictionary<string, string?
             Assert.Equal(i, (await AwaitStatus("parts", ids[i], "succeeded"))["result"]!.GetValue<int>());
         var stats = (await Http.GetFromJsonAsync<JsonObject>("/queues/parts"))!;
         Assert.Equal(6, stats["totals"]!["succeeded"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task An_autoscaled_queue_shows_its_active_target_and_deployed_workers_summed_over_its_partitions()
+    {
+        var stats = await AwaitJson("/queues/parts", s => s["autoscale"]?["activeWorkers"]?.GetValue<int>() == 6, "two active workers in each of three partitions");
+        var autoscale = stats["autoscale"]!;
+        Assert.Equal((6, 12, 0), (autoscale["targetWorkers"]!.GetValue<int>(), autoscale["deployedWorkers"]!.GetValue<int>(), autoscale["drainingWorkers"]!.GetValue<int>()));
+        Assert.Equal(0.8, autoscale["targetUtilisation"]!.GetValue<double>());
+        Assert.Equal(6, stats["workers"]!.GetValue<int>());
+        Assert.Null((await Http.GetFromJsonAsync<JsonObject>("/queues/default"))!["autoscale"]);
     }
 }

@@ -204,4 +204,49 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
         // The abandoned worker on B is stopped and the cluster-aware pool deploys a new one there.
         await TestQueues.Until(async () => await WorkersOnB() == 2, "the pool back at its size");
     }
+
+    [Fact]
+    public async Task An_autoscaled_pool_splits_its_active_workers_across_the_nodes_and_a_node_that_joins_gets_its_share()
+    {
+        var connection = await postgres.CreateDatabaseAsync();
+        var ranOn = new ConcurrentBag<string>();
+        var (portA, portB) = (PostgresServer.FreePort(), PostgresServer.FreePort());
+        var seed = $"akka.tcp://actors@127.0.0.1:{portA}";
+        var release = new SemaphoreSlim(0);
+        var heldOn = new ConcurrentBag<string>();
+        Action<DurableQueuesOptions> Elastic(string node) => o =>
+        {
+            o.Cluster.MinMembers = 1;
+            // Four active workers, and no scale-down within the test: the set only moves between nodes.
+            o.AddQueue("elastic", q =>
+            {
+                q.Workers = 4;
+                q.Prefetch = 1;
+                q.Autoscale = new AutoscaleOptions { MinWorkers = 1, MaxWorkers = 4, ScaleDownAfter = TimeSpan.FromMinutes(10) };
+            });
+            o.Handlers.Add<ReadOnlyMemory<byte>>("hold", async (_, _, ct) =>
+            {
+                heldOn.Add(node);
+                await release.WaitAsync(ct);
+                return null;
+            });
+        };
+        var (_, a) = StartNode(connection, portA, seed, "queue,worker", ranOn, "A", Elastic("A"));
+        await TestQueues.Until(async () => (await a.Client.GetStatsAsync("elastic")).Autoscale?.Active == 4, "four active workers on A alone");
+
+        StartNode(connection, portB, seed, "worker", ranOn, "B", Elastic("B"));
+        await TestQueues.Until(async () => (await a.Client.GetStatsAsync("elastic")).Autoscale?.Deployed == 8, "the pool deployed on B too");
+        var stats = (await a.Client.GetStatsAsync("elastic")).Autoscale!;
+        Assert.Equal((4, 4), (stats.Active, stats.Target));
+
+        // One delivery per active worker (prefetch 1): the active set is two on each node.
+        var ids = new List<long>();
+        for (var i = 0; i < 4; i++) ids.Add(await a.Client.EnqueueAsync("elastic", "hold", new byte[] { 1 }));
+        await TestQueues.Until(() => Task.FromResult(heldOn.Count == 4), "four handlers to run");
+        Assert.Equal(new Dictionary<string, int> { ["A"] = 2, ["B"] = 2 }, heldOn.GroupBy(n => n).ToDictionary(g => g.Key, g => g.Count()));
+
+        release.Release(ids.Count);
+        await TestQueues.Until(async () => (await a.Client.GetStatsAsync("elastic")).TotalSucceeded == ids.Count, "every message to succeed");
+        Assert.Equal(0, (await a.Client.GetStatsAsync("elastic")).TotalFailedAttempts);
+    }
 }

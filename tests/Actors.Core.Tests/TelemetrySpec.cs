@@ -213,6 +213,44 @@ public sealed class TelemetrySpec : QueueSpec
         Assert.Equal(0, Sum("actors.queue.in_flight"));
     }
 
+    [Fact]
+    public async Task An_autoscaled_queue_publishes_its_target_and_active_workers_and_a_fixed_pool_does_not()
+    {
+        var elastic = UniqueQueue("elastic");
+        var fixedPool = UniqueQueue("fixed");
+        var metrics = new List<MetricSnapshot>();
+        using var meters = Sdk.CreateMeterProviderBuilder()
+            .AddActorsInstrumentation()
+            .AddInMemoryExporter(metrics)
+            .Build();
+        Start(o =>
+        {
+            o.AddQueue(elastic, q =>
+            {
+                q.Workers = 3;
+                q.Autoscale = new Configuration.AutoscaleOptions { MaxWorkers = 4, ScaleDownAfter = TimeSpan.FromMinutes(10) };
+            });
+            o.AddQueue(fixedPool, q => q.Workers = 2);
+        });
+
+        long? Gauge(string name, string queue)
+        {
+            lock (metrics)
+            {
+                metrics.Clear();
+                meters.ForceFlush();
+                return metrics.Where(m => m.Name == name).SelectMany(m => m.MetricPoints.ToList())
+                    .Where(p => HasTag(p, "messaging.destination.name", queue)).Select(p => (long?)p.GetGaugeLastValueLong()).FirstOrDefault();
+            }
+        }
+        await Poll.Until(() => Task.FromResult(Gauge("actors.queue.active_workers", elastic) == 3 && Gauge("actors.queue.workers", fixedPool) == 2),
+            "both queues' gauges", TimeSpan.FromSeconds(30));
+        Assert.Equal(3, Gauge("actors.queue.target_workers", elastic));
+        Assert.Equal(3, Gauge("actors.queue.workers", elastic));
+        Assert.Null(Gauge("actors.queue.target_workers", fixedPool));
+        Assert.Null(Gauge("actors.queue.active_workers", fixedPool));
+    }
+
     /// <summary>A snapshot taken after the workload: workers alive, nothing ready.</summary>
     private static bool SeesGauge(List<MetricSnapshot> metrics, MeterProvider meters, string queue)
     {

@@ -23,6 +23,9 @@ public sealed class DashboardHttpTests() : NodeHttpTest(Settings())
     {
         ["Actors:Queues:q:Workers"] = "1",
         ["Actors:Queues:paged:Workers"] = "1",
+        ["Actors:Queues:scaled:Workers"] = "2",
+        ["Actors:Queues:scaled:Autoscale:MaxWorkers"] = "3",
+        ["Actors:Queues:scaled:Autoscale:ScaleDownAfter"] = "00:10:00",
         ["Actors:Auth:Keys:admin:Hash"] = ApiKeys.Hash(AdminKey),
         ["Actors:Auth:Keys:admin:Permissions:0"] = "admin",
         ["Actors:Auth:Keys:producer:Hash"] = ApiKeys.Hash(ProduceKey),
@@ -151,6 +154,16 @@ public sealed class DashboardHttpTests() : NodeHttpTest(Settings())
         var beta = await (await Http.SendAsync(WithCookie(HttpMethod.Get, "/dashboard/queues/paged/dead-letters?type=beta", AdminKey))).Content.ReadAsStringAsync();
         Assert.Equal(5, Rows(beta));
         Assert.Contains("value=\"beta\"", beta, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_queue_page_of_an_autoscaled_queue_shows_its_active_target_and_deployed_workers()
+    {
+        async Task<string> Page(string queue) =>
+            await (await Http.SendAsync(WithCookie(HttpMethod.Get, $"/dashboard/queues/{queue}", AdminKey))).Content.ReadAsStringAsync();
+        await Poll.Until(async () => (await Page("scaled")).Contains("<td class=\"autoscale\">2 / 2 (3)</td>", StringComparison.Ordinal),
+            "two of three workers active on the page", TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain("Autoscale", await Page("q"), StringComparison.Ordinal);
     }
 
     private static int Rows(string html)

@@ -77,6 +77,9 @@ internal static class DashboardPages
             ("Failed attempts", N(q.TotalFailedAttempts), ""), ("Dead-lettered (total)", N(q.TotalDeadLettered), ""),
             ("Accepting work", q.AcceptingWork ? "yes" : "no (draining)", ""),
         };
+        if (q.Autoscale is { } a)
+            rows = [.. rows, ("Autoscale: active / target (deployed)", $"{a.Active} / {a.Target} ({a.Deployed})", "autoscale"),
+                ("Autoscale: last decision", $"λ {Rate(a.ArrivalRate)}, S {Duration(a.MeanService)}, B {N(a.Backlog)} → need {a.Need}", "")];
         var html = new StringBuilder("<table class=\"stats\"><tbody>");
         foreach (var (name, value, css) in rows)
             html.Append("<tr><th>").Append(E(name)).Append("</th><td").Append(css.Length > 0 ? $" class=\"{css}\"" : "").Append('>').Append(E(value)).Append("</td></tr>");

@@ -124,6 +124,19 @@ public sealed class AutoscalerTests
     }
 
     [Fact]
+    public void An_idle_queue_that_no_longer_measures_a_service_time_still_shrinks_on_the_last_one_measured()
+    {
+        var scaler = new Autoscaler(Options(downAfterSeconds: 0), 1);
+        Assert.Equal(5, scaler.Evaluate(200, Ms20, 0, 16, null, At(0)).To);
+
+        // Past the service-time window nothing finished: S reads zero, and λ has decayed to almost nothing.
+        var idle = scaler.Evaluate(0.001, TimeSpan.Zero, 0, 16, null, At(120));
+
+        Assert.Equal((1, Ms20, AutoscaleStep.Down), (idle.Need, idle.Service, idle.Step));
+        Assert.Equal(4, idle.To);
+    }
+
+    [Fact]
     public void A_limit_that_falls_below_the_target_lowers_it_at_once()
     {
         var scaler = new Autoscaler(Options(max: 16), 12);

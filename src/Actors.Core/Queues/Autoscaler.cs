@@ -18,6 +18,7 @@ internal sealed class Autoscaler
     private readonly AutoscaleOptions _options;
     private readonly Queue<(DateTime At, int Need)> _recentNeeds = new();
     private DateTime? _lowSince;
+    private TimeSpan _knownService;
 
     /// <summary>A scaler that starts at <paramref name="initial"/> active workers (kept within MinWorkers–MaxWorkers).</summary>
     public Autoscaler(AutoscaleOptions options, int initial)
@@ -52,10 +53,14 @@ internal sealed class Autoscaler
     /// <summary>
     /// Evaluates the target at <paramref name="now"/> from the measurements (see <see cref="Need"/>); <paramref name="limit"/>
     /// is the most workers that can be active (MaxWorkers per node with workers, and MaxConcurrency), and a target above
-    /// a limit that fell is lowered to it at once.
+    /// a limit that fell is lowered to it at once. A zero <paramref name="service"/> (none measured lately) stands for the
+    /// last one measured.
     /// </summary>
     public AutoscaleDecision Evaluate(double lambda, TimeSpan service, long backlog, int limit, double? ratePerSecond, DateTime now)
     {
+        // A queue idle for longer than its service-time window measures none: the last measured time still holds.
+        if (service > TimeSpan.Zero) _knownService = service;
+        else service = _knownService;
         var need = Need(lambda, service, backlog, limit, ratePerSecond);
         var from = Target;
         var cap = Math.Max(_options.MinWorkers, limit);

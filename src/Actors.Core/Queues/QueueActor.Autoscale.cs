@@ -50,7 +50,7 @@ internal sealed partial class QueueActor
         $"λ {d.ArrivalRate:F1}/s, S {d.Service.TotalMilliseconds:F1} ms, B {d.Backlog}, ρ {d.Utilisation}, need {d.Need}");
 
     /// <summary>The autoscaled pool for the statistics; null when the queue does not autoscale.</summary>
-    private AutoscaleStats? AutoscaleStats()
+    private AutoscaleStats? AutoscaleReport()
     {
         if (_autoscaler is null) return null;
         var active = _pool.ActiveCount;

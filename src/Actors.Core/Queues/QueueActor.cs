@@ -412,7 +412,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
     private QueueStats Stats(bool accepting) =>
         QueueReports.Stats(_queueId, _state, _metrics, StatsWorkers, Now, accepting) with
         {
-            RedriveJobs = _redriveStatuses.IsEmpty ? null : _redriveStatuses, Limits = _gate.Stats(), Autoscale = AutoscaleStats(),
+            RedriveJobs = _redriveStatuses.IsEmpty ? null : _redriveStatuses, Limits = _gate.Stats(), Autoscale = AutoscaleReport(),
         };
 
     private QueuePlacement Placement() =>

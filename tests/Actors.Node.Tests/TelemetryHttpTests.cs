@@ -45,6 +45,8 @@ public sealed class TelemetryHttpTests : IAsyncLifetime
             ["Actors:Telemetry:Traces"] = "true",
             [$"Actors:Queues:{Queue}:Retry:BaseDelay"] = "00:00:00.050",
             [$"Actors:Queues:{Queue}:Retry:MaxDelay"] = "00:00:00.100",
+            // Autoscaled, so the scrape has the autoscaling gauges the README lists too.
+            [$"Actors:Queues:{Queue}:Autoscale:MaxWorkers"] = "8",
             ["Actors:Webhooks:traced-hook:Url"] = _receiver.Urls.Single() + "/hook",
             ["Actors:Webhooks:traced-hook:AllowedNetworks:0"] = "127.0.0.0/8",
         });

@@ -42,6 +42,8 @@ public static class DashboardEndpoints
         group.MapGet("/queues/{queue}/dead-letters/redrives/{id}", RedriveProgressAsync).RequirePermission(ActorsPolicies.Read);
         group.MapPost("/queues/{queue}/dead-letters/redrive", RedriveAsync).RequirePermission(ActorsPolicies.Manage).AddEndpointFilter(DashboardLogin.CsrfFilter);
         group.MapPost("/queues/{queue}/dead-letters/purge", PurgeAsync).RequirePermission(ActorsPolicies.Manage).AddEndpointFilter(DashboardLogin.CsrfFilter);
+        group.MapSchedulePages();
+        group.MapClusterPage();
         return app;
     }
 

@@ -64,10 +64,12 @@ internal static class MessagePage
     /// <summary>A status as the HTTP API names it (<c>dead-lettered</c>).</summary>
     public static string StatusName(MessageStatus status) => JsonNamingPolicy.KebabCaseLower.ConvertName(status.ToString());
 
-    private static string Row(string name, string value, string css) =>
+    /// <summary>A name and value row of a <c>stats</c> table, both encoded; <paramref name="css"/> classes the value cell.</summary>
+    internal static string Row(string name, string value, string css) =>
         $"<tr><th>{E(name)}</th><td{(css.Length > 0 ? $" class=\"{css}\"" : "")}>{E(value)}</td></tr>";
 
-    private static string Bytes(ReadOnlyMemory<byte>? bytes, string css)
+    /// <summary>Bytes shown as UTF-8 text (the first <see cref="ShownBytes"/>, encoded) in a <c>pre</c> of class <paramref name="css"/>; a hint when absent.</summary>
+    internal static string Bytes(ReadOnlyMemory<byte>? bytes, string css)
     {
         if (bytes is not { } b) return "<p class=\"hint\">Not held any more (the queue keeps payloads only while it needs them).</p>";
         var shown = b.Length > ShownBytes ? b[..ShownBytes] : b;

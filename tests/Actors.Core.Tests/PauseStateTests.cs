@@ -78,4 +78,20 @@ public class PauseStateTests
         Assert.Equal(TraceParent, Assert.Single(info.Headers, h => h.Key == MessageHeaders.TraceParent).Value);
         Assert.DoesNotContain("tenant", info.Headers.Keys);
     }
+
+    [Theory]
+    [InlineData(TraceParent, TraceParent)]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00")]
+    [InlineData("00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", null)]
+    [InlineData("00-00000000000000000000000000000000-b7ad6b7169203331-01", null)]
+    [InlineData("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", null)]
+    [InlineData("not a trace parent", null)]
+    [InlineData(null, null)]
+    public void A_finished_message_keeps_a_valid_trace_parent_exactly_and_nothing_else(string? header, string? kept)
+    {
+        var finished = new FinishedMessage(1, "work", MessageStatus.Succeeded, 1, T0, T0, null, traceParent: header);
+
+        Assert.Equal(kept, finished.TraceParent);
+        Assert.Equal(kept is null ? 0 : 1, finished.Headers.Count);
+    }
 }

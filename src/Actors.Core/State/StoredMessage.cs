@@ -195,8 +195,8 @@ internal sealed class StoredMessage
 /// <summary>
 /// A message that finished (succeeded, cancelled, expired and dropped, discarded), kept for status queries for a
 /// retention window. A result that moved to the queue's archive is null here, with <see cref="ArchiveSeq"/> naming the
-/// archive event that holds it. Of the message's headers it keeps only its <see cref="MessageHeaders.TraceParent"/>, so its
-/// status still names its trace.
+/// archive event that holds it. Of the message's headers it keeps only its <see cref="MessageHeaders.TraceParent"/> (as
+/// <see cref="TraceParentBits"/>), so its status still names its trace.
 /// </summary>
 internal sealed class FinishedMessage(long id, string type, MessageStatus status, int attempts, DateTime enqueuedAt, DateTime finishedAt, ReadOnlyMemory<byte>? result, long archiveSeq = 0,
     string? traceParent = null)
@@ -208,13 +208,15 @@ internal sealed class FinishedMessage(long id, string type, MessageStatus status
     public DateTime EnqueuedAt { get; } = enqueuedAt;
     public DateTime FinishedAt { get; } = finishedAt;
 
-    /// <summary>The message's <see cref="MessageHeaders.TraceParent"/> header, if it had one.</summary>
-    public string? TraceParent { get; } = traceParent;
+    private readonly TraceParentBits _traceParent = TraceParentBits.Parse(traceParent);
+
+    /// <summary>The message's <see cref="MessageHeaders.TraceParent"/> header, if it had a valid one.</summary>
+    public string? TraceParent => _traceParent.Text;
 
     /// <summary>The headers a finished message's status shows: its trace parent, if any.</summary>
-    public ImmutableDictionary<string, string> Headers => TraceParent is null
-        ? ImmutableDictionary<string, string>.Empty
-        : ImmutableDictionary<string, string>.Empty.Add(MessageHeaders.TraceParent, TraceParent);
+    public ImmutableDictionary<string, string> Headers => TraceParent is { } traceParent
+        ? ImmutableDictionary<string, string>.Empty.Add(MessageHeaders.TraceParent, traceParent)
+        : ImmutableDictionary<string, string>.Empty;
 
     /// <summary>The result, while it is in memory.</summary>
     public ReadOnlyMemory<byte>? Result { get; private set; } = result;

@@ -43,9 +43,10 @@ public sealed class PauseHttpTests() : NodeHttpTest(new Dictionary<string, strin
     }
 
     [Fact]
-    public async Task A_message_is_found_by_its_idempotency_key_with_its_status_and_404_for_an_unknown_key()
+    public async Task A_message_is_found_by_its_idempotency_key_with_its_status_and_trace_parent_and_404_for_an_unknown_key()
     {
-        var id = await PostAsync("""{"type":"echo","payload":{"n":1},"idempotencyKey":"order-17"}""");
+        const string traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        var id = await PostAsync($$$"""{"type":"echo","payload":{"n":1},"idempotencyKey":"order-17","headers":{"traceparent":"{{{traceParent}}}"}}""");
         await AwaitStatus("held", id, "succeeded");
 
         var response = await Http.GetAsync("/queues/held/messages?idempotencyKey=order-17");
@@ -53,6 +54,8 @@ public sealed class PauseHttpTests() : NodeHttpTest(new Dictionary<string, strin
         Assert.Equal(id, found["id"]!.GetValue<long>());
         Assert.Equal("succeeded", found["status"]!.GetValue<string>());
         Assert.Equal($"/queues/held/messages/{id}", response.Content.Headers.ContentLocation?.ToString());
+        // A succeeded message keeps its trace parent, so its status names its trace.
+        Assert.Equal(traceParent, found["headers"]!["traceparent"]!.GetValue<string>());
 
         await Problem(await Http.GetAsync("/queues/held/messages?idempotencyKey=order-99"), HttpStatusCode.NotFound, "message-not-found");
         await Problem(await Http.GetAsync("/queues/held/messages"), HttpStatusCode.BadRequest, "invalid-request");

@@ -44,6 +44,10 @@ public static class DashboardEndpoints
         group.MapPost("/queues/{queue}/dead-letters/purge", PurgeAsync).RequirePermission(ActorsPolicies.Manage).AddEndpointFilter(DashboardLogin.CsrfFilter);
         group.MapSchedulePages();
         group.MapClusterPage();
+        group.MapPost("/queues/{queue}/pause", (string queue, HttpContext context, IQueueClient client) => PauseControl.ToggleAsync(queue, pause: true, context, client))
+            .RequirePermission(ActorsPolicies.Manage).AddEndpointFilter(DashboardLogin.CsrfFilter);
+        group.MapPost("/queues/{queue}/resume", (string queue, HttpContext context, IQueueClient client) => PauseControl.ToggleAsync(queue, pause: false, context, client))
+            .RequirePermission(ActorsPolicies.Manage).AddEndpointFilter(DashboardLogin.CsrfFilter);
         return app;
     }
 
@@ -57,15 +61,24 @@ public static class DashboardEndpoints
     {
         if (DashboardLogin.Refuse(context, queue) is { } refused) return refused;
         return await Page(context, queue, async () =>
-            Html.Page(context, queue, DashboardPages.Queue(await client.GetStatsAsync(queue, context.RequestAborted).ConfigureAwait(false)))).ConfigureAwait(false);
+            Html.Page(context, queue, DashboardPages.Queue(await client.GetStatsAsync(queue, context.RequestAborted).ConfigureAwait(false),
+                DashboardLogin.Can(context, PermissionKind.Manage, queue)))).ConfigureAwait(false);
     }
 
-    private static IResult FindMessage(string queue, HttpContext context)
+    /// <summary>The lookup form's answer: a message id, else an idempotency key the queue remembers, leads to the message's page.</summary>
+    private static async Task<IResult> FindMessage(string queue, HttpContext context, IQueueClient client)
     {
         if (DashboardLogin.Refuse(context, queue) is { } refused) return refused;
-        return long.TryParse(context.Request.Query["id"], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-            ? Results.Redirect($"/dashboard/queues/{Uri.EscapeDataString(queue)}/messages/{id}")
-            : Results.Redirect($"/dashboard/queues/{Uri.EscapeDataString(queue)}");
+        var text = context.Request.Query["id"].ToString().Trim();
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            return Results.Redirect($"/dashboard/queues/{Uri.EscapeDataString(queue)}/messages/{id}");
+        if (text.Length == 0) return Results.Redirect($"/dashboard/queues/{Uri.EscapeDataString(queue)}");
+        return await Page(context, queue, async () =>
+            await client.FindByIdempotencyKeyAsync(queue, text, context.RequestAborted).ConfigureAwait(false) is { } found
+                ? Html.Page(context, $"{queue} message {found.MessageId}", found.Message is { } message
+                    ? MessagePage.Render(message)
+                    : $"<h1>Message {found.MessageId}</h1><p class=\"notice error\">Idempotency key {Html.E(text)} stored message {found.MessageId}, which queue {Html.E(queue)} no longer holds.</p>")
+                : Html.Page(context, queue, $"<h1>{Html.E(queue)}</h1><p class=\"notice error\">Queue {Html.E(queue)} holds no message {Html.E(text)} and remembers no such idempotency key.</p>")).ConfigureAwait(false);
     }
 
     private static async Task<IResult> MessageAsync(string queue, long id, HttpContext context, IQueueClient client)

@@ -26,7 +26,7 @@ internal static class DashboardPages
         var html = new StringBuilder(256 * queues.Count);
         foreach (var q in queues)
         {
-            html.Append("<tr data-queue=\"").Append(E(q.QueueId)).Append("\"><td><a href=\"/dashboard/queues/").Append(U(q.QueueId)).Append("\">").Append(E(q.QueueId)).Append("</a></td>")
+            html.Append("<tr data-queue=\"").Append(E(q.QueueId)).Append("\"><td><a href=\"/dashboard/queues/").Append(U(q.QueueId)).Append("\">").Append(E(q.QueueId)).Append("</a>").Append(PauseControl.Badge(q.Pause)).Append("</td>")
                 .Append("<td class=\"depth\">").Append(N(q.Depth)).Append("</td><td class=\"in-flight\">").Append(N(q.InFlight)).Append("</td>")
                 .Append("<td>").Append(N(q.Scheduled)).Append("</td><td class=\"dead\">");
             if (q.DeadLettered > 0) html.Append("<a href=\"/dashboard/queues/").Append(U(q.QueueId)).Append("/dead-letters\">").Append(N(q.DeadLettered)).Append("</a>");
@@ -49,8 +49,8 @@ internal static class DashboardPages
     }
 
     /// <summary>A queue's page: live statistics and charts, and a link to its dead letters.</summary>
-    public static string Queue(QueueQueries.QueueStats q) =>
-        $"<h1>Queue <span class=\"queue-name\">{E(q.QueueId)}</span></h1>"
+    public static string Queue(QueueQueries.QueueStats q, bool canManage) =>
+        $"<h1>Queue <span class=\"queue-name\">{E(q.QueueId)}</span> {PauseControl.Render(q.QueueId, q.Pause, canManage)}</h1>"
         + $"<p class=\"toolbar\"><a href=\"/dashboard/queues/{U(q.QueueId)}/dead-letters\">Dead letters ({N(q.DeadLettered)})</a> {MessagePage.LookupForm(q.QueueId)}</p>"
         + "<div class=\"queue-layout\">"
         + $"<div id=\"queue-stats\" data-stream=\"/dashboard/queues/{U(q.QueueId)}/stream\">{QueueStats(q)}</div>"
@@ -76,6 +76,7 @@ internal static class DashboardPages
             ("Enqueued", N(q.TotalEnqueued), "enqueued"), ("Succeeded", N(q.TotalSucceeded), "succeeded"),
             ("Failed attempts", N(q.TotalFailedAttempts), ""), ("Dead-lettered (total)", N(q.TotalDeadLettered), ""),
             ("Accepting work", q.AcceptingWork ? "yes" : "no (draining)", ""),
+            ("Deliveries", q.Pause is { } pause ? $"paused since {Time(pause.Since)}{(pause.By is null ? "" : " by " + pause.By)}" : "running", q.Paused ? "deliveries paused" : "deliveries"),
         };
         var html = new StringBuilder("<table class=\"stats\"><tbody>");
         foreach (var (name, value, css) in rows)

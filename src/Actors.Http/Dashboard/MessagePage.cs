@@ -7,7 +7,7 @@ namespace Actors.Http.Dashboard;
 
 /// <summary>
 /// One message: status, timing, headers, every failed attempt's error (stack trace folded), payload and result
-/// (as text, capped, encoded). Dead letters link here, and the queue page's lookup form finds a message by id.
+/// (as text, capped, encoded). Dead letters link here, and the queue page's lookup form finds a message by id or idempotency key.
 /// </summary>
 internal static class MessagePage
 {
@@ -59,7 +59,7 @@ internal static class MessagePage
 
     /// <summary>The lookup form of a queue page.</summary>
     public static string LookupForm(string queue) =>
-        $"<form class=\"lookup\" method=\"get\" action=\"/dashboard/queues/{U(queue)}/messages\"><label>Message id <input type=\"number\" name=\"id\" min=\"1\" required></label> <button type=\"submit\">Find</button></form>";
+        $"<form class=\"lookup\" method=\"get\" action=\"/dashboard/queues/{U(queue)}/messages\"><label>Message id or idempotency key <input type=\"text\" name=\"id\" required></label> <button type=\"submit\">Find</button></form>";
 
     /// <summary>A status as the HTTP API names it (<c>dead-lettered</c>).</summary>
     public static string StatusName(MessageStatus status) => JsonNamingPolicy.KebabCaseLower.ConvertName(status.ToString());

@@ -25,6 +25,8 @@ public static class DashboardEndpoints
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        if (app.ServiceProvider.GetService<QueueSampler>() is null)
+            throw new InvalidOperationException("The dashboard needs its statistics sampler: call services.AddDashboard(options) before building the app.");
         var group = app.MapGroup(DashboardLogin.PathPrefix).WithTags("Dashboard").ExcludeFromDescription();
         group.MapGet("/assets/{*path}", (string path, HttpContext context) => DashboardAssets.Serve(path, context)).AllowAnonymous();
         group.MapGet("/login", DashboardLogin.LoginPage).AllowAnonymous();
@@ -48,7 +50,8 @@ public static class DashboardEndpoints
     private static async Task<IResult> OverviewAsync(HttpContext context, QueueSampler sampler)
     {
         if (DashboardLogin.Refuse(context, null) is { } refused) return refused;
-        var sample = await sampler.CurrentAsync(Tick * 1.5, context.RequestAborted).ConfigureAwait(false);
+        // A sample up to two ticks old is what the page's stream would show anyway.
+        var sample = await sampler.CurrentAsync(Tick * 2, context.RequestAborted).ConfigureAwait(false);
         var (rows, total, page, filter) = OverviewPage(context, sample);
         return Html.Result(Html.Page(context, "Queues", DashboardPages.Overview(rows, total, page, filter, q => DepthSparkline(sampler, q), sample)));
     }
@@ -77,15 +80,18 @@ public static class DashboardEndpoints
         if (!HistoryRanges.TryGetValue(context.Request.Query["range"].ToString() is { Length: > 0 } r ? r : "1h", out var range))
             return Problems.BadRequest("range must be 1h or 24h.");
         if (!Names.IsValidQueueName(queue)) return Problems.BadRequest(Names.QueueNameRule);
-        var json = HistoryJson(sampler, queue, range);
-        if (!sampler.Knows(queue) && json.StartsWith("{\"t\":[]", StringComparison.Ordinal))
+        var points = sampler.History(queue, sampler.Now - (long)range.TotalSeconds);
+        if (points.Count == 0 && !sampler.Knows(queue))
             return Problems.Create(StatusCodes.Status404NotFound, "unknown-queue", "Unknown queue", $"This node has no history of queue '{queue}'.");
         context.Response.Headers.CacheControl = "no-store";
-        return Results.Text(json, "application/json");
+        return Results.Text(HistoryJson(points), "application/json");
     }
 
     private static string HistoryJson(QueueSampler sampler, string queue, TimeSpan range) =>
-        HistoryPoint.ToColumnsJson(sampler.History(queue, sampler.Now - (long)range.TotalSeconds), gap: 3 * QueueSeries.Step);
+        HistoryJson(sampler.History(queue, sampler.Now - (long)range.TotalSeconds));
+
+    /// <summary>Chart columns; a gap of three 10-s steps without a point (the node was down) breaks the lines.</summary>
+    private static string HistoryJson(List<HistoryPoint> points) => HistoryPoint.ToColumnsJson(points, gap: 3 * QueueSeries.Step);
 
     private static string DepthSparkline(QueueSampler sampler, string queue)
     {

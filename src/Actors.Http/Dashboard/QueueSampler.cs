@@ -12,11 +12,14 @@ namespace Actors.Http.Dashboard;
 
 /// <summary>What the sampler read in one tick: every queue's statistics, by name, and how long the read took.</summary>
 /// <param name="Sequence">Counts the samples since start, so a stream can tell a new one from the one it sent.</param>
-/// <param name="Time">Unix time in seconds.</param>
+/// <param name="At">When it was taken.</param>
 /// <param name="Queues">Every queue's statistics, ordered by name.</param>
 /// <param name="Took">How long reading them took.</param>
-internal sealed record SamplerSnapshot(long Sequence, long Time, IReadOnlyList<QueueQueries.QueueStats> Queues, TimeSpan Took)
+internal sealed record SamplerSnapshot(long Sequence, DateTimeOffset At, IReadOnlyList<QueueQueries.QueueStats> Queues, TimeSpan Took)
 {
+    /// <summary>When it was taken, in Unix seconds.</summary>
+    public long Time => At.ToUnixTimeSeconds();
+
     private readonly Dictionary<string, QueueQueries.QueueStats> _byName = Queues.ToDictionary(q => q.QueueId, StringComparer.Ordinal);
 
     /// <summary>A queue's statistics; null when the sample does not hold it.</summary>
@@ -82,15 +85,15 @@ internal sealed class QueueSampler : BackgroundService
     {
         var now = Now;
         Volatile.Write(ref _watchedAt, now);
-        if (queue is not null) lock (SeriesOf(queue)) SeriesOf(queue).DetailedUntil = now + 3600;
+        // Only queues the sampler has seen: a name in a request never creates a series.
+        if (queue is not null && _series.TryGetValue(queue, out var series)) lock (series) series.DetailedUntil = now + 3600;
     }
 
     /// <summary>The latest sample if it is at most <paramref name="maxAge"/> old, else a fresh one; null when the queues do not answer.</summary>
     public async Task<SamplerSnapshot?> CurrentAsync(TimeSpan maxAge, CancellationToken cancellationToken)
     {
         Watch();
-        if (Latest is { } latest && _time.GetUtcNow().ToUnixTimeSeconds() - latest.Time <= maxAge.TotalSeconds) return latest;
-        await SampleAsync(cancellationToken).ConfigureAwait(false);
+        if (!Fresh(maxAge)) await SampleAsync(cancellationToken, maxAge).ConfigureAwait(false);
         return Latest;
     }
 
@@ -154,12 +157,18 @@ internal sealed class QueueSampler : BackgroundService
     /// <summary>True when the sampler knows <paramref name="queue"/> (in the latest sample or in its history).</summary>
     public bool Knows(string queue) => Latest?.Find(queue) is not null || _series.ContainsKey(queue);
 
-    /// <summary>Reads every queue's statistics once and records them; false when the queues did not answer.</summary>
-    public async Task<bool> SampleAsync(CancellationToken cancellationToken)
+    private bool Fresh(TimeSpan maxAge) => Latest is { } latest && _time.GetUtcNow() - latest.At <= maxAge;
+
+    /// <summary>
+    /// Reads every queue's statistics once and records them; false when the queues did not answer. With
+    /// <paramref name="unlessFresherThan"/>, a sample taken meanwhile (by the loop or another request) is enough.
+    /// </summary>
+    public async Task<bool> SampleAsync(CancellationToken cancellationToken, TimeSpan? unlessFresherThan = null)
     {
         await _sampling.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (unlessFresherThan is { } maxAge && Fresh(maxAge)) return true;
             var started = Stopwatch.GetTimestamp();
             IReadOnlyList<QueueQueries.QueueStats> queues;
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -175,10 +184,10 @@ internal sealed class QueueSampler : BackgroundService
                     return false;
                 }
             }
-            var now = Now;
-            Record(now, queues);
+            var at = _time.GetUtcNow();
+            Record(at.ToUnixTimeSeconds(), queues);
             var sorted = queues.OrderBy(q => q.QueueId, StringComparer.Ordinal).ToList();
-            Volatile.Write(ref _latest, new SamplerSnapshot((Latest?.Sequence ?? 0) + 1, now, sorted, Stopwatch.GetElapsedTime(started)));
+            Volatile.Write(ref _latest, new SamplerSnapshot((Latest?.Sequence ?? 0) + 1, at, sorted, Stopwatch.GetElapsedTime(started)));
             Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             return true;
         }

@@ -29,7 +29,7 @@ public sealed class DashboardHistoryTests : IDisposable
     {
         var store = Store();
         store.Append("orders.eu", [Point(T0, 5, 2.5f), Point(T0 + 10, 0), new HistoryPoint(T0 + 20, 1e7f, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0)]);
-        var points = store.Read("orders.eu", T0 - 60);
+        var points = store.Read("orders.eu", T0 - 60, T0 + 60);
         Assert.Equal([T0, T0 + 10, T0 + 20], points.Select(p => p.Time));
         Assert.Equal(Point(T0, 5, 2.5f), points[0]);
         Assert.Equal(1e7f, points[2].Depth);
@@ -52,7 +52,7 @@ public sealed class DashboardHistoryTests : IDisposable
         Assert.Equal(3, Directory.GetFiles(_directory).Length);
 
         Assert.True(store.Prune(now) >= 1);
-        var kept = store.Read("q", now - (long)HistoryStore.Retention.TotalSeconds);
+        var kept = store.Read("q", now - (long)HistoryStore.Retention.TotalSeconds, now);
         Assert.Equal([3f, 4f], kept.Select(p => p.Depth));
         // The file of 30 h ago is gone; at most one file (the one straddling the 24-h line) holds older points.
         Assert.False(File.Exists(store.PathOf("q", HistoryStore.Period(now - 30 * 3600))));
@@ -92,9 +92,9 @@ public sealed class DashboardHistoryTests : IDisposable
 
         // The repaired files take new points that are read back after the good ones.
         store.Append("cut", [Point(T0 + 30, 4)]);
-        Assert.Equal([1f, 2f, 4f], store.Read("cut", T0 - 60).Select(p => p.Depth));
+        Assert.Equal([1f, 2f, 4f], store.Read("cut", T0 - 60, T0 + 60).Select(p => p.Depth));
         store.Append("garbage", [Point(T0 + 30, 5)]);
-        Assert.Equal([5f], store.Read("garbage", T0 - 60).Select(p => p.Depth));
+        Assert.Equal([5f], store.Read("garbage", T0 - 60, T0 + 60).Select(p => p.Depth));
     }
 
     [Fact]

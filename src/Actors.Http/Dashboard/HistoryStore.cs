@@ -56,12 +56,18 @@ internal sealed partial class HistoryStore(string directory, ILogger logger)
         }
     }
 
-    /// <summary>The stored points of <paramref name="queue"/> from <paramref name="from"/> (Unix seconds) on, oldest first.</summary>
-    public List<HistoryPoint> Read(string queue, long from)
+    /// <summary>
+    /// The stored points of <paramref name="queue"/> from <paramref name="from"/> until <paramref name="to"/> (Unix
+    /// seconds), oldest first: only that queue's files of those periods are opened.
+    /// </summary>
+    public List<HistoryPoint> Read(string queue, long from, long to)
     {
         var points = new List<HistoryPoint>();
-        foreach (var (path, name, period) in Files())
-            if (name == queue && period >= Period(from)) points.AddRange(ReadFile(path, period, repair: false).Where(p => p.Time >= from));
+        for (var period = Period(from); period <= Period(to); period++)
+        {
+            var path = PathOf(queue, period);
+            if (File.Exists(path)) points.AddRange(ReadFile(path, period, repair: false).Where(p => p.Time >= from && p.Time <= to));
+        }
         return Ordered(points);
     }
 

@@ -132,17 +132,19 @@ internal sealed class QueueSampler : BackgroundService
 
     /// <summary>
     /// A queue's points from <paramref name="from"/> on: the stored 10-s points older than what memory holds, then
-    /// memory's. Reads files only when <paramref name="from"/> is older than the last hour.
+    /// memory's.
     /// </summary>
     public List<HistoryPoint> History(string queue, long from)
     {
         var recent = Recent(queue, from);
         var firstInMemory = recent.Count > 0 ? recent[0].Time : long.MaxValue;
-        if (from >= Now - 3600 && recent.Count > 0) return recent;
+        // The last hour is in memory (loaded at start): files are read only for what is older.
+        var now = Now;
+        if (from >= now - 3600) return recent;
         List<HistoryPoint> stored;
         try
         {
-            stored = Store.Read(queue, from);
+            stored = Store.Read(queue, from, now);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -150,6 +150,7 @@ public sealed class AuthTests(AuthNode node) : IClassFixture<AuthNode>
         ("POST", "/queues/q/dead-letters/redrive", "{}", ManageQ),
         ("GET", "/queues/q/dead-letters/redrives", null, ReadQ),
         ("GET", "/queues/q/dead-letters/redrives/0123456789ab", null, ReadQ),
+        ("GET", "/dashboard/queues/q/history", null, ReadQ),
         ("DELETE", "/queues/q/dead-letters/redrives/0123456789ab", null, ManageQ),
         ("DELETE", "/queues/q/dead-letters/999999", null, ManageQ),
         ("DELETE", "/queues/q/dead-letters", null, ManageQ),

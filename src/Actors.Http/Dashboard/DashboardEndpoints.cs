@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Actors.Client;
 using Actors.Http.Security;
 using Actors.Protocol;
@@ -26,6 +25,8 @@ public static class DashboardEndpoints
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        if (app.ServiceProvider.GetService<QueueSampler>() is null)
+            throw new InvalidOperationException("The dashboard needs its statistics sampler: call services.AddDashboard(options) before building the app.");
         var group = app.MapGroup(DashboardLogin.PathPrefix).WithTags("Dashboard").ExcludeFromDescription();
         group.MapGet("/assets/{*path}", (string path, HttpContext context) => DashboardAssets.Serve(path, context)).AllowAnonymous();
         group.MapGet("/login", DashboardLogin.LoginPage).AllowAnonymous();
@@ -36,6 +37,7 @@ public static class DashboardEndpoints
         group.MapGet("/stream", OverviewStreamAsync).AllowAnonymous();
         group.MapGet("/queues/{queue}", QueueAsync).AllowAnonymous();
         group.MapGet("/queues/{queue}/stream", QueueStreamAsync).AllowAnonymous();
+        group.MapGet("/queues/{queue}/history", History).RequirePermission(ActorsPolicies.Read);
         group.MapGet("/queues/{queue}/messages", FindMessage).AllowAnonymous();
         group.MapGet("/queues/{queue}/messages/{id:long}", MessageAsync).AllowAnonymous();
         group.MapGet("/queues/{queue}/dead-letters", DeadLettersAsync).AllowAnonymous();
@@ -51,18 +53,68 @@ public static class DashboardEndpoints
         return app;
     }
 
-    private static async Task<IResult> OverviewAsync(HttpContext context, IQueueClient client)
+    private static async Task<IResult> OverviewAsync(HttpContext context, QueueSampler sampler)
     {
         if (DashboardLogin.Refuse(context, null) is { } refused) return refused;
-        return Html.Result(Html.Page(context, "Queues", DashboardPages.Overview(await ReadableQueuesAsync(context, client).ConfigureAwait(false))));
+        // A sample up to two ticks old is what the page's stream would show anyway.
+        var sample = await sampler.CurrentAsync(Tick * 2, context.RequestAborted).ConfigureAwait(false);
+        var (rows, total, page, filter) = OverviewPage(context, sample);
+        return Html.Result(Html.Page(context, "Queues", DashboardPages.Overview(rows, total, page, filter, q => DepthSparkline(sampler, q), sample)));
     }
 
-    private static async Task<IResult> QueueAsync(string queue, HttpContext context, IQueueClient client)
+    private static async Task<IResult> QueueAsync(string queue, HttpContext context, IQueueClient client, QueueSampler sampler)
     {
         if (DashboardLogin.Refuse(context, queue) is { } refused) return refused;
         return await Page(context, queue, async () =>
-            Html.Page(context, queue, DashboardPages.Queue(await client.GetStatsAsync(queue, context.RequestAborted).ConfigureAwait(false),
-                DashboardLogin.Can(context, PermissionKind.Manage, queue)))).ConfigureAwait(false);
+        {
+            var stats = await client.GetStatsAsync(queue, context.RequestAborted).ConfigureAwait(false);
+            sampler.Watch(queue);
+            return Html.Page(context, queue, DashboardPages.Queue(stats, DashboardLogin.Can(context, PermissionKind.Manage, queue), HistoryJson(sampler, queue, HistoryRanges["1h"])));
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>The ranges the queue page's history selector offers.</summary>
+    private static readonly Dictionary<string, TimeSpan> HistoryRanges = new(StringComparer.Ordinal)
+    {
+        ["1h"] = TimeSpan.FromHours(1),
+        ["24h"] = HistoryStore.Retention,
+    };
+
+    /// <summary>A queue's chart history as uPlot columns (<c>?range=1h</c>, the default, or <c>24h</c>).</summary>
+    private static IResult History(string queue, HttpContext context, QueueSampler sampler)
+    {
+        if (!HistoryRanges.TryGetValue(context.Request.Query["range"].ToString() is { Length: > 0 } r ? r : "1h", out var range))
+            return Problems.BadRequest("range must be 1h or 24h.");
+        if (!Names.IsValidQueueName(queue)) return Problems.BadRequest(Names.QueueNameRule);
+        var points = sampler.History(queue, sampler.Now - (long)range.TotalSeconds);
+        if (points.Count == 0 && !sampler.Knows(queue))
+            return Problems.Create(StatusCodes.Status404NotFound, "unknown-queue", "Unknown queue", $"This node has no history of queue '{queue}'.");
+        context.Response.Headers.CacheControl = "no-store";
+        return Results.Text(HistoryJson(points), "application/json");
+    }
+
+    private static string HistoryJson(QueueSampler sampler, string queue, TimeSpan range) =>
+        HistoryJson(sampler.History(queue, sampler.Now - (long)range.TotalSeconds));
+
+    /// <summary>Chart columns; a gap of three 10-s steps without a point (the node was down) breaks the lines.</summary>
+    private static string HistoryJson(List<HistoryPoint> points) => HistoryPoint.ToColumnsJson(points, gap: 3 * QueueSeries.Step);
+
+    private static string DepthSparkline(QueueSampler sampler, string queue)
+    {
+        var points = sampler.Sparkline(queue, 60);
+        return Sparkline.Svg(points.Select(p => p.Depth).ToList(), $"depth of {queue}, last 10 minutes");
+    }
+
+    /// <summary>The overview's page of the sample: the queues the person may read whose name contains <c>?q=</c>, page <c>?page=</c>.</summary>
+    private static (IReadOnlyList<QueueQueries.QueueStats> Rows, int Total, int Page, string? Filter) OverviewPage(HttpContext context, SamplerSnapshot? sample)
+    {
+        var query = context.Request.Query;
+        var filter = string.IsNullOrWhiteSpace(query["q"]) ? null : query["q"].ToString().Trim();
+        var readable = (sample?.Queues ?? []).Where(q => (filter is null || q.QueueId.Contains(filter, StringComparison.OrdinalIgnoreCase))
+            && DashboardLogin.Can(context, PermissionKind.Read, q.QueueId)).ToList();
+        var pages = Math.Max(1, (readable.Count + DashboardPages.OverviewPageSize - 1) / DashboardPages.OverviewPageSize);
+        var page = int.TryParse(query["page"], NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? Math.Clamp(p, 1, pages) : 1;
+        return (readable.Skip((page - 1) * DashboardPages.OverviewPageSize).Take(DashboardPages.OverviewPageSize).ToList(), readable.Count, page, filter);
     }
 
     /// <summary>The lookup form's answer: a message id, else an idempotency key the queue remembers, leads to the message's page.</summary>
@@ -158,49 +210,56 @@ public static class DashboardEndpoints
         return string.IsNullOrWhiteSpace(fingerprint) ? null : fingerprint;
     }
 
-    /// <summary>Every second, the overview's rows (event <c>queues</c>) until the browser goes away.</summary>
-    private static async Task OverviewStreamAsync(HttpContext context, IQueueClient client)
+    /// <summary>With every sample (each second), the rows of the overview's page (event <c>queues</c>) until the browser goes away.</summary>
+    private static async Task OverviewStreamAsync(HttpContext context, QueueSampler sampler)
     {
         if (!DashboardLogin.Authenticated(context))
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             return;
         }
-        await StreamAsync(context, async ct =>
-        [
-            ("queues", DashboardPages.OverviewRows(await ReadableQueuesAsync(context, client).ConfigureAwait(false))),
-        ]).ConfigureAwait(false);
+        await SampleStreamAsync(context, sampler, null, sample =>
+        {
+            var (rows, _, _, _) = OverviewPage(context, sample);
+            return [("queues", DashboardPages.OverviewRows(rows, q => DepthSparkline(sampler, q)))];
+        }).ConfigureAwait(false);
     }
 
-    /// <summary>Every second, the queue's statistics table (event <c>stats</c>) and a chart point (event <c>point</c>, JSON).</summary>
-    private static async Task QueueStreamAsync(string queue, HttpContext context, IQueueClient client)
+    /// <summary>With every sample (each second), the queue's statistics table (event <c>stats</c>) and a chart point (event <c>point</c>, JSON).</summary>
+    private static async Task QueueStreamAsync(string queue, HttpContext context, QueueSampler sampler)
     {
         if (!DashboardLogin.Can(context, PermissionKind.Read, queue))
         {
             context.Response.StatusCode = DashboardLogin.Authenticated(context) ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized;
             return;
         }
-        await StreamAsync(context, async ct =>
-        {
-            var q = await client.GetStatsAsync(queue, ct).ConfigureAwait(false);
-            var point = JsonSerializer.Serialize(new
-            {
-                t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0,
-                depth = new double[] { q.Depth, q.InFlight, q.Scheduled },
-                rates = new[] { q.ArrivalRate, q.CompletionRate },
-                times = new[] { q.MeanWait.TotalMilliseconds, q.MeanService.TotalMilliseconds },
-                little = new[] { q.Depth, q.LittlesLawWaiting },
-                workers = new double[] { q.Workers, q.SuggestedWorkers },
-            });
-            return [("stats", DashboardPages.QueueStats(q)), ("point", point)];
-        }).ConfigureAwait(false);
+        await SampleStreamAsync(context, sampler, queue, sample => sample.Find(queue) is { } q
+            ? [("stats", DashboardPages.QueueStats(q)), ("point", HistoryPoint.From(sample.Time, q).ToJson())]
+            : []).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// A server-sent event stream: each tick sends the events <paramref name="next"/> builds (single-line data), until
-    /// the request is aborted. A tick whose queue does not answer is skipped; the page keeps its last values.
+    /// A server-sent event stream of the sampler's samples: for each new one, the events <paramref name="render"/>
+    /// builds. The stream keeps the sampler reading every second (and keeping <paramref name="queue"/>'s 1-s points);
+    /// it never asks the queues itself.
     /// </summary>
-    private static async Task StreamAsync(HttpContext context, Func<CancellationToken, Task<(string Event, string Data)[]>> next)
+    private static Task SampleStreamAsync(HttpContext context, QueueSampler sampler, string? queue, Func<SamplerSnapshot, (string Event, string Data)[]> render)
+    {
+        SamplerSnapshot? sample = null;
+        return StreamAsync(context, _ => Task.FromResult(render(sample!)), async ct =>
+        {
+            sample = await sampler.NextAsync(sample?.Sequence ?? 0, ct).ConfigureAwait(false);
+            if (queue is not null) sampler.Watch(queue);
+            return true;
+        });
+    }
+
+    /// <summary>
+    /// A server-sent event stream: each tick (every second, or whenever <paramref name="wait"/> returns) sends the
+    /// events <paramref name="next"/> builds (single-line data), until the request is aborted. A tick whose queue does
+    /// not answer is skipped; the page keeps its last values.
+    /// </summary>
+    private static async Task StreamAsync(HttpContext context, Func<CancellationToken, Task<(string Event, string Data)[]>> next, Func<CancellationToken, Task<bool>>? wait = null)
     {
         var response = context.Response;
         response.ContentType = "text/event-stream";
@@ -211,11 +270,12 @@ public static class DashboardEndpoints
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
         var aborted = linked.Token;
         using var timer = new PeriodicTimer(Tick);
+        wait ??= ct => timer.WaitForNextTickAsync(ct).AsTask();
         try
         {
             await response.WriteAsync("retry: 2000\n\n", aborted).ConfigureAwait(false);
             await response.Body.FlushAsync(aborted).ConfigureAwait(false);
-            while (await timer.WaitForNextTickAsync(aborted).ConfigureAwait(false))
+            while (await wait(aborted).ConfigureAwait(false))
             {
                 (string Event, string Data)[] events;
                 try
@@ -235,13 +295,6 @@ public static class DashboardEndpoints
         {
             // The browser left the page, or the node is stopping.
         }
-    }
-
-    /// <summary>The statistics of every queue the person may read, by name.</summary>
-    private static async Task<IReadOnlyList<QueueQueries.QueueStats>> ReadableQueuesAsync(HttpContext context, IQueueClient client)
-    {
-        var all = await client.ListQueuesAsync(context.RequestAborted).ConfigureAwait(false);
-        return all.Where(q => DashboardLogin.Can(context, PermissionKind.Read, q.QueueId)).OrderBy(q => q.QueueId, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>A page of one queue; an unknown or unavailable queue is a page that says so.</summary>

@@ -209,6 +209,43 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture)
         lock (errors) Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
     }
 
+    [Fact]
+    public async Task Messages_ticked_in_the_list_are_redriven_or_purged_together_and_an_empty_selection_changes_nothing()
+    {
+        fixture.Failing = true;
+        var ids = await EnqueueAsync("picked", "flip", 3);
+        foreach (var id in ids) await AwaitStatusAsync("picked", id, "dead-lettered");
+        fixture.Failing = false;
+
+        var (context, page, errors) = await fixture.NewPageAsync();
+        await using var _ = context;
+        await fixture.LogInAsync(page, "admin");
+        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        await page.GotoAsync("/dashboard/queues/picked/dead-letters");
+        await page.Locator($"input.pick[value='{ids[0]}']").CheckAsync();
+        await page.Locator($"input.pick[value='{ids[1]}']").CheckAsync();
+        await page.Locator("button.redrive-selected").ClickAsync();
+        await Assertions.Expect(page.Locator("#action-result .redrive-result")).ToContainTextAsync("Redriven: 2");
+        await AwaitStatusAsync("picked", ids[0], "succeeded");
+        await AwaitStatusAsync("picked", ids[1], "succeeded");
+        await AwaitStatusAsync("picked", ids[2], "dead-lettered");
+
+        // Nothing ticked: a notice, and the last dead letter is still there.
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("input.pick")).ToHaveCountAsync(1);
+        await page.Locator("button.purge-selected").ClickAsync();
+        await Assertions.Expect(page.Locator("#action-result .error")).ToContainTextAsync("Select a group");
+        await AwaitStatusAsync("picked", ids[2], "dead-lettered");
+
+        // "Select every message on this page", then purge.
+        await page.Locator("input.pick-all").CheckAsync();
+        await Assertions.Expect(page.Locator($"input.pick[value='{ids[2]}']")).ToBeCheckedAsync();
+        await page.Locator("button.purge-selected").ClickAsync();
+        await Assertions.Expect(page.Locator("#action-result .purge-result")).ToContainTextAsync("Purged: 1");
+        Assert.Equal(0, (await fixture.Api.GetFromJsonAsync<JsonObject>("/queues/picked/dead-letters"))!["total"]!.GetValue<int>());
+        lock (errors) Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
+    }
+
     private static IFormData FormWith(IPage page, string fingerprint)
     {
         var form = page.APIRequest.CreateFormData();

@@ -74,6 +74,7 @@ public sealed class DashboardFixture : IAsyncLifetime
             ["Actors:Queues:guarded:Workers"] = "1",
             ["Actors:Queues:timed:Workers"] = "1",
             ["Actors:Queues:pausable:Workers"] = "1",
+            ["Actors:Queues:picked:Workers"] = "1",
             ["Actors:Webhooks:flip:Url"] = receiver + "/flip",
             ["Actors:Webhooks:flip:AllowedNetworks:0"] = "127.0.0.0/8",
             ["Actors:Webhooks:work:Url"] = receiver + "/work",

@@ -161,11 +161,10 @@ public static class DashboardEndpoints
 
     private static async Task<IResult> RedriveAsync(string queue, HttpContext context, IQueueClient client)
     {
-        var fingerprint = await FingerprintAsync(context).ConfigureAwait(false);
-        if (fingerprint is null) return Problems.BadRequest("The form names no fingerprint.");
+        if (await SelectionAsync(context).ConfigureAwait(false) is not { } selection) return NothingSelected();
         try
         {
-            var result = await client.StartRedriveAsync(queue, new DeadLetterFilter(Fingerprint: fingerprint), Audit.Who(context.User), context.RequestAborted).ConfigureAwait(false);
+            var result = await client.StartRedriveAsync(queue, selection, Audit.Who(context.User), context.RequestAborted).ConfigureAwait(false);
             return Html.Result(DashboardPages.RedriveResult(queue, result.Count, DeadLetterEndpoints.JobsJson(queue, result.Jobs ?? [])));
         }
         catch (QueueException e)
@@ -176,11 +175,10 @@ public static class DashboardEndpoints
 
     private static async Task<IResult> PurgeAsync(string queue, HttpContext context, IQueueClient client)
     {
-        var fingerprint = await FingerprintAsync(context).ConfigureAwait(false);
-        if (fingerprint is null) return Problems.BadRequest("The form names no fingerprint.");
+        if (await SelectionAsync(context).ConfigureAwait(false) is not { } selection) return NothingSelected();
         try
         {
-            var purged = await client.PurgeDeadLettersAsync(queue, new DeadLetterFilter(Fingerprint: fingerprint), context.RequestAborted).ConfigureAwait(false);
+            var purged = await client.PurgeDeadLettersAsync(queue, selection, context.RequestAborted).ConfigureAwait(false);
             return Html.Result($"<p class=\"notice purge-result\">Purged: {Html.N(purged)}.</p><p><a href=\"\">Reload</a></p>");
         }
         catch (QueueException e)
@@ -202,13 +200,28 @@ public static class DashboardEndpoints
         }
     }
 
-    private static async Task<string?> FingerprintAsync(HttpContext context)
+    /// <summary>The most messages one selection may name (a page of the list holds 50).</summary>
+    private const int MaxSelected = 500;
+
+    /// <summary>
+    /// The dead letters a redrive or purge form selects: a fingerprint group (<c>fingerprint</c>) or messages ticked in
+    /// the list (<c>id</c>, repeated); null when it selects nothing, so an empty form never means "all".
+    /// </summary>
+    private static async Task<DeadLetterFilter?> SelectionAsync(HttpContext context)
     {
         if (!context.Request.HasFormContentType) return null;
         var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
         var fingerprint = form["fingerprint"].ToString();
-        return string.IsNullOrWhiteSpace(fingerprint) ? null : fingerprint;
+        if (!string.IsNullOrWhiteSpace(fingerprint)) return new DeadLetterFilter(Fingerprint: fingerprint);
+        var ids = new SortedSet<long>();
+        foreach (var value in form["id"])
+            if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0) ids.Add(id);
+        return ids.Count is 0 or > MaxSelected ? null : new DeadLetterFilter(Ids: [.. ids]);
     }
+
+    /// <summary>The answer to a form that selects nothing (or too much): a notice in the page, nothing changed.</summary>
+    private static IResult NothingSelected() =>
+        Html.Result($"<p class=\"notice error\">Select a group, or 1–{MaxSelected} messages in the list.</p>");
 
     /// <summary>With every sample (each second), the rows of the overview's page (event <c>queues</c>) until the browser goes away.</summary>
     private static async Task OverviewStreamAsync(HttpContext context, QueueSampler sampler)

@@ -125,8 +125,9 @@ internal static class DashboardPages
 
     /// <summary>
     /// A queue's dead letters: fingerprint groups (with redrive and purge when <paramref name="canManage"/>) and one
-    /// keyset page of the list, filtered server-side by <paramref name="filter"/> (fingerprint, type, error type), and
-    /// the progress of the queue's running redrive jobs.
+    /// keyset page of the list, filtered server-side by <paramref name="filter"/> (fingerprint, type, error type), whose
+    /// messages can be ticked and redriven or purged together (also with <paramref name="canManage"/>), and the
+    /// progress of the queue's running redrive jobs.
     /// </summary>
     public static string DeadLetters(string queue, IReadOnlyList<DeadLetterGroup> groups, DeadLetterPage page, DeadLetterFilter filter,
         IReadOnlyList<DeadLetterEndpoints.RedriveJobJson> jobs, bool canManage)
@@ -163,10 +164,21 @@ internal static class DashboardPages
             .Append("<label>Error type <input name=\"errorType\" value=\"").Append(E(filter.ErrorType)).Append("\"></label> ");
         if (fingerprint is not null) html.Append("<input type=\"hidden\" name=\"fingerprint\" value=\"").Append(E(fingerprint)).Append("\">");
         html.Append("<button type=\"submit\">Filter</button> <a href=\"/dashboard/queues/").Append(q).Append("/dead-letters\">All</a></form>");
-        html.Append("<table class=\"dead-letters\"><thead><tr><th>Id</th><th>Type</th><th>Attempts</th><th>Dead-lettered</th><th>Reason</th><th>Last error</th></tr></thead><tbody>");
+        if (canManage && page.Items.Length > 0)
+            html.Append("<p class=\"selection\">")
+                .Append(SelectionButton(queue, "redrive", "Redrive selected", "Redrive the selected dead letters?"))
+                .Append(SelectionButton(queue, "purge", "Purge selected", "Delete the selected dead letters for good?"))
+                .Append("</p>");
+        html.Append("<table class=\"dead-letters\"><thead><tr>");
+        if (canManage) html.Append("<th><input type=\"checkbox\" class=\"pick-all\" aria-label=\"Select every message on this page\"></th>");
+        html.Append("<th>Id</th><th>Type</th><th>Attempts</th><th>Dead-lettered</th><th>Reason</th><th>Last error</th></tr></thead><tbody>");
         foreach (var d in page.Items)
-            html.Append("<tr><td><a href=\"/dashboard/queues/").Append(q).Append("/messages/").Append(d.MessageId).Append("\">").Append(d.MessageId).Append("</a></td><td>").Append(E(d.Type)).Append("</td><td>").Append(d.Attempts).Append("</td><td>").Append(Time(d.DeadLetteredAt))
+        {
+            html.Append("<tr>");
+            if (canManage) html.Append("<td><input type=\"checkbox\" class=\"pick\" name=\"id\" value=\"").Append(d.MessageId).Append("\" aria-label=\"Select message ").Append(d.MessageId).Append("\"></td>");
+            html.Append("<td><a href=\"/dashboard/queues/").Append(q).Append("/messages/").Append(d.MessageId).Append("\">").Append(d.MessageId).Append("</a></td><td>").Append(E(d.Type)).Append("</td><td>").Append(d.Attempts).Append("</td><td>").Append(Time(d.DeadLetteredAt))
                 .Append("</td><td>").Append(E(d.Reason)).Append("</td><td>").Append(d.LastError is { } e ? $"<b>{E(e.Type)}</b>: {E(e.Message)}" : "—").Append("</td></tr>");
+        }
         html.Append("</tbody></table>");
         if (page.NextAfterId is { } next)
         {
@@ -178,6 +190,11 @@ internal static class DashboardPages
         }
         return html.ToString();
     }
+
+    /// <summary>A button that posts the messages ticked in the list (<c>id</c> values) after a confirmation.</summary>
+    private static string SelectionButton(string queue, string action, string label, string confirm) =>
+        $"<button type=\"button\" class=\"{action}-selected\" hx-post=\"/dashboard/queues/{U(queue)}/dead-letters/{action}\" hx-include=\"table.dead-letters input.pick\" "
+        + $"hx-confirm=\"{E(confirm)}\" hx-target=\"#action-result\">{E(label)}</button> ";
 
     private static string ActionButton(string queue, string action, string label, string fingerprint, string confirm) =>
         $"<form class=\"inline\" hx-post=\"/dashboard/queues/{U(queue)}/dead-letters/{action}\" hx-confirm=\"{E(confirm)}\" hx-target=\"#action-result\">"

@@ -74,7 +74,17 @@
     });
   }
 
+  // The dead-letter list's "select every message on this page" box.
+  function pickAll() {
+    var all = document.querySelector('table.dead-letters input.pick-all');
+    if (!all) return;
+    all.addEventListener('change', function () {
+      document.querySelectorAll('table.dead-letters input.pick').forEach(function (box) { box.checked = all.checked; });
+    });
+  }
+
   function start() {
+    pickAll();
     var rows = document.getElementById('queues-body');
     if (rows && rows.dataset.stream) {
       subscribe(rows.dataset.stream, { queues: function (html) { rows.innerHTML = html; } });

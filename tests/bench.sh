@@ -16,10 +16,11 @@ load() { dotnet run -c Release --no-build --project tests/Actors.LoadTest -- "$@
 record() { local row="$1"; shift; for _ in $(seq "$RUNS"); do echo "{\"row\":\"$row\",\"result\":$("$@")}" | tee -a "$out"; done; }
 
 record e2e-200k load --messages 200000 --payload 512 --producers 4 --workers 8
-# Ordering keys: 10,000 keys x 20 messages, each key's messages one at a time in enqueue order (checked: order_violations).
 # Instrumentation cost: the same run with every metric and span of the Actors meter and source recorded (dropping exporters).
 record e2e-200k-telemetry load --messages 200000 --payload 512 --producers 4 --workers 8 --telemetry 1
 record e2e-200k-metrics load --messages 200000 --payload 512 --producers 4 --workers 8 --telemetry 2
+record e2e-200k-traces-10pct load --messages 200000 --payload 512 --producers 4 --workers 8 --telemetry 1 --sample-percent 10
+# Ordering keys: 10,000 keys x 20 messages, each key's messages one at a time in enqueue order (checked: order_violations).
 record e2e-200k-10k-keys load --messages 200000 --payload 512 --producers 4 --workers 8 --ordering-keys 10000
 # Priorities 0-9 mixed (message n has priority n mod 10).
 record e2e-200k-priorities load --messages 200000 --payload 512 --producers 4 --workers 8 --priorities 1

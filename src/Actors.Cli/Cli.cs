@@ -34,6 +34,7 @@ public static class Cli
         foreach (var command in QueueCommands.Create(session)) root.Add(command);
         root.Add(DeadLetterCommands.Create(session));
         root.Add(KeyCommands.Create(session));
+        foreach (var command in PauseCommands.Create(session)) root.Add(command);
         root.Add(ScheduleCommands.Create(session));
         root.Add(ClusterCommands.Create(session));
         root.Add(BackupCommand.Create(session));

@@ -98,6 +98,18 @@ internal sealed class RegistryQueueClient(IServiceProvider services, TimeSpan ti
         Later(c => c.ChangeKeyAsync(queue, key, operation, cancellationToken), cancellationToken);
 
     /// <inheritdoc />
+    public Task<PauseCommands.PauseState> PauseAsync(string queue, string? reason = null, string? requestedBy = null, CancellationToken cancellationToken = default) =>
+        Later(c => c.PauseAsync(queue, reason, requestedBy, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<PauseCommands.PauseState> ResumeAsync(string queue, string? requestedBy = null, CancellationToken cancellationToken = default) =>
+        Later(c => c.ResumeAsync(queue, requestedBy, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IdempotencyKeyFound?> FindByIdempotencyKeyAsync(string queue, string idempotencyKey, CancellationToken cancellationToken = default) =>
+        Later(c => c.FindByIdempotencyKeyAsync(queue, idempotencyKey, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
     public Task<MessageInfo?> GetMessageAsync(string queue, long messageId, CancellationToken cancellationToken = default) =>
         Later(c => c.GetMessageAsync(queue, messageId, cancellationToken), cancellationToken);
 

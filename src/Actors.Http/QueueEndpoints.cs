@@ -45,11 +45,15 @@ public static class QueueEndpoints
         queues.MapPost("/{queue}/messages/batch", EnqueueBatchAsync).WithName("EnqueueBatch")
             .WithSummary("Store many messages; each accepted or rejected on its own").Accepts<EnqueueRequest[]>("application/json").RequirePermission(ActorsPolicies.Produce);
         queues.MapGet("/{queue}/messages/{id:long}", GetMessageAsync).WithName("GetMessage").WithSummary("A message's status, attempts, errors and result; ?wait= waits until it is final (200), else 202 with its status").RequirePermission(ActorsPolicies.Read);
+        queues.MapGet("/{queue}/messages", FindByIdempotencyKeyAsync).WithName("FindMessageByIdempotencyKey")
+            .WithSummary("The message an idempotency key stored, as GET /queues/{queue}/messages/{id} answers it (Content-Location names it), while the queue remembers the key; 404 otherwise")
+            .RequirePermission(ActorsPolicies.Read);
         queues.MapDelete("/{queue}/messages/{id:long}", CancelMessageAsync).WithName("CancelMessage")
             .WithSummary("Cancel a queued, scheduled, retry-waiting or running message; 409 when it already finished").RequirePermission(ActorsPolicies.Manage);
 
         app.MapDeadLetterEndpoints();
         app.MapKeyEndpoints();
+        app.MapPauseEndpoints();
 
         app.MapGet("/cluster", ClusterStatusAsync).WithTags("Cluster").WithName("ClusterStatus")
             .WithSummary("Members and roles, where each queue lives, workers per node").RequirePermission(ActorsPolicies.Admin);
@@ -229,6 +233,27 @@ public static class QueueEndpoints
         }
     }
 
+    private static async Task<IResult> FindByIdempotencyKeyAsync(string queue, [System.ComponentModel.Description("The idempotency key the message was enqueued with.")] string? idempotencyKey,
+        HttpContext http, IQueueClient client, IAuthorizationService authorization, CancellationToken cancellationToken)
+    {
+        if (!Names.IsValidQueueName(queue)) return Problems.For(RejectionCode.InvalidQueueName, $"Queue name '{queue}' is invalid: {Names.QueueNameRule}.");
+        if (string.IsNullOrEmpty(idempotencyKey)) return Problems.BadRequest("Give ?idempotencyKey= to look a message up by the key it was enqueued with.");
+        try
+        {
+            var found = await client.FindByIdempotencyKeyAsync(queue, idempotencyKey, cancellationToken).ConfigureAwait(false);
+            if (found?.Message is not { } info)
+                return Problems.Create(StatusCodes.Status404NotFound, "message-not-found", "Message not found", found is null
+                    ? $"Queue '{queue}' does not remember idempotency key '{idempotencyKey}' (never used, or longer ago than its de-duplication window)."
+                    : $"Idempotency key '{idempotencyKey}' stored message {found.MessageId}, which queue '{queue}' no longer holds (it finished longer ago than the retention).");
+            http.Response.Headers.ContentLocation = $"/queues/{queue}/messages/{info.MessageId}";
+            return await MessageResultAsync(queue, info, waited: false, http, authorization).ConfigureAwait(false);
+        }
+        catch (QueueException e)
+        {
+            return Problems.For(e.Code, e.Message);
+        }
+    }
+
     /// <summary>
     /// The message awaited after an enqueue (see <see cref="MessageResultAsync"/>); null when the queue no longer holds
     /// it or the wait was refused (too many waiters, queue unavailable), for the caller's plain answer.
@@ -389,6 +414,8 @@ public static class QueueEndpoints
         suggestedWorkers = s.SuggestedWorkers,
         oldestMessageAgeMs = Math.Round(s.OldestMessageAge.TotalMilliseconds),
         acceptingWork = s.AcceptingWork,
+        paused = s.Paused,
+        pause = PauseEndpoints.PauseJson(s.Pause),
         redriveJobs = DeadLetterEndpoints.JobsJson(s.QueueId, s.RedriveJobs ?? []),
         limits = s.Limits is { } l
             ? new

@@ -11,7 +11,9 @@ namespace Actors.Node;
 /// The node's OpenTelemetry SDK: the queues' meter and activity source with ASP.NET Core, HttpClient and .NET runtime
 /// instrumentation; metrics always, scraped at <c>/metrics</c> (Prometheus text format); metrics and traces pushed
 /// over OTLP when <c>Actors:Telemetry:Otlp:Endpoint</c> or the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
-/// Traces are recorded when they have somewhere to go: an OTLP endpoint, or <c>Actors:Telemetry:Traces</c> = true.
+/// Traces are recorded when they have somewhere to go: an OTLP endpoint, or <c>Actors:Telemetry:Traces</c> = true;
+/// <c>Actors:Telemetry:SampleRatio</c> (0–1) samples new traces at that ratio and follows the sampling decision of
+/// an incoming trace context (the standard <c>OTEL_TRACES_SAMPLER</c> variables apply when it is not set).
 /// </summary>
 internal static class NodeTelemetry
 {
@@ -29,6 +31,9 @@ internal static class NodeTelemetry
         var otlp = endpoint is not null || configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 };
         var httpProtobuf = string.Equals(section["Otlp:Protocol"], "http/protobuf", StringComparison.OrdinalIgnoreCase);
         var traces = section.GetValue<bool?>("Traces") ?? otlp;
+        var ratio = section.GetValue<double?>("SampleRatio");
+        if (ratio is < 0 or > 1 || ratio is double.NaN)
+            throw new InvalidOperationException($"{Section}:SampleRatio must be between 0 and 1, was {ratio}.");
 
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(section["ServiceName"] ?? "actors-node"))
@@ -48,6 +53,7 @@ internal static class NodeTelemetry
                 tracing.AddActorsInstrumentation()
                     .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments(MetricsPath))
                     .AddHttpClientInstrumentation();
+                if (ratio is { } sampled) tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(sampled)));
                 if (otlp) tracing.AddOtlpExporter(o => Configure(o, endpoint, httpProtobuf, "/v1/traces"));
             });
         }

@@ -32,6 +32,8 @@ builder.Services.AddActorsHealthChecks(queues);
 builder.Services.AddActorsAuth(builder.Configuration);
 // Metrics (/metrics, OTLP) and traces (OTLP): the Actors meter and source with ASP.NET Core, HttpClient and runtime.
 builder.Services.AddNodeTelemetry(builder.Configuration);
+// The dashboard's one statistics sampler and its history under {data}/dashboard-history (with the dashboard only).
+if (queues.Cluster.HasRole(ClusterRoles.Api)) builder.Services.AddDashboard(queues);
 builder.Services.AddAkka("actors", akka => akka
     .ConfigureLoggers(loggers => loggers.AddLoggerFactory())
     .WithDurableQueues(queues));

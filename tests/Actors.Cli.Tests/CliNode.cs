@@ -24,6 +24,7 @@ public sealed class CliNode : IAsyncLifetime
         // No handler for its types and one attempt: a message is dead-lettered at once.
         ["Actors:Queues:dlq:Retry:MaxAttempts"] = "1",
         ["Actors:Queues:keyed:Workers"] = "1",
+        ["Actors:Queues:pausable:Workers"] = "1",
     });
 
     /// <summary>A client of the node (no credentials of its own: the CLI adds the key).</summary>

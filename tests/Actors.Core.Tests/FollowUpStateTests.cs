@@ -112,17 +112,21 @@ public sealed class FollowUpStateTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void The_serializer_writes_S5_and_still_reads_S4()
+    public void The_serializer_writes_S6_and_still_reads_S5_and_S4()
     {
         var serializer = (QueueMessageSerializer)Sys.Serialization.FindSerializerForType(typeof(IQueueMessage));
         var snapshot = Replay(History()).ToSnapshot();
-        Assert.Equal("S5", serializer.Manifest(snapshot));
-        var copy = Assert.IsType<QueueSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot), "S5"));
+        Assert.Equal("S6", serializer.Manifest(snapshot));
+        var copy = Assert.IsType<QueueSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot), "S6"));
         Assert.Equal(3, copy.FollowUps.Length);
 
-        // An S4 blob is an S5 one without the follow-ups' two counts at its end.
-        var withoutFollowUps = serializer.ToBinary(snapshot with { FollowUps = [], SentFollowUps = [] });
-        var s4 = Assert.IsType<QueueSnapshot>(serializer.FromBinary(withoutFollowUps[..^2], "S4"));
+        // Without finished messages, an S5 blob is an S6 one without the pause flag at its end, and an S4 blob is that
+        // without the follow-ups' two counts.
+        var unfinished = snapshot with { Succeeded = [] };
+        var s5 = Assert.IsType<QueueSnapshot>(serializer.FromBinary(serializer.ToBinary(unfinished)[..^1], "S5"));
+        Assert.Equal(3, s5.FollowUps.Length);
+        var withoutFollowUps = serializer.ToBinary(unfinished with { FollowUps = [], SentFollowUps = [] });
+        var s4 = Assert.IsType<QueueSnapshot>(serializer.FromBinary(withoutFollowUps[..^3], "S4"));
         Assert.Equal(snapshot.Messages.Length, s4.Messages.Length);
         Assert.True(s4.FollowUps.IsDefaultOrEmpty);
 

@@ -156,7 +156,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
 
         var copy = Assert.IsType<QueueSnapshot>(RoundTrip(original));
 
-        Assert.Equal("S5", Akka.Serialization.Serialization.ManifestFor(Sys.Serialization.FindSerializerFor(original), original));
+        Assert.Equal("S6", Akka.Serialization.Serialization.ManifestFor(Sys.Serialization.FindSerializerFor(original), original));
         Assert.Equal(new[] { (17L, 0L, 300, 0), (0L, 5L, 1000, 0), (0L, 0L, 2, 2) },
             copy.Messages.Select(m => (m.SequenceNr, m.ArchiveSeq, m.PayloadLength, m.Payload.Length)));
         Assert.Equal(new[] { (6L, (int?)null), (0L, 3) }, copy.Succeeded.Select(f => (f.ArchiveSeq, f.Result?.Length)));
@@ -198,6 +198,51 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(new byte[] { 1, 2, 3 }, message.Payload.ToArray());
     }
 
+    [Fact]
+    public void Snapshots_keep_the_pause_and_finished_trace_parents()
+    {
+        var original = new QueueSnapshot(2, QueueTotals.Zero, [],
+            [new SnapshotSucceeded(1, "t", 1, At, At, null, TraceParent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"), new SnapshotSucceeded(2, "t", 1, At, At, null)])
+        {
+            Pause = new QueuePause(At, "ops", null),
+        };
+
+        var copy = Assert.IsType<QueueSnapshot>(RoundTrip(original));
+
+        Assert.Equal(new QueuePause(At, "ops", null), copy.Pause);
+        Assert.Equal(["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", null], copy.Succeeded.Select(s => s.TraceParent));
+    }
+
+    [Fact]
+    public void A_snapshot_in_the_fifth_format_still_decodes_without_a_pause()
+    {
+        // Format S5, written by earlier versions: no trace parent after each finished message, no pause at the end.
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream))
+        {
+            w.Write((byte)1);
+            foreach (var n in new long[] { 2, 2, 1, 0, 0, 0, 0, 0 }) w.Write7BitEncodedInt64(n);    // last id, totals
+            w.Write7BitEncodedInt(1);
+            w.Write7BitEncodedInt64(2); w.Write("t"); w.Write(At.Ticks); w.Write7BitEncodedInt(0);  // id, type, time, headers
+            w.Write7BitEncodedInt64(17); w.Write7BitEncodedInt(3);                                 // sequence nr, payload length
+            w.Write7BitEncodedInt(0); w.Write7BitEncodedInt(0); w.Write((byte)0); w.Write(0L);    // attempts, errors, stage, due
+            w.Write(false); w.Write(-1L); w.Write(-1L);                                            // reason, finished, expires
+            w.Write7BitEncodedInt(1);                                                              // finished messages
+            w.Write7BitEncodedInt64(1); w.Write("t"); w.Write7BitEncodedInt(1); w.Write(At.Ticks); w.Write(At.Ticks);
+            w.Write(false); w.Write((byte)MessageStatus.Succeeded); w.Write7BitEncodedInt64(0);   // result, status, archive
+            w.Write7BitEncodedInt(0);                                                              // idempotency keys
+            w.Write7BitEncodedInt(0); w.Write7BitEncodedInt(0);                                    // follow-ups
+        }
+        var serializer = new QueueMessageSerializer((ExtendedActorSystem)Sys);
+
+        var copy = Assert.IsType<QueueSnapshot>(serializer.FromBinary(stream.ToArray(), "S5"));
+
+        Assert.Null(copy.Pause);
+        Assert.Equal((2L, 17L), (Assert.Single(copy.Messages).Id, copy.Messages[0].SequenceNr));
+        var finished = Assert.Single(copy.Succeeded);
+        Assert.Equal((1L, MessageStatus.Succeeded, (string?)null), (finished.Id, finished.Status, finished.TraceParent));
+    }
+
     public static TheoryData<object> JsonMessages() => new()
     {
         new RetryScheduled(1, 2, Error, At),
@@ -218,6 +263,16 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         new CancelResult("q", 7, CancelOutcome.Cancelled, MessageStatus.InFlight, 3),
         new MessageCancelled(7, At),
         new MessagesExpired([7, 8], At, true),
+        new QueuePaused("ops", "deploy", At),
+        new QueuePaused(null, null, At),
+        new QueueResumed("ops", At),
+        new PauseCommands.Pause("q", "deploy", "ops"),
+        new PauseCommands.Resume("q", "ops"),
+        new PauseCommands.PauseState("q", new QueuePause(At, "ops", "deploy")),
+        new PauseCommands.PauseState("q", null),
+        new FindByIdempotencyKey("q", "order-17"),
+        new IdempotencyKeyFound("q", "order-17", 12, At, new MessageInfo("q", 12, "t", MessageStatus.Queued, 0, At, null, null, [], null, new byte[] { 1 }, Headers)),
+        new IdempotencyKeyNotFound("q", "order-17"),
         new Enqueue("q", "t", new byte[] { 1 }, null, 5, "order-17", new MessageTiming(DeliverAt: At, Ttl: TimeSpan.FromMinutes(5))),
         new EnqueueBatch("q", [new NewMessage("t", new byte[] { 3 }, null, "k", MessageTiming.After(TimeSpan.FromSeconds(30)))], 4),
         new Accepted("q", 12, 99, Replayed: true),
@@ -271,6 +326,8 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(withLimits, RoundTrip(withLimits));
         var withAutoscale = stats with { Autoscale = new AutoscaleStats(5, 6, 16, 1, 6, 201.5, TimeSpan.FromMilliseconds(21), 40, 0.8, At) };
         Assert.Equal(withAutoscale, RoundTrip(withAutoscale));
+        var paused = stats with { Pause = new QueuePause(At, "ops", "deploy") };
+        Assert.Equal(paused, RoundTrip(paused));
         var info = new MessageInfo("q", 1, "t", MessageStatus.DeadLettered, 5, At, null, At, [Error], null, new byte[] { 1 }, Headers);
         var copy = Assert.IsType<MessageInfo>(RoundTrip(info));
         Assert.Equal((info.Status, info.Attempts, info.Errors.Single()), (copy.Status, copy.Attempts, copy.Errors.Single()));

@@ -98,11 +98,11 @@ public sealed class TelemetrySpec : QueueSpec
         {
             Assert.Equal("process " + queue, attempt.DisplayName);
             Assert.Equal(id.ToString(System.Globalization.CultureInfo.InvariantCulture), attempt.GetTagItem("messaging.message.id"));
-            // Linked to the producer span, not its child: the attempt is a trace of its own.
+            // The producer span's child, in its trace, and linked to it.
+            Assert.Equal(producer.TraceId, attempt.TraceId);
+            Assert.Equal(producer.SpanId, attempt.ParentSpanId);
             var link = Assert.Single(attempt.Links);
-            Assert.Equal(producer.TraceId, link.Context.TraceId);
             Assert.Equal(producer.SpanId, link.Context.SpanId);
-            Assert.Equal(default, attempt.ParentSpanId);
         }
         Assert.Equal(ActivityStatusCode.Error, attempts[0].Status);
         Assert.Equal(typeof(InvalidOperationException).FullName, attempts[0].GetTagItem("error.type"));

@@ -80,6 +80,21 @@ internal static class MemoryRuns
         var groupTimer = Stopwatch.StartNew();
         var groups = await client.GroupDeadLettersAsync("memory");
         var groupMs = groupTimer.Elapsed.TotalMilliseconds;
+        // What the dashboard's dead-letter page asks for: the first page, a page deep in the list, a page filtered by
+        // the group's fingerprint, and a filter nothing matches (the whole list scanned for one page).
+        async Task<double> PageMs(DeadLetterCommands.DeadLetterFilter? filter, long after)
+        {
+            var timer = Stopwatch.StartNew();
+            await client.ListDeadLettersAsync("memory", filter, after, 50);
+            return Math.Round(timer.Elapsed.TotalMilliseconds, 1);
+        }
+        var deadLetterPages = !deadLetters ? null : new
+        {
+            first_ms = await PageMs(null, 0),
+            middle_ms = await PageMs(null, count / 2),
+            by_fingerprint_ms = await PageMs(new DeadLetterCommands.DeadLetterFilter(Fingerprint: groups.FirstOrDefault()?.Fingerprint), 0),
+            no_match_ms = await PageMs(new DeadLetterCommands.DeadLetterFilter(Type: "no-such-type"), 0),
+        };
         var rssSettled = ResidentMb();
         // An aggressive collection compacts every generation and gives free memory back to the system: what remains
         // resident is what the node holds.
@@ -102,6 +117,7 @@ internal static class MemoryRuns
             peak_rss_mb = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
             dead_letter_groups = groups.Length,
             group_query_ms = Math.Round(groupMs, 1),
+            dead_letter_pages = deadLetterPages,
         };
         await system.Terminate();
         if (settings.DataDirectory is null)

@@ -38,7 +38,7 @@ if (settings.Pending > 0)
     return recovered ? 0 : 1;
 }
 // --telemetry 1: every metric and span of the Actors meter and source recorded (exporters that drop them).
-using var telemetry = settings.Telemetry > 0 ? TelemetryRuns.Start(metrics: settings.Telemetry != 3, traces: settings.Telemetry != 2) : null;
+using var telemetry = settings.Telemetry > 0 ? TelemetryRuns.Start(metrics: settings.Telemetry != 3, traces: settings.Telemetry != 2, settings.SamplePercent / 100.0) : null;
 var dataDirectory = settings.DataDirectory ?? Path.Combine(Path.GetTempPath(), "actors-load", Guid.NewGuid().ToString("N"));
 var options = new DurableQueuesOptions { DataDirectory = dataDirectory, RequestTimeout = TimeSpan.FromMinutes(2), HandlerThreads = settings.HandlerThreads };
 if (settings.PostgresConnection is { } postgres)
@@ -356,6 +356,9 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
     /// <summary>--telemetry 1: an OpenTelemetry SDK records every metric and span of the Actors meter and source; 2: metrics only; 3: spans only.</summary>
     public int Telemetry { get; init; }
 
+    /// <summary>--sample-percent: the share of traces the --telemetry runs sample (parent-based ratio sampler); default 100.</summary>
+    public int SamplePercent { get; init; } = 100;
+
     /// <summary>--priorities 1: message n gets priority n mod 10.</summary>
     public bool Priorities { get; init; }
 
@@ -383,7 +386,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --ordering-keys --priorities --batch-handler --await --telemetry --snapshot-every --data --postgres CONNECTION");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --ordering-keys --priorities --batch-handler --await --telemetry --sample-percent --snapshot-every --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
@@ -405,6 +408,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
             Priorities = Int("priorities", 0) != 0,
             AwaitOutcome = Int("await", 0) != 0,
             Telemetry = Math.Clamp(Int("telemetry", 0), 0, 3),
+            SamplePercent = Math.Clamp(Int("sample-percent", 100), 0, 100),
             BatchHandlerSize = Math.Max(0, Int("batch-handler", 0)),
             PayloadBytesGiven = values.ContainsKey("payload"),
             HandlerThreads = values.ContainsKey("handler-threads") ? Int("handler-threads", 0) : null,

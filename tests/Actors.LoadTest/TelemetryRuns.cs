@@ -6,12 +6,12 @@ using OpenTelemetry.Trace;
 
 /// <summary>
 /// --telemetry 1: the cost of instrumentation. An OpenTelemetry SDK collects the Actors meter (read every second) and
-/// the Actors source (every span sampled, batched) into exporters that drop what they get, so the run pays for
-/// measuring and recording everything and nothing for shipping it.
+/// the Actors source (every span sampled, or the --sample-percent share of traces, batched) into exporters that drop
+/// what they get, so the run pays for measuring and recording and nothing for shipping it.
 /// </summary>
 internal static class TelemetryRuns
 {
-    public static IDisposable Start(bool metrics, bool traces)
+    public static IDisposable Start(bool metrics, bool traces, double sampleRatio)
     {
         var meters = !metrics ? null : Sdk.CreateMeterProviderBuilder()
             .AddActorsInstrumentation()
@@ -19,7 +19,7 @@ internal static class TelemetryRuns
             .Build();
         var tracer = !traces ? null : Sdk.CreateTracerProviderBuilder()
             .AddActorsInstrumentation()
-            .SetSampler(new AlwaysOnSampler())
+            .SetSampler(sampleRatio >= 1 ? new AlwaysOnSampler() : new ParentBasedSampler(new TraceIdRatioBasedSampler(sampleRatio)))
             .AddProcessor(new BatchActivityExportProcessor(new DroppingExporter<Activity>()))
             .Build();
         return new Both(meters, tracer);

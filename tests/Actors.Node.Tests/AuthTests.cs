@@ -123,6 +123,7 @@ public sealed class AuthNode : IAsyncLifetime
 public sealed class AuthTests(AuthNode node) : IClassFixture<AuthNode>
 {
     private const string Message = """{"type":"echo","payload":1}""";
+    private static readonly string TooLongPause = $$"""{"reason":"{{new string('x', 501)}}"}""";
     private const string Schedule = """{"every":"PT1H","queue":"q","type":"echo","payload":1}""";
     private const string Anyone = "anonymous bad-key bad-jwt produce read manage reader admin other jwt-read jwt-manage";
     private const string ProduceQ = "produce admin";
@@ -138,6 +139,10 @@ public sealed class AuthTests(AuthNode node) : IClassFixture<AuthNode>
         ("POST", "/queues/q/messages/batch", $"[{Message}]", ProduceQ),
         ("GET", "/queues/q/messages/1", null, ReadQ),
         ("DELETE", "/queues/q/messages/999999", null, ManageQ),
+        ("GET", "/queues/q/messages?idempotencyKey=unknown", null, ReadQ),
+        // A reason over the limit is refused after authorization (400), so the shared queue is never paused.
+        ("POST", "/queues/q/pause", TooLongPause, ManageQ),
+        ("POST", "/queues/q/resume", null, ManageQ),
         ("GET", "/queues", null, ReadAll),
         ("GET", "/queues/q", null, ReadQ),
         ("GET", "/queues/q/dead-letters", null, ReadQ),
@@ -145,6 +150,7 @@ public sealed class AuthTests(AuthNode node) : IClassFixture<AuthNode>
         ("POST", "/queues/q/dead-letters/redrive", "{}", ManageQ),
         ("GET", "/queues/q/dead-letters/redrives", null, ReadQ),
         ("GET", "/queues/q/dead-letters/redrives/0123456789ab", null, ReadQ),
+        ("GET", "/dashboard/queues/q/history", null, ReadQ),
         ("DELETE", "/queues/q/dead-letters/redrives/0123456789ab", null, ManageQ),
         ("DELETE", "/queues/q/dead-letters/999999", null, ManageQ),
         ("DELETE", "/queues/q/dead-letters", null, ManageQ),

@@ -10,7 +10,7 @@ namespace Actors.Node.Tests;
 /// <summary>
 /// The dashboard in a real browser (the machine's Chromium through Playwright): every page loads without console
 /// errors, the overview follows a running producer, a fingerprint group redriven from the UI ends in succeeded, and a
-/// read-only key neither sees nor can use purge.
+/// read-only key neither sees nor can use purge; the overview's sparklines and the queue page's stored history.
 /// </summary>
 [Collection(DashboardBrowserGroup.Name)]
 public sealed class DashboardBrowserTests(DashboardFixture fixture)
@@ -174,6 +174,76 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture)
         Assert.Empty((await fixture.Api.GetFromJsonAsync<JsonObject>("/queues/guarded/dead-letters/groups"))!["groups"]!.AsArray());
         lock (errors) Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
         lock (adminErrors) Assert.True(adminErrors.Count == 0, string.Join(Environment.NewLine, adminErrors));
+    }
+
+    [Fact]
+    public async Task The_overview_draws_sparklines_and_the_queue_page_opens_with_history()
+    {
+        await EnqueueAsync("load", "work", 1);
+        // The sampler records a 10-s point per queue whether or not anybody watches: wait for two of them.
+        await Poll.Until(async () => (await fixture.Api.GetFromJsonAsync<JsonObject>("/dashboard/queues/load/history"))!["t"]!.AsArray().Count >= 2,
+            "two points in the history of queue load", Wait);
+
+        var (context, page, errors) = await fixture.NewPageAsync();
+        await using var _ = context;
+        await fixture.LogInAsync(page, "admin");
+        var spark = page.Locator("tr[data-queue=load] td.trend svg.spark");
+        await Assertions.Expect(spark.Locator("polyline")).ToHaveCountAsync(1);
+        Assert.Contains("depth of load", await spark.Locator("title").TextContentAsync(), StringComparison.Ordinal);
+        await Assertions.Expect(page.Locator(".overview-pager")).ToContainTextAsync("of");
+
+        await page.GotoAsync("/dashboard/queues/load");
+        var depth = page.Locator(".chart[data-chart=depth]");
+        await Assertions.Expect(depth.Locator(".uplot")).ToBeVisibleAsync();
+        // The chart opens with the embedded history, before the stream's first point.
+        var embedded = JsonNode.Parse((await page.Locator("#queue-history").TextContentAsync())!)!["t"]!.AsArray().Count;
+        Assert.True(embedded >= 2, $"{embedded} embedded point(s)");
+        Assert.True(int.Parse((await depth.GetAttributeAsync("data-points"))!, System.Globalization.CultureInfo.InvariantCulture) >= 2);
+
+        // 24 h comes from the history route; the chart keeps at least the hour it had and goes on live.
+        await page.ClickAsync(".range button[data-range='24h']");
+        await Assertions.Expect(page.Locator(".range button[data-range='24h']")).ToHaveClassAsync("active");
+        await Poll.Until(async () => int.Parse((await depth.GetAttributeAsync("data-points"))!, System.Globalization.CultureInfo.InvariantCulture) > embedded,
+            "the chart to take live points after the range changed", Wait);
+        Assert.Null(await page.Locator(".range").GetAttributeAsync("data-error"));
+        lock (errors) Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
+    }
+
+    [Fact]
+    public async Task Messages_ticked_in_the_list_are_redriven_or_purged_together_and_an_empty_selection_changes_nothing()
+    {
+        fixture.Failing = true;
+        var ids = await EnqueueAsync("picked", "flip", 3);
+        foreach (var id in ids) await AwaitStatusAsync("picked", id, "dead-lettered");
+        fixture.Failing = false;
+
+        var (context, page, errors) = await fixture.NewPageAsync();
+        await using var _ = context;
+        await fixture.LogInAsync(page, "admin");
+        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        await page.GotoAsync("/dashboard/queues/picked/dead-letters");
+        await page.Locator($"input.pick[value='{ids[0]}']").CheckAsync();
+        await page.Locator($"input.pick[value='{ids[1]}']").CheckAsync();
+        await page.Locator("button.redrive-selected").ClickAsync();
+        await Assertions.Expect(page.Locator("#action-result .redrive-result")).ToContainTextAsync("Redriven: 2");
+        await AwaitStatusAsync("picked", ids[0], "succeeded");
+        await AwaitStatusAsync("picked", ids[1], "succeeded");
+        await AwaitStatusAsync("picked", ids[2], "dead-lettered");
+
+        // Nothing ticked: a notice, and the last dead letter is still there.
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("input.pick")).ToHaveCountAsync(1);
+        await page.Locator("button.purge-selected").ClickAsync();
+        await Assertions.Expect(page.Locator("#action-result .error")).ToContainTextAsync("Select a group");
+        await AwaitStatusAsync("picked", ids[2], "dead-lettered");
+
+        // "Select every message on this page", then purge.
+        await page.Locator("input.pick-all").CheckAsync();
+        await Assertions.Expect(page.Locator($"input.pick[value='{ids[2]}']")).ToBeCheckedAsync();
+        await page.Locator("button.purge-selected").ClickAsync();
+        await Assertions.Expect(page.Locator("#action-result .purge-result")).ToContainTextAsync("Purged: 1");
+        Assert.Equal(0, (await fixture.Api.GetFromJsonAsync<JsonObject>("/queues/picked/dead-letters"))!["total"]!.GetValue<int>());
+        lock (errors) Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
     }
 
     private static IFormData FormWith(IPage page, string fingerprint)

@@ -19,6 +19,7 @@ namespace Actors.Node.Tests;
 /// from the HTTP request (server span) through the producer span to one consumer span per attempt, each the parent of
 /// the webhook's HttpClient span; and <c>/metrics</c> serves the queue's counters in the Prometheus text format.
 /// </summary>
+[Collection(TracingGroup.Name)]
 public sealed class TelemetryHttpTests : IAsyncLifetime
 {
     private const string Queue = "telemetry-http";
@@ -102,8 +103,10 @@ public sealed class TelemetryHttpTests : IAsyncLifetime
         Assert.Equal(ActivityStatusCode.Error, attempts[0].Status);
         foreach (var attempt in attempts)
         {
+            // The attempt is the producer's child, in the request's trace, and links to it.
+            Assert.Equal(producer.TraceId, attempt.TraceId);
+            Assert.Equal(producer.SpanId, attempt.ParentSpanId);
             var link = Assert.Single(attempt.Links);
-            Assert.Equal(producer.TraceId, link.Context.TraceId);
             Assert.Equal(producer.SpanId, link.Context.SpanId);
             // The webhook's outgoing call is the attempt's child.
             var call = Assert.Single(spans, s => s.Kind == ActivityKind.Client && s.ParentSpanId == attempt.SpanId);

@@ -26,11 +26,18 @@ internal static class QueueCommands
         yield return Enqueue(session);
 
         var getQueue = new Argument<string>("queue") { Description = "The queue" };
-        var getId = new Argument<long>("id") { Description = "The message id" };
-        var get = new Command("get", "A message: status, attempts, errors, payload and result") { getQueue, getId };
+        var getId = new Argument<long?>("id") { Description = "The message id (or give --idempotency-key)", Arity = ArgumentArity.ZeroOrOne };
+        var getKey = new Option<string?>("--idempotency-key") { Description = "Find the message by the idempotency key it was enqueued with (while the queue remembers the key)" };
+        var get = new Command("get", "A message: status, attempts, errors, payload and result") { getQueue, getId, getKey };
         session.Handle(get, async run =>
         {
-            var json = await run.Api.GetAsync($"{Paths.Queue(run.Value(getQueue))}/messages/{run.Value(getId)}", run.Cancellation).ConfigureAwait(false);
+            var path = (run.Value(getId), run.Value(getKey)) switch
+            {
+                ({ } id, null) => $"{Paths.Queue(run.Value(getQueue))}/messages/{id}",
+                (null, { } key) => $"{Paths.Queue(run.Value(getQueue))}/messages{Paths.Query(("idempotencyKey", key))}",
+                _ => throw new CliException(ExitCodes.Usage, "give a message id or --idempotency-key, not both"),
+            };
+            var json = await run.Api.GetAsync(path, run.Cancellation).ConfigureAwait(false);
             if (run.Json) Output.Json(run.Out, json);
             else WriteMessage(run.Out, json);
         });
@@ -193,6 +200,7 @@ internal static class QueueCommands
         var little = s["littlesLaw"];
         yield return ("queue", Output.Cell(s["queue"]));
         yield return ("accepting work", Output.Cell(s["acceptingWork"]));
+        yield return ("deliveries", PauseCommands.Describe(s["pause"]));
         yield return ("depth", Output.Cell(s["depth"]));
         yield return ("in flight", Output.Cell(s["inFlight"]));
         yield return ("scheduled", Output.Cell(s["scheduled"]));

@@ -48,6 +48,39 @@ public interface IQueueClient
     /// <exception cref="QueueException">The queue is unknown or unavailable, or the journal did not store the change.</exception>
     Task<KeyCommands.KeyChanged> ChangeKeyAsync(string queue, string key, KeyOperation operation, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Pauses a queue (every partition): it keeps accepting messages but starts no new deliveries; deliveries in flight
+    /// finish, and scheduled messages that become due wait. The pause is stored in the queue's journal, so it survives a
+    /// restart, until <see cref="ResumeAsync"/>. Pausing a paused queue changes nothing and answers its pause.
+    /// </summary>
+    /// <param name="queue">The queue's name.</param>
+    /// <param name="reason">Why, shown with the queue's statistics; at most <see cref="PauseCommands.MaxReasonLength"/> characters.</param>
+    /// <param name="requestedBy">Who pauses it, shown with the queue's statistics.</param>
+    /// <param name="cancellationToken">Stops waiting; the pause may still be stored.</param>
+    /// <returns>The queue's pause state once the pause is stored.</returns>
+    /// <exception cref="QueueException">The queue is unknown or unavailable, or the journal did not store the pause.</exception>
+    /// <exception cref="ArgumentException">The reason is longer than <see cref="PauseCommands.MaxReasonLength"/>.</exception>
+    Task<PauseCommands.PauseState> PauseAsync(string queue, string? reason = null, string? requestedBy = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Resumes a paused queue: deliveries start again at once, waiting messages first in their usual order. Resuming a
+    /// queue that is not paused changes nothing.
+    /// </summary>
+    /// <param name="queue">The queue's name.</param>
+    /// <param name="requestedBy">Who resumes it (logged).</param>
+    /// <param name="cancellationToken">Stops waiting; the resume may still be stored.</param>
+    /// <returns>The queue's pause state (not paused) once the resume is stored.</returns>
+    /// <exception cref="QueueException">The queue is unknown or unavailable, or the journal did not store the resume.</exception>
+    Task<PauseCommands.PauseState> ResumeAsync(string queue, string? requestedBy = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The message an idempotency key stored, while the queue remembers the key (its <c>DeduplicationWindow</c>):
+    /// its id, when it was accepted, and its status as <see cref="GetMessageAsync"/> gives it (null once the queue no
+    /// longer retains the message). Null when the queue does not remember the key.
+    /// </summary>
+    /// <exception cref="QueueException">The queue is unknown or unavailable.</exception>
+    Task<IdempotencyKeyFound?> FindByIdempotencyKeyAsync(string queue, string idempotencyKey, CancellationToken cancellationToken = default);
+
     /// <summary>Serializes <paramref name="payload"/> to JSON, stores it and returns its id.</summary>
     /// <exception cref="QueueException">Refused: see <see cref="QueueException.Code"/>.</exception>
     Task<long> EnqueueJsonAsync<T>(string queue, string type, T payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default);

@@ -130,6 +130,39 @@ public sealed class QueueClient : IQueueClient
     }
 
     /// <inheritdoc />
+    public async Task<PauseCommands.PauseState> PauseAsync(string queue, string? reason = null, string? requestedBy = null, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        if (reason is { Length: > PauseCommands.MaxReasonLength })
+            throw new ArgumentException($"A pause reason must be at most {PauseCommands.MaxReasonLength} characters; got {reason.Length}.", nameof(reason));
+        var reply = await AskAsync(new PauseCommands.Pause(queue, reason, requestedBy), cancellationToken).ConfigureAwait(false);
+        return reply as PauseCommands.PauseState ?? throw Unexpected(reply);
+    }
+
+    /// <inheritdoc />
+    public async Task<PauseCommands.PauseState> ResumeAsync(string queue, string? requestedBy = null, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        var reply = await AskAsync(new PauseCommands.Resume(queue, requestedBy), cancellationToken).ConfigureAwait(false);
+        return reply as PauseCommands.PauseState ?? throw Unexpected(reply);
+    }
+
+    /// <inheritdoc />
+    public async Task<IdempotencyKeyFound?> FindByIdempotencyKeyAsync(string queue, string idempotencyKey, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        ArgumentException.ThrowIfNullOrEmpty(idempotencyKey);
+        var reply = await AskAsync(new FindByIdempotencyKey(queue, idempotencyKey), cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            // The queue's own answer leaves out a payload that is only in the journal; the status query reads it back.
+            IdempotencyKeyFound found => found with { Message = await GetMessageAsync(queue, found.MessageId, cancellationToken).ConfigureAwait(false) },
+            IdempotencyKeyNotFound => null,
+            _ => throw Unexpected(reply),
+        };
+    }
+
+    /// <inheritdoc />
     public Task<long> EnqueueJsonAsync<T>(string queue, string type, T payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default) =>
         EnqueueAsync(queue, type, JsonSerializer.SerializeToUtf8Bytes(payload, HandlerRegistry.JsonOptions), headers, cancellationToken);
 

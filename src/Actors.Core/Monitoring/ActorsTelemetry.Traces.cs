@@ -7,9 +7,11 @@ namespace Actors.Monitoring;
 /// <summary>
 /// Spans: a producer span per enqueue request whose W3C context travels with the message as the
 /// <see cref="MessageHeaders.TraceParent"/> and <see cref="MessageHeaders.TraceState"/> headers, and a consumer span
-/// per attempt that links to it (a link, not a parent, as the messaging conventions ask: an attempt may run long
-/// after and far from the request). The consumer span is current while the handler runs, so the handler's own
-/// outgoing calls (an HttpClient's span) are its children.
+/// per attempt that is its child and links to it (the messaging conventions allow the creation context as the parent
+/// of a single message's processing), so one trace runs from the request through every attempt, on whatever node,
+/// and a parent-based sampler keeps or drops all of it together. The consumer span is current while the handler
+/// runs, so the handler's own outgoing calls (an HttpClient's span) are its children. A batch handler call, which
+/// serves messages of many traces, is a root span linked to each of them.
 /// </summary>
 public static partial class ActorsTelemetry
 {
@@ -17,7 +19,7 @@ public static partial class ActorsTelemetry
     internal static Activity? StartSend(string queue, int batchSize = 1)
     {
         if (!Source.HasListeners()) return null;
-        var activity = Source.StartActivity("send " + queue, ActivityKind.Producer);
+        var activity = Source.StartActivity(SpanNames(queue).Send, ActivityKind.Producer);
         if (activity is null) return null;
         activity.SetTag("messaging.system", MessagingSystem);
         activity.SetTag("messaging.operation.type", "send");
@@ -41,26 +43,27 @@ public static partial class ActorsTelemetry
 
     /// <summary>
     /// Starts the consumer span of one attempt on the current thread (it becomes <see cref="Activity.Current"/>),
-    /// linked to the producer context in <paramref name="headers"/>; null when nobody listens.
+    /// the child of the producer context in <paramref name="headers"/> and linked to it; null when nobody listens.
     /// </summary>
     internal static Activity? StartProcess(string queueId, long messageId, int attempt, string type, ImmutableDictionary<string, string> headers)
     {
         if (!Source.HasListeners()) return null;
         ActivityLink[]? links = null;
+        ActivityContext producer = default;
         if (headers.TryGetValue(MessageHeaders.TraceParent, out var parent)
-            && ActivityContext.TryParse(parent, headers.TryGetValue(MessageHeaders.TraceState, out var state) ? state : null, isRemote: true, out var producer))
+            && ActivityContext.TryParse(parent, headers.TryGetValue(MessageHeaders.TraceState, out var state) ? state : null, isRemote: true, out producer))
             links = [new ActivityLink(producer)];
-        var (queue, partition) = Partitions.Parse(queueId);
-        // A root of its own (default parent), whatever happens to be current on the handler thread.
-        var activity = Source.StartActivity(ActivityKind.Consumer, parentContext: default, tags: null, links: links, name: "process " + queue);
+        var names = SpanNames(queueId);
+        // The producer's child, or a root of its own without one, whatever happens to be current on the handler thread.
+        var activity = Source.StartActivity(ActivityKind.Consumer, parentContext: producer, tags: null, links: links, name: names.Process);
         if (activity is null) return null;
         if (activity.IsAllDataRequested)
         {
             activity.SetTag("messaging.system", MessagingSystem);
             activity.SetTag("messaging.operation.type", "process");
             activity.SetTag("messaging.operation.name", "process");
-            activity.SetTag("messaging.destination.name", queue);
-            if (partition != 0) activity.SetTag("messaging.destination.partition.id", partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetTag("messaging.destination.name", names.Queue);
+            if (names.Partition is { } partition) activity.SetTag("messaging.destination.partition.id", partition);
             activity.SetTag("messaging.message.id", messageId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             activity.SetTag("messaging.message.type", type);
             activity.SetTag("actors.attempt", attempt);
@@ -83,20 +86,36 @@ public static partial class ActorsTelemetry
                 && ActivityContext.TryParse(parent, headers.TryGetValue(MessageHeaders.TraceState, out var state) ? state : null, isRemote: true, out var producer))
                 links.Add(new ActivityLink(producer));
         }
-        var (queue, partition) = Partitions.Parse(items[0].Context.QueueId);
-        var activity = Source.StartActivity(ActivityKind.Consumer, parentContext: default, tags: null, links: links, name: "process " + queue);
+        var names = SpanNames(items[0].Context.QueueId);
+        var activity = Source.StartActivity(ActivityKind.Consumer, parentContext: default, tags: null, links: links, name: names.Process);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("messaging.system", MessagingSystem);
             activity.SetTag("messaging.operation.type", "process");
             activity.SetTag("messaging.operation.name", "process");
-            activity.SetTag("messaging.destination.name", queue);
-            if (partition != 0) activity.SetTag("messaging.destination.partition.id", partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetTag("messaging.destination.name", names.Queue);
+            if (names.Partition is { } partition) activity.SetTag("messaging.destination.partition.id", partition);
             activity.SetTag("messaging.message.type", items[0].Context.Type);
             activity.SetTag("messaging.batch.message_count", items.Count);
         }
         return activity;
     }
+
+    /// <summary>
+    /// The span names and destination attributes of a queue partition (by its entity id, or a queue name), built once
+    /// and shared, so a span per message allocates no strings for them.
+    /// </summary>
+    private static QueueSpanNames SpanNames(string queueId) =>
+        SpanNamesByQueue.TryGetValue(queueId, out var names) ? names : SpanNamesByQueue.GetOrAdd(queueId, static id =>
+        {
+            var (queue, partition) = Partitions.Parse(id);
+            return new QueueSpanNames(queue, "send " + queue, "process " + queue,
+                partition == 0 ? null : partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, QueueSpanNames> SpanNamesByQueue = new(StringComparer.Ordinal);
+
+    private sealed record QueueSpanNames(string Queue, string Send, string Process, string? Partition);
 
     /// <summary>Marks <paramref name="activity"/> failed with <paramref name="error"/>.</summary>
     internal static void SetError(Activity? activity, Exception error)

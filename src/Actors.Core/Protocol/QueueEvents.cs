@@ -58,6 +58,12 @@ public static class QueueEvents
     /// <summary>An operator purged a parked key: its parked dead letter is deleted and its waiting messages cancelled.</summary>
     public sealed record KeyPurged(string Key, ImmutableArray<long> Ids, DateTime At) : IQueueEvent;
 
+    /// <summary>An operator paused the queue: it accepts messages but starts no deliveries until <see cref="QueueResumed"/>.</summary>
+    public sealed record QueuePaused(string? By, string? Reason, DateTime At) : IQueueEvent;
+
+    /// <summary>An operator resumed a paused queue: deliveries start again.</summary>
+    public sealed record QueueResumed(string? By, DateTime At) : IQueueEvent;
+
     /// <summary>An attempt failed and a discard rule dropped the message (recorded, counted).</summary>
     public sealed record Discarded(long Id, int Attempt, ErrorInfo Error) : IQueueEvent;
 

@@ -72,6 +72,21 @@ public static class QueueQueries
     /// <summary>The queue does not hold the message (never existed, or succeeded longer ago than the retention).</summary>
     public sealed record MessageNotFound(string QueueId, long MessageId) : IWithQueueId, IQueueMessage;
 
+    /// <summary>
+    /// Ask a queue which message an idempotency key stored, while the queue remembers the key (its de-duplication
+    /// window); answered with <see cref="IdempotencyKeyFound"/> or <see cref="IdempotencyKeyNotFound"/>.
+    /// </summary>
+    public sealed record FindByIdempotencyKey(string QueueId, string Key) : IWithQueueId, IQueueMessage;
+
+    /// <summary>
+    /// The message an idempotency key stored: its id, when it was accepted, and its status while the queue still holds
+    /// or retains it (null after that, though the key is still remembered).
+    /// </summary>
+    public sealed record IdempotencyKeyFound(string QueueId, string Key, long MessageId, DateTime AcceptedAt, MessageInfo? Message) : IWithQueueId, IQueueMessage;
+
+    /// <summary>The queue does not remember the key (never used, or longer ago than its de-duplication window).</summary>
+    public sealed record IdempotencyKeyNotFound(string QueueId, string Key) : IWithQueueId, IQueueMessage;
+
     /// <summary>Ask a queue for its statistics; answered with <see cref="QueueStats"/>.</summary>
     public sealed record GetStats(string QueueId) : IWithQueueId, IQueueMessage;
 
@@ -108,6 +123,7 @@ public static class QueueQueries
     /// <param name="Limits">The queue's rate and concurrency limits and the deliveries that waited for them; null when it has none.</param>
     /// <param name="Keys">The queue's ordering keys: active, parked, and the oldest message waiting behind its key; null when it holds no keyed message.</param>
     /// <param name="PendingFollowUps">Follow-ups owed (see <see cref="Continuation"/>) and not yet stored by their target queues.</param>
+    /// <param name="Pause">The pause in force (see <see cref="PauseCommands"/>): since when, by whom, why; null while the queue runs.</param>
     /// <param name="Autoscale">The autoscaler's last decision and the pool it shaped; null when the queue does not autoscale.</param>
     public sealed record QueueStats(
         string QueueId,
@@ -139,7 +155,12 @@ public static class QueueQueries
         DispatchLimitStats? Limits = null,
         KeyStats? Keys = null,
         long PendingFollowUps = 0,
-        AutoscaleStats? Autoscale = null) : IWithQueueId, IQueueMessage;
+        QueuePause? Pause = null,
+        AutoscaleStats? Autoscale = null) : IWithQueueId, IQueueMessage
+    {
+        /// <summary>True while the queue is paused: it accepts messages and starts no deliveries.</summary>
+        public bool Paused => Pause is not null;
+    }
 
     /// <summary>
     /// An autoscaled pool (summed over a queue's partitions): its workers and the last decision, with the λ, S and B it

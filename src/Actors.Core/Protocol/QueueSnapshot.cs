@@ -20,6 +20,9 @@ public sealed record QueueSnapshot(
 
     /// <summary>The follow-ups already sent, of the messages the queue still reports on (default: none).</summary>
     public ImmutableArray<QueueEvents.SentFollowUp> SentFollowUps { get; init; }
+
+    /// <summary>The pause in force (see <see cref="PauseCommands"/>); null while the queue runs (and in snapshots older than S6).</summary>
+    public QueuePause? Pause { get; init; }
 }
 
 /// <summary>
@@ -77,7 +80,8 @@ public sealed record SnapshotMessage(
 
 /// <summary>
 /// One retained finished message in a snapshot (succeeded unless <paramref name="Status"/> says otherwise); its result is
-/// here, or in the queue's archive event <paramref name="ArchiveSeq"/> when that is not 0.
+/// here, or in the queue's archive event <paramref name="ArchiveSeq"/> when that is not 0. <paramref name="TraceParent"/> is the
+/// message's <see cref="MessageHeaders.TraceParent"/> header, if it had one (null in snapshots older than S6).
 /// </summary>
 public sealed record SnapshotSucceeded(long Id, string Type, int Attempts, DateTime EnqueuedAt, DateTime CompletedAt, ReadOnlyMemory<byte>? Result,
-    MessageStatus Status = MessageStatus.Succeeded, long ArchiveSeq = 0);
+    MessageStatus Status = MessageStatus.Succeeded, long ArchiveSeq = 0, string? TraceParent = null);

@@ -37,6 +37,8 @@ internal sealed partial class QueueActor
         if (_autoscaler is null || _arrivals is null || _pool.Retired) return;
         var now = Now;
         var lambda = _arrivals.Update(_state.TotalEnqueued, now);
+        // A paused queue starts nothing, so its backlog says nothing about the workers it needs: the pool keeps its size.
+        if (_state.IsPaused) return;
         var limit = PoolSize * _pool.NodeCount;
         if (_gate.MaxConcurrency is { } concurrency) limit = Math.Min(limit, concurrency);
         var decision = _autoscaler.Evaluate(lambda, _metrics.MeanService(now), _state.ReadyCount, limit, _gate.RatePerSecond, now);

@@ -125,7 +125,7 @@ internal sealed partial class QueueActor
         if (_pool.Retired) return;
         var now = Now;
         var held = false;
-        while (_state.ReadyCount > 0)
+        while (_state.ReadyCount > 0 && !_state.IsPaused)
         {
             var slot = _pool.PickWorker();
             if (slot < 0) break;

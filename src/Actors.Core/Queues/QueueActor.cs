@@ -203,6 +203,9 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         Command<PermitTick>(_ => Dispatch());
         Command<CancelMessage>(OnCancel);
         Command<KeyCommands.ChangeKey>(OnChangeKey);
+        Command<PauseCommands.Pause>(OnPause);
+        Command<PauseCommands.Resume>(OnResume);
+        Command<FindByIdempotencyKey>(OnFindByIdempotencyKey);
         Command<Routees>(OnRoutees);
         Command<Terminated>(OnTerminated);
         Command<GetMessage>(query => AnswerMessage(query.MessageId, Sender));
@@ -324,6 +327,9 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
             case RetryScheduled retry:
                 if (retry.DueAt <= now && _state.PromoteDue(now, PromotionsPerTurn) > 0) Dispatch();
                 ArmDueTimer();
+                break;
+            case QueueResumed:
+                Dispatch();
                 break;
             case DeadLettered or Discarded or MessageCancelled:
                 _metrics.RecordCompletion(now);

@@ -215,7 +215,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         EnqueueBatch b => new BatchResult(b.QueueId, b.Messages.Select(_ => new EnqueueOutcome(null, code, reason)).ToImmutableArray(), b.CorrelationId),
         CancelMessage c when code != RejectionCode.UnknownQueue => new CancelResult(c.QueueId, c.MessageId, CancelOutcome.JournalUnavailable, null, c.CorrelationId),
         KeyCommands.ChangeKey k when code != RejectionCode.UnknownQueue => new KeyCommands.KeyChanged(k.QueueId, k.Key, k.Operation, KeyChangeOutcome.JournalUnavailable, [], k.CorrelationId),
-        GetMessage or CancelMessage or KeyCommands.ChangeKey or OutcomeWaits.WaitForOutcome or GetStats or GetPlacement or DeadLetterCommands.ListDeadLetters or DeadLetterCommands.GroupDeadLetters
+        GetMessage or CancelMessage or KeyCommands.ChangeKey or PauseCommands.Pause or PauseCommands.Resume or FindByIdempotencyKey or OutcomeWaits.WaitForOutcome or GetStats or GetPlacement or DeadLetterCommands.ListDeadLetters or DeadLetterCommands.GroupDeadLetters
             or DeadLetterCommands.RedriveDeadLetters or DeadLetterCommands.PurgeDeadLetters or RedriveJobs.ListRedriveJobs or RedriveJobs.CancelRedriveJob =>
             code == RejectionCode.UnknownQueue ? new QueueNotFound(message.QueueId) : new QueueUnavailable(message.QueueId, reason),
         _ => null,

@@ -25,7 +25,7 @@ internal static class QueueReports
             state.TotalEnqueued, state.TotalSucceeded, state.TotalFailedAttempts, state.TotalDeadLettered, state.TotalDiscarded,
             lambda, completionRate, wait, service, lambda * wait.TotalSeconds, lambda * (wait + service).TotalSeconds,
             workers, utilization, Math.Max(suggested, lambda > 0 ? 1 : 0), oldest < TimeSpan.Zero ? TimeSpan.Zero : oldest,
-            accepting, state.NextDueAt, state.TotalExpired, state.TotalCancelled, state.IdempotencyKeyCount, PendingFollowUps: state.PendingFollowUpCount)
+            accepting, state.NextDueAt, state.TotalExpired, state.TotalCancelled, state.IdempotencyKeyCount, PendingFollowUps: state.PendingFollowUpCount, Pause: state.Pause)
         {
             Keys = state.ActiveKeys == 0 ? null
                 : new KeyStats(state.ActiveKeys, state.ParkedKeys, state.OldestBlockedEnqueuedAt is { } blocked && blocked < now ? now - blocked : TimeSpan.Zero),

@@ -3,7 +3,7 @@ using Actors.Protocol;
 
 namespace Actors.Serialization;
 
-/// <summary>The queue snapshot's formats, S1 to S5.</summary>
+/// <summary>The queue snapshot's formats, S1 to S6.</summary>
 internal static partial class BinaryCodec
 {
     /// <summary>
@@ -13,7 +13,8 @@ internal static partial class BinaryCodec
     /// adds each message's payload length and, for a message whose payload is not in the main journal, the sequence
     /// number of the archive event that holds it (the payload stored only when both numbers are 0), and each finished
     /// message's archive sequence number (its result stored only when that is 0). S5 adds the follow-ups (see
-    /// <see cref="WriteFollowUps"/>).
+    /// <see cref="WriteFollowUps"/>). S6 adds each finished message's trace parent (an optional string after its archive
+    /// sequence number) and, at the end, the pause (see <see cref="WritePause"/>).
     /// </summary>
     public static void WriteSnapshot(BinaryWriter w, QueueSnapshot s)
     {
@@ -53,6 +54,7 @@ internal static partial class BinaryCodec
             WriteOptionalBytes(w, m.Result);
             w.Write((byte)m.Status);
             w.Write7BitEncodedInt64(m.ArchiveSeq);
+            WriteOptionalString(w, m.TraceParent);
         }
         var keys = s.IdempotencyKeys.IsDefault ? ImmutableArray<IdempotencyRecord>.Empty : s.IdempotencyKeys;
         w.Write7BitEncodedInt(keys.Length);
@@ -64,12 +66,25 @@ internal static partial class BinaryCodec
             w.Write(key.AcceptedAt.Ticks);
         }
         WriteFollowUps(w, s);
+        WritePause(w, s.Pause);
     }
 
-    /// <summary>The snapshot format <see cref="WriteSnapshot"/> writes.</summary>
-    public const int SnapshotFormat = 5;
+    /// <summary>The pause: a flag, then when it was stored, by whom and why (each optional string as in the rest of the format).</summary>
+    private static void WritePause(BinaryWriter w, QueuePause? pause)
+    {
+        w.Write(pause is not null);
+        if (pause is null) return;
+        w.Write(pause.Since.Ticks);
+        WriteOptionalString(w, pause.By);
+        WriteOptionalString(w, pause.Reason);
+    }
 
-    /// <summary>Reads format S5, S4, S3, S2 or S1 (<paramref name="format"/>; in S1 every payload is in the snapshot).</summary>
+    private static QueuePause? ReadPause(BlobReader r) => r.ReadBoolean() ? new QueuePause(r.ReadTime(), ReadOptionalString(r), ReadOptionalString(r)) : null;
+
+    /// <summary>The snapshot format <see cref="WriteSnapshot"/> writes.</summary>
+    public const int SnapshotFormat = 6;
+
+    /// <summary>Reads format S6, S5, S4, S3, S2 or S1 (<paramref name="format"/>; in S1 every payload is in the snapshot).</summary>
     public static QueueSnapshot ReadSnapshot(BlobReader r, int format)
     {
         var withSequenceNrs = format >= 2;
@@ -118,7 +133,8 @@ internal static partial class BinaryCodec
             var result = ReadOptionalBytes(r) is { } bytes ? bytes.ToArray() : (ReadOnlyMemory<byte>?)null;
             var status = format >= 3 ? (MessageStatus)r.ReadByte() : MessageStatus.Succeeded;
             var resultArchiveSeq = format >= 4 ? r.Read7BitEncodedInt64() : 0;
-            succeeded.Add(new SnapshotSucceeded(id, type, attempts, enqueuedAt, completedAt, result, status, resultArchiveSeq));
+            var traceParent = format >= 6 ? ReadOptionalString(r) : null;
+            succeeded.Add(new SnapshotSucceeded(id, type, attempts, enqueuedAt, completedAt, result, status, resultArchiveSeq, traceParent));
         }
         var keys = ImmutableArray<IdempotencyRecord>.Empty;
         if (format >= 3)
@@ -130,6 +146,7 @@ internal static partial class BinaryCodec
             keys = builder.MoveToImmutable();
         }
         var snapshot = new QueueSnapshot(lastId, totals, messages.MoveToImmutable(), succeeded.MoveToImmutable(), keys);
-        return format >= 5 ? ReadFollowUps(r, snapshot) : snapshot;
+        if (format >= 5) snapshot = ReadFollowUps(r, snapshot);
+        return format >= 6 ? snapshot with { Pause = ReadPause(r) } : snapshot;
     }
 }

@@ -28,6 +28,14 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         [typeof(DeadLettered)] = "D1",
         [typeof(ParkedMessageSkipped)] = "KS1",
         [typeof(KeyPurged)] = "KP1",
+        [typeof(QueuePaused)] = "QP1",
+        [typeof(QueueResumed)] = "QR1",
+        [typeof(PauseCommands.Pause)] = "C-pause",
+        [typeof(PauseCommands.Resume)] = "C-resume",
+        [typeof(PauseCommands.PauseState)] = "C-paused",
+        [typeof(FindByIdempotencyKey)] = "Q-findkey",
+        [typeof(IdempotencyKeyFound)] = "Q-key",
+        [typeof(IdempotencyKeyNotFound)] = "Q-nokey",
         [typeof(Discarded)] = "X1",
         [typeof(MessageCancelled)] = "CN1",
         [typeof(MessagesExpired)] = "EX1",
@@ -115,7 +123,8 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
     private const string SnapshotV2Manifest = "S2";
     private const string SnapshotV3Manifest = "S3";
     private const string SnapshotV4Manifest = "S4";
-    private const string SnapshotManifest = "S5";
+    private const string SnapshotV5Manifest = "S5";
+    private const string SnapshotManifest = "S6";
     private const string ArchivedManifest = "AR1";
     private const string DrainManifest = "C-drain";
     private const string ListQueuesManifest = "Q-list";
@@ -158,6 +167,7 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         EnqueuedV1Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadEnqueued(r, withTiming: false)),
         AckedManifest => BinaryCodec.Read(bytes, BinaryCodec.ReadAcked),
         SnapshotManifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, BinaryCodec.SnapshotFormat)),
+        SnapshotV5Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 5)),
         SnapshotV4Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 4)),
         SnapshotV3Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 3)),
         ArchivedManifest => BinaryCodec.Read(bytes, BinaryCodec.ReadArchived),

@@ -13,10 +13,11 @@ internal sealed partial class QueueState
     /// <summary>
     /// Takes the message that goes next (see <see cref="DispatchOrder"/>) and marks it in flight with
     /// <paramref name="workerSlot"/>; null when none can go now (see <see cref="PayloadsWanted"/>). A message found
-    /// expired on the way is not started: it waits for <see cref="TakeExpired"/>.
+    /// expired on the way is not started: it waits for <see cref="TakeExpired"/>. None goes while the queue is paused.
     /// </summary>
     public StoredMessage? Dispatch(int workerSlot, DateTime now)
     {
+        if (IsPaused) return null;
         while (_order.TakeNext() is { } message)
         {
             if (message.ExpiresAt is { } expiresAt && expiresAt <= now)

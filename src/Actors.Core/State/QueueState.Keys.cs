@@ -73,7 +73,7 @@ internal sealed partial class QueueState
             if (!TakeLive(id, out var waiting)) continue;
             Forget(waiting);
             TotalCancelled++;
-            Retain(new FinishedMessage(waiting.Id, waiting.Type, MessageStatus.Cancelled, waiting.FailedAttempts, waiting.EnqueuedAt, e.At, null));
+            Retain(new FinishedMessage(waiting.Id, waiting.Type, MessageStatus.Cancelled, waiting.FailedAttempts, waiting.EnqueuedAt, e.At, null, traceParent: waiting.TraceParent));
         }
     }
 }

@@ -28,7 +28,7 @@ internal sealed partial class QueueState
         if (_finishedById.TryGetValue(id, out var s))
         {
             return WithFollowUp(new QueueQueries.MessageInfo(QueueId, s.Id, s.Type, s.Status, s.Attempts, s.EnqueuedAt,
-                null, s.FinishedAt, ImmutableList<ErrorInfo>.Empty, s.Result, null, ImmutableDictionary<string, string>.Empty));
+                null, s.FinishedAt, ImmutableList<ErrorInfo>.Empty, s.Result, null, s.Headers));
         }
         return null;
     }

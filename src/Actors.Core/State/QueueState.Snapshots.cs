@@ -28,9 +28,9 @@ internal sealed partial class QueueState
                 stage is SnapshotStage.DeadLettered or SnapshotStage.Parked ? null : m.ExpiresAt, archiveSeq, m.PayloadLength));
         }
         var finished = _finished.Where(f => _finishedById.TryGetValue(f.Id, out var current) && ReferenceEquals(current, f))
-            .Select(f => new SnapshotSucceeded(f.Id, f.Type, f.Attempts, f.EnqueuedAt, f.FinishedAt, f.Result, f.Status, f.ArchiveSeq)).ToImmutableArray();
+            .Select(f => new SnapshotSucceeded(f.Id, f.Type, f.Attempts, f.EnqueuedAt, f.FinishedAt, f.Result, f.Status, f.ArchiveSeq, f.TraceParent)).ToImmutableArray();
         return WithFollowUps(new QueueSnapshot(LastId, new QueueTotals(TotalEnqueued, TotalSucceeded, TotalFailedAttempts, TotalDeadLettered, TotalDiscarded, TotalExpired, TotalCancelled),
-            messages.MoveToImmutable(), finished, _keys.ToArray()));
+            messages.MoveToImmutable(), finished, _keys.ToArray()) { Pause = Pause });
     }
 
     public static QueueState FromSnapshot(string queueId, QueueOptions options, QueueSnapshot snapshot)
@@ -45,6 +45,7 @@ internal sealed partial class QueueState
             TotalDiscarded = snapshot.Totals.Discarded,
             TotalExpired = snapshot.Totals.Expired,
             TotalCancelled = snapshot.Totals.Cancelled,
+            Pause = snapshot.Pause,
         };
         foreach (var s in snapshot.Messages)
         {
@@ -96,7 +97,7 @@ internal sealed partial class QueueState
             }
         }
         foreach (var s in snapshot.Succeeded)
-            state.Retain(new FinishedMessage(s.Id, s.Type, s.Status, s.Attempts, s.EnqueuedAt, s.CompletedAt, s.Result, s.ArchiveSeq));
+            state.Retain(new FinishedMessage(s.Id, s.Type, s.Status, s.Attempts, s.EnqueuedAt, s.CompletedAt, s.Result, s.ArchiveSeq, s.TraceParent));
         if (!snapshot.IdempotencyKeys.IsDefault)
             foreach (var record in snapshot.IdempotencyKeys) state._keys.Add(record);
         state.RestoreFollowUps(snapshot);

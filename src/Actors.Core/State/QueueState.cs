@@ -161,7 +161,7 @@ internal sealed partial class QueueState
                     Forget(message);
                     OweFollowUp(message, FollowUpKind.Then, ack.Result);
                     TotalSucceeded++;
-                    Retain(new FinishedMessage(message.Id, message.Type, MessageStatus.Succeeded, ack.Attempt, message.EnqueuedAt, ack.CompletedAt, ack.Result));
+                    Retain(new FinishedMessage(message.Id, message.Type, MessageStatus.Succeeded, ack.Attempt, message.EnqueuedAt, ack.CompletedAt, ack.Result, traceParent: message.TraceParent));
                 }
                 break;
             case RetryScheduled e:
@@ -223,7 +223,7 @@ internal sealed partial class QueueState
                     Forget(discarded);
                     TotalFailedAttempts++;
                     TotalDiscarded++;
-                    Retain(new FinishedMessage(discarded.Id, discarded.Type, MessageStatus.Discarded, e.Attempt, discarded.EnqueuedAt, e.Error.At, null));
+                    Retain(new FinishedMessage(discarded.Id, discarded.Type, MessageStatus.Discarded, e.Attempt, discarded.EnqueuedAt, e.Error.At, null, traceParent: discarded.TraceParent));
                 }
                 break;
             case MessageCancelled e:
@@ -231,7 +231,7 @@ internal sealed partial class QueueState
                 {
                     Forget(cancelled);
                     TotalCancelled++;
-                    Retain(new FinishedMessage(cancelled.Id, cancelled.Type, MessageStatus.Cancelled, cancelled.FailedAttempts, cancelled.EnqueuedAt, e.At, null));
+                    Retain(new FinishedMessage(cancelled.Id, cancelled.Type, MessageStatus.Cancelled, cancelled.FailedAttempts, cancelled.EnqueuedAt, e.At, null, traceParent: cancelled.TraceParent));
                 }
                 break;
             case MessagesExpired e:
@@ -250,7 +250,7 @@ internal sealed partial class QueueState
                     else
                     {
                         Forget(expired);
-                        Retain(new FinishedMessage(expired.Id, expired.Type, MessageStatus.Expired, expired.FailedAttempts, expired.EnqueuedAt, e.At, null));
+                        Retain(new FinishedMessage(expired.Id, expired.Type, MessageStatus.Expired, expired.FailedAttempts, expired.EnqueuedAt, e.At, null, traceParent: expired.TraceParent));
                     }
                 }
                 break;
@@ -292,6 +292,12 @@ internal sealed partial class QueueState
                 break;
             case KeyPurged e:
                 ApplyKeyPurge(e);
+                break;
+            case QueuePaused e:
+                ApplyPause(e);
+                break;
+            case QueueResumed:
+                ApplyResume();
                 break;
             default:
                 throw new ArgumentException($"Unknown queue event {evt.GetType().Name}.", nameof(evt));

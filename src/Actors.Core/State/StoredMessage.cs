@@ -69,6 +69,9 @@ internal sealed class StoredMessage
     /// <summary>The ordering key (<see cref="MessageHeaders.Key"/>), if any: see <see cref="KeyLanes"/>.</summary>
     public string? Key { get; }
 
+    /// <summary>The <see cref="MessageHeaders.TraceParent"/> header, if any: what a finished message keeps of its headers.</summary>
+    public string? TraceParent => Headers.Count == 0 ? null : Headers.GetValueOrDefault(MessageHeaders.TraceParent);
+
     /// <summary>The priority, 0–9 (<see cref="MessageHeaders.Priority"/>): higher starts first among ready messages.</summary>
     public byte Priority { get; }
 
@@ -192,9 +195,11 @@ internal sealed class StoredMessage
 /// <summary>
 /// A message that finished (succeeded, cancelled, expired and dropped, discarded), kept for status queries for a
 /// retention window. A result that moved to the queue's archive is null here, with <see cref="ArchiveSeq"/> naming the
-/// archive event that holds it.
+/// archive event that holds it. Of the message's headers it keeps only its <see cref="MessageHeaders.TraceParent"/> (as
+/// <see cref="TraceParentBits"/>), so its status still names its trace.
 /// </summary>
-internal sealed class FinishedMessage(long id, string type, MessageStatus status, int attempts, DateTime enqueuedAt, DateTime finishedAt, ReadOnlyMemory<byte>? result, long archiveSeq = 0)
+internal sealed class FinishedMessage(long id, string type, MessageStatus status, int attempts, DateTime enqueuedAt, DateTime finishedAt, ReadOnlyMemory<byte>? result, long archiveSeq = 0,
+    string? traceParent = null)
 {
     public long Id { get; } = id;
     public string Type { get; } = type;
@@ -202,6 +207,16 @@ internal sealed class FinishedMessage(long id, string type, MessageStatus status
     public int Attempts { get; } = attempts;
     public DateTime EnqueuedAt { get; } = enqueuedAt;
     public DateTime FinishedAt { get; } = finishedAt;
+
+    private readonly TraceParentBits _traceParent = TraceParentBits.Parse(traceParent);
+
+    /// <summary>The message's <see cref="MessageHeaders.TraceParent"/> header, if it had a valid one.</summary>
+    public string? TraceParent => _traceParent.Text;
+
+    /// <summary>The headers a finished message's status shows: its trace parent, if any.</summary>
+    public ImmutableDictionary<string, string> Headers => TraceParent is { } traceParent
+        ? ImmutableDictionary<string, string>.Empty.Add(MessageHeaders.TraceParent, traceParent)
+        : ImmutableDictionary<string, string>.Empty;
 
     /// <summary>The result, while it is in memory.</summary>
     public ReadOnlyMemory<byte>? Result { get; private set; } = result;

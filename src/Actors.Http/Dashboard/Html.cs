@@ -58,7 +58,9 @@ internal static class Html
             .Append("<script src=\"").Append(DashboardAssets.Prefix).Append("vendor/htmx.min.js\" defer></script>")
             .Append("<script src=\"").Append(DashboardAssets.Prefix).Append("vendor/uPlot.iife.min.js\" defer></script>")
             .Append("<script src=\"").Append(DashboardAssets.Prefix).Append("dashboard.js\" defer></script>")
-            .Append("</head><body><header><a class=\"brand\" href=\"/dashboard\">Actors</a><nav><a href=\"/dashboard\">Queues</a></nav>");
+            .Append("</head><body><header><a class=\"brand\" href=\"/dashboard\">Actors</a><nav><a href=\"/dashboard\">Queues</a>")
+            .Append(" <a href=\"/dashboard/schedules\">Schedules</a> <a href=\"/dashboard/cluster\">Cluster</a>")
+            .Append("</nav>");
         if (context.User.Identity?.IsAuthenticated == true && context.Request.Cookies.ContainsKey(DashboardLogin.CookieName))
             html.Append("<span class=\"user\">").Append(E(user))
                 .Append(" <button class=\"link\" hx-post=\"/dashboard/logout\">Log out</button></span>");

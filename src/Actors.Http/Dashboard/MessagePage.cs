@@ -7,7 +7,7 @@ namespace Actors.Http.Dashboard;
 
 /// <summary>
 /// One message: status, timing, headers, every failed attempt's error (stack trace folded), payload and result
-/// (as text, capped, encoded). Dead letters link here, and the queue page's lookup form finds a message by id.
+/// (as text, capped, encoded). Dead letters link here, and the queue page's lookup form finds a message by id or idempotency key.
 /// </summary>
 internal static class MessagePage
 {
@@ -59,15 +59,17 @@ internal static class MessagePage
 
     /// <summary>The lookup form of a queue page.</summary>
     public static string LookupForm(string queue) =>
-        $"<form class=\"lookup\" method=\"get\" action=\"/dashboard/queues/{U(queue)}/messages\"><label>Message id <input type=\"number\" name=\"id\" min=\"1\" required></label> <button type=\"submit\">Find</button></form>";
+        $"<form class=\"lookup\" method=\"get\" action=\"/dashboard/queues/{U(queue)}/messages\"><label>Message id or idempotency key <input type=\"text\" name=\"id\" required></label> <button type=\"submit\">Find</button></form>";
 
     /// <summary>A status as the HTTP API names it (<c>dead-lettered</c>).</summary>
     public static string StatusName(MessageStatus status) => JsonNamingPolicy.KebabCaseLower.ConvertName(status.ToString());
 
-    private static string Row(string name, string value, string css) =>
+    /// <summary>A name and value row of a <c>stats</c> table, both encoded; <paramref name="css"/> classes the value cell.</summary>
+    internal static string Row(string name, string value, string css) =>
         $"<tr><th>{E(name)}</th><td{(css.Length > 0 ? $" class=\"{css}\"" : "")}>{E(value)}</td></tr>";
 
-    private static string Bytes(ReadOnlyMemory<byte>? bytes, string css)
+    /// <summary>Bytes shown as UTF-8 text (the first <see cref="ShownBytes"/>, encoded) in a <c>pre</c> of class <paramref name="css"/>; a hint when absent.</summary>
+    internal static string Bytes(ReadOnlyMemory<byte>? bytes, string css)
     {
         if (bytes is not { } b) return "<p class=\"hint\">Not held any more (the queue keeps payloads only while it needs them).</p>";
         var shown = b.Length > ShownBytes ? b[..ShownBytes] : b;

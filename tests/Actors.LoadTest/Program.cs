@@ -103,6 +103,9 @@ else
 }
 
 DurableQueues.PrepareStorage(options);
+// --breakdown 1: every single enqueue's round trip timed stage by stage (Actors.Monitoring.WritePathBreakdown); on
+// before the journal opens its connections, which take the SQL library's trace settings when they are made.
+if (settings.Breakdown) Actors.Monitoring.WritePathBreakdown.Enable();
 var config = ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(DurableQueues.Configuration(options));
 using var system = ActorSystem.Create("load", config);
 var queues = DurableQueues.Start(system, options);
@@ -293,6 +296,7 @@ var result = new
     from_send_p50_ms = settings.Rate > 0 ? Math.Round(Percentile(50, fromSend), 3) : (double?)null,
     from_send_p99_ms = settings.Rate > 0 ? Math.Round(Percentile(99, fromSend), 3) : (double?)null,
     peak_rss_mb = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
+    breakdown = settings.Breakdown ? Actors.Monitoring.WritePathBreakdown.Percentiles().ToDictionary(s => s.Key, s => new { p50_ms = s.Value.P50Ms, p99_ms = s.Value.P99Ms, n = s.Value.Count }) : null,
 };
 
 await system.Terminate();
@@ -359,6 +363,9 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
     /// <summary>--sample-percent: the share of traces the --telemetry runs sample (parent-based ratio sampler); default 100.</summary>
     public int SamplePercent { get; init; } = 100;
 
+    /// <summary>--breakdown 1: the write path's stages of every single enqueue, p50/p99 each, in the result's "breakdown".</summary>
+    public bool Breakdown { get; init; }
+
     /// <summary>--priorities 1: message n gets priority n mod 10.</summary>
     public bool Priorities { get; init; }
 
@@ -386,7 +393,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --ordering-keys --priorities --batch-handler --await --telemetry --sample-percent --snapshot-every --data --postgres CONNECTION");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --ordering-keys --priorities --batch-handler --await --breakdown --telemetry --sample-percent --snapshot-every --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
@@ -406,6 +413,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
             MaxConcurrency = Math.Max(0, Int("max-concurrency", 0)),
             OrderingKeys = Math.Max(0, Int("ordering-keys", 0)),
             Priorities = Int("priorities", 0) != 0,
+            Breakdown = Int("breakdown", 0) != 0,
             AwaitOutcome = Int("await", 0) != 0,
             Telemetry = Math.Clamp(Int("telemetry", 0), 0, 3),
             SamplePercent = Math.Clamp(Int("sample-percent", 100), 0, 100),

@@ -68,6 +68,7 @@ public sealed class QueueClient : IQueueClient
         if (ActorsTelemetry.Source.HasListeners() || ActorsTelemetry.OperationDuration.Enabled)
             return SendObserved(queue, type, payload, headers, idempotencyKey, timing, cancellationToken);
         var request = Register(cancellationToken, out var correlation);
+        if (WritePathBreakdown.Enabled) WritePathBreakdown.Sent(_replies, correlation);
         _manager.Tell(new Enqueue(queue, type, payload, headers, correlation, idempotencyKey, timing), _replies);
         return request.Task;
     }
@@ -85,6 +86,7 @@ public sealed class QueueClient : IQueueClient
         try
         {
             var request = Register(cancellationToken, out var correlation);
+            if (WritePathBreakdown.Enabled) WritePathBreakdown.Sent(_replies, correlation);
             _manager.Tell(new Enqueue(queue, type, payload, ActorsTelemetry.WithTraceContext(headers, activity), correlation, idempotencyKey, timing), _replies);
             reply = await request.Task.ConfigureAwait(false);
         }
@@ -405,6 +407,7 @@ public sealed class QueueClient : IQueueClient
 
     private void Complete(long correlation, object reply)
     {
+        if (WritePathBreakdown.Enabled) WritePathBreakdown.Replied(_replies, correlation);
         if (_pending.TryRemove(correlation, out var request)) request.Resolve(reply);
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Actors.Monitoring;
 using Actors.Protocol;
 using Akka.Actor;
 using static Actors.Protocol.QueueCommands;
@@ -93,6 +94,8 @@ internal sealed class GroupCommitWriter
         _decisions.Clear();
 
         _writes.Add(write);
+        if (WritePathBreakdown.Enabled)
+            WritePathBreakdown.WriteStarted(write.Events, write.Replies.Where(r => r is not null).SelectMany(r => r!).Select(r => (r as SingleReply)?.Trace));
         return write;
     }
 
@@ -232,6 +235,9 @@ internal interface IReplyTarget
 /// <summary>The producer of one <see cref="Enqueue"/>: answered with <see cref="Accepted"/> or <see cref="Rejected"/>.</summary>
 internal sealed class SingleReply(IActorRef replyTo, long correlationId) : IReplyTarget
 {
+    /// <summary>Its trace while <see cref="WritePathBreakdown"/> is enabled.</summary>
+    public WritePathBreakdown.MessageTrace? Trace { get; init; }
+
     /// <inheritdoc />
     public void Accept(string queueId, long messageId, bool replayed) => replyTo.Tell(new Accepted(queueId, messageId, correlationId, replayed));
 

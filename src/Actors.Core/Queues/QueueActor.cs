@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Actors.Configuration;
 using Actors.Handlers;
+using Actors.Monitoring;
 using Actors.Protocol;
 using Actors.State;
 using Akka.Actor;
@@ -299,6 +300,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
     private void OnCommitted(IQueueEvent evt)
     {
         var write = _writer.CommitNext(out var index);
+        if (WritePathBreakdown.Enabled) WritePathBreakdown.Committed(evt);
         ApplyCommitted(evt, write.Replies[index]);
         write.Callbacks[index]?.Invoke();
         ArchiveRetained();

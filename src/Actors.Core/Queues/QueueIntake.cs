@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Actors.Monitoring;
 using Actors.Protocol;
 using Actors.State;
 using Akka.Actor;
@@ -54,7 +55,8 @@ internal sealed class QueueIntake
     public object? Enqueue(Enqueue command, IActorRef replyTo, QueueState state, GroupCommitWriter writer)
     {
         var outcome = Admit(command.Type, command.Payload, command.Headers, command.IdempotencyKey, command.Timing,
-            new SingleReply(replyTo, command.CorrelationId), batch: null, state, writer);
+            new SingleReply(replyTo, command.CorrelationId) { Trace = WritePathBreakdown.Enabled ? WritePathBreakdown.Buffered(replyTo, command.CorrelationId) : null },
+            batch: null, state, writer);
         return outcome switch
         {
             null => null,

@@ -75,11 +75,17 @@ public static class DurableQueues
                 seed-nodes = [{{seeds}}]
                 roles = [{{roles}}]
                 min-nr-of-members = {{cluster.MinMembers}}
+                # Failover = detection (the pause plus 1-2 s) + stable-after + removal + the margin + the queue's recovery.
+                failure-detector.acceptable-heartbeat-pause = {{Millis(cluster.FailureDetectorPause)}}ms
+                unreachable-nodes-reaper-interval = 500ms
+                leader-actions-interval = 500ms
                 downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
                 split-brain-resolver {
                   active-strategy = keep-majority
-                  stable-after = {{(int)Math.Ceiling(cluster.StableAfter.TotalSeconds)}}s
+                  stable-after = {{Millis(cluster.StableAfter)}}ms
                 }
+                # Unset, the margin would be stable-after again, spent after the removal with the coordinator asking the dead node to hand over.
+                down-removal-margin = {{Millis(cluster.DownRemovalMargin)}}ms
                 run-coordinated-shutdown-when-down = on
                 sharding {
                   role = "{{ClusterRoles.Queue}}"
@@ -105,6 +111,8 @@ public static class DurableQueues
             .WithFallback(Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig())
             .WithFallback(Akka.DistributedData.DistributedData.DefaultConfig());
     }
+
+    private static long Millis(TimeSpan value) => (long)Math.Ceiling(value.TotalMilliseconds);
 
     /// <summary>
     /// The largest message Akka.Remote carries between nodes: a delivery carries its payload (up to the largest

@@ -10,7 +10,7 @@
 #
 # Each run starts a fresh cluster (PostgreSQL and nodes) and stops it. Load goes only to the nodes that stay up, as a
 # load balancer with health checks would send it. Every 202-acknowledged id is looked up afterwards (`lost`).
-# RATE (500) sets the offered rate. Needs the PostgreSQL server binaries (see local-cluster.sh).
+# RATE (500) sets the offered rate; LOGS where each run's node logs are kept. Needs the PostgreSQL server binaries (see local-cluster.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +21,7 @@ DRIVER=tests/Actors.LoadTest/bin/Release/net10.0/Actors.LoadTest.dll
 
 # Every succeeded message stays visible, so each acknowledged id can be looked up; eleven more queues give a joining
 # node a share to take.
-export Actors__Queues__default__SucceededRetention=10000000
+export Actors__Queues__default__SucceededRetention=1000000
 for i in $(seq 1 11); do export "Actors__Queues__q${i}__Workers=2"; done
 
 build() {
@@ -30,7 +30,16 @@ build() {
 }
 
 start_cluster() { ACTORS_LOCAL_NO_BUILD=1 "$CLUSTER" start > /dev/null; }
-stop_cluster() { "$CLUSTER" stop > /dev/null 2>&1 || true; }
+# Each run's node logs are kept in $LOGS/<run>-<n> for the timeline (unreachable, downed, removed, recovered).
+LOGS="${LOGS:-${TMPDIR:-/tmp}/actors-failover-bench-logs}"
+RUN=0
+stop_cluster() {
+  if [ -d "$ACTORS_LOCAL_CLUSTER" ]; then
+    RUN=$((RUN + 1))
+    mkdir -p "$LOGS/run-$RUN" && cp "$ACTORS_LOCAL_CLUSTER"/node-*.log "$LOGS/run-$RUN/" 2> /dev/null || true
+  fi
+  "$CLUSTER" stop > /dev/null 2>&1 || true
+}
 trap stop_cluster EXIT
 
 # The number n of the node hosting `default` (node n has Akka.Remote port 4052 + n).
@@ -39,6 +48,17 @@ host_of_default() {
 import json, sys
 placement = {q["queue"]: q["node"] for q in json.load(sys.stdin)["queues"]}
 print(int(placement["default"].rsplit(":", 1)[1]) - 4052)'
+}
+
+# The host of `default` once placement has settled: the same answer twice, a rebalance round (5 s) apart.
+settled_host_of_default() {
+  local before after
+  after="$(host_of_default)"
+  while :; do
+    sleep 6
+    before="$after"; after="$(host_of_default)"
+    [ "$before" = "$after" ] && { echo "$after"; return; }
+  done
 }
 
 urls_except() {
@@ -53,7 +73,7 @@ drive() { dotnet "$DRIVER" http-failover --rate "$RATE" "$@"; }
 signal_run() {
   local signal="$1" label="$2"
   start_cluster
-  local n; n="$(host_of_default)"
+  local n; n="$(settled_host_of_default)"
   local pid; pid="$(cat "$ACTORS_LOCAL_CLUSTER/node-$n.pid")"
   drive --targets "$(urls_except "$n")" --warmup-s 10 --after-s 20 --event "kill -$signal $pid" --label "$label" || true
   stop_cluster

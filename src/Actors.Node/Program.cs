@@ -34,7 +34,8 @@ builder.Services.AddActorsAuth(builder.Configuration);
 builder.Services.AddNodeTelemetry(builder.Configuration);
 builder.Services.AddAkka("actors", akka => akka
     .ConfigureLoggers(loggers => loggers.AddLoggerFactory())
-    .WithDurableQueues(queues));
+    .WithDurableQueues(queues)
+    .WithKubernetesBootstrap(queues.Cluster));
 
 var app = builder.Build();
 app.UseExceptionHandler();

@@ -37,7 +37,7 @@ internal static class HttpFailover
     public static async Task<int> RunAsync(string[] args)
     {
         var options = Options.Parse(args);
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 4096, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
         {
             // Longer than the node's own request timeout: a request that waited on a dead node is answered by the node.
             Timeout = TimeSpan.FromSeconds(60),
@@ -73,14 +73,16 @@ internal static class HttpFailover
             finally { Interlocked.Decrement(ref outstanding); }
         }
 
-        // Open loop: every 10 ms, the requests due by now; at most 5,000 outstanding.
+        // Open loop: every 10 ms, the requests due by now; at most 8,000 outstanding. A request the node cannot answer
+        // yet (it went to a dead node) holds its connection until the node's request timeout, so the pool is large
+        // enough that such requests never delay the ones behind them.
         var offer = Task.Run(async () =>
         {
             var started = Now();
             while (!stop.IsCancellationRequested)
             {
                 var due = (Now() - started) * options.Rate / 1000;
-                while (sent < due && Volatile.Read(ref outstanding) < 5_000)
+                while (sent < due && Volatile.Read(ref outstanding) < 8_000)
                 {
                     Interlocked.Increment(ref outstanding);
                     _ = SendAsync(sent++);
@@ -129,7 +131,8 @@ internal static class HttpFailover
 
         var acks = acknowledged.OrderBy(a => a.AnsweredAt).ToList();
         var at = eventAt.Value;
-        var firstAfter = acks.Where(a => a.SentAt >= at).Select(a => (long?)a.AnsweredAt).Min();
+        // A signal has landed when the command returns: only requests sent after that count, but the time runs from the start.
+        var firstAfter = acks.Where(a => a.SentAt >= commandDone).Select(a => (long?)a.AnsweredAt).Min();
         var around = acks.Where(a => a.AnsweredAt >= at - 1000).Select(a => a.AnsweredAt).ToList();
         var maxGap = around.Zip(around.Skip(1), (a, b) => b - a).DefaultIfEmpty(0).Max();
         var newMember = firstUp.Where(p => p.Value > at).Select(p => (long?)p.Value).Min();

@@ -41,6 +41,16 @@ public sealed class QueueClusterOptions
     /// </summary>
     public string SeedNodes { get; set; } = "";
 
+    /// <summary>
+    /// How the node finds the cluster: <see cref="ClusterDiscovery.SeedNodes"/> (default; local and compose runs) or
+    /// <see cref="ClusterDiscovery.Kubernetes"/> (Cluster Bootstrap over the Kubernetes API; <see cref="SeedNodes"/>
+    /// must then be empty).
+    /// </summary>
+    public ClusterDiscovery Discovery { get; set; } = ClusterDiscovery.SeedNodes;
+
+    /// <summary>Cluster Bootstrap over the Kubernetes API (<c>Actors:Cluster:Kubernetes</c>), used when <see cref="Discovery"/> is <see cref="ClusterDiscovery.Kubernetes"/>.</summary>
+    public KubernetesDiscoveryOptions Kubernetes { get; set; } = new();
+
     /// <summary>Comma-separated roles of this node (see <see cref="ClusterRoles"/>). Default <c>queue,worker,api</c>.</summary>
     public string Roles { get; set; } = "queue,worker,api";
 
@@ -115,6 +125,11 @@ public sealed class QueueClusterOptions
         foreach (var seed in SeedNodeList)
         {
             if (!seed.StartsWith(AddressScheme + "://", StringComparison.Ordinal)) throw new ArgumentException($"Actors:Cluster:SeedNodes: '{seed}' is not an akka.tcp:// address (nor akka.ssl.tcp://).");
+        }
+        if (Discovery == ClusterDiscovery.Kubernetes)
+        {
+            if (SeedNodeList.Count > 0) throw new ArgumentException("Actors:Cluster:SeedNodes must be empty with Actors:Cluster:Discovery = Kubernetes (Cluster Bootstrap finds the nodes).");
+            Kubernetes.Validate();
         }
         Tls.Validate();
     }

@@ -55,7 +55,8 @@ public static class DurableQueues
     {
         ArgumentNullException.ThrowIfNull(options);
         var cluster = options.Cluster;
-        var seeds = string.Join(", ", cluster.SeedNodeList.Select(Quote));
+        // With Kubernetes discovery there are no seed nodes: Cluster Bootstrap joins the node.
+        var seeds = cluster.Discovery == ClusterDiscovery.Kubernetes ? "" : string.Join(", ", cluster.SeedNodeList.Select(Quote));
         var roles = string.Join(", ", cluster.RoleSet.Select(Quote));
         var publicHost = string.IsNullOrWhiteSpace(cluster.PublicHostname) ? "" : $"public-hostname = {Quote(cluster.PublicHostname)}";
         var drain = (int)Math.Ceiling(options.DrainTimeout.TotalSeconds);
@@ -75,11 +76,17 @@ public static class DurableQueues
                 seed-nodes = [{{seeds}}]
                 roles = [{{roles}}]
                 min-nr-of-members = {{cluster.MinMembers}}
+                # Failover = detection (the pause plus 1-2 s) + stable-after + removal + the margin + the queue's recovery.
+                failure-detector.acceptable-heartbeat-pause = {{Millis(cluster.FailureDetectorPause)}}ms
+                unreachable-nodes-reaper-interval = 500ms
+                leader-actions-interval = 500ms
                 downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
                 split-brain-resolver {
                   active-strategy = keep-majority
-                  stable-after = {{(int)Math.Ceiling(cluster.StableAfter.TotalSeconds)}}s
+                  stable-after = {{Millis(cluster.StableAfter)}}ms
                 }
+                # Unset, the margin would be stable-after again, spent after the removal with the coordinator asking the dead node to hand over.
+                down-removal-margin = {{Millis(cluster.DownRemovalMargin)}}ms
                 run-coordinated-shutdown-when-down = on
                 sharding {
                   role = "{{ClusterRoles.Queue}}"
@@ -100,11 +107,53 @@ public static class DurableQueues
               coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = {{drain + 20}}s
             }
             """)
+            .WithFallback(cluster.Discovery == ClusterDiscovery.Kubernetes ? KubernetesBootstrapConfig(cluster.Kubernetes) : Config.Empty)
             // Sharding's serializers must be known before the first sharding message arrives from another node.
             .WithFallback(ClusterSharding.DefaultConfig())
             .WithFallback(Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig())
             .WithFallback(Akka.DistributedData.DistributedData.DefaultConfig());
     }
+
+    /// <summary>
+    /// With <see cref="ClusterDiscovery.Kubernetes"/>: the HOCON of Akka.Management (HTTP on the management port, all
+    /// interfaces), Cluster Bootstrap and the Kubernetes API discovery method. Raw pod IPs are the contact points; each
+    /// node's remoting address comes from its own answer, so it must be reachable at its
+    /// <see cref="QueueClusterOptions.PublicHostname"/>. The node process starts Akka.Management and the bootstrap.
+    /// </summary>
+    public static Config KubernetesBootstrapConfig(KubernetesDiscoveryOptions kubernetes)
+    {
+        ArgumentNullException.ThrowIfNull(kubernetes);
+        var hostname = string.IsNullOrWhiteSpace(kubernetes.ManagementHostname) ? "" : $"hostname = {Quote(kubernetes.ManagementHostname)}";
+        var podNamespace = string.IsNullOrWhiteSpace(kubernetes.Namespace) ? "" : $"pod-namespace = {Quote(kubernetes.Namespace)}";
+        return ConfigurationFactory.ParseString($$"""
+            akka {
+              management {
+                http {
+                  {{hostname}}
+                  port = {{kubernetes.ManagementPort}}
+                  bind-hostname = "0.0.0.0"
+                  bind-port = {{kubernetes.ManagementPort}}
+                }
+                cluster.bootstrap.contact-point-discovery {
+                  service-name = {{Quote(kubernetes.ServiceName)}}
+                  discovery-method = kubernetes-api
+                  port-name = "management"
+                  required-contact-point-nr = {{kubernetes.RequiredContactPoints}}
+                }
+              }
+              discovery {
+                method = kubernetes-api
+                kubernetes-api {
+                  class = "Akka.Discovery.KubernetesApi.KubernetesApiServiceDiscovery, Akka.Discovery.KubernetesApi"
+                  pod-label-selector = {{Quote(kubernetes.PodLabelSelector)}}
+                  {{podNamespace}}
+                }
+              }
+            }
+            """);
+    }
+
+    private static long Millis(TimeSpan value) => (long)Math.Ceiling(value.TotalMilliseconds);
 
     /// <summary>
     /// The largest message Akka.Remote carries between nodes: a delivery carries its payload (up to the largest
@@ -186,7 +235,7 @@ public static class DurableQueues
             """);
     }
 
-    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+    internal static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>
     /// For the SQLite journal: creates the data directory and the SQLite file if needed and switches the file to

@@ -36,7 +36,8 @@ builder.Services.AddNodeTelemetry(builder.Configuration);
 if (queues.Cluster.HasRole(ClusterRoles.Api)) builder.Services.AddDashboard(queues);
 builder.Services.AddAkka("actors", akka => akka
     .ConfigureLoggers(loggers => loggers.AddLoggerFactory())
-    .WithDurableQueues(queues));
+    .WithDurableQueues(queues)
+    .WithKubernetesBootstrap(queues.Cluster));
 
 var app = builder.Build();
 app.UseExceptionHandler();

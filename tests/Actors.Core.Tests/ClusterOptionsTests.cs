@@ -39,6 +39,10 @@ public sealed class ClusterOptionsTests
         Assert.Equal("queue", config.GetString("akka.cluster.sharding.role"));
         Assert.Equal("ddata", config.GetString("akka.cluster.sharding.state-store-mode"));
         Assert.False(config.GetBoolean("akka.cluster.sharding.remember-entities"));
+        // Failover: the shipped detector pause, stable-after and removal margin (an unset margin would be stable-after).
+        Assert.Equal(TimeSpan.FromSeconds(2), config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause"));
+        Assert.Equal(TimeSpan.FromSeconds(2), config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), config.GetTimeSpan("akka.cluster.down-removal-margin"));
         // The journal is still ours: the SQL plugin on the configured database.
         Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.journal.plugin"));
         Assert.Equal("PostgreSQL.15", config.GetString("akka.persistence.journal.sql.provider-name"));
@@ -58,12 +62,17 @@ public sealed class ClusterOptionsTests
     [InlineData("SeedNodes", "10.0.0.1:4053", "not an akka.tcp:// address")]
     [InlineData("Port", "70000", "Port must be 0–65535")]
     [InlineData("MinMembers", "0", "MinMembers must be 1–1,000")]
+    [InlineData("FailureDetectorPause", "00:00:00.500", "FailureDetectorPause must be 1 s – 1 min")]
+    [InlineData("DownRemovalMargin", "00:00:00", "DownRemovalMargin must be 100 ms – 5 min")]
+    [InlineData("StableAfter", "00:10:00", "StableAfter must be 1 s – 5 min")]
     public void Bad_cluster_options_are_refused_with_the_key_that_is_wrong(string property, string value, string expected)
     {
         var options = ClusterOptions(c =>
         {
             var info = typeof(QueueClusterOptions).GetProperty(property)!;
-            info.SetValue(c, info.PropertyType == typeof(int) ? int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : value);
+            object parsed = info.PropertyType == typeof(int) ? int.Parse(value, System.Globalization.CultureInfo.InvariantCulture)
+                : info.PropertyType == typeof(TimeSpan) ? TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : value;
+            info.SetValue(c, parsed);
         });
         var error = Assert.Throws<ArgumentException>(options.Validate);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);

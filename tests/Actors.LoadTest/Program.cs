@@ -10,6 +10,8 @@ using HdrHistogram;
 
 // Enqueues N messages of S bytes with P concurrent producers into a real SQLite-backed node whose C workers run
 // a no-op handler, waits until every message is processed, and prints one JSON line as its last line.
+// http-failover: load over HTTP on a running cluster around a SIGKILL, a SIGTERM or a join (deploy/failover-bench.sh).
+if (args.Length > 0 && args[0] == "http-failover") return await HttpFailover.RunAsync(args[1..]);
 var settings = LoadSettings.Parse(args);
 if (settings.AutoscaleSeconds > 0)
 {

@@ -41,14 +41,42 @@ public sealed class QueueClusterOptions
     /// </summary>
     public string SeedNodes { get; set; } = "";
 
+    /// <summary>
+    /// How the node finds the cluster: <see cref="ClusterDiscovery.SeedNodes"/> (default; local and compose runs) or
+    /// <see cref="ClusterDiscovery.Kubernetes"/> (Cluster Bootstrap over the Kubernetes API; <see cref="SeedNodes"/>
+    /// must then be empty).
+    /// </summary>
+    public ClusterDiscovery Discovery { get; set; } = ClusterDiscovery.SeedNodes;
+
+    /// <summary>Cluster Bootstrap over the Kubernetes API (<c>Actors:Cluster:Kubernetes</c>), used when <see cref="Discovery"/> is <see cref="ClusterDiscovery.Kubernetes"/>.</summary>
+    public KubernetesDiscoveryOptions Kubernetes { get; set; } = new();
+
     /// <summary>Comma-separated roles of this node (see <see cref="ClusterRoles"/>). Default <c>queue,worker,api</c>.</summary>
     public string Roles { get; set; } = "queue,worker,api";
 
     /// <summary>
     /// How long the cluster's membership must be stable before the split-brain resolver (keep-majority) downs
-    /// unreachable nodes, after which their queues move and their deliveries are redelivered. Default 7 s; range 1 s – 5 min.
+    /// unreachable nodes, after which their queues move and their deliveries are redelivered. With
+    /// <see cref="FailureDetectorPause"/> it sets how long a node may stall (a long GC pause, CPU starvation) before it
+    /// is downed: about the sum of the two plus a second. Default 2 s; range 1 s – 5 min.
     /// </summary>
-    public TimeSpan StableAfter { get; set; } = TimeSpan.FromSeconds(7);
+    public TimeSpan StableAfter { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The failure detector's <c>acceptable-heartbeat-pause</c>: how long heartbeats from a node may be missing
+    /// (heartbeats go every second) before the node is marked unreachable. A crashed node is unreachable about this
+    /// long plus 1–2 s after its last heartbeat. Default 2 s; range 1 s – 1 min.
+    /// </summary>
+    public TimeSpan FailureDetectorPause { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Akka's <c>down-removal-margin</c>: how long after a downed node is removed the survivors wait before the
+    /// sharding coordinator and the singletons move its queues. It gives the other side of a network partition time
+    /// to stop its queues before they start here; the journal refuses a second writer's events in any case (its key
+    /// is the persistence id and sequence number), so a short margin costs no acknowledged message. Default 500 ms;
+    /// range 100 ms – 5 min.
+    /// </summary>
+    public TimeSpan DownRemovalMargin { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// Members that must have joined before any becomes Up, so queues are spread over the first nodes instead of all
@@ -84,6 +112,8 @@ public sealed class QueueClusterOptions
         if (string.IsNullOrWhiteSpace(Hostname)) throw new ArgumentException("Actors:Cluster:Hostname must be set.");
         if (Port is < 0 or > 65535) throw new ArgumentException($"Actors:Cluster:Port must be 0–65535, was {Port}.");
         if (StableAfter < TimeSpan.FromSeconds(1) || StableAfter > TimeSpan.FromMinutes(5)) throw new ArgumentException("Actors:Cluster:StableAfter must be 1 s – 5 min.");
+        if (FailureDetectorPause < TimeSpan.FromSeconds(1) || FailureDetectorPause > TimeSpan.FromMinutes(1)) throw new ArgumentException("Actors:Cluster:FailureDetectorPause must be 1 s – 1 min.");
+        if (DownRemovalMargin < TimeSpan.FromMilliseconds(100) || DownRemovalMargin > TimeSpan.FromMinutes(5)) throw new ArgumentException("Actors:Cluster:DownRemovalMargin must be 100 ms – 5 min.");
         if (MinMembers is < 1 or > 1000) throw new ArgumentException($"Actors:Cluster:MinMembers must be 1–1,000, was {MinMembers}.");
         if (Shards is < 1 or > 10_000) throw new ArgumentException($"Actors:Cluster:Shards must be 1–10,000, was {Shards}.");
         if (WorkerRefresh < TimeSpan.FromMilliseconds(100) || WorkerRefresh > TimeSpan.FromMinutes(1)) throw new ArgumentException("Actors:Cluster:WorkerRefresh must be 100 ms – 1 min.");
@@ -95,6 +125,11 @@ public sealed class QueueClusterOptions
         foreach (var seed in SeedNodeList)
         {
             if (!seed.StartsWith(AddressScheme + "://", StringComparison.Ordinal)) throw new ArgumentException($"Actors:Cluster:SeedNodes: '{seed}' is not an akka.tcp:// address (nor akka.ssl.tcp://).");
+        }
+        if (Discovery == ClusterDiscovery.Kubernetes)
+        {
+            if (SeedNodeList.Count > 0) throw new ArgumentException("Actors:Cluster:SeedNodes must be empty with Actors:Cluster:Discovery = Kubernetes (Cluster Bootstrap finds the nodes).");
+            Kubernetes.Validate();
         }
         Tls.Validate();
     }

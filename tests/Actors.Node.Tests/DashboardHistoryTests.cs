@@ -145,8 +145,14 @@ public sealed class DashboardHistoryTests : IDisposable
             // Opening the queue page makes the sampler read every second and keep the queue's 1-s points.
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/dashboard/queues/kept")).StatusCode);
             JsonNode history = null!;
-            await Poll.Until(async () => (history = JsonNode.Parse(await http.GetStringAsync("/dashboard/queues/kept/history"))!)["t"]!.AsArray().Count >= 2,
-                "the sampler to record points of queue kept", TimeSpan.FromSeconds(30));
+            // 404 until the sampler's first read has seen the queue.
+            await Poll.Until(async () =>
+            {
+                using var response = await http.GetAsync("/dashboard/queues/kept/history");
+                if (response.StatusCode == HttpStatusCode.NotFound) return false;
+                history = JsonNode.Parse(await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync())!;
+                return history["t"]!.AsArray().Count >= 2;
+            }, "the sampler to record points of queue kept", TimeSpan.FromSeconds(30));
             before = history["t"]!.AsArray().Select(t => t!.GetValue<long>()).ToArray();
         }
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(_directory, "dashboard-history"), "*.qh"));

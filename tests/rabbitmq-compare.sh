@@ -78,23 +78,28 @@ mkdir -p results
 out="results/rabbitmq-compare-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 rabbit_rates=()
 actors_rates=()
-field() { python3 -c "import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+failed=0
+field() { python3 -c "import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2" 2> /dev/null || echo 0; }
 for run in $(seq 1 "$RUNS"); do
+  # A run that loses or duplicates a message (or fails) still prints its row; the script then exits non-zero.
   row="$(dotnet tests/Actors.RabbitBench/bin/Release/net10.0/Actors.RabbitBench.dll --port "$amqp_port" --messages "$MESSAGES" \
-    --payload "$PAYLOAD" --producers 4 --consumers 4 --outstanding "$OUTSTANDING" --prefetch "$PREFETCH" | tail -n 1)"
-  echo "{\"run\":$run,\"result\":$row}" | tee -a "$out"
+    --payload "$PAYLOAD" --producers 4 --consumers 4 --outstanding "$OUTSTANDING" --prefetch "$PREFETCH" | tail -n 1)" || failed=1
+  echo "{\"run\":$run,\"result\":${row:-null}}" | tee -a "$out"
   rabbit_rates+=("$(field "$row" e2e_per_s)")
   row="$(dotnet tests/Actors.LoadTest/bin/Release/net10.0/Actors.LoadTest.dll --messages "$MESSAGES" --payload "$PAYLOAD" \
-    --producers 4 --outstanding "$OUTSTANDING" --workers 4 | tail -n 1)"
-  echo "{\"run\":$run,\"result\":{\"system\":\"actors\",$(echo "$row" | cut -c 2-)}" | tee -a "$out"
+    --producers 4 --outstanding "$OUTSTANDING" --workers 4 | tail -n 1)" || failed=1
+  [ "${row:0:1}" = "{" ] && row="{\"system\":\"actors\",${row:1}"
+  echo "{\"run\":$run,\"result\":${row:-null}}" | tee -a "$out"
   actors_rates+=("$(field "$row" e2e_per_s)")
 done
 python3 - "${rabbit_rates[*]}" "${actors_rates[*]}" <<'EOF' | tee -a "$out"
 import json, statistics, sys
 rabbit = [float(x) for x in sys.argv[1].split()]
 actors = [float(x) for x in sys.argv[2].split()]
-ratios = [round(a / r, 2) for a, r in zip(actors, rabbit)]
+ratios = [round(a / r, 2) if r > 0 else None for a, r in zip(actors, rabbit)]
+valid = [x for x in ratios if x is not None] or [0]
 print(json.dumps({"row": "actors-vs-rabbitmq", "rabbitmq_e2e_per_s": rabbit, "actors_e2e_per_s": actors,
-                  "ratios": ratios, "ratio_min": min(ratios), "ratio_median": statistics.median(ratios)}))
+                  "ratios": ratios, "ratio_min": min(valid), "ratio_median": statistics.median(valid)}))
 EOF
 echo "results: $out" >&2
+exit "$failed"

@@ -47,6 +47,15 @@ record retained-1500x1MiB-rss load --retained 1500
 record retained-10k-x1MiB-rss load --retained 10000
 record dead-letters-100k-rss load --dead-letters 100000
 
+# Against RabbitMQ 3 quorum queues, the same work (tests/rabbitmq-compare.sh: one RabbitMQ run, one Actors run, the
+# ratio): optional, only where Debian's rabbitmq-server is installed.
+if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+  compare() { bash tests/rabbitmq-compare.sh 1 2> /dev/null | tail -n 1; }
+  record rabbitmq-compare compare
+else
+  echo "rabbitmq-compare: skipped, rabbitmq-server is not installed (apt-get install rabbitmq-server)" >&2
+fi
+
 # PostgreSQL journal: a throwaway server on a random port.
 pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort | tail -n 1)"
 pgport=$((20000 + RANDOM % 20000))

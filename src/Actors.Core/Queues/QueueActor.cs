@@ -208,6 +208,8 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         Command<PauseCommands.Resume>(OnResume);
         Command<FindByIdempotencyKey>(OnFindByIdempotencyKey);
         Command<Routees>(OnRoutees);
+        Command<ConsumerProtocol.Attach>(OnAttach);
+        Command<ConsumerProtocol.Detach>(OnDetach);
         Command<Terminated>(OnTerminated);
         Command<GetMessage>(query => AnswerMessage(query.MessageId, Sender));
         Command<OutcomeWaits.WaitForOutcome>(OnWaitForOutcome);
@@ -260,7 +262,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         _intake.ContinueAfter(Math.Max(_state.LastId, Partitions.IdBase(_partition)));
         _metrics = new QueueMetrics(Now);
         Become(Running);
-        StartPool(PoolSize);
+        if (PoolSize > 0) StartPool(PoolSize);
         StartAutoscale();
         Timers.StartPeriodicTimer("tick", Tick.Instance, TickInterval);
         ArmDueTimer();
@@ -420,7 +422,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
     private QueueStats Stats(bool accepting) =>
         QueueReports.Stats(_queueId, _state, _metrics, StatsWorkers, Now, accepting) with
         {
-            RedriveJobs = _redriveStatuses.IsEmpty ? null : _redriveStatuses, Limits = _gate.Stats(), Autoscale = AutoscaleReport(),
+            RedriveJobs = _redriveStatuses.IsEmpty ? null : _redriveStatuses, Limits = _gate.Stats(), Autoscale = AutoscaleReport(), Consumers = _pool.ConsumerCount,
         };
 
     private QueuePlacement Placement() =>

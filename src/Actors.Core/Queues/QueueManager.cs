@@ -17,7 +17,8 @@ namespace Actors.Queues;
 /// queues are the set to keep alive, and every node knows them from configuration).
 /// <para>A partitioned queue is one host per partition (see <see cref="Partitions"/>): the manager sends an enqueue
 /// to its key's partition (keyless: round-robin), a message query to the partition its id names, and a query about
-/// the whole queue to every partition, merging the answers (<see cref="PartitionGather"/>).</para>
+/// the whole queue to every partition, merging the answers (<see cref="PartitionGather"/>); a consumer attaches to
+/// (and detaches from) every partition, with its share of the prefetch.</para>
 /// </summary>
 internal sealed class QueueManager : ReceiveActor, IWithTimers
 {
@@ -209,6 +210,8 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
             DeadLetterCommands.PurgeDeadLetters m => m with { QueueId = id },
             RedriveJobs.ListRedriveJobs m => m with { QueueId = id },
             RedriveJobs.CancelRedriveJob m => m with { QueueId = id },
+            ConsumerProtocol.Attach m => m with { QueueId = id, Prefetch = ConsumerProtocol.PartitionShare(m.Prefetch, _partitions[queue]) },
+            ConsumerProtocol.Detach m => m with { QueueId = id },
             _ => throw new ArgumentException($"{message.GetType().Name} is not sent to one partition.", nameof(message)),
         };
         return (Target(id), addressed);

@@ -139,7 +139,7 @@ internal sealed partial class QueueActor
             // Null when the next messages' payloads are still being read back from the journal.
             if (_state.Dispatch(slot, now) is not { } message) break;
             _gate.Started(now);
-            if (message.FailedAttempts == 0) _metrics.RecordWait(now - message.EnqueuedAt, now);
+            if (message.FailedAttempts == 0 && !message.HandedBack) _metrics.RecordWait(now - message.EnqueuedAt, now);
             _pool.Take(slot).Tell(new Deliver(_queueId, message.Id, message.Attempt, message.Type, message.Payload, message.Headers, message.EnqueuedAt, _options.Lease,
                 message.Attempt > 1 || message.HandedBack));
         }

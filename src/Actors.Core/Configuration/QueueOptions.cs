@@ -19,7 +19,8 @@ public sealed class QueueOptions
 
     /// <summary>
     /// Deliveries a worker may hold at once (the one it runs plus those waiting at it), like AMQP prefetch.
-    /// In-flight messages per queue are capped at <see cref="Workers"/> × Prefetch. When the node registered batch
+    /// In-flight messages per queue are capped at <see cref="Workers"/> × Prefetch, plus what attached consumers may hold
+    /// (each has a prefetch of its own, see <see cref="Protocol.ConsumerProtocol"/>). When the node registered batch
     /// handlers for types the queue accepts, a worker may hold at least the largest of their batch sizes
     /// (<see cref="Handlers.BatchOptions.BatchSize"/>). Default 2; range 1–1000.
     /// </summary>

@@ -20,11 +20,12 @@ namespace Actors.Protocol;
 /// up, at least 1), and merges the answers. For a queue that does not exist the answer is
 /// <see cref="QueueQueries.QueueNotFound"/>; for one that cannot answer now (restarting, draining),
 /// <see cref="QueueQueries.QueueUnavailable"/>.</para>
-/// <para>Attachments live in memory. When a queue partition restarts in place (after a crash or a journal failure) its
-/// host attaches the consumers it forwarded again; the deliveries the consumer held from the previous incarnation are
-/// delivered again (their reports to the stopped actor are lost). When a queue moves to another node (a cluster
-/// hand-over) the new incarnation knows no consumer: a consumer that must survive it watches the sender of its
-/// deliveries and attaches again when that actor stops.</para>
+/// <para>Attachments live in memory, and the attachment outlives the queue actor. When a queue partition restarts in
+/// place (after a crash or a journal failure) its host attaches the consumers it forwarded again at once; when it moves
+/// to another node (a cluster hand-over) the queue manager of the node the consumer attached through attaches it again
+/// within its wake interval (2 s). The deliveries the consumer held from the previous incarnation are delivered again
+/// (their reports to the stopped actor are lost), with the same attempt number: the sender of a
+/// <see cref="WorkerProtocol.Deliver"/> is the incarnation to report to.</para>
 /// </summary>
 public static class ConsumerProtocol
 {

@@ -75,6 +75,27 @@ public class WorkerPoolConsumerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(consumer, pool.HolderOf(held));
     }
 
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(1024, true)]
+    [InlineData(-1, false)]
+    [InlineData(1025, false)]
+    public void A_queue_may_have_no_workers_at_all(int workers, bool valid)
+    {
+        var options = new Configuration.QueueOptions { Workers = workers, Autoscale = new Configuration.AutoscaleOptions() };
+        var error = Record.Exception(() => options.Validate("q"));
+        Assert.Equal(valid, error is null);
+    }
+
+    [Theory]
+    [InlineData(0, 1, 1000)]
+    [InlineData(5000, 1, 1000)]
+    [InlineData(1, 4, 1)]
+    [InlineData(10, 4, 3)]
+    [InlineData(0, 3, 334)]
+    public void A_consumers_prefetch_is_bounded_and_split_over_partitions(int prefetch, int partitions, int share) =>
+        Assert.Equal(share, Protocol.ConsumerProtocol.PartitionShare(prefetch, partitions));
+
     [Fact]
     public void A_consumers_delivery_counts_only_its_own_report_while_it_is_attached()
     {

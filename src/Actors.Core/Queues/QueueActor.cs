@@ -21,7 +21,7 @@ namespace Actors.Queues;
 /// One queue partition: an event-sourced actor whose journal holds every accepted message and its fate. It is a
 /// switchboard: it receives, persists, applies and replies, and leaves each concern to a plain class it owns —
 /// <see cref="GroupCommitWriter"/> (buffers and writes in flight; producers are answered from the write's callback,
-/// never before), <see cref="WorkerPool"/> (which worker gets the next delivery, at most prefetch each),
+/// never before), <see cref="WorkerPool"/> (which worker or attached consumer gets the next delivery, at most prefetch each),
 /// <see cref="PayloadReader"/> (payloads read back from the journal), <see cref="DeadLetterOperations"/> and
 /// <see cref="CompactionPolicy"/> (snapshots and deletes), <see cref="OutcomeWaiters"/> (callers waiting for outcomes); its child <see cref="RedriveJobActor"/> persists redrive jobs
 /// larger than one chunk and feeds their chunks back to it; the pure <see cref="QueueState"/> decides what may run

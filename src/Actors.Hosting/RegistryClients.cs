@@ -110,16 +110,16 @@ internal sealed class RegistryQueueClient(IServiceProvider services, TimeSpan ti
         Later(c => c.FindByIdempotencyKeyAsync(queue, idempotencyKey, cancellationToken), cancellationToken);
 
     /// <inheritdoc />
-    public Task<ConsumerProtocol.Attached> AttachConsumerAsync(string queue, IActorRef consumer, int prefetch, CancellationToken ct = default) =>
-        Later(c => c.AttachConsumerAsync(queue, consumer, prefetch, ct), ct);
+    public Task<ConsumerProtocol.Attached> AttachConsumerAsync(string queue, IActorRef consumer, int prefetch, CancellationToken cancellationToken = default) =>
+        Later(c => c.AttachConsumerAsync(queue, consumer, prefetch, cancellationToken), cancellationToken);
 
     /// <inheritdoc />
-    public Task DetachConsumerAsync(string queue, IActorRef consumer, CancellationToken ct = default) =>
+    public Task DetachConsumerAsync(string queue, IActorRef consumer, CancellationToken cancellationToken = default) =>
         Later(async c =>
         {
-            await c.DetachConsumerAsync(queue, consumer, ct).ConfigureAwait(false);
+            await c.DetachConsumerAsync(queue, consumer, cancellationToken).ConfigureAwait(false);
             return true;
-        }, ct);
+        }, cancellationToken);
 
     /// <inheritdoc />
     public Task<MessageInfo?> GetMessageAsync(string queue, long messageId, CancellationToken cancellationToken = default) =>

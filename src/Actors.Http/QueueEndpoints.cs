@@ -410,6 +410,7 @@ public static class QueueEndpoints
             inSystemMeasured = s.Depth + s.InFlight,
         },
         workers = s.Workers,
+        consumers = s.Consumers,
         utilization = Math.Round(s.Utilization, 4),
         suggestedWorkers = s.SuggestedWorkers,
         oldestMessageAgeMs = Math.Round(s.OldestMessageAge.TotalMilliseconds),

@@ -180,12 +180,12 @@ public interface IQueueClient
     /// <param name="queue">The queue's name.</param>
     /// <param name="consumer">The actor that takes deliveries.</param>
     /// <param name="prefetch">Most unfinished deliveries at once, 1–<see cref="ConsumerProtocol.MaxPrefetch"/>; 0 for unlimited (<see cref="ConsumerProtocol.MaxPrefetch"/>).</param>
-    /// <param name="ct">Stops waiting for the answer.</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
     /// <exception cref="QueueException">
     /// <see cref="RejectionCode.UnknownQueue"/> for a queue that does not exist; <see cref="RejectionCode.JournalUnavailable"/>
     /// when it cannot answer now.
     /// </exception>
-    Task<ConsumerProtocol.Attached> AttachConsumerAsync(string queue, IActorRef consumer, int prefetch, CancellationToken ct = default);
+    Task<ConsumerProtocol.Attached> AttachConsumerAsync(string queue, IActorRef consumer, int prefetch, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Detaches <paramref name="consumer"/> from a queue (from every partition): what it still holds goes back to the queue
@@ -193,9 +193,9 @@ public interface IQueueClient
     /// </summary>
     /// <param name="queue">The queue's name.</param>
     /// <param name="consumer">The consumer to detach.</param>
-    /// <param name="ct">Stops waiting for the answer.</param>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
     /// <exception cref="QueueException">As <see cref="AttachConsumerAsync"/>.</exception>
-    Task DetachConsumerAsync(string queue, IActorRef consumer, CancellationToken ct = default);
+    Task DetachConsumerAsync(string queue, IActorRef consumer, CancellationToken cancellationToken = default);
 }
 
 /// <summary>What an enqueue stored: the message's id, and whether an earlier request with the same idempotency key stored it.</summary>

@@ -252,14 +252,14 @@ public sealed class QueueClient : IQueueClient
     }
 
     /// <inheritdoc />
-    public async Task<ConsumerProtocol.Attached> AttachConsumerAsync(string queue, IActorRef consumer, int prefetch, CancellationToken ct = default)
+    public async Task<ConsumerProtocol.Attached> AttachConsumerAsync(string queue, IActorRef consumer, int prefetch, CancellationToken cancellationToken = default)
     {
         ValidateQueueName(queue);
         ArgumentNullException.ThrowIfNull(consumer);
         ArgumentOutOfRangeException.ThrowIfNegative(prefetch);
         try
         {
-            var reply = await AskAsync(new ConsumerProtocol.Attach(queue, consumer, prefetch), ct).ConfigureAwait(false);
+            var reply = await AskAsync(new ConsumerProtocol.Attach(queue, consumer, prefetch), cancellationToken).ConfigureAwait(false);
             return reply as ConsumerProtocol.Attached ?? throw Unexpected(reply);
         }
         catch (Exception e) when (e is not QueueException { Code: RejectionCode.UnknownQueue })
@@ -271,11 +271,11 @@ public sealed class QueueClient : IQueueClient
     }
 
     /// <inheritdoc />
-    public async Task DetachConsumerAsync(string queue, IActorRef consumer, CancellationToken ct = default)
+    public async Task DetachConsumerAsync(string queue, IActorRef consumer, CancellationToken cancellationToken = default)
     {
         ValidateQueueName(queue);
         ArgumentNullException.ThrowIfNull(consumer);
-        var reply = await AskAsync(new ConsumerProtocol.Detach(queue, consumer), ct).ConfigureAwait(false);
+        var reply = await AskAsync(new ConsumerProtocol.Detach(queue, consumer), cancellationToken).ConfigureAwait(false);
         if (reply is not ConsumerProtocol.Detached) throw Unexpected(reply);
     }
 

@@ -70,7 +70,27 @@ public sealed class TraceSamplingHttpTests : IAsyncLifetime
     [Fact]
     public async Task A_ratio_of_zero_records_no_span_of_its_own_but_follows_a_sampled_caller()
     {
-        await PostAndAwaitSuccess(traceParent: null);
+        // Every consumer activity the source creates, recorded or not (this listener takes no part in sampling).
+        var created = new System.Collections.Concurrent.ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Actors",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.None,
+            ActivityStarted = activity =>
+            {
+                if (activity.Kind == ActivityKind.Consumer) created.Add(activity);
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        var unsampled = await PostAndAwaitSuccess(traceParent: null);
+        // The decision not to sample travels with the message (the sampled flag clear), and the consumer side follows it without
+        // creating a span at all, instead of starting a trace of its own.
+        var status = await _http.GetFromJsonAsync<JsonObject>($"/queues/{Queue}/messages/{unsampled}");
+        var stored = status!["headers"]?["traceparent"]?.GetValue<string>() ?? throw new Xunit.Sdk.XunitException("no traceparent in " + status.ToJsonString());
+        var flags = byte.Parse(stored.AsSpan(53, 2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(0, flags & (byte)ActivityTraceFlags.Recorded);
+        var unsampledTrace = ActivityTraceId.CreateFromString(stored.AsSpan(3, 32));
 
         var caller = ActivityTraceId.CreateRandom();
         var callerSpan = ActivitySpanId.CreateRandom();
@@ -86,6 +106,7 @@ public sealed class TraceSamplingHttpTests : IAsyncLifetime
         Assert.Equal(caller, producer.TraceId);
         var consumer = Assert.Single(spans, s => s.Kind == ActivityKind.Consumer);
         Assert.Equal(producer.SpanId, Assert.Single(consumer.Links).Context.SpanId);
+        Assert.DoesNotContain(created, activity => activity.TraceId == unsampledTrace);
     }
 
     [Fact]

@@ -189,7 +189,7 @@ public sealed class QueueClient : IQueueClient
         var observed = ActorsTelemetry.Source.HasListeners() || ActorsTelemetry.OperationDuration.Enabled;
         var startedAt = observed ? Stopwatch.GetTimestamp() : 0;
         var activity = observed ? ActorsTelemetry.StartSend(queue, count) : null;
-        if (activity is { Recorded: true }) messages = messages.Select(m => m with { Headers = ActorsTelemetry.WithTraceContext(m.Headers, activity) });
+        if (ActorsTelemetry.Source.HasListeners()) messages = messages.Select(m => m with { Headers = ActorsTelemetry.WithTraceContext(m.Headers, activity) });
         object reply;
         try
         {

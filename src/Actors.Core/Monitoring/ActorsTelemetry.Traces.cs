@@ -30,12 +30,17 @@ public static partial class ActorsTelemetry
     }
 
     /// <summary>
-    /// <paramref name="headers"/> with the trace context of <paramref name="activity"/> added, when it is recorded and
-    /// the producer set no <c>traceparent</c> of its own; otherwise unchanged.
+    /// <paramref name="headers"/> with the trace context of <paramref name="activity"/> added when the producer set no
+    /// <c>traceparent</c> of its own; otherwise unchanged. A span the sampler did not record still goes with the
+    /// message (its flags say "not sampled"), so the consumer side follows the same decision instead of starting a new
+    /// trace of its own.
     /// </summary>
     internal static ImmutableDictionary<string, string>? WithTraceContext(ImmutableDictionary<string, string>? headers, Activity? activity)
     {
-        if (activity is not { Recorded: true } || activity.IdFormat != ActivityIdFormat.W3C) return headers;
+        // No producer span: the sampler dropped it under a local parent that was not sampled either (OpenTelemetry
+        // creates no span then), and that parent's context is the message's.
+        if (activity is null && Source.HasListeners()) activity = Activity.Current;
+        if (activity is null || activity.IdFormat != ActivityIdFormat.W3C) return headers;
         if (headers is not null && headers.ContainsKey(MessageHeaders.TraceParent)) return headers;
         var with = (headers ?? ImmutableDictionary<string, string>.Empty).SetItem(MessageHeaders.TraceParent, activity.Id!);
         return activity.TraceStateString is { Length: > 0 } state ? with.SetItem(MessageHeaders.TraceState, state) : with;
@@ -52,7 +57,12 @@ public static partial class ActorsTelemetry
         ActivityContext producer = default;
         if (headers.TryGetValue(MessageHeaders.TraceParent, out var parent)
             && ActivityContext.TryParse(parent, headers.TryGetValue(MessageHeaders.TraceState, out var state) ? state : null, isRemote: true, out producer))
+        {
+            // The trace was not sampled where it began: the consumer span follows that decision, and is not even
+            // created (a parent-based sampler would create it unrecorded, only to drop it).
+            if ((producer.TraceFlags & ActivityTraceFlags.Recorded) == 0) return null;
             links = [new ActivityLink(producer)];
+        }
         var names = SpanNames(queueId);
         // The producer's child, or a root of its own without one, whatever happens to be current on the handler thread.
         var activity = Source.StartActivity(ActivityKind.Consumer, parentContext: producer, tags: null, links: links, name: names.Process);

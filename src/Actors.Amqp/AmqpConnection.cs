@@ -1,0 +1,517 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using Actors.Amqp.Codec;
+using Actors.Client;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using static Actors.Amqp.Codec.AmqpMethod;
+
+namespace Actors.Amqp;
+
+/// <summary>
+/// One AMQP connection: reads frames from the transport's pipe, runs the handshake (protocol header, start/start-ok,
+/// tune/tune-ok, open/open-ok), hands channel frames to their <see cref="AmqpChannel"/>, sends and checks heartbeats,
+/// and closes with the right reply code. Every write goes through <see cref="SendAsync"/>, under one lock, so frames of
+/// one method (method, header, bodies) are never interleaved with another's.
+/// </summary>
+internal sealed partial class AmqpConnection : IAsyncDisposable
+{
+    private readonly ConnectionContext _transport;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly AmqpOptions _options;
+    private readonly AmqpAuthenticator _authenticator;
+    private readonly ILogger _log;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly AmqpWriter _writer = new(16 * 1024);
+    private readonly Dictionary<ushort, AmqpChannel> _channels = [];
+    private readonly CancellationTokenSource _closed = new();
+    private long _lastReceived = Environment.TickCount64;
+    private long _lastSent = Environment.TickCount64;
+    private volatile bool _closing;
+    private bool _peerClosed;
+
+    public AmqpConnection(ConnectionContext transport, AmqpOptions options, AmqpAuthenticator authenticator, IQueueClient queues, AmqpExchanges exchanges, ILogger log)
+    {
+        _transport = transport;
+        _input = transport.Transport.Input;
+        _output = transport.Transport.Output;
+        _options = options;
+        _authenticator = authenticator;
+        Queues = queues;
+        Exchanges = exchanges;
+        _log = log;
+        FrameMax = options.FrameMax;
+        ChannelMax = options.ChannelMax;
+        InFlight = new SemaphoreSlim(options.MaxInFlightPublishes, options.MaxInFlightPublishes);
+    }
+
+    /// <summary>The node's queues.</summary>
+    public IQueueClient Queues { get; }
+
+    /// <summary>The node's exchanges.</summary>
+    public AmqpExchanges Exchanges { get; }
+
+    /// <summary>The listener's settings.</summary>
+    public AmqpOptions Options => _options;
+
+    /// <summary>Who the connection authenticated as (set by the handshake).</summary>
+    public AmqpPrincipal Principal { get; private set; } = new("", []);
+
+    /// <summary>The negotiated largest frame.</summary>
+    public uint FrameMax { get; private set; }
+
+    /// <summary>The negotiated channel limit.</summary>
+    public ushort ChannelMax { get; private set; }
+
+    /// <summary>Bounds the publishes waiting for the journal: the read loop waits for a slot, so TCP pushes back on a fast publisher.</summary>
+    public SemaphoreSlim InFlight { get; }
+
+    /// <summary>Fires when the connection ends.</summary>
+    public CancellationToken Closed => _closed.Token;
+
+    /// <summary>The log.</summary>
+    public ILogger Log => _log;
+
+    /// <summary>Runs the connection until the peer or the server closes it.</summary>
+    public async Task RunAsync()
+    {
+        try
+        {
+            if (!await NegotiateHeaderAsync()) return;
+            using var handshake = new CancellationTokenSource(_options.HandshakeTimeout);
+            await SendAsync(0, new Connection.Start(0, 9, ServerProperties(), AmqpAuthenticator.Mechanisms, "en_US"));
+            var state = Handshake.AwaitStartOk;
+            Task? heartbeats = null;
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token, _transport.ConnectionClosed);
+            using var handshakeStop = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, handshake.Token);
+            try
+            {
+                while (true)
+                {
+                    ReadResult result;
+                    try
+                    {
+                        result = await _input.ReadAsync(state == Handshake.Open ? stop.Token : handshakeStop.Token);
+                    }
+                    catch (OperationCanceledException) when (handshake.IsCancellationRequested && state != Handshake.Open)
+                    {
+                        LogHandshakeTimeout(_log, _transport.RemoteEndPoint);
+                        return;
+                    }
+                    var buffer = result.Buffer;
+                    var advanced = false;
+                    try
+                    {
+                        while (!_closing && Frame.TryRead(ref buffer, FrameMax, out var frame))
+                        {
+                            Interlocked.Exchange(ref _lastReceived, Environment.TickCount64);
+                            if (state != Handshake.Open)
+                            {
+                                state = await HandshakeFrameAsync(state, frame);
+                                if (state == Handshake.Open) heartbeats = HeartbeatsAsync(stop.Token);
+                            }
+                            else await FrameAsync(frame);
+                        }
+                        if (_closing)
+                        {
+                            advanced = true;
+                            if (_peerClosed) _input.AdvanceTo(buffer.End);
+                            else await AwaitCloseOkAsync(buffer, result.IsCompleted);
+                            return;
+                        }
+                    }
+                    finally
+                    {
+                        if (!advanced) _input.AdvanceTo(buffer.Start, buffer.End);
+                    }
+                    if (result.IsCompleted) return;
+                }
+            }
+            catch (AmqpFrameException e)
+            {
+                await CloseAsync(ReplyCodes.FrameError, e.Message, 0, 0);
+                await AwaitCloseOkAsync(default, false);
+            }
+            catch (AmqpConnectionException e)
+            {
+                await CloseAsync(e.Code, e.Message, 0, 0);
+                await AwaitCloseOkAsync(default, false);
+            }
+            finally
+            {
+                _closed.Cancel();
+                if (heartbeats is not null) await heartbeats.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+        catch (OperationCanceledException) when (_closed.IsCancellationRequested || _transport.ConnectionClosed.IsCancellationRequested)
+        {
+        }
+        catch (ConnectionResetException)
+        {
+        }
+        catch (IOException)
+        {
+        }
+        finally
+        {
+            foreach (var channel in _channels.Values) channel.Release();
+            _channels.Clear();
+        }
+    }
+
+    private enum Handshake { AwaitStartOk, AwaitTuneOk, AwaitOpen, Open }
+
+    private async Task<bool> NegotiateHeaderAsync()
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_transport.ConnectionClosed);
+        timeout.CancelAfter(_options.HandshakeTimeout);
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await _input.ReadAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+            var buffer = result.Buffer;
+            if (buffer.Length >= 8 || result.IsCompleted)
+            {
+                Span<byte> header = stackalloc byte[8];
+                var length = (int)Math.Min(8, buffer.Length);
+                buffer.Slice(0, length).CopyTo(header);
+                var ok = length == 8 && header.SequenceEqual(Frame.ProtocolHeader);
+                _input.AdvanceTo(buffer.GetPosition(length));
+                if (ok) return true;
+                // A client that speaks another protocol (or version) hears which one the server speaks, then the socket closes.
+                LogBadHeader(_log, _transport.RemoteEndPoint, Convert.ToHexString(header[..length]));
+                await _output.WriteAsync(Frame.ProtocolHeader.ToArray());
+                return false;
+            }
+            _input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private async Task<Handshake> HandshakeFrameAsync(Handshake state, Frame frame)
+    {
+        if (frame.Type == FrameType.Heartbeat) return state;
+        if (frame.Type != FrameType.Method || frame.Channel != 0)
+            throw new AmqpConnectionException(ReplyCodes.UnexpectedFrame, ReplyCodes.Text(ReplyCodes.UnexpectedFrame, "expected a method frame on channel 0 during the handshake"));
+        var method = ReadMethod(frame.Payload);
+        switch (state, method)
+        {
+            case (Handshake.AwaitStartOk, Connection.StartOk startOk):
+                var credentials = AmqpAuthenticator.ParseResponse(startOk.Mechanism, startOk.Response);
+                var local = (_transport.LocalEndPoint as IPEndPoint)?.Address;
+                var principal = credentials is { } c ? _authenticator.Authenticate(c.User, c.Password, local) : null;
+                if (principal is null)
+                {
+                    LogAuthenticationFailed(_log, _transport.RemoteEndPoint, startOk.Mechanism, credentials?.User);
+                    throw new AmqpConnectionException(ReplyCodes.AccessRefused, ReplyCodes.Text(ReplyCodes.AccessRefused,
+                        $"Login was refused using authentication mechanism {startOk.Mechanism}: the password must be an API key of this node"));
+                }
+                Principal = principal;
+                await SendAsync(0, new Connection.Tune(_options.ChannelMax, _options.FrameMax, _options.Heartbeat));
+                return Handshake.AwaitTuneOk;
+            case (Handshake.AwaitTuneOk, Connection.TuneOk tuneOk):
+                if (tuneOk.FrameMax != 0 && tuneOk.FrameMax < 4096)
+                    throw new AmqpConnectionException(ReplyCodes.NotAllowed, ReplyCodes.Text(ReplyCodes.NotAllowed, $"frame-max {tuneOk.FrameMax} is below the minimum of 4096"));
+                if (tuneOk.FrameMax > _options.FrameMax)
+                    throw new AmqpConnectionException(ReplyCodes.NotAllowed, ReplyCodes.Text(ReplyCodes.NotAllowed, $"frame-max {tuneOk.FrameMax} is above the server's {_options.FrameMax}"));
+                FrameMax = tuneOk.FrameMax == 0 ? _options.FrameMax : tuneOk.FrameMax;
+                ChannelMax = tuneOk.ChannelMax == 0 ? _options.ChannelMax : Math.Min(tuneOk.ChannelMax, _options.ChannelMax);
+                Heartbeat = tuneOk.Heartbeat;
+                return Handshake.AwaitOpen;
+            case (Handshake.AwaitOpen, Connection.Open open):
+                if (open.VirtualHost is not ("/" or ""))
+                    throw new AmqpConnectionException(ReplyCodes.NotAllowed, ReplyCodes.Text(ReplyCodes.NotAllowed, $"vhost '{open.VirtualHost}' not found: a node has one virtual host, '/'"));
+                await SendAsync(0, new Connection.OpenOk());
+                LogOpened(_log, _transport.RemoteEndPoint, Principal.Name);
+                return Handshake.Open;
+            case (_, Connection.Close):
+                await SendAsync(0, Connection.CloseOk.Instance);
+                _closing = _peerClosed = true;
+                return state;
+            default:
+                throw new AmqpConnectionException(ReplyCodes.CommandInvalid, ReplyCodes.Text(ReplyCodes.CommandInvalid, $"unexpected method {method.ClassId}.{method.MethodId} during the handshake"));
+        }
+    }
+
+    /// <summary>The negotiated heartbeat interval in seconds (0: none).</summary>
+    public ushort Heartbeat { get; private set; }
+
+    private async Task FrameAsync(Frame frame)
+    {
+        if (frame.Type == FrameType.Heartbeat) return;
+        if (frame.Channel == 0)
+        {
+            if (frame.Type != FrameType.Method)
+                throw new AmqpConnectionException(ReplyCodes.UnexpectedFrame, ReplyCodes.Text(ReplyCodes.UnexpectedFrame, "content frame on channel 0"));
+            var method = ReadMethodOrClose(frame.Payload, 0);
+            switch (method)
+            {
+                case Connection.Close:
+                    await SendAsync(0, Connection.CloseOk.Instance);
+                    _closing = _peerClosed = true;
+                    return;
+                case Connection.CloseOk:
+                    _closing = _peerClosed = true;
+                    return;
+                default:
+                    throw new AmqpConnectionException(ReplyCodes.CommandInvalid, ReplyCodes.Text(ReplyCodes.CommandInvalid, $"method {method.ClassId}.{method.MethodId} is not valid on channel 0"));
+            }
+        }
+
+        if (!_channels.TryGetValue(frame.Channel, out var channel))
+        {
+            if (frame.Type == FrameType.Method && ReadMethodOrClose(frame.Payload, frame.Channel) is Channel.Open)
+            {
+                if (frame.Channel > ChannelMax)
+                    throw new AmqpConnectionException(ReplyCodes.ChannelError, ReplyCodes.Text(ReplyCodes.ChannelError, $"channel {frame.Channel} is above channel-max {ChannelMax}"));
+                _channels[frame.Channel] = new AmqpChannel(this, frame.Channel);
+                await SendAsync(frame.Channel, new Channel.OpenOk());
+                return;
+            }
+            throw new AmqpConnectionException(ReplyCodes.ChannelError, ReplyCodes.Text(ReplyCodes.ChannelError, $"channel {frame.Channel} is not open"));
+        }
+        if (await channel.FrameAsync(frame))
+        {
+            channel.Release();
+            _channels.Remove(frame.Channel);
+        }
+    }
+
+    /// <summary>Decodes a method; an unknown one or a syntax error closes the connection (540, 502).</summary>
+    internal static IAmqpMethod ReadMethodOrClose(ReadOnlySequence<byte> payload, ushort channel)
+    {
+        try
+        {
+            return ReadMethod(payload);
+        }
+        catch (AmqpUnknownMethodException e)
+        {
+            throw new AmqpConnectionException(ReplyCodes.NotImplemented, ReplyCodes.Text(ReplyCodes.NotImplemented, $"unknown method {e.ClassId}.{e.MethodId} on channel {channel}"));
+        }
+        catch (AmqpSyntaxException e)
+        {
+            throw new AmqpConnectionException(ReplyCodes.SyntaxError, ReplyCodes.Text(ReplyCodes.SyntaxError, e.Message));
+        }
+    }
+
+    private static IAmqpMethod ReadMethod(ReadOnlySequence<byte> payload)
+    {
+        if (payload.IsSingleSegment) return AmqpMethod.Read(payload.FirstSpan);
+        var copy = ArrayPool<byte>.Shared.Rent((int)payload.Length);
+        try
+        {
+            payload.CopyTo(copy);
+            return AmqpMethod.Read(copy.AsSpan(0, (int)payload.Length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    /// <summary>Sends a method, and for content methods its header and body split at frame-max, as one uninterrupted run of frames.</summary>
+    public async ValueTask SendAsync(ushort channel, IAmqpMethod method, ContentHeader? header = null, ReadOnlyMemory<byte> body = default, IAmqpMethod? after = null)
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            _writer.Reset();
+            var start = _writer.BeginFrame(FrameType.Method, channel);
+            AmqpMethod.Write(_writer, method);
+            _writer.EndFrame(start);
+            if (header is not null)
+            {
+                start = _writer.BeginFrame(FrameType.Header, channel);
+                header.Write(_writer);
+                _writer.EndFrame(start);
+                var chunk = (int)FrameMax - Frame.Overhead;
+                for (var offset = 0; offset < body.Length; offset += chunk)
+                {
+                    start = _writer.BeginFrame(FrameType.Body, channel);
+                    _writer.WriteBytes(body.Span.Slice(offset, Math.Min(chunk, body.Length - offset)));
+                    _writer.EndFrame(start);
+                }
+            }
+            if (after is not null)
+            {
+                start = _writer.BeginFrame(FrameType.Method, channel);
+                AmqpMethod.Write(_writer, after);
+                _writer.EndFrame(start);
+            }
+            await WriteAsync();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async ValueTask WriteAsync()
+    {
+        Interlocked.Exchange(ref _lastSent, Environment.TickCount64);
+        try
+        {
+            await _output.WriteAsync(_writer.WrittenMemory, _transport.ConnectionClosed);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (InvalidOperationException)
+        {
+            // The output was completed by the transport: the peer is gone.
+        }
+    }
+
+    private async ValueTask SendHeartbeatAsync()
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            _writer.Reset();
+            var start = _writer.BeginFrame(FrameType.Heartbeat, 0);
+            _writer.EndFrame(start);
+            await WriteAsync();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task HeartbeatsAsync(CancellationToken stop)
+    {
+        if (Heartbeat == 0) return;
+        var interval = TimeSpan.FromSeconds(Heartbeat);
+        using var timer = new PeriodicTimer(interval / 2);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                var now = Environment.TickCount64;
+                if (now - Interlocked.Read(ref _lastReceived) > 2 * interval.TotalMilliseconds)
+                {
+                    // Two intervals without a frame: the peer is gone. No close handshake (the spec's rule for missed heartbeats).
+                    LogMissedHeartbeats(_log, _transport.RemoteEndPoint, Heartbeat);
+                    _closed.Cancel();
+                    _transport.Abort(new ConnectionAbortedException("missed heartbeats"));
+                    return;
+                }
+                if (now - Interlocked.Read(ref _lastSent) >= interval.TotalMilliseconds / 2) await SendHeartbeatAsync();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Sends <c>connection.close</c>; the connection then waits for close-ok and ends.</summary>
+    private async Task CloseAsync(ushort code, string text, ushort classId, ushort methodId)
+    {
+        LogClosing(_log, _transport.RemoteEndPoint, code, text);
+        _closing = true;
+        await SendAsync(0, new Connection.Close(code, text.Length == 0 ? ReplyCodes.Text(code, "closed") : text, classId, methodId));
+    }
+
+    /// <summary>After the server's close: reads until close-ok (or a second), then ends; anything else is discarded.</summary>
+    private async Task AwaitCloseOkAsync(ReadOnlySequence<byte> pending, bool completed)
+    {
+        _closing = true;
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        try
+        {
+            if (!pending.IsEmpty) _input.AdvanceTo(pending.End);
+            if (completed) return;
+            while (true)
+            {
+                var result = await _input.ReadAsync(wait.Token);
+                var buffer = result.Buffer;
+                var done = result.IsCompleted;
+                try
+                {
+                    while (Frame.TryRead(ref buffer, 0, out var frame))
+                        if (frame.Type == FrameType.Method && frame.Channel == 0 && frame.Payload.Length >= 4 && IsCloseOk(frame.Payload)) done = true;
+                }
+                catch (AmqpFrameException)
+                {
+                    done = true;
+                }
+                _input.AdvanceTo(buffer.End);
+                if (done) return;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    private static bool IsCloseOk(ReadOnlySequence<byte> payload)
+    {
+        Span<byte> ids = stackalloc byte[4];
+        payload.Slice(0, 4).CopyTo(ids);
+        return ids[0] == 0 && ids[1] == 10 && ids[2] == 0 && ids[3] == 51;
+    }
+
+    /// <summary>Closes the connection from outside the read loop (a channel's fatal error while a publish completes, shutdown).</summary>
+    public async Task CloseFromOutsideAsync(ushort code, string text)
+    {
+        if (_closing) return;
+        await CloseAsync(code, text, 0, 0);
+    }
+
+    private static Dictionary<string, object?> ServerProperties() => new()
+    {
+        ["product"] = "Actors",
+        ["version"] = typeof(AmqpConnection).Assembly.GetName().Version?.ToString() ?? "1.0",
+        ["platform"] = ".NET",
+        ["information"] = "Actors node: durable queues on Akka.NET",
+        ["capabilities"] = new Dictionary<string, object?>
+        {
+            ["publisher_confirms"] = true,
+            ["basic.nack"] = true,
+            ["consumer_cancel_notify"] = true,
+            ["connection.blocked"] = true,
+            ["authentication_failure_close"] = true,
+            ["per_consumer_qos"] = true,
+            ["exchange_exchange_bindings"] = false,
+        },
+    };
+
+    public ValueTask DisposeAsync()
+    {
+        _closed.Cancel();
+        _closed.Dispose();
+        _writer.Dispose();
+        _writeLock.Dispose();
+        InFlight.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "AMQP connection from {Remote} opened as {Principal}")]
+    private static partial void LogOpened(ILogger logger, EndPoint? remote, string principal);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "AMQP connection from {Remote}: not an AMQP 0-9-1 protocol header ({Header}); answered with ours and closed")]
+    private static partial void LogBadHeader(ILogger logger, EndPoint? remote, string header);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "AMQP connection from {Remote}: authentication failed ({Mechanism}, user {User})")]
+    private static partial void LogAuthenticationFailed(ILogger logger, EndPoint? remote, string mechanism, string? user);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "AMQP connection from {Remote}: handshake timed out")]
+    private static partial void LogHandshakeTimeout(ILogger logger, EndPoint? remote);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "AMQP connection from {Remote}: no frame for two heartbeat intervals ({Heartbeat} s); closed")]
+    private static partial void LogMissedHeartbeats(ILogger logger, EndPoint? remote, ushort heartbeat);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "AMQP connection from {Remote} closed by the server: {Code} {Text}")]
+    private static partial void LogClosing(ILogger logger, EndPoint? remote, ushort code, string text);
+}

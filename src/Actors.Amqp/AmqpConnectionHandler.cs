@@ -1,0 +1,28 @@
+using Actors.Client;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Actors.Amqp;
+
+/// <summary>
+/// Kestrel's entry point for AMQP 0-9-1: <c>Listen(...).UseConnectionHandler&lt;AmqpConnectionHandler&gt;()</c>. Each
+/// accepted TCP connection runs as one <see cref="AmqpConnection"/> until either side closes it.
+/// </summary>
+public sealed class AmqpConnectionHandler(
+    IOptions<AmqpOptions> options,
+    AmqpAuthenticator authenticator,
+    IQueueClient queues,
+    AmqpExchanges exchanges,
+    ILoggerFactory loggers) : ConnectionHandler
+{
+    private readonly ILogger _log = loggers.CreateLogger("Actors.Amqp");
+
+    /// <inheritdoc />
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        await using var amqp = new AmqpConnection(connection, options.Value, authenticator, queues, exchanges, _log);
+        await amqp.RunAsync();
+    }
+}

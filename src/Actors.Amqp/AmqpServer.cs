@@ -13,7 +13,8 @@ namespace Actors.Amqp;
 /// <summary>
 /// The AMQP listener: a Kestrel server of its own, beside the node's HTTP server, whose one endpoint
 /// (<c>Listen(...).UseConnectionHandler&lt;AmqpConnectionHandler&gt;()</c>) speaks AMQP 0-9-1 on <see cref="AmqpOptions.Port"/>.
-/// Its own server, so the HTTP endpoints (URLs, HTTPS, limits) stay exactly as configured.
+/// Its own server, so the HTTP endpoints (URLs, HTTPS, limits) stay exactly as configured. When the port is taken the
+/// error is logged and the node runs without AMQP.
 /// </summary>
 public sealed partial class AmqpServer(IServiceProvider services, IOptions<AmqpOptions> options, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
@@ -37,7 +38,19 @@ public sealed partial class AmqpServer(IServiceProvider services, IOptions<AmqpO
         });
         var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggers);
         _server = new KestrelServer(Options.Create(kestrel), transport, loggers);
-        await _server.StartAsync(new NoHttp(), cancellationToken);
+        try
+        {
+            await _server.StartAsync(new NoHttp(), cancellationToken);
+        }
+        catch (AddressInUseException e)
+        {
+            // Another process (a RabbitMQ broker, a second node) holds the port: the node runs on without AMQP.
+            LogPortInUse(_log, settings.Port, e);
+            _server.Dispose();
+            _server = null;
+            _endpoint = null;
+            return;
+        }
         LogListening(_log, EndPoint);
     }
 
@@ -54,6 +67,9 @@ public sealed partial class AmqpServer(IServiceProvider services, IOptions<AmqpO
         _server = null;
         return ValueTask.CompletedTask;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "AMQP port {Port} is in use: the node runs without its AMQP listener")]
+    private static partial void LogPortInUse(ILogger logger, int port, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "AMQP 0-9-1 listening on {EndPoint}")]
     private static partial void LogListening(ILogger logger, IPEndPoint? endPoint);

@@ -285,23 +285,21 @@ internal sealed partial class AmqpChannel(AmqpConnection connection, ushort numb
     {
         try
         {
+            // Every routed queue at once, each in this channel's publish order; the confirm waits for all of them.
+            var outcomes = new Task<RejectionCode?>[queues.Count];
+            for (var i = 0; i < queues.Count; i++) outcomes[i] = EnqueueAsync(queues[i], message);
             var routed = false;
             QueueException? refused = null;
-            foreach (var queue in queues)
+            for (var i = 0; i < outcomes.Length; i++)
             {
                 try
                 {
-                    await connection.Queues.EnqueueAsync(queue, message, connection.Closed);
-                    routed = true;
-                }
-                catch (QueueException e) when (e.Code is RejectionCode.UnknownQueue or RejectionCode.InvalidQueueName)
-                {
-                    // No such queue: unroutable, as a RabbitMQ default-exchange publish to a missing queue is.
+                    if (await outcomes[i] is null) routed = true;
                 }
                 catch (QueueException e)
                 {
                     refused ??= e;
-                    LogRefused(connection.Log, queue, e.Code, e.Message);
+                    LogRefused(connection.Log, queues[i], e.Code, e.Message);
                 }
             }
             if (_closing || _released) return;
@@ -324,13 +322,22 @@ internal sealed partial class AmqpChannel(AmqpConnection connection, ushort numb
         }
         finally
         {
-            try
-            {
-                connection.InFlight.Release();
-            }
-            catch (ObjectDisposedException)
-            {
-            }
+            connection.InFlight.Release();
+        }
+    }
+
+    /// <summary>Null when stored; the code when there is no such queue (unroutable); throws <see cref="QueueException"/> when refused.</summary>
+    private async Task<RejectionCode?> EnqueueAsync(string queue, NewMessage message)
+    {
+        try
+        {
+            await connection.Queues.EnqueueAsync(queue, message, connection.Closed);
+            return null;
+        }
+        catch (QueueException e) when (e.Code is RejectionCode.UnknownQueue or RejectionCode.InvalidQueueName)
+        {
+            // No such queue: unroutable, as a RabbitMQ default-exchange publish to a missing queue is.
+            return e.Code;
         }
     }
 

@@ -31,6 +31,7 @@ internal sealed partial class AmqpConnection : IAsyncDisposable
     private long _lastSent = Environment.TickCount64;
     private volatile bool _closing;
     private bool _peerClosed;
+    private bool _disposed;
 
     public AmqpConnection(ConnectionContext transport, AmqpOptions options, AmqpAuthenticator authenticator, IQueueClient queues, AmqpExchanges exchanges, ILogger log)
     {
@@ -323,6 +324,7 @@ internal sealed partial class AmqpConnection : IAsyncDisposable
         await _writeLock.WaitAsync();
         try
         {
+            if (_disposed) return;
             _writer.Reset();
             var start = _writer.BeginFrame(FrameType.Method, channel);
             AmqpMethod.Write(_writer, method);
@@ -375,6 +377,7 @@ internal sealed partial class AmqpConnection : IAsyncDisposable
         await _writeLock.WaitAsync();
         try
         {
+            if (_disposed) return;
             _writer.Reset();
             var start = _writer.BeginFrame(FrameType.Heartbeat, 0);
             _writer.EndFrame(start);
@@ -487,14 +490,23 @@ internal sealed partial class AmqpConnection : IAsyncDisposable
         },
     };
 
-    public ValueTask DisposeAsync()
+    /// <summary>
+    /// Ends the connection. Publishes still waiting for the journal finish on their own and send nothing (the semaphores
+    /// are left to the collector for them); the write buffer goes back to the pool under the write lock.
+    /// </summary>
+    public async ValueTask DisposeAsync()
     {
         _closed.Cancel();
-        _closed.Dispose();
-        _writer.Dispose();
-        _writeLock.Dispose();
-        InFlight.Dispose();
-        return ValueTask.CompletedTask;
+        await _writeLock.WaitAsync();
+        try
+        {
+            _disposed = true;
+            _writer.Dispose();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "AMQP connection from {Remote} opened as {Principal}")]

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using Actors.Amqp.Codec;
 using Actors.Client;
+using Akka.Actor;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using static Actors.Amqp.Codec.AmqpMethod;
@@ -12,7 +13,7 @@ namespace Actors.Amqp;
 /// <summary>
 /// One AMQP connection: reads frames from the transport's pipe, runs the handshake (protocol header, start/start-ok,
 /// tune/tune-ok, open/open-ok), hands channel frames to their <see cref="AmqpChannel"/>, sends and checks heartbeats,
-/// and closes with the right reply code. Every write goes through <see cref="SendAsync"/>, under one lock, so frames of
+/// and closes with the right reply code. Every write goes through <c>SendAsync</c>, under one lock, so frames of
 /// one method (method, header, bodies) are never interleaved with another's.
 /// </summary>
 internal sealed partial class AmqpConnection : IAsyncDisposable
@@ -33,8 +34,11 @@ internal sealed partial class AmqpConnection : IAsyncDisposable
     private bool _peerClosed;
     private bool _disposed;
 
-    public AmqpConnection(ConnectionContext transport, AmqpOptions options, AmqpAuthenticator authenticator, IQueueClient queues, AmqpExchanges exchanges, ILogger log)
+    public AmqpConnection(ConnectionContext transport, AmqpOptions options, AmqpAuthenticator authenticator, IQueueClient queues, AmqpExchanges exchanges,
+        ActorSystem system, IConsumerAttachments attachments, ILogger log)
     {
+        System = system;
+        Attachments = attachments;
         _transport = transport;
         _input = transport.Transport.Input;
         _output = transport.Transport.Output;
@@ -50,6 +54,12 @@ internal sealed partial class AmqpConnection : IAsyncDisposable
 
     /// <summary>The node's queues.</summary>
     public IQueueClient Queues { get; }
+
+    /// <summary>The node's actor system, where consumer actors live.</summary>
+    public ActorSystem System { get; }
+
+    /// <summary>Attaches consumers to queues.</summary>
+    public IConsumerAttachments Attachments { get; }
 
     /// <summary>The node's exchanges.</summary>
     public AmqpExchanges Exchanges { get; }
@@ -319,15 +329,23 @@ internal sealed partial class AmqpConnection : IAsyncDisposable
     }
 
     /// <summary>Sends a method, and for content methods its header and body split at frame-max, as one uninterrupted run of frames.</summary>
-    public async ValueTask SendAsync(ushort channel, IAmqpMethod method, ContentHeader? header = null, ReadOnlyMemory<byte> body = default, IAmqpMethod? after = null)
+    public ValueTask SendAsync(ushort channel, IAmqpMethod method, ContentHeader? header = null, ReadOnlyMemory<byte> body = default, IAmqpMethod? after = null) =>
+        SendAsync(channel, () => method, header, body, after);
+
+    /// <summary>
+    /// As the other overload, with the method made under the write lock: a delivery's tag is taken in the order the
+    /// deliveries go out. Null from <paramref name="method"/> sends nothing.
+    /// </summary>
+    public async ValueTask SendAsync(ushort channel, Func<IAmqpMethod?> method, ContentHeader? header = null, ReadOnlyMemory<byte> body = default, IAmqpMethod? after = null)
     {
         await _writeLock.WaitAsync();
         try
         {
             if (_disposed) return;
+            if (method() is not { } first) return;
             _writer.Reset();
             var start = _writer.BeginFrame(FrameType.Method, channel);
-            AmqpMethod.Write(_writer, method);
+            AmqpMethod.Write(_writer, first);
             _writer.EndFrame(start);
             if (header is not null)
             {

@@ -1,4 +1,5 @@
 using Actors.Client;
+using Akka.Actor;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,8 @@ public sealed class AmqpConnectionHandler(
     AmqpAuthenticator authenticator,
     IQueueClient queues,
     AmqpExchanges exchanges,
+    ActorSystem system,
+    IConsumerAttachments attachments,
     ILoggerFactory loggers) : ConnectionHandler
 {
     private readonly ILogger _log = loggers.CreateLogger("Actors.Amqp");
@@ -22,7 +25,7 @@ public sealed class AmqpConnectionHandler(
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        await using var amqp = new AmqpConnection(connection, options.Value, authenticator, queues, exchanges, _log);
+        await using var amqp = new AmqpConnection(connection, options.Value, authenticator, queues, exchanges, system, attachments, _log);
         await amqp.RunAsync();
     }
 }

@@ -69,6 +69,36 @@ public static class MessageMapping
         return new NewMessage(type, body, headers.Count == 0 ? null : headers.ToImmutable(), key, timing);
     }
 
+    /// <summary>
+    /// The properties of a delivered message, the reverse of <see cref="ToMessage"/>: the headers stored for AMQP
+    /// properties become those properties again, the rest the application headers; the message type is <c>type</c>.
+    /// </summary>
+    public static BasicProperties ToProperties(string type, IReadOnlyDictionary<string, string> headers)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        var application = new Dictionary<string, object?>(StringComparer.Ordinal);
+        string? Take(string name) => headers.TryGetValue(name, out var value) ? value : null;
+        foreach (var (name, value) in headers)
+            if (name is not (HeaderNames.ContentType or HeaderNames.ContentEncoding or HeaderNames.CorrelationId or HeaderNames.ReplyTo
+                or HeaderNames.MessageId or HeaderNames.Timestamp or HeaderNames.UserId or HeaderNames.AppId or MessageHeaders.Priority))
+                application[name] = value;
+        return new BasicProperties
+        {
+            ContentType = Take(HeaderNames.ContentType),
+            ContentEncoding = Take(HeaderNames.ContentEncoding),
+            Headers = application.Count == 0 ? null : application,
+            DeliveryMode = 2,
+            Priority = byte.TryParse(Take(MessageHeaders.Priority), NumberStyles.None, CultureInfo.InvariantCulture, out var priority) ? priority : null,
+            CorrelationId = Take(HeaderNames.CorrelationId),
+            ReplyTo = Take(HeaderNames.ReplyTo),
+            MessageId = Take(HeaderNames.MessageId),
+            Timestamp = ulong.TryParse(Take(HeaderNames.Timestamp), NumberStyles.None, CultureInfo.InvariantCulture, out var timestamp) ? timestamp : null,
+            Type = type,
+            UserId = Take(HeaderNames.UserId),
+            AppId = Take(HeaderNames.AppId),
+        };
+    }
+
     private static void Add(ImmutableDictionary<string, string>.Builder headers, string name, string? value)
     {
         if (value is not null) headers[name] = value;

@@ -22,6 +22,9 @@ internal sealed class UnackedDeliveries<T>
         return _last;
     }
 
+    /// <summary>The next tag for a delivery that needs no acknowledgement (a no-ack consumer's).</summary>
+    public ulong Skip() => ++_last;
+
     /// <summary>Takes the delivery <paramref name="tag"/>, or with <paramref name="multiple"/> every one up to it, in tag order.</summary>
     /// <exception cref="AmqpChannelException">406: the tag is not outstanding.</exception>
     public IReadOnlyList<T> Take(ulong tag, bool multiple)

@@ -1,5 +1,6 @@
 using Actors.Client;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using RabbitMQ.Client;
@@ -13,10 +14,15 @@ namespace Actors.Amqp.Tests;
 public sealed class AmqpNode : WebApplicationFactory<Program>, IAsyncLifetime
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
     public AmqpNode() : this([]) { }
 
-    internal AmqpNode(Dictionary<string, string?> settings) => _settings = settings;
+    internal AmqpNode(Dictionary<string, string?> settings, Action<IServiceCollection>? services = null)
+    {
+        _settings = settings;
+        _services = services;
+    }
 
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "actors-amqp-tests", Guid.NewGuid().ToString("N"));
 
@@ -35,6 +41,7 @@ public sealed class AmqpNode : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Actors:Queues:orders:PayloadMemoryBytes", (64 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Actors:Queues:other:Workers", "1");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        if (_services is not null) builder.ConfigureTestServices(_services);
     }
 
     public async Task InitializeAsync()

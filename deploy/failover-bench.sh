@@ -4,7 +4,8 @@
 #
 #   deploy/failover-bench.sh kill [runs]      SIGKILL the node hosting `default`: time to the first 202 for `default`
 #   deploy/failover-bench.sh leave [runs]     SIGTERM it (graceful leave): time until `default` accepts elsewhere
-#   deploy/failover-bench.sh join [runs]      a fourth node joins: time until the queues are spread over four nodes
+#   deploy/failover-bench.sh join [runs]      a fourth node joins: time from it Up until the rebalance is done (the last
+#                                             placement change, every node hosting a queue: balanced_after_up_ms)
 #   deploy/failover-bench.sh soak [minutes]   full load with no event (default 10 min): counts unreachable and downed members
 #   deploy/failover-bench.sh all              kill, leave and join, three runs each
 #

@@ -17,9 +17,11 @@ record() { local row="$1"; shift; for _ in $(seq "$RUNS"); do echo "{\"row\":\"$
 
 record e2e-200k load --messages 200000 --payload 512 --producers 4 --workers 8
 # Instrumentation cost: the same run with every metric and span of the Actors meter and source recorded (dropping exporters).
-record e2e-200k-telemetry load --messages 200000 --payload 512 --producers 4 --workers 8 --telemetry 1
-record e2e-200k-metrics load --messages 200000 --payload 512 --producers 4 --workers 8 --telemetry 2
-record e2e-200k-traces-10pct load --messages 200000 --payload 512 --producers 4 --workers 8 --telemetry 1 --sample-percent 10
+# Each after 100,000 warm-up messages (as its baseline), so the difference is the cost per message, not the SDK's start-up.
+record e2e-200k-warm load --messages 200000 --warmup 100000 --payload 512 --producers 4 --workers 8
+record e2e-200k-telemetry load --messages 200000 --warmup 100000 --payload 512 --producers 4 --workers 8 --telemetry 1
+record e2e-200k-metrics load --messages 200000 --warmup 100000 --payload 512 --producers 4 --workers 8 --telemetry 2
+record e2e-200k-traces-10pct load --messages 200000 --warmup 100000 --payload 512 --producers 4 --workers 8 --telemetry 1 --sample-percent 10
 # Ordering keys: 10,000 keys x 20 messages, each key's messages one at a time in enqueue order (checked: order_violations).
 record e2e-200k-10k-keys load --messages 200000 --payload 512 --producers 4 --workers 8 --ordering-keys 10000
 # Priorities 0-9 mixed (message n has priority n mod 10).
@@ -30,6 +32,8 @@ record e2e-200k-batch-handler-50 load --messages 200000 --payload 512 --producer
 record awaited-20k-16-outstanding load --messages 20000 --payload 512 --producers 4 --outstanding 4 --await 1
 record enqueue-batch-100 load --messages 200000 --payload 512 --producers 4 --batch 100 --outstanding 4
 record open-loop-2000 load --messages 20000 --rate 2000
+# The same run with each enqueue's round trip timed stage by stage (the README's write path breakdown).
+record open-loop-2000-breakdown load --messages 20000 --rate 2000 --breakdown 1
 record rate-limit-10000 load --messages 50000 --payload 512 --producers 4 --rate-limit 10000
 record pending-10k-recovery-and-heap load --pending 10000 --payload 512
 record pending-100k-recovery-and-heap load --pending 100000 --payload 512
@@ -42,6 +46,15 @@ record idempotency-keys-1M-heap load --keys 1000000 --payload 64
 record retained-1500x1MiB-rss load --retained 1500
 record retained-10k-x1MiB-rss load --retained 10000
 record dead-letters-100k-rss load --dead-letters 100000
+
+# Against RabbitMQ 3 quorum queues, the same work (tests/rabbitmq-compare.sh: one RabbitMQ run, one Actors run, the
+# ratio): optional, only where Debian's rabbitmq-server is installed.
+if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+  compare() { bash tests/rabbitmq-compare.sh 1 2> /dev/null | tail -n 1; }
+  record rabbitmq-compare compare
+else
+  echo "rabbitmq-compare: skipped, rabbitmq-server is not installed (apt-get install rabbitmq-server)" >&2
+fi
 
 # PostgreSQL journal: a throwaway server on a random port.
 pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort | tail -n 1)"

@@ -41,8 +41,19 @@ public class CompactionPolicyTests
         Assert.Equal(4, CompactionPolicy.MessagesIn(Acks(1, 4)[0]));
     }
 
+    private static List<CleanupStep> Cleanup(CompactionPolicy policy)
+    {
+        var steps = new List<CleanupStep>();
+        while (policy.NextStep(writesInFlight: 0) is { } step && !ReferenceEquals(step, CleanupStep.Done))
+        {
+            steps.Add(step);
+            policy.StepEnded(writesWaiting: false);
+        }
+        return steps;
+    }
+
     [Fact]
-    public void The_due_snapshot_starts_only_with_no_write_in_flight_and_writes_wait_until_the_deletes_end()
+    public void The_due_snapshot_starts_only_with_no_write_in_flight_and_writes_wait_for_the_save_and_each_delete()
     {
         var policy = new CompactionPolicy(snapshotEvery: 10);
         policy.Recovered(sequenceNr: 20, watermark: 21);
@@ -57,48 +68,82 @@ public class CompactionPolicyTests
         Assert.True(policy.HoldsWrites);
 
         // The snapshot recovery started from, and the events after it, stay as the fallback.
-        Assert.Equal(20L, policy.SnapshotSaved(sequenceNr: 50));
-        Assert.Equal(20L, policy.DeletedTo);
+        policy.SnapshotSaved(sequenceNr: 50);
         Assert.True(policy.HoldsWrites);
-        Assert.Equal(19L, policy.TakeOlderSnapshots());
-        Assert.Null(policy.TakeOlderSnapshots());
+        Assert.Equal(new CleanupStep(20, Snapshots: false), policy.NextStep(writesInFlight: 0));
+        Assert.Equal(20L, policy.DeletedTo);
+        Assert.Null(policy.NextStep(writesInFlight: 0));   // one delete at a time
+        Assert.True(policy.HoldsWrites);
 
-        policy.CleanupEnded();
+        // What was buffered during the delete is written before the next one.
+        policy.StepEnded(writesWaiting: true);
+        Assert.False(policy.HoldsWrites);
+        Assert.Null(policy.NextStep(writesInFlight: 1));
+        policy.OnWriteDone(Acks(1, 1), stateSize: 0);
+        Assert.True(policy.HoldsWrites);
+        Assert.Equal(new CleanupStep(19, Snapshots: true), policy.NextStep(writesInFlight: 0));
+
+        policy.StepEnded(writesWaiting: false);
+        Assert.Same(CleanupStep.Done, policy.NextStep(writesInFlight: 0));
         Assert.False(policy.InProgress);
         Assert.False(policy.HoldsWrites);
+        Assert.Null(policy.NextStep(writesInFlight: 0));
+    }
+
+    [Fact]
+    public void Deletes_are_sliced_so_a_write_waits_for_one_slice_at_most()
+    {
+        var policy = new CompactionPolicy(snapshotEvery: 10);
+        void Save(long sequenceNr)
+        {
+            policy.OnWriteDone(Acks(10, 1), stateSize: 0);
+            policy.SnapshotStarted(watermark: sequenceNr + 1);
+            policy.SnapshotSaved(sequenceNr);
+        }
+        Save(1_000);
+        Cleanup(policy);
+        // The first delete of a run starts where no one knows: one step.
+        Save(2_000);
+        Assert.Equal([new CleanupStep(1_000, false), new CleanupStep(999, true)], Cleanup(policy));
+
+        Save(3_000);
+        Assert.Equal(
+            [new CleanupStep(1_250, false), new CleanupStep(1_500, false), new CleanupStep(1_750, false), new CleanupStep(2_000, false), new CleanupStep(1_999, true)],
+            Cleanup(policy));
+
+        // A long range is cut into at most 16 slices.
+        Save(100_000);
+        Cleanup(policy);
+        Save(200_000);
+        var steps = Cleanup(policy);
+        Assert.Equal(17, steps.Count);
+        Assert.Equal(new CleanupStep(100_000, false), steps[^2]);
+        Assert.Equal(100_000L, policy.DeletedTo);
     }
 
     [Fact]
     public void The_two_newest_snapshots_stay_each_with_the_events_it_needs()
     {
         var policy = new CompactionPolicy(snapshotEvery: 10);
-        long? Save(long sequenceNr, long watermark)
+        List<CleanupStep> Save(long sequenceNr, long watermark)
         {
             policy.OnWriteDone(Acks(10, 1), stateSize: 0);
             policy.SnapshotStarted(watermark);
-            var deleteTo = policy.SnapshotSaved(sequenceNr);
-            return deleteTo;
+            policy.SnapshotSaved(sequenceNr);
+            return Cleanup(policy);
         }
 
         // A queue's first snapshot has no previous one: nothing is deleted.
-        Assert.Null(Save(50, watermark: 51));
-        Assert.Null(policy.TakeOlderSnapshots());
-        policy.CleanupEnded();
+        Assert.Empty(Save(50, watermark: 51));
 
         // The second deletes the events the first covers, and no snapshot (none is older than the first).
-        Assert.Equal(50L, Save(70, watermark: 71));
-        Assert.Equal(49L, policy.TakeOlderSnapshots());
-        Assert.Null(policy.TakeOlderSnapshots());
-        policy.CleanupEnded();
+        Assert.Equal([new CleanupStep(50, false), new CleanupStep(49, true)], Save(70, watermark: 71));
 
         // Events still holding payloads the newest snapshot refers to are kept.
-        Assert.Equal(59L, Save(90, watermark: 60));
-        Assert.Equal(69L, policy.TakeOlderSnapshots());
-        policy.CleanupEnded();
+        Assert.Equal([new CleanupStep(59, false), new CleanupStep(69, true)], Save(90, watermark: 60));
 
         // ... and nothing is deleted twice while either snapshot still needs event 60.
-        Assert.Null(Save(110, watermark: 60));
-        Assert.Equal(89L, policy.TakeOlderSnapshots());
+        Assert.Equal([new CleanupStep(89, true)], Save(110, watermark: 60));
         Assert.Equal(59L, policy.DeletedTo);
     }
 

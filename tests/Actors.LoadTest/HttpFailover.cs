@@ -10,8 +10,8 @@ using System.Text.Json;
 /// <c>http-failover</c>: offers messages to one queue over HTTP at a fixed rate (open loop: a slow answer does not
 /// slow the offer), runs a shell command (a SIGKILL, a SIGTERM, a node joining) once the load is steady, and prints
 /// one JSON row: the time from the command to the first 202 for a request sent after it, the longest gap between
-/// two 202s, when the cluster view changed (<c>GET /cluster</c>, polled), and whether every 202-acknowledged id
-/// is still found afterwards.
+/// two 202s, when the cluster view changed (<c>GET /cluster</c>, polled: a member Up, a joining member's first queue,
+/// the end of the rebalance), and whether every 202-acknowledged id is still found afterwards.
 /// </summary>
 internal static class HttpFailover
 {
@@ -92,9 +92,14 @@ internal static class HttpFailover
         });
 
         // The cluster view, polled from the first target: when each member was first Up, where each queue lives.
+        // Sharding balances shards, not queues, and several queues may share a shard, so equal queue counts per node
+        // need not ever happen: the rebalance after a join is done at the last change of placement (over polls that
+        // placed every queue), provided every Up member then hosts a queue.
         var firstUp = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-        long? balancedAt = null, eventAt = null;
-        var membersAtEvent = 0;
+        long? balancedAt = null, eventAt = null, newMemberHostsAt = null;
+        HashSet<string>? membersAtEvent = null;
+        string? lastPlacement = null;
+        var queuesPerNode = new Dictionary<string, int>(StringComparer.Ordinal);
         var poll = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
@@ -106,19 +111,31 @@ internal static class HttpFailover
                     var up = json.RootElement.GetProperty("members").EnumerateArray()
                         .Where(m => m.GetProperty("status").GetString() == "Up").Select(m => m.GetProperty("address").GetString()!).ToList();
                     foreach (var member in up) firstUp.TryAdd(member, at);
-                    var placed = json.RootElement.GetProperty("queues").EnumerateArray().GroupBy(q => q.GetProperty("node").GetString() ?? "")
-                        .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-                    var counts = up.Select(m => placed.GetValueOrDefault(m)).ToList();
-                    if (eventAt is not null && balancedAt is null && up.Count > membersAtEvent && counts.Count > 0 && counts.Max() - counts.Min() <= 1) balancedAt = at;
+                    var queues = json.RootElement.GetProperty("queues").EnumerateArray()
+                        .Select(q => (Queue: q.GetProperty("queue").GetString() ?? "", Node: q.GetProperty("node").GetString() ?? "")).OrderBy(q => q.Queue, StringComparer.Ordinal).ToList();
+                    var complete = !json.RootElement.TryGetProperty("unplaced", out var unplaced) || unplaced.ValueKind != JsonValueKind.Object || !unplaced.EnumerateObject().Any();
+                    var placed = queues.GroupBy(q => q.Node).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+                    if (membersAtEvent is { } before && complete)
+                    {
+                        var joined = up.Where(m => !before.Contains(m)).ToList();
+                        if (newMemberHostsAt is null && joined.Any(placed.ContainsKey)) newMemberHostsAt = at;
+                        var placement = string.Join(',', queues.Select(q => $"{q.Queue}@{q.Node}"));
+                        if (placement != lastPlacement)
+                        {
+                            lastPlacement = placement;
+                            queuesPerNode = placed;
+                            balancedAt = joined.Count > 0 && up.All(placed.ContainsKey) ? at : null;
+                        }
+                    }
                 }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException) { }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException) { }
                 await Task.Delay(250).ConfigureAwait(false);
             }
         });
 
         await Task.Delay(TimeSpan.FromSeconds(options.WarmupSeconds)).ConfigureAwait(false);
-        membersAtEvent = firstUp.Count;
         eventAt = Now();
+        membersAtEvent = firstUp.Keys.ToHashSet(StringComparer.Ordinal);
         using (var command = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", options.Event]) { UseShellExecute = false })!)
             await command.WaitForExitAsync().ConfigureAwait(false);
         var commandDone = Now();
@@ -163,7 +180,9 @@ internal static class HttpFailover
             first_202_after_ms = firstAfter - at,
             longest_202_gap_ms = maxGap,
             new_member_up_ms = newMember - at,
+            first_queue_on_new_member_ms = newMemberHostsAt - newMember,
             balanced_after_up_ms = balancedAt - newMember,
+            queues_per_node = queuesPerNode,
         }));
         return missing == 0 && firstAfter is not null ? 0 : 1;
     }

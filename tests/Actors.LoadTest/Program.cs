@@ -48,7 +48,8 @@ if (settings.PostgresConnection is { } postgres)
     options.Journal = JournalKind.PostgreSql;
     options.ConnectionString = postgres;
 }
-options.AddQueue("load", q =>
+// --warmup N: a second queue of the same settings takes N messages before the measured run.
+foreach (var name in settings.Warmup > 0 ? ["load", "warmup"] : new[] { "load" }) options.AddQueue(name, q =>
 {
     q.Workers = settings.Workers;
     q.Prefetch = settings.Prefetch;
@@ -75,6 +76,7 @@ var completed = 0L;
 var allHandled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 void Handled(Actors.Handlers.MessageContext context)
 {
+    if (context.QueueId != "load") return; // the warm-up queue's messages count nowhere
     if (settings.OrderingKeys > 0 && context.Headers.TryGetValue(Actors.Protocol.MessageHeaders.Key, out var key))
     {
         var k = int.Parse(key.AsSpan(1), CultureInfo.InvariantCulture);
@@ -126,6 +128,21 @@ ImmutableDictionary<string, string>? HeadersFor()
     if (settings.OrderingKeys > 0) headers = headers.Add(Actors.Protocol.MessageHeaders.Key, "k" + (n % settings.OrderingKeys).ToString(CultureInfo.InvariantCulture));
     if (settings.Priorities && n % 10 != 0) headers = headers.Add(Actors.Protocol.MessageHeaders.Priority, (n % 10).ToString(CultureInfo.InvariantCulture));
     return headers;
+}
+// --warmup N (closed loop): N messages through the warm-up queue, the same way and with the same payload, until all
+// succeeded, before the clock starts: the measured run then starts with the JIT, the journal's statements and any
+// telemetry SDK warm, so a comparison of short runs measures the cost per message, not the cost of starting.
+if (settings.Warmup > 0)
+{
+    var window = new SemaphoreSlim(settings.Producers * settings.Outstanding);
+    var warming = new List<Task>(settings.Warmup);
+    for (var i = 0; i < settings.Warmup; i++)
+    {
+        await window.WaitAsync();
+        warming.Add(client.EnqueueAsync("warmup", "load", payload).ContinueWith(_ => window.Release(), TaskScheduler.Default));
+    }
+    await Task.WhenAll(warming);
+    while ((await client.GetStatsAsync("warmup")).TotalSucceeded < settings.Warmup) await Task.Delay(5);
 }
 var perProducer = settings.Messages / settings.Producers;
 var histograms = new LongHistogram[settings.Producers];
@@ -275,7 +292,7 @@ var result = new
     payload = settings.PayloadBytes,
     producers = settings.Producers,
     offered_per_s = settings.Rate,
-    warmup_messages = settings.Rate > 0 ? openLoopWarmup : 0,
+    warmup_messages = settings.Rate > 0 ? openLoopWarmup : settings.Warmup,
     batch = settings.Batch,
     journal = options.Journal.ToString(),
     workers = settings.Workers,
@@ -362,6 +379,9 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
     /// <summary>--telemetry 1: an OpenTelemetry SDK records every metric and span of the Actors meter and source; 2: metrics only; 3: spans only.</summary>
     public int Telemetry { get; init; }
 
+    /// <summary>--warmup N: closed loop only; N messages through a second queue before the measured run (default 0).</summary>
+    public int Warmup { get; init; }
+
     /// <summary>--sample-percent: the share of traces the --telemetry runs sample (parent-based ratio sampler); default 100.</summary>
     public int SamplePercent { get; init; } = 100;
 
@@ -395,7 +415,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --ordering-keys --priorities --batch-handler --await --breakdown --telemetry --sample-percent --snapshot-every --data --postgres CONNECTION");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --messages --payload --producers --workers --prefetch --outstanding --rate --batch --pending --delay-s --lateness-rate --max-delay-s --due-at-once --due-in-s --keys --retained --dead-letters --retained-memory-mb --handler-threads --rate-limit --max-concurrency --ordering-keys --priorities --batch-handler --await --breakdown --telemetry --sample-percent --warmup --snapshot-every --data --postgres CONNECTION");
             values[args[i][2..]] = args[++i];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
@@ -419,6 +439,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
             AwaitOutcome = Int("await", 0) != 0,
             Telemetry = Math.Clamp(Int("telemetry", 0), 0, 3),
             SamplePercent = Math.Clamp(Int("sample-percent", 100), 0, 100),
+            Warmup = Math.Max(0, Int("warmup", 0)),
             BatchHandlerSize = Math.Max(0, Int("batch-handler", 0)),
             PayloadBytesGiven = values.ContainsKey("payload"),
             HandlerThreads = values.ContainsKey("handler-threads") ? Int("handler-threads", 0) : null,

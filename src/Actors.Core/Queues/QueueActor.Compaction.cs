@@ -10,6 +10,8 @@ namespace Actors.Queues;
 /// </summary>
 internal sealed partial class QueueActor
 {
+    private Action _compactionEnded = static () => { };
+
     /// <summary>Saves the snapshot that is due once no write is in flight (writes wait for it meanwhile) and enters <see cref="Compacting"/>.</summary>
     private void StartSnapshotIfDue()
     {
@@ -29,17 +31,18 @@ internal sealed partial class QueueActor
     /// The replies to a compaction's snapshot save and deletes. Recovery starts from the newest snapshot; the previous
     /// one and the events after it are kept as a complete fallback, so only what is older than the previous snapshot
     /// is disk space (except events that still hold a payload a snapshot refers to). It is deleted once the new
-    /// snapshot is confirmed saved, while writes stay paused: a delete holds the journal's write lock
-    /// for time proportional to the rows, so small regular deletes hold each producer up least (SQLite: ~15 ms for
-    /// 1,000 events). <paramref name="ended"/> runs when the compaction is over, before writes resume.
+    /// snapshot is confirmed saved, in slices with writes between them (see <see cref="CompactionPolicy"/>): a delete
+    /// holds the journal's write lock for time proportional to the rows (SQLite: ~15 ms for 1,000 events), so small
+    /// deletes hold each producer up least. <paramref name="ended"/> runs when the compaction is over.
     /// </summary>
     private void CompactionReplies(Action ended)
     {
+        _compactionEnded = ended;
         Command<SaveSnapshotSuccess>(saved =>
         {
             TrimArchive();
-            if (_compaction.SnapshotSaved(saved.Metadata.SequenceNr) is { } deleteTo) DeleteMessages(deleteTo);
-            else DeleteOlderSnapshots(ended);
+            _compaction.SnapshotSaved(saved.Metadata.SequenceNr);
+            ContinueCleanup();
         });
         Command<SaveSnapshotFailure>(f =>
         {
@@ -49,30 +52,46 @@ internal sealed partial class QueueActor
             ended();
             Flush();
         });
-        Command<DeleteMessagesSuccess>(_ => DeleteOlderSnapshots(ended));
+        Command<DeleteMessagesSuccess>(_ => EndCleanupStep());
         Command<DeleteMessagesFailure>(f =>
         {
             _log.Warning(f.Cause, "Queue {0}: could not delete events covered by a snapshot", _queueId);
-            DeleteOlderSnapshots(ended);
+            EndCleanupStep();
         });
-        Command<DeleteSnapshotsSuccess>(_ => EndCleanup(ended));
+        Command<DeleteSnapshotsSuccess>(_ => EndCleanupStep());
         Command<DeleteSnapshotsFailure>(f =>
         {
             _log.Warning(f.Cause, "Queue {0}: could not delete old snapshots", _queueId);
-            EndCleanup(ended);
+            EndCleanupStep();
         });
     }
 
-    private void DeleteOlderSnapshots(Action ended)
+    /// <summary>Starts the compaction's next delete if one may start now, or ends the compaction after the last.</summary>
+    private void ContinueCleanup()
     {
-        if (_compaction.TakeOlderSnapshots() is { } to) DeleteSnapshots(new SnapshotSelectionCriteria(to));
-        else EndCleanup(ended);
+        switch (_compaction.NextStep(_writer.WritesInFlight))
+        {
+            case null:
+                return;
+            case { } step when ReferenceEquals(step, CleanupStep.Done):
+                _compactionEnded();
+                StartSnapshotIfDue();
+                Flush();
+                return;
+            case { Snapshots: true } step:
+                DeleteSnapshots(new SnapshotSelectionCriteria(step.ToSequenceNr));
+                return;
+            case { } step:
+                DeleteMessages(step.ToSequenceNr);
+                return;
+        }
     }
 
-    private void EndCleanup(Action ended)
+    /// <summary>A delete ended: what was buffered meanwhile is written before the next one.</summary>
+    private void EndCleanupStep()
     {
-        _compaction.CleanupEnded();
-        ended();
+        _compaction.StepEnded(writesWaiting: _writer.HasBuffered);
         Flush();
+        ContinueCleanup();
     }
 }

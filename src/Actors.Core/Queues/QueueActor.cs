@@ -28,7 +28,7 @@ namespace Actors.Queues;
 /// next and what a failure leads to.
 /// <para>Modes are behaviours. Recovering is Akka.Persistence's replay (the <c>Recover</c> handlers; commands wait in
 /// its stash) and ends in <see cref="Running"/>. Running becomes <see cref="Compacting"/> while a snapshot is saved and
-/// the events it covers are deleted (writes wait), and returns to Running after. A <see cref="Drain"/> in either
+/// the events it covers are deleted (writes wait for the save and each slice of the deletes), and returns to Running after. A <see cref="Drain"/> in either
 /// leads to <see cref="Draining"/>, which is final: intake is closed, the pool retired, and a compaction under way or
 /// due is finished there.</para>
 /// </summary>
@@ -171,7 +171,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         Command<Drain>(_ => BeginDrain(Sender));
     }
 
-    /// <summary>A snapshot is being saved and the events and snapshots it covers deleted: writes wait (see <see cref="CompactionPolicy"/>).</summary>
+    /// <summary>A snapshot is being saved and the events and snapshots it covers deleted: writes wait for the save and each delete (see <see cref="CompactionPolicy"/>).</summary>
     private void Compacting()
     {
         OpenIntake();
@@ -352,6 +352,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         // A finished keyed message lets the next one of its key start.
         if (_state.ActiveKeys > 0) Dispatch();
         StartSnapshotIfDue();
+        ContinueCleanup();
         Flush();
     }
 
@@ -362,8 +363,10 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         _log.Error(cause, "Queue {0}: the journal rejected a write of {1}", _queueId, @event.GetType().Name);
         // The whole write was one atomic write, so all of it was rejected; later calls for its other events find nothing.
         if (_writer.RemoveWriteOf(@event) is not { } write) return;
-        // A snapshot that became due while this write was in flight was waiting for it.
+        // A snapshot that became due, or a delete, while this write was in flight was waiting for it.
+        _compaction.OnWriteDone([], _state.PendingCount + _state.DeadLetterCount);
         StartSnapshotIfDue();
+        ContinueCleanup();
         var reason = $"The journal rejected the write: {cause.Message}";
         for (var i = write.Committed; i < write.Events.Count; i++)
             if (write.Events[i] is MessagesEnqueued enqueued) _intake.Released(enqueued, reason);

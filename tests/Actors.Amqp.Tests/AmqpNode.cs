@@ -9,7 +9,7 @@ namespace Actors.Amqp.Tests;
 
 /// <summary>
 /// An in-process node over a fresh SQLite file with its AMQP listener on a free loopback port. The queue
-/// <c>orders</c> (16 MiB payloads) is paused, so what a test publishes stays queued where the client API can read it.
+/// <c>orders</c> (16 MiB payloads), and the queues of pika's tutorials (<c>hello</c>, <c>task_queue</c>), are paused, so what a test publishes stays queued where the client API can read it.
 /// </summary>
 public sealed class AmqpNode : WebApplicationFactory<Program>, IAsyncLifetime
 {
@@ -40,6 +40,8 @@ public sealed class AmqpNode : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Actors:Queues:orders:MaxPayloadBytes", (16 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Actors:Queues:orders:PayloadMemoryBytes", (64 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Actors:Queues:other:Workers", "1");
+        builder.UseSetting("Actors:Queues:hello:Workers", "1");
+        builder.UseSetting("Actors:Queues:task_queue:Workers", "1");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         if (_services is not null) builder.ConfigureTestServices(_services);
     }
@@ -47,7 +49,7 @@ public sealed class AmqpNode : WebApplicationFactory<Program>, IAsyncLifetime
     public async Task InitializeAsync()
     {
         Port = Services.GetRequiredService<AmqpServer>().EndPoint!.Port;
-        await Queues.PauseAsync("orders", "AMQP tests read what they publish");
+        foreach (var queue in new[] { "orders", "hello", "task_queue" }) await Queues.PauseAsync(queue, "AMQP tests read what they publish");
     }
 
     /// <summary>A RabbitMQ.Client connection factory for this node (guest/guest unless given).</summary>

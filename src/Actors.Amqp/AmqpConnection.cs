@@ -165,6 +165,19 @@ internal sealed partial class AmqpConnection : IAsyncDisposable
         catch (IOException)
         {
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A fault of the server's own: tell the client (541) rather than dropping the socket without a word.
+            LogFailed(_log, _transport.RemoteEndPoint, e);
+            try
+            {
+                await CloseAsync(ReplyCodes.InternalError, ReplyCodes.Text(ReplyCodes.InternalError, "the server failed; see its log"), 0, 0);
+            }
+            catch (Exception inner) when (inner is IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+            {
+                // The socket may be gone too.
+            }
+        }
         finally
         {
             foreach (var channel in _channels.Values) channel.Release();
@@ -448,7 +461,12 @@ internal sealed partial class AmqpConnection : IAsyncDisposable
         using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         try
         {
-            if (!pending.IsEmpty) _input.AdvanceTo(pending.End);
+            if (!pending.IsEmpty)
+            {
+                var found = ContainsCloseOk(pending);
+                _input.AdvanceTo(pending.End);
+                if (found) return;
+            }
             if (completed) return;
             while (true)
             {
@@ -476,6 +494,19 @@ internal sealed partial class AmqpConnection : IAsyncDisposable
         }
     }
 
+    private static bool ContainsCloseOk(ReadOnlySequence<byte> buffer)
+    {
+        try
+        {
+            while (Frame.TryRead(ref buffer, 0, out var frame))
+                if (frame.Type == FrameType.Method && frame.Channel == 0 && frame.Payload.Length >= 4 && IsCloseOk(frame.Payload)) return true;
+        }
+        catch (AmqpFrameException)
+        {
+        }
+        return false;
+    }
+
     private static bool IsCloseOk(ReadOnlySequence<byte> payload)
     {
         Span<byte> ids = stackalloc byte[4];
@@ -483,11 +514,21 @@ internal sealed partial class AmqpConnection : IAsyncDisposable
         return ids[0] == 0 && ids[1] == 10 && ids[2] == 0 && ids[3] == 51;
     }
 
-    /// <summary>Closes the connection from outside the read loop (a channel's fatal error while a publish completes, shutdown).</summary>
-    public async Task CloseFromOutsideAsync(ushort code, string text)
+    /// <summary>
+    /// The node stops: <c>connection.close</c> 320 CONNECTION_FORCED, and the read loop ends at the client's close-ok or
+    /// after 2 s, so the node's shutdown does not wait for clients to hang up (their consumers stop with the connection).
+    /// </summary>
+    public async Task ShutdownAsync()
     {
-        if (_closing) return;
-        await CloseAsync(code, text, 0, 0);
+        if (_closing || _closed.IsCancellationRequested) return;
+        try
+        {
+            _closed.CancelAfter(TimeSpan.FromSeconds(2));
+            await CloseAsync(ReplyCodes.ConnectionForced, ReplyCodes.Text(ReplyCodes.ConnectionForced, "the node is shutting down"), 0, 0);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     private static Dictionary<string, object?> ServerProperties() => new()
@@ -541,6 +582,9 @@ internal sealed partial class AmqpConnection : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "AMQP connection from {Remote}: no frame for two heartbeat intervals ({Heartbeat} s); closed")]
     private static partial void LogMissedHeartbeats(ILogger logger, EndPoint? remote, ushort heartbeat);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "AMQP connection from {Remote} failed")]
+    private static partial void LogFailed(ILogger logger, EndPoint? remote, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "AMQP connection from {Remote} closed by the server: {Code} {Text}")]
     private static partial void LogClosing(ILogger logger, EndPoint? remote, ushort code, string text);

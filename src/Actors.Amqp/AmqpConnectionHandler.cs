@@ -1,6 +1,7 @@
 using Actors.Client;
 using Akka.Actor;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +18,7 @@ public sealed class AmqpConnectionHandler(
     AmqpExchanges exchanges,
     ActorSystem system,
     IConsumerAttachments attachments,
+    IHostApplicationLifetime lifetime,
     ILoggerFactory loggers) : ConnectionHandler
 {
     private readonly ILogger _log = loggers.CreateLogger("Actors.Amqp");
@@ -26,6 +28,7 @@ public sealed class AmqpConnectionHandler(
     {
         ArgumentNullException.ThrowIfNull(connection);
         await using var amqp = new AmqpConnection(connection, options.Value, authenticator, queues, exchanges, system, attachments, _log);
+        await using var stopping = lifetime.ApplicationStopping.Register(() => _ = amqp.ShutdownAsync());
         await amqp.RunAsync();
     }
 }

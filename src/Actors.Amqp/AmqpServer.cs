@@ -42,7 +42,7 @@ public sealed partial class AmqpServer(IServiceProvider services, IOptions<AmqpO
         {
             await _server.StartAsync(new NoHttp(), cancellationToken);
         }
-        catch (AddressInUseException e)
+        catch (Exception e) when (e is AddressInUseException || e.InnerException is AddressInUseException)
         {
             // Another process (a RabbitMQ broker, a second node) holds the port: the node runs on without AMQP.
             LogPortInUse(_log, settings.Port, e);

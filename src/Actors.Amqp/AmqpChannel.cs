@@ -476,7 +476,7 @@ internal sealed partial class AmqpChannel(AmqpConnection connection, ushort numb
         if (_closing || _released) return;
         _closing = true;
         LogChannelClosed(connection.Log, number, code, text);
-        await connection.SendAsync(number, new Channel.Close(code, text, classId, methodId));
+        await connection.SendAsync(number, new Channel.Close(code, ReplyCodes.Fit(text), classId, methodId));
     }
 
     /// <summary>

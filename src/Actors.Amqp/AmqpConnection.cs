@@ -142,7 +142,7 @@ internal sealed partial class AmqpConnection : IAsyncDisposable
             }
             catch (AmqpFrameException e)
             {
-                await CloseAsync(ReplyCodes.FrameError, e.Message, 0, 0);
+                await CloseAsync(ReplyCodes.FrameError, ReplyCodes.Text(ReplyCodes.FrameError, e.Message), 0, 0);
                 await AwaitCloseOkAsync(default, false);
             }
             catch (AmqpConnectionException e)
@@ -451,7 +451,7 @@ internal sealed partial class AmqpConnection : IAsyncDisposable
     {
         LogClosing(_log, _transport.RemoteEndPoint, code, text);
         _closing = true;
-        await SendAsync(0, new Connection.Close(code, text.Length == 0 ? ReplyCodes.Text(code, "closed") : text, classId, methodId));
+        await SendAsync(0, new Connection.Close(code, text.Length == 0 ? ReplyCodes.Text(code, "closed") : ReplyCodes.Fit(text), classId, methodId));
     }
 
     /// <summary>After the server's close: reads until close-ok (or a second), then ends; anything else is discarded.</summary>

@@ -59,9 +59,12 @@ public static class ReplyCodes
     };
 
     /// <summary>A reply text as RabbitMQ writes it (<c>NOT_FOUND - no queue 'x'</c>), cut to fit a short string.</summary>
-    public static string Text(ushort code, string detail)
+    public static string Text(ushort code, string detail) => Fit(Name(code) + " - " + detail);
+
+    /// <summary>The text cut to the 255 bytes of UTF-8 a short string holds.</summary>
+    public static string Fit(string text)
     {
-        var text = Name(code) + " - " + detail;
+        ArgumentNullException.ThrowIfNull(text);
         while (System.Text.Encoding.UTF8.GetByteCount(text) > 255) text = text[..^1];
         return text;
     }

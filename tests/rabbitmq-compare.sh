@@ -7,7 +7,9 @@
 # client): a durable quorum queue, each producer on its own connection with tracked publisher confirms (at most
 # OUTSTANDING, 64, unconfirmed each: 256 in all, as the load test's 4 producers × 64), each consumer on its own
 # connection with manual acks and prefetch PREFETCH (100). Actors (tests/Actors.LoadTest): an in-process node on its
-# SQLite journal, 4 producers × 64 outstanding enqueues, 4 workers. Each run is one RabbitMQ row then one Actors row
+# SQLite journal, 4 producers × 64 outstanding enqueues, 4 workers. The broker is already running when its run starts,
+# while the Actors node starts inside the load test's process: it first takes WARMUP (20,000) messages through another
+# queue, untimed, so both are measured warm (JIT and the journal's statements ready). Each run is one RabbitMQ row then one Actors row
 # (JSON, e2e_per_s = first send to last ack/completion); the last row gives each pair's ratio (Actors ÷ RabbitMQ) and
 # their min and median. Rows are also appended to results/rabbitmq-compare-<UTC time>.jsonl.
 #
@@ -18,6 +20,7 @@ cd "$(dirname "$0")/.."
 RUNS="${1:-3}"
 MESSAGES="${MESSAGES:-100000}"
 PAYLOAD="${PAYLOAD:-512}"
+WARMUP="${WARMUP:-20000}"
 OUTSTANDING="${OUTSTANDING:-64}"
 PREFETCH="${PREFETCH:-100}"
 
@@ -87,7 +90,7 @@ for run in $(seq 1 "$RUNS"); do
   echo "{\"run\":$run,\"result\":${row:-null}}" | tee -a "$out"
   rabbit_rates+=("$(field "$row" e2e_per_s)")
   row="$(dotnet tests/Actors.LoadTest/bin/Release/net10.0/Actors.LoadTest.dll --messages "$MESSAGES" --payload "$PAYLOAD" \
-    --producers 4 --outstanding "$OUTSTANDING" --workers 4 | tail -n 1)" || failed=1
+    --producers 4 --outstanding "$OUTSTANDING" --workers 4 --warmup "$WARMUP" | tail -n 1)" || failed=1
   [ "${row:0:1}" = "{" ] && row="{\"system\":\"actors\",${row:1}"
   echo "{\"run\":$run,\"result\":${row:-null}}" | tee -a "$out"
   actors_rates+=("$(field "$row" e2e_per_s)")

@@ -110,6 +110,18 @@ internal sealed class RegistryQueueClient(IServiceProvider services, TimeSpan ti
         Later(c => c.FindByIdempotencyKeyAsync(queue, idempotencyKey, cancellationToken), cancellationToken);
 
     /// <inheritdoc />
+    public Task<ConsumerProtocol.Attached> AttachConsumerAsync(string queue, IActorRef consumer, int prefetch, CancellationToken ct = default) =>
+        Later(c => c.AttachConsumerAsync(queue, consumer, prefetch, ct), ct);
+
+    /// <inheritdoc />
+    public Task DetachConsumerAsync(string queue, IActorRef consumer, CancellationToken ct = default) =>
+        Later(async c =>
+        {
+            await c.DetachConsumerAsync(queue, consumer, ct).ConfigureAwait(false);
+            return true;
+        }, ct);
+
+    /// <inheritdoc />
     public Task<MessageInfo?> GetMessageAsync(string queue, long messageId, CancellationToken cancellationToken = default) =>
         Later(c => c.GetMessageAsync(queue, messageId, cancellationToken), cancellationToken);
 

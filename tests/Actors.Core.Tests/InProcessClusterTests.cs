@@ -142,6 +142,57 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_consumer_on_another_node_takes_deliveries_across_the_cluster_and_its_stop_detaches_it()
+    {
+        var connection = await postgres.CreateDatabaseAsync();
+        var ranOn = new ConcurrentBag<string>();
+        var (portA, portB) = (PostgresServer.FreePort(), PostgresServer.FreePort());
+        var seed = $"akka.tcp://actors@127.0.0.1:{portA}";
+        static void External(DurableQueuesOptions o) => o.AddQueue("ext", q => { q.Workers = 0; q.Partitions = 2; });
+        var (systemA, a) = StartNode(connection, portA, seed, "queue", ranOn, "A", External);
+        var (systemB, b) = StartNode(connection, portB, seed, "api", ranOn, "B", External);
+
+        // The queue lives on A; the consumer on B attaches through B's manager (the shard region proxy).
+        var seen = new ConcurrentQueue<(long Id, int Attempt)>();
+        var queues = new ConcurrentDictionary<ActorPath, bool>();
+        var consumer = systemB.ActorOf(Props.Create(() => new CompletingConsumer(seen, queues)), "consumer");
+        var attached = await b.Client.AttachConsumerAsync("ext", consumer, prefetch: 4);
+        Assert.Equal(("ext", 1), (attached.QueueId, attached.ConsumerCount));
+
+        var ids = new List<long>();
+        for (var i = 0; i < 20; i++) ids.Add(await b.Client.EnqueueAsync("ext", "job", new byte[] { 1 }));
+        await TestQueues.Until(async () => (await a.Client.GetStatsAsync("ext")).TotalSucceeded == ids.Count, "every message to succeed on the remote consumer");
+        Assert.Equal(ids.Order(), seen.Select(s => s.Id).Order());
+        Assert.All(seen, s => Assert.Equal(1, s.Attempt));
+        Assert.Empty(ranOn);
+
+        // Both partitions' entities stop, as in a hand-over: their next incarnations know no consumer until B's manager
+        // attaches it again at a wake-up.
+        Assert.Equal(2, queues.Count);
+        foreach (var queue in queues.Keys)
+            await (await systemA.ActorSelection(queue.Parent).ResolveOne(TimeSpan.FromSeconds(30))).GracefulStop(TimeSpan.FromSeconds(30));
+        for (var i = 0; i < 10; i++) ids.Add(await b.Client.EnqueueAsync("ext", "job", new byte[] { 2 }));
+        await TestQueues.Until(async () => (await a.Client.GetStatsAsync("ext")).TotalSucceeded == ids.Count, "the later messages to succeed on the consumer attached again");
+        Assert.Equal(ids.Order(), seen.Select(s => s.Id).Distinct().Order());
+        Assert.Equal(1, (await a.Client.GetStatsAsync("ext")).Consumers);
+
+        systemB.Stop(consumer);
+        await TestQueues.Until(async () => (await a.Client.GetStatsAsync("ext")).Consumers == 0, "the stopped consumer to be detached");
+    }
+
+    /// <summary>A consumer that completes every delivery at once and notes what it got, and from which queue partitions.</summary>
+    private sealed class CompletingConsumer : ReceiveActor
+    {
+        public CompletingConsumer(ConcurrentQueue<(long Id, int Attempt)> seen, ConcurrentDictionary<ActorPath, bool> queues) =>
+            Receive<Protocol.WorkerProtocol.Deliver>(d =>
+            {
+                seen.Enqueue((d.MessageId, d.Attempt));
+                queues.TryAdd(Sender.Path, true);
+                Sender.Tell(new Protocol.WorkerProtocol.Completed(d.QueueId, d.MessageId, d.Attempt, null, TimeSpan.Zero));
+            });
+    }
+
+    [Fact]
     public async Task MaxConcurrency_holds_for_the_whole_cluster_with_workers_on_both_nodes()
     {
         var connection = await postgres.CreateDatabaseAsync();

@@ -255,6 +255,9 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         new BatchResult("q", [new EnqueueOutcome(1, null, null), new EnqueueOutcome(null, RejectionCode.PayloadTooLarge, "big")], 4),
         new Drained("q", 3),
         new Deliver("q", 1, 2, "t", new byte[] { 5 }, Headers, At, TimeSpan.FromMinutes(5)),
+        new Deliver("q", 1, 1, "t", new byte[] { 5 }, Headers, At, TimeSpan.FromMinutes(5), Redelivered: true),
+        new ConsumerProtocol.Attached("q", 12, 2),
+        new ConsumerProtocol.Detached("q"),
         new Completed("q", 1, 2, new byte[] { 6 }, TimeSpan.FromMilliseconds(3)),
         new Failed("q", 1, 2, Error, RequestedFailureAction.RetryAfter, TimeSpan.FromSeconds(9), TimeSpan.FromMilliseconds(3)),
         new LeaseExpired("q", 1, 2),
@@ -311,6 +314,18 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(message.GetType(), copy.GetType());
         // Records compare by value, except for byte payloads (compared by reference); compare their JSON instead.
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(message, message.GetType()), System.Text.Json.JsonSerializer.Serialize(copy, copy.GetType()));
+    }
+
+    [Fact]
+    public void Consumer_attachments_round_trip_with_the_consumer_resolved_to_the_same_actor()
+    {
+        var consumer = CreateTestProbe().Ref;
+        var attach = Assert.IsType<ConsumerProtocol.Attach>(RoundTrip(new ConsumerProtocol.Attach("q", consumer, 7)));
+        Assert.Equal(("q", 7), (attach.QueueId, attach.Prefetch));
+        Assert.Equal(consumer, attach.Consumer);
+        var detach = Assert.IsType<ConsumerProtocol.Detach>(RoundTrip(new ConsumerProtocol.Detach("q", consumer)));
+        Assert.Equal("q", detach.QueueId);
+        Assert.Equal(consumer, detach.Consumer);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Actors.Protocol;
+using Akka.Actor;
 using static Actors.Protocol.QueueCommands;
 using static Actors.Protocol.QueueQueries;
 
@@ -166,6 +167,35 @@ public interface IQueueClient
     /// <see cref="RejectionCode.JournalUnavailable"/> when the journal does not store the purge.
     /// </summary>
     Task<int> PurgeDeadLettersAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Attaches <paramref name="consumer"/> to a queue as an external consumer (see <see cref="ConsumerProtocol"/>): from
+    /// now on the queue sends it <see cref="WorkerProtocol.Deliver"/> messages, at most <paramref name="prefetch"/>
+    /// unfinished at once, and it answers each with <see cref="WorkerProtocol.Completed"/> or
+    /// <see cref="WorkerProtocol.Failed"/> to the delivery's sender. A queue with partitions attaches it to every
+    /// partition, each with the prefetch divided by the partition count (rounded up, at least 1); the answer sums their
+    /// ready messages. Attaching the same consumer again changes its prefetch. When attaching fails for any reason but an
+    /// unknown queue, a detach is sent, so no partition keeps a consumer its caller believes unattached.
+    /// </summary>
+    /// <param name="queue">The queue's name.</param>
+    /// <param name="consumer">The actor that takes deliveries.</param>
+    /// <param name="prefetch">Most unfinished deliveries at once, 1–<see cref="ConsumerProtocol.MaxPrefetch"/>; 0 for unlimited (<see cref="ConsumerProtocol.MaxPrefetch"/>).</param>
+    /// <param name="ct">Stops waiting for the answer.</param>
+    /// <exception cref="QueueException">
+    /// <see cref="RejectionCode.UnknownQueue"/> for a queue that does not exist; <see cref="RejectionCode.JournalUnavailable"/>
+    /// when it cannot answer now.
+    /// </exception>
+    Task<ConsumerProtocol.Attached> AttachConsumerAsync(string queue, IActorRef consumer, int prefetch, CancellationToken ct = default);
+
+    /// <summary>
+    /// Detaches <paramref name="consumer"/> from a queue (from every partition): what it still holds goes back to the queue
+    /// at once, as not started (see <see cref="ConsumerProtocol.Detach"/>). Completes also when it was not attached.
+    /// </summary>
+    /// <param name="queue">The queue's name.</param>
+    /// <param name="consumer">The consumer to detach.</param>
+    /// <param name="ct">Stops waiting for the answer.</param>
+    /// <exception cref="QueueException">As <see cref="AttachConsumerAsync"/>.</exception>
+    Task DetachConsumerAsync(string queue, IActorRef consumer, CancellationToken ct = default);
 }
 
 /// <summary>What an enqueue stored: the message's id, and whether an earlier request with the same idempotency key stored it.</summary>

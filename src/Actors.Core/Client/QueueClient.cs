@@ -252,6 +252,34 @@ public sealed class QueueClient : IQueueClient
     }
 
     /// <inheritdoc />
+    public async Task<ConsumerProtocol.Attached> AttachConsumerAsync(string queue, IActorRef consumer, int prefetch, CancellationToken ct = default)
+    {
+        ValidateQueueName(queue);
+        ArgumentNullException.ThrowIfNull(consumer);
+        ArgumentOutOfRangeException.ThrowIfNegative(prefetch);
+        try
+        {
+            var reply = await AskAsync(new ConsumerProtocol.Attach(queue, consumer, prefetch), ct).ConfigureAwait(false);
+            return reply as ConsumerProtocol.Attached ?? throw Unexpected(reply);
+        }
+        catch (Exception e) when (e is not QueueException { Code: RejectionCode.UnknownQueue })
+        {
+            // Some partitions may have attached it (or the answer was lost): leave none holding a consumer the caller gave up on.
+            _manager.Tell(new ConsumerProtocol.Detach(queue, consumer), ActorRefs.NoSender);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task DetachConsumerAsync(string queue, IActorRef consumer, CancellationToken ct = default)
+    {
+        ValidateQueueName(queue);
+        ArgumentNullException.ThrowIfNull(consumer);
+        var reply = await AskAsync(new ConsumerProtocol.Detach(queue, consumer), ct).ConfigureAwait(false);
+        if (reply is not ConsumerProtocol.Detached) throw Unexpected(reply);
+    }
+
+    /// <inheritdoc />
     public async Task<QueueStats> GetStatsAsync(string queue, CancellationToken cancellationToken = default)
     {
         ValidateQueueName(queue);

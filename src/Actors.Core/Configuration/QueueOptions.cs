@@ -5,7 +5,9 @@ public sealed class QueueOptions
 {
     /// <summary>
     /// Workers in the queue's consumer pool; each runs one message at a time. With <see cref="Autoscale"/> set, the
-    /// number of active workers the queue starts with (kept within its MinWorkers–MaxWorkers). Default 8; range 1–1024.
+    /// number of active workers the queue starts with (kept within its MinWorkers–MaxWorkers). 0 starts no pool: the
+    /// queue delivers only to consumers attached from outside (see <see cref="Protocol.ConsumerProtocol"/>, e.g. AMQP
+    /// consumers), and <see cref="Autoscale"/> is ignored. Default 8; range 0–1024.
     /// </summary>
     public int Workers { get; set; } = 8;
 
@@ -17,7 +19,8 @@ public sealed class QueueOptions
 
     /// <summary>
     /// Deliveries a worker may hold at once (the one it runs plus those waiting at it), like AMQP prefetch.
-    /// In-flight messages per queue are capped at <see cref="Workers"/> × Prefetch. When the node registered batch
+    /// In-flight messages per queue are capped at <see cref="Workers"/> × Prefetch, plus what attached consumers may hold
+    /// (each has a prefetch of its own, see <see cref="Protocol.ConsumerProtocol"/>). When the node registered batch
     /// handlers for types the queue accepts, a worker may hold at least the largest of their batch sizes
     /// (<see cref="Handlers.BatchOptions.BatchSize"/>). Default 2; range 1–1000.
     /// </summary>
@@ -176,7 +179,7 @@ public sealed class QueueOptions
     /// <summary>Throws <see cref="ArgumentException"/> when a value is out of range.</summary>
     public void Validate(string queue)
     {
-        if (Workers is < 1 or > 1024) throw new ArgumentException($"Queue '{queue}': Workers must be 1–1024, was {Workers}.");
+        if (Workers is < 0 or > 1024) throw new ArgumentException($"Queue '{queue}': Workers must be 0–1024, was {Workers}.");
         if (Partitions is < 1 or > global::Actors.Partitions.Max) throw new ArgumentException($"Queue '{queue}': Partitions must be 1–256, was {Partitions}.");
         if (Prefetch is < 1 or > 1000) throw new ArgumentException($"Queue '{queue}': Prefetch must be 1–1000, was {Prefetch}.");
         if (Lease < TimeSpan.FromSeconds(1) || Lease > TimeSpan.FromDays(1)) throw new ArgumentException($"Queue '{queue}': Lease must be 1 s – 1 day, was {Lease}.");

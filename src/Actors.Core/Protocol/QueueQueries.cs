@@ -125,6 +125,7 @@ public static class QueueQueries
     /// <param name="PendingFollowUps">Follow-ups owed (see <see cref="Continuation"/>) and not yet stored by their target queues.</param>
     /// <param name="Pause">The pause in force (see <see cref="PauseCommands"/>): since when, by whom, why; null while the queue runs.</param>
     /// <param name="Autoscale">The autoscaler's last decision and the pool it shaped; null when the queue does not autoscale.</param>
+    /// <param name="Consumers">Consumers attached from outside the pool (see <see cref="ConsumerProtocol"/>; with partitions, the most any partition has).</param>
     public sealed record QueueStats(
         string QueueId,
         long Depth,
@@ -156,7 +157,8 @@ public static class QueueQueries
         KeyStats? Keys = null,
         long PendingFollowUps = 0,
         QueuePause? Pause = null,
-        AutoscaleStats? Autoscale = null) : IWithQueueId, IQueueMessage
+        AutoscaleStats? Autoscale = null,
+        int Consumers = 0) : IWithQueueId, IQueueMessage
     {
         /// <summary>True while the queue is paused: it accepts messages and starts no deliveries.</summary>
         public bool Paused => Pause is not null;

@@ -14,6 +14,12 @@ public static class WorkerProtocol
     /// <param name="Headers">The message's headers.</param>
     /// <param name="EnqueuedAt">When the message was accepted (UTC).</param>
     /// <param name="Lease">How long the worker has before the queue gives the message to someone else.</param>
+    /// <param name="Redelivered">
+    /// True when the message may have been delivered before: an earlier attempt failed or ran out of lease
+    /// (<paramref name="Attempt"/> &gt; 1), or a consumer that held it detached or stopped without reporting, which hands
+    /// it back without counting an attempt (the attempt number stays). A delivery of an attempt that was in flight when
+    /// the queue restarted is repeated with the same attempt and without this flag.
+    /// </param>
     public sealed record Deliver(
         string QueueId,
         long MessageId,
@@ -22,7 +28,8 @@ public static class WorkerProtocol
         ReadOnlyMemory<byte> Payload,
         ImmutableDictionary<string, string> Headers,
         DateTime EnqueuedAt,
-        TimeSpan Lease) : IWithQueueId, IQueueMessage;
+        TimeSpan Lease,
+        bool Redelivered = false) : IWithQueueId, IQueueMessage;
 
     /// <summary>The handler finished; <paramref name="Result"/> is stored with the message.</summary>
     public sealed record Completed(string QueueId, long MessageId, int Attempt, ReadOnlyMemory<byte>? Result, TimeSpan ServiceTime)

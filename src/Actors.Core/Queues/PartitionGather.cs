@@ -87,6 +87,9 @@ internal static class PartitionMerge
         RedriveJobs.ListRedriveJobs => replies => new RedriveJobs.RedriveJobList(queueId, MergeRedriveJobs(replies.Cast<RedriveJobs.RedriveJobList>().Select(r => (ImmutableArray<RedriveJobs.RedriveJobStatus>?)r.Jobs)) ?? []),
         RedriveJobs.CancelRedriveJob cancel => replies => CancelResult(queueId, cancel.JobId, replies.Cast<RedriveJobs.RedriveJobCancelResult>().ToList()),
         PurgeDeadLetters => replies => new DeadLettersPurged(queueId, replies.Cast<DeadLettersPurged>().Sum(r => r.Count)),
+        ConsumerProtocol.Attach => replies => new ConsumerProtocol.Attached(queueId,
+            (int)Math.Min(int.MaxValue, replies.Cast<ConsumerProtocol.Attached>().Sum(r => (long)r.ReadyCount)), replies.Cast<ConsumerProtocol.Attached>().Max(r => r.ConsumerCount)),
+        ConsumerProtocol.Detach => _ => new ConsumerProtocol.Detached(queueId),
         PauseCommands.Pause or PauseCommands.Resume => replies => new PauseCommands.PauseState(queueId, Pause(replies.Cast<PauseCommands.PauseState>().Select(r => r.Pause))),
         // An idempotency key is remembered by the partition its message went to (its ordering key's, else the idempotency key's).
         FindByIdempotencyKey find => replies => replies.OfType<IdempotencyKeyFound>().FirstOrDefault() as object
@@ -112,7 +115,8 @@ internal static class PartitionMerge
             parts.Min(p => p.NextDueAt ?? DateTime.MaxValue) is var due && due != DateTime.MaxValue ? due : null,
             parts.Sum(p => p.TotalExpired), parts.Sum(p => p.TotalCancelled), parts.Sum(p => p.IdempotencyKeys),
             MergeRedriveJobs(parts.Select(p => p.RedriveJobs)), DispatchLimitStats.Sum(parts.Select(p => p.Limits)), KeyStats.Sum(parts.Select(p => p.Keys)),
-            parts.Sum(p => p.PendingFollowUps), Pause(parts.Select(p => p.Pause)), AutoscaleStats.Sum(parts.Select(p => p.Autoscale)));
+            parts.Sum(p => p.PendingFollowUps), Pause(parts.Select(p => p.Pause)), AutoscaleStats.Sum(parts.Select(p => p.Autoscale)),
+            parts.Count == 0 ? 0 : parts.Max(p => p.Consumers));
     }
 
     /// <summary>A queue is paused while any partition is: the earliest pause in force, or null when none is.</summary>

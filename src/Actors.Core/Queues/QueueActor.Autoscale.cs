@@ -19,13 +19,17 @@ internal sealed partial class QueueActor
     private Autoscaler? _autoscaler;
     private SmoothedRate? _arrivals;
 
-    /// <summary>Workers the pool deploys: MaxWorkers when autoscaling, else <see cref="Configuration.QueueOptions.Workers"/> (per node in a cluster).</summary>
-    private int PoolSize => _options.Autoscale?.MaxWorkers ?? _options.Workers;
+    /// <summary>
+    /// Workers the pool deploys: MaxWorkers when autoscaling, else <see cref="Configuration.QueueOptions.Workers"/> (per
+    /// node in a cluster); 0 (no pool, only attached consumers) when Workers is 0, whatever the autoscale options say.
+    /// </summary>
+    private int PoolSize => _options.Workers == 0 ? 0 : _options.Autoscale?.MaxWorkers ?? _options.Workers;
 
     /// <summary>Starts at <see cref="Configuration.QueueOptions.Workers"/> active workers (within the autoscale range) and evaluates every interval.</summary>
     private void StartAutoscale()
     {
-        if (_options.Autoscale is not { } options) return;
+        // A queue without a pool (Workers 0) has nothing to scale.
+        if (_options.Autoscale is not { } options || PoolSize == 0) return;
         _autoscaler = new Autoscaler(options, _options.Workers);
         _arrivals = new SmoothedRate(options.Interval * SmoothingIntervals, _state.TotalEnqueued, Now);
         _pool.SetActiveTarget(_autoscaler.Target);

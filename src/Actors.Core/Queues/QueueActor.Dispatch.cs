@@ -67,6 +67,7 @@ internal sealed partial class QueueActor
             if (!_pool.Retired && missing > 0) StartPool(missing);
             return;
         }
+        if (OnConsumerTerminated(terminated.ActorRef)) return;
         if (!_pool.TryRemove(terminated.ActorRef, out var slot)) return;
         TakeBack(slot, new ErrorInfo("WorkerStopped", "The worker stopped before finishing the delivery.", null, terminated.ActorRef.Path.ToString(), Now));
         if (!terminated.AddressTerminated) ReplaceWorker();
@@ -138,8 +139,9 @@ internal sealed partial class QueueActor
             // Null when the next messages' payloads are still being read back from the journal.
             if (_state.Dispatch(slot, now) is not { } message) break;
             _gate.Started(now);
-            if (message.FailedAttempts == 0) _metrics.RecordWait(now - message.EnqueuedAt, now);
-            _pool.Take(slot).Tell(new Deliver(_queueId, message.Id, message.Attempt, message.Type, message.Payload, message.Headers, message.EnqueuedAt, _options.Lease));
+            if (message.FailedAttempts == 0 && !message.HandedBack) _metrics.RecordWait(now - message.EnqueuedAt, now);
+            _pool.Take(slot).Tell(new Deliver(_queueId, message.Id, message.Attempt, message.Type, message.Payload, message.Headers, message.EnqueuedAt, _options.Lease,
+                message.Attempt > 1 || message.HandedBack));
         }
         if (!held) _gate.Unheld();
         ExpireDue(now);
@@ -162,7 +164,7 @@ internal sealed partial class QueueActor
 
     private void OnCompleted(Completed completed)
     {
-        if (ResultTooLarge(completed)) return;
+        if (ResultTooLarge(completed) || !FromHolder(completed.MessageId, completed.Attempt)) return;
         if (!_state.TryBeginCompletion(completed.MessageId, completed.Attempt, out var message))
         {
             _log.Debug("Queue {0}: ignoring a stale completion of message {1} attempt {2}", _queueId, completed.MessageId, completed.Attempt);
@@ -178,6 +180,7 @@ internal sealed partial class QueueActor
 
     private void OnFailed(Failed failed)
     {
+        if (!FromHolder(failed.MessageId, failed.Attempt)) return;
         if (!_state.TryBeginFailure(failed.MessageId, failed.Attempt, out var message))
         {
             _log.Debug("Queue {0}: ignoring a stale failure of message {1} attempt {2}", _queueId, failed.MessageId, failed.Attempt);

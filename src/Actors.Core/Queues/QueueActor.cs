@@ -21,7 +21,7 @@ namespace Actors.Queues;
 /// One queue partition: an event-sourced actor whose journal holds every accepted message and its fate. It is a
 /// switchboard: it receives, persists, applies and replies, and leaves each concern to a plain class it owns —
 /// <see cref="GroupCommitWriter"/> (buffers and writes in flight; producers are answered from the write's callback,
-/// never before), <see cref="WorkerPool"/> (which worker gets the next delivery, at most prefetch each),
+/// never before), <see cref="WorkerPool"/> (which worker or attached consumer gets the next delivery, at most prefetch each),
 /// <see cref="PayloadReader"/> (payloads read back from the journal), <see cref="DeadLetterOperations"/> and
 /// <see cref="CompactionPolicy"/> (snapshots and deletes), <see cref="OutcomeWaiters"/> (callers waiting for outcomes); its child <see cref="RedriveJobActor"/> persists redrive jobs
 /// larger than one chunk and feeds their chunks back to it; the pure <see cref="QueueState"/> decides what may run
@@ -208,6 +208,8 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         Command<PauseCommands.Resume>(OnResume);
         Command<FindByIdempotencyKey>(OnFindByIdempotencyKey);
         Command<Routees>(OnRoutees);
+        Command<ConsumerProtocol.Attach>(OnAttach);
+        Command<ConsumerProtocol.Detach>(OnDetach);
         Command<Terminated>(OnTerminated);
         Command<GetMessage>(query => AnswerMessage(query.MessageId, Sender));
         Command<OutcomeWaits.WaitForOutcome>(OnWaitForOutcome);
@@ -260,7 +262,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         _intake.ContinueAfter(Math.Max(_state.LastId, Partitions.IdBase(_partition)));
         _metrics = new QueueMetrics(Now);
         Become(Running);
-        StartPool(PoolSize);
+        if (PoolSize > 0) StartPool(PoolSize);
         StartAutoscale();
         Timers.StartPeriodicTimer("tick", Tick.Instance, TickInterval);
         ArmDueTimer();
@@ -423,7 +425,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
     private QueueStats Stats(bool accepting) =>
         QueueReports.Stats(_queueId, _state, _metrics, StatsWorkers, Now, accepting) with
         {
-            RedriveJobs = _redriveStatuses.IsEmpty ? null : _redriveStatuses, Limits = _gate.Stats(), Autoscale = AutoscaleReport(),
+            RedriveJobs = _redriveStatuses.IsEmpty ? null : _redriveStatuses, Limits = _gate.Stats(), Autoscale = AutoscaleReport(), Consumers = _pool.ConsumerCount,
         };
 
     private QueuePlacement Placement() =>

@@ -19,6 +19,8 @@ namespace Actors.Queues;
 /// <para>Before the queue first starts, a <see cref="PartitionCheck"/> makes sure no partition above the declared count
 /// holds messages (commands wait meanwhile); if one does, the host refuses every command with the reason and never
 /// starts the queue.</para>
+/// <para>The host remembers the consumers attached through it (see <see cref="ConsumerProtocol"/>) until they detach or
+/// stop, and attaches them to each new incarnation of a queue that restarts in place.</para>
 /// </summary>
 internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
 {
@@ -46,6 +48,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
     private DateTime? _recoveredAt;
     private int _incarnation;
     private readonly List<IActorRef> _drainRequesters = new();
+    private readonly Dictionary<IActorRef, ConsumerProtocol.Attach> _consumers = new();
     private bool _draining;
     private bool _handingOff;
 
@@ -178,6 +181,8 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
             BeginDrain(ActorRefs.Nobody);
         });
         Receive<Drained>(OnDrained);
+        // The answers of the queue to the attachments the host repeats after a restart.
+        Receive<ConsumerProtocol.Attached>(_ => { });
         Receive<IWithQueueId>(Route);
     }
 
@@ -187,10 +192,27 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         _queue = Context.ActorOf(_queueProps(), _incarnation++ == 0 ? "queue" : $"queue-{_incarnation}");
         _queueAvailable = true;
         Context.Watch(_queue);
+        foreach (var attach in _consumers.Values) _queue.Tell(attach);
+    }
+
+    /// <summary>Remembers an attachment for the next incarnation of the queue, or forgets a detached consumer.</summary>
+    private void Remember(IWithQueueId message)
+    {
+        switch (message)
+        {
+            case ConsumerProtocol.Attach attach:
+                if (!_consumers.ContainsKey(attach.Consumer)) Context.Watch(attach.Consumer);
+                _consumers[attach.Consumer] = attach;
+                break;
+            case ConsumerProtocol.Detach detach when _consumers.Remove(detach.Consumer):
+                Context.Unwatch(detach.Consumer);
+                break;
+        }
     }
 
     private void Route(IWithQueueId message)
     {
+        if (_queueProps is not null && message is ConsumerProtocol.Attach or ConsumerProtocol.Detach) Remember(message);
         if (_queue is not null && _queueAvailable)
         {
             _queue.Forward(message);
@@ -216,13 +238,15 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         CancelMessage c when code != RejectionCode.UnknownQueue => new CancelResult(c.QueueId, c.MessageId, CancelOutcome.JournalUnavailable, null, c.CorrelationId),
         KeyCommands.ChangeKey k when code != RejectionCode.UnknownQueue => new KeyCommands.KeyChanged(k.QueueId, k.Key, k.Operation, KeyChangeOutcome.JournalUnavailable, [], k.CorrelationId),
         GetMessage or CancelMessage or KeyCommands.ChangeKey or PauseCommands.Pause or PauseCommands.Resume or FindByIdempotencyKey or OutcomeWaits.WaitForOutcome or GetStats or GetPlacement or DeadLetterCommands.ListDeadLetters or DeadLetterCommands.GroupDeadLetters
-            or DeadLetterCommands.RedriveDeadLetters or DeadLetterCommands.PurgeDeadLetters or RedriveJobs.ListRedriveJobs or RedriveJobs.CancelRedriveJob =>
+            or DeadLetterCommands.RedriveDeadLetters or DeadLetterCommands.PurgeDeadLetters or RedriveJobs.ListRedriveJobs or RedriveJobs.CancelRedriveJob
+            or ConsumerProtocol.Attach or ConsumerProtocol.Detach =>
             code == RejectionCode.UnknownQueue ? new QueueNotFound(message.QueueId) : new QueueUnavailable(message.QueueId, reason),
         _ => null,
     };
 
     private void OnTerminated(Terminated terminated)
     {
+        if (_consumers.Remove(terminated.ActorRef)) return;
         if (!terminated.ActorRef.Equals(_queue)) return;
         _queue = null;
         if (_draining)

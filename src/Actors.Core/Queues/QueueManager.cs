@@ -17,7 +17,11 @@ namespace Actors.Queues;
 /// queues are the set to keep alive, and every node knows them from configuration).
 /// <para>A partitioned queue is one host per partition (see <see cref="Partitions"/>): the manager sends an enqueue
 /// to its key's partition (keyless: round-robin), a message query to the partition its id names, and a query about
-/// the whole queue to every partition, merging the answers (<see cref="PartitionGather"/>).</para>
+/// the whole queue to every partition, merging the answers (<see cref="PartitionGather"/>); a consumer attaches to
+/// (and detaches from) every partition, with its share of the prefetch.</para>
+/// <para>The manager remembers the consumers attached through it (see <see cref="ConsumerProtocol"/>) until they detach
+/// or stop. In a cluster it attaches them again at every wake-up, so a queue that moved to another node (which knows no
+/// consumer) has them back within a wake interval; for the queue where they are attached, that changes nothing.</para>
 /// </summary>
 internal sealed class QueueManager : ReceiveActor, IWithTimers
 {
@@ -33,6 +37,7 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
     private readonly Dictionary<string, IActorRef> _hosts = new(StringComparer.Ordinal);
     private readonly TimeSpan _drainTimeout;
     private readonly TimeSpan _requestTimeout;
+    private readonly Dictionary<IActorRef, Dictionary<string, ConsumerProtocol.Attach>> _consumers = new();
     private DrainAll? _drain;
     private int _nextPartition;
 
@@ -46,6 +51,9 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
         _drainTimeout = drainTimeout;
         _requestTimeout = requestTimeout;
 
+        // The answers of the queues to the attachments the manager repeats.
+        Receive<ConsumerProtocol.Attached>(_ => { });
+        Receive<Terminated>(terminated => _consumers.Remove(terminated.ActorRef));
         Receive<IWithQueueId>(Route);
         Receive<ListQueues>(_ => Sender.Tell(new QueueNames(_names)));
         Receive<CheckLocalQueues>(_ => Context.ActorOf(LocalQueuesCheck.Props(_region is null ? _hosts : null, _region, Sender, ReadinessTimeout)));
@@ -88,6 +96,38 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
     {
         if (_region is null || _drain is not null) return;
         foreach (var id in _entityIds) _region.Tell(new WakeUp(id));
+        foreach (var attachments in _consumers.Values)
+        {
+            foreach (var (queue, attach) in attachments)
+            {
+                for (var partition = 0; partition < _partitions[queue]; partition++)
+                {
+                    var (target, addressed) = Addressed(queue, partition, attach);
+                    target.Tell(addressed, Self);
+                }
+            }
+        }
+    }
+
+    /// <summary>Remembers an attachment, or forgets a detached consumer (see the class summary).</summary>
+    private void Remember(IWithQueueId message)
+    {
+        switch (message)
+        {
+            case ConsumerProtocol.Attach attach:
+                if (!_consumers.TryGetValue(attach.Consumer, out var attachments))
+                {
+                    _consumers[attach.Consumer] = attachments = new Dictionary<string, ConsumerProtocol.Attach>(StringComparer.Ordinal);
+                    Context.Watch(attach.Consumer);
+                }
+                attachments[attach.QueueId] = attach;
+                break;
+            case ConsumerProtocol.Detach detach when _consumers.TryGetValue(detach.Consumer, out var remaining) && remaining.Remove(detach.QueueId):
+                if (remaining.Count > 0) break;
+                _consumers.Remove(detach.Consumer);
+                Context.Unwatch(detach.Consumer);
+                break;
+        }
     }
 
     private void Route(IWithQueueId message)
@@ -97,6 +137,7 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
             if (QueueHost.Unavailable(message, RejectionCode.UnknownQueue, $"Queue '{message.QueueId}' does not exist.") is { } reply) Sender.Tell(reply);
             return;
         }
+        if (message is ConsumerProtocol.Attach or ConsumerProtocol.Detach) Remember(message);
         if (partitions == 1)
         {
             Target(message.QueueId).Forward(message);
@@ -209,6 +250,8 @@ internal sealed class QueueManager : ReceiveActor, IWithTimers
             DeadLetterCommands.PurgeDeadLetters m => m with { QueueId = id },
             RedriveJobs.ListRedriveJobs m => m with { QueueId = id },
             RedriveJobs.CancelRedriveJob m => m with { QueueId = id },
+            ConsumerProtocol.Attach m => m with { QueueId = id, Prefetch = ConsumerProtocol.PartitionShare(m.Prefetch, _partitions[queue]) },
+            ConsumerProtocol.Detach m => m with { QueueId = id },
             _ => throw new ArgumentException($"{message.GetType().Name} is not sent to one partition.", nameof(message)),
         };
         return (Target(id), addressed);

@@ -6,6 +6,7 @@ namespace Actors.Queues;
 /// their workers allow (nodes in address order), so a node that joins gets its share as soon as its workers are
 /// learned. A worker leaving the set keeps what it holds and finishes it (it drains); it is neither stopped nor
 /// replaced, and it is the first to come back when the set grows. Without a target every live worker is active.
+/// Attached consumers are outside the set: always active, never counted.
 /// </summary>
 internal sealed partial class WorkerPool
 {
@@ -17,7 +18,7 @@ internal sealed partial class WorkerPool
         get
         {
             var active = 0;
-            foreach (var slot in _slots) if (slot.Active) active++;
+            foreach (var slot in _slots) if (slot.Active && !slot.External) active++;
             return active;
         }
     }
@@ -28,7 +29,7 @@ internal sealed partial class WorkerPool
         get
         {
             var draining = 0;
-            foreach (var slot in _slots) if (slot.Alive && !slot.Active && slot.Outstanding > 0) draining++;
+            foreach (var slot in _slots) if (slot.Alive && !slot.External && !slot.Active && slot.Outstanding > 0) draining++;
             return draining;
         }
     }
@@ -39,7 +40,7 @@ internal sealed partial class WorkerPool
         get
         {
             var nodes = new HashSet<Akka.Actor.Address>();
-            foreach (var slot in _slots) if (slot.Alive) nodes.Add(slot.Ref.Path.Address);
+            foreach (var slot in _slots) if (slot.Alive && !slot.External) nodes.Add(slot.Ref.Path.Address);
             return Math.Max(1, nodes.Count);
         }
     }
@@ -63,7 +64,7 @@ internal sealed partial class WorkerPool
         var byNode = new SortedDictionary<string, List<WorkerSlot>>(StringComparer.Ordinal);
         foreach (var slot in _slots)
         {
-            if (!slot.Alive) continue;
+            if (!slot.Alive || slot.External) continue;
             var node = slot.Ref.Path.Address.ToString();
             if (!byNode.TryGetValue(node, out var workers)) byNode[node] = workers = new List<WorkerSlot>();
             workers.Add(slot);

@@ -11,6 +11,9 @@ namespace Actors.Queues;
 /// workers the pool has had at once. A stopped worker is remembered (never learned again from a router's stale list)
 /// only until its router no longer lists it.</para>
 /// <para>Every live worker is active (may be picked) unless an autoscaler set an active target (see WorkerPool.Active.cs).</para>
+/// <para>Attached consumers (see WorkerPool.Consumers.cs) take slots too, each with its own prefetch: they are picked
+/// like workers, but are not the pool's (they count in neither its size nor its active set, are never replaced or
+/// abandoned, and hand back what they hold when they go).</para>
 /// </summary>
 internal sealed partial class WorkerPool
 {
@@ -72,18 +75,18 @@ internal sealed partial class WorkerPool
     /// <summary>Replacement workers decided on and not asked for yet (see <see cref="TakeReplacements"/>).</summary>
     public int PendingReplacements { get; private set; }
 
-    /// <summary>Workers learned and not stopped.</summary>
+    /// <summary>Workers learned and not stopped (attached consumers are not counted).</summary>
     public int AliveCount
     {
         get
         {
             var alive = 0;
-            foreach (var slot in _slots) if (slot.Alive) alive++;
+            foreach (var slot in _slots) if (slot.Alive && !slot.External) alive++;
             return alive;
         }
     }
 
-    /// <summary>Deliveries held by live workers.</summary>
+    /// <summary>Deliveries held by live workers and attached consumers.</summary>
     public int Outstanding
     {
         get
@@ -94,12 +97,12 @@ internal sealed partial class WorkerPool
         }
     }
 
-    /// <summary>Workers learned and not stopped, in slot order.</summary>
+    /// <summary>Workers learned and not stopped, in slot order (attached consumers are not listed).</summary>
     public IEnumerable<IActorRef> AliveWorkers
     {
         get
         {
-            foreach (var slot in _slots) if (slot.Alive) yield return slot.Ref;
+            foreach (var slot in _slots) if (slot.Alive && !slot.External) yield return slot.Ref;
         }
     }
 
@@ -137,21 +140,27 @@ internal sealed partial class WorkerPool
     public bool TryAdd(IActorRef worker)
     {
         if (_slotOf.ContainsKey(worker) || _stopped.Contains(worker)) return false;
+        Place(new WorkerSlot(worker, _prefetch) { Active = _activeTarget is null });
+        return true;
+    }
+
+    /// <summary>Puts <paramref name="added"/> into a free slot (one whose holder is gone and holds nothing) or a new one.</summary>
+    private int Place(WorkerSlot added)
+    {
         var slot = _slots.FindIndex(static s => !s.Alive && s.Outstanding <= 0);
-        var added = new WorkerSlot(worker) { Active = _activeTarget is null };
         if (slot < 0)
         {
             slot = _slots.Count;
             _slots.Add(added);
         }
         else _slots[slot] = added;
-        _slotOf[worker] = slot;
-        return true;
+        _slotOf[added.Ref] = slot;
+        return slot;
     }
 
     /// <summary>
-    /// The active worker with the fewest outstanding deliveries below prefetch, rotating among equals; -1 when all are
-    /// full or the pool is retired.
+    /// The active worker or attached consumer with the fewest outstanding deliveries below its prefetch, rotating among
+    /// equals; -1 when all are full or the pool is retired.
     /// </summary>
     public int PickWorker()
     {
@@ -162,7 +171,7 @@ internal sealed partial class WorkerPool
         {
             var slot = (_nextSlot + i) % count;
             var worker = _slots[slot];
-            if (!worker.Active || worker.Outstanding >= _prefetch) continue;
+            if (!worker.Active || worker.Outstanding >= worker.Prefetch) continue;
             if (best < 0 || worker.Outstanding < _slots[best].Outstanding) best = slot;
             if (worker.Outstanding == 0) break;
         }
@@ -193,7 +202,8 @@ internal sealed partial class WorkerPool
     /// </summary>
     public bool TryRemove(IActorRef worker, out int slot)
     {
-        if (!_slotOf.Remove(worker, out slot)) return false;
+        if (!_slotOf.TryGetValue(worker, out slot) || _slots[slot].External) return false;
+        _slotOf.Remove(worker);
         _stopped.Add(worker);
         _slots[slot].Alive = false;
         _slots[slot].Active = false;
@@ -208,7 +218,7 @@ internal sealed partial class WorkerPool
     /// </summary>
     public IActorRef? Abandon(int slot)
     {
-        if (slot < 0 || slot >= _slots.Count || !_slots[slot].Alive) return null;
+        if (slot < 0 || slot >= _slots.Count || !_slots[slot].Alive || _slots[slot].External) return null;
         var worker = _slots[slot].Ref;
         TryRemove(worker, out _);
         AbandonedCount++;
@@ -243,9 +253,16 @@ internal sealed partial class WorkerPool
     /// <summary>Retires the pool for a drain (see <see cref="Retired"/>).</summary>
     public void Retire() => Retired = true;
 
-    private sealed class WorkerSlot(IActorRef worker)
+    private sealed class WorkerSlot(IActorRef worker, int prefetch, bool external = false)
     {
         public IActorRef Ref { get; } = worker;
+
+        /// <summary>Most deliveries it may hold at once.</summary>
+        public int Prefetch { get; set; } = prefetch;
+
+        /// <summary>An attached consumer, not one of the pool's workers.</summary>
+        public bool External { get; } = external;
+
         public int Outstanding { get; set; }
         public bool Alive { get; set; } = true;
 

@@ -73,6 +73,8 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         [typeof(Completed)] = "W-done",
         [typeof(Failed)] = "W-fail",
         [typeof(LeaseExpired)] = "W-lease",
+        [typeof(ConsumerProtocol.Attached)] = "CS-attached",
+        [typeof(ConsumerProtocol.Detached)] = "CS-detached",
         [typeof(GetMessage)] = "Q-getmsg",
         [typeof(MessageInfo)] = "Q-msg",
         [typeof(MessageNotFound)] = "Q-nomsg",
@@ -129,6 +131,8 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
     private const string ArchivedManifest = "AR1";
     private const string DrainManifest = "C-drain";
     private const string ListQueuesManifest = "Q-list";
+    private const string AttachManifest = "CS-attach";
+    private const string DetachManifest = "CS-detach";
 
     /// <summary>Creates the serializer; called by Akka.</summary>
     public QueueMessageSerializer(ExtendedActorSystem system) : base(system) { }
@@ -145,9 +149,14 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         PayloadsArchived => ArchivedManifest,
         Drain => DrainManifest,
         ListQueues => ListQueuesManifest,
+        ConsumerProtocol.Attach => AttachManifest,
+        ConsumerProtocol.Detach => DetachManifest,
         _ when JsonManifests.TryGetValue(o.GetType(), out var manifest) => manifest,
         _ => throw new ArgumentException($"{o.GetType()} is not serialized by {nameof(QueueMessageSerializer)}.", nameof(o)),
     };
+
+    /// <summary>The actor a serialized actor path names, on this node or a remote one.</summary>
+    private IActorRef ResolveActor(string path) => system.Provider.ResolveActorRef(path);
 
     /// <summary>The hot event's bytes (the journal serializes it as it takes the write, which the write-path breakdown marks).</summary>
     private static byte[] WriteEnqueued(MessagesEnqueued e)
@@ -164,6 +173,17 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         QueueSnapshot s => BinaryCodec.Write(w => BinaryCodec.WriteSnapshot(w, s)),
         PayloadsArchived a => BinaryCodec.Write(w => BinaryCodec.WriteArchived(w, a)),
         Drain or ListQueues => [],
+        ConsumerProtocol.Attach a => BinaryCodec.Write(w =>
+        {
+            w.Write(a.QueueId);
+            w.Write(Akka.Serialization.Serialization.SerializedActorPath(a.Consumer));
+            w.Write7BitEncodedInt(a.Prefetch);
+        }),
+        ConsumerProtocol.Detach d => BinaryCodec.Write(w =>
+        {
+            w.Write(d.QueueId);
+            w.Write(Akka.Serialization.Serialization.SerializedActorPath(d.Consumer));
+        }),
         _ when JsonManifests.ContainsKey(obj.GetType()) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json),
         _ => throw new ArgumentException($"{obj.GetType()} is not serialized by {nameof(QueueMessageSerializer)}.", nameof(obj)),
     };
@@ -183,6 +203,8 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         SnapshotV1Manifest => BinaryCodec.Read(bytes, r => BinaryCodec.ReadSnapshot(r, format: 1)),
         DrainManifest => Drain.Instance,
         ListQueuesManifest => ListQueues.Instance,
+        AttachManifest => BinaryCodec.Read(bytes, r => new ConsumerProtocol.Attach(r.ReadString(), ResolveActor(r.ReadString()), r.Read7BitEncodedInt())),
+        DetachManifest => BinaryCodec.Read(bytes, r => new ConsumerProtocol.Detach(r.ReadString(), ResolveActor(r.ReadString()))),
         _ when JsonTypes.TryGetValue(manifest, out var type) => JsonSerializer.Deserialize(bytes, type, Json)
             ?? throw new System.Runtime.Serialization.SerializationException($"Manifest {manifest} decoded to null."),
         _ => throw new System.Runtime.Serialization.SerializationException($"Unknown manifest '{manifest}' for {nameof(QueueMessageSerializer)}."),

@@ -119,6 +119,26 @@ internal sealed partial class QueueState
         }
     }
 
+    /// <summary>
+    /// Hands back the deliveries <paramref name="workerSlot"/> holds, for a consumer that detached or stopped: they are
+    /// ready again at once, with the same attempt (not a failed attempt: no error, no delay, not counted), and marked
+    /// <see cref="StoredMessage.HandedBack"/>. Returns how many.
+    /// </summary>
+    public int HandBack(int workerSlot)
+    {
+        var held = InFlightAt(workerSlot);
+        foreach (var message in held)
+        {
+            message.HandedBack = true;
+            ReturnToReady(message.Id);
+        }
+        return held.Count;
+    }
+
+    /// <summary>The worker slot holding <paramref name="id"/> when <paramref name="attempt"/> is its delivery in flight; -1 otherwise.</summary>
+    public int SlotOf(long id, int attempt) =>
+        _live.TryGetValue(id, out var message) && message.Stage == Stage.InFlight && message.Attempt == attempt ? message.WorkerSlot : -1;
+
     /// <summary>Deliveries whose lease has run out.</summary>
     public List<StoredMessage> ExpiredLeases(DateTime now)
     {

@@ -103,6 +103,12 @@ internal sealed class StoredMessage
     /// <summary>The worker slot holding the current delivery.</summary>
     public int WorkerSlot { get; set; } = -1;
 
+    /// <summary>
+    /// A consumer that held it detached or stopped, and handed it back without a failed attempt: its next delivery says
+    /// it is redelivered. Volatile, like the stage: not in events or snapshots.
+    /// </summary>
+    public bool HandedBack { get; set; }
+
     /// <summary>When the current delivery's lease runs out.</summary>
     public DateTime LeaseDeadline { get; set; }
 

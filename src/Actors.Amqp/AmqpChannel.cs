@@ -245,8 +245,8 @@ internal sealed partial class AmqpChannel(AmqpConnection connection, ushort numb
         if (sent && noAck) queue.Tell(new WorkerProtocol.Completed(delivery.QueueId, delivery.MessageId, delivery.Attempt, null, TimeSpan.Zero), consumer);
     }
 
-    /// <summary>A message that was delivered before (a retry, or handed back by a consumer that went away).</summary>
-    private static bool Redelivered(WorkerProtocol.Deliver delivery) => delivery.Attempt > 1;
+    /// <summary>A message that may have been delivered before (a retry, or handed back by a consumer that went away).</summary>
+    private static bool Redelivered(WorkerProtocol.Deliver delivery) => delivery.Redelivered || delivery.Attempt > 1;
 
     private IReadOnlyList<Outstanding> Take(ulong tag, bool multiple)
     {
@@ -284,7 +284,7 @@ internal sealed partial class AmqpChannel(AmqpConnection connection, ushort numb
                 $"no queue '{declare.Queue}': creating queues with queue.declare is not supported yet; declare it in the node's configuration (Actors:Queues)"));
         }
         if (!declare.NoWait)
-            await connection.SendAsync(number, new Queue.DeclareOk(declare.Queue, (uint)Math.Clamp(stats.Depth, 0, uint.MaxValue), 0));
+            await connection.SendAsync(number, new Queue.DeclareOk(declare.Queue, (uint)Math.Clamp(stats.Depth, 0, uint.MaxValue), (uint)Math.Max(0, stats.Consumers)));
     }
 
     private async ValueTask<QueueQueries.QueueStats?> StatsAsync(string queue)

@@ -21,7 +21,7 @@ public static class AmqpServiceCollectionExtensions
         services.TryAddSingleton<AmqpExchanges>();
         services.TryAddSingleton<AmqpAuthenticator>();
         services.TryAddSingleton<AmqpConnectionHandler>();
-        services.TryAddSingleton<IConsumerAttachments, NoConsumerAttachments>();
+        services.TryAddSingleton<IConsumerAttachments, QueueClientConsumerAttachments>();
         if (section.GetValue<bool>(nameof(AmqpOptions.Enabled)))
         {
             services.TryAddSingleton<AmqpServer>();

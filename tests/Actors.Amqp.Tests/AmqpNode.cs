@@ -40,8 +40,8 @@ public sealed class AmqpNode : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Actors:Queues:orders:MaxPayloadBytes", (16 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Actors:Queues:orders:PayloadMemoryBytes", (64 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Actors:Queues:other:Workers", "1");
-        builder.UseSetting("Actors:Queues:hello:Workers", "1");
-        builder.UseSetting("Actors:Queues:task_queue:Workers", "1");
+        builder.UseSetting("Actors:Queues:hello:Workers", "0");
+        builder.UseSetting("Actors:Queues:task_queue:Workers", "0");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         if (_services is not null) builder.ConfigureTestServices(_services);
     }

@@ -4,7 +4,8 @@ namespace Actors.Amqp;
 /// A channel's deliveries that wait for the client's <c>basic.ack</c>, <c>basic.nack</c> or <c>basic.reject</c>: each
 /// gets the next delivery tag (1, 2, …, per channel), and an acknowledgement takes one tag or, with <c>multiple</c>,
 /// every tag up to it (tag 0 with <c>multiple</c>: all). A tag that is not outstanding is the client's error
-/// (406 PRECONDITION_FAILED, as RabbitMQ answers). Used from the connection's read loop only.
+/// (406 PRECONDITION_FAILED, as RabbitMQ answers). Not thread-safe: the channel uses it under its lock (deliveries are
+/// added from consumer actors, acknowledgements taken from the read loop).
 /// </summary>
 /// <typeparam name="T">What the channel needs to report on a delivery (queue, message id, attempt, where to report).</typeparam>
 internal sealed class UnackedDeliveries<T>

@@ -22,6 +22,7 @@ public sealed class ConsumerQueueTests : IAsyncLifetime
         ["Actors:Queues:acked:Workers"] = "0",
         ["Actors:Queues:dead:Workers"] = "0",
         ["Actors:Queues:dropped:Workers"] = "0",
+        ["Actors:Queues:silent:Workers"] = "0",
     });
 
     public Task InitializeAsync() => _node.InitializeAsync();
@@ -119,5 +120,24 @@ public sealed class ConsumerQueueTests : IAsyncLifetime
         await Poll.Until(() => received.Count == 2, "both messages again", TimeSpan.FromSeconds(30));
         Assert.Contains(received, d => d.Redelivered);
         await Poll.Until(async () => (await _node.Queues.GetStatsAsync("dropped")).TotalSucceeded == 2, "both succeeded", TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task A_consumer_that_misses_heartbeats_is_dropped_and_its_delivery_goes_to_the_next()
+    {
+        await PublishAsync("silent", 1);
+        await using var raw = await RawAmqp.OpenAsync(_node.Port, heartbeat: 1);
+        await raw.SendAsync(1, new Basic.Consume(0, "silent", "", false, false, false, false, null));
+        Assert.IsType<Basic.ConsumeOk>(await raw.ReadMethodAsync());
+        Assert.IsType<Basic.Deliver>(await raw.ReadMethodAsync());
+        // The client keeps its socket open and says nothing, heartbeats included: two intervals later the server drops it.
+        while (await raw.ReadFrameAsync() is not null) { }
+
+        await using var connection = await _node.Factory().CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var received = new ConcurrentQueue<BasicDeliverEventArgs>();
+        await channel.BasicConsumeAsync("silent", autoAck: true, Collect(channel, received));
+        await Poll.Until(() => received.Count == 1, "the message again", TimeSpan.FromSeconds(30));
+        Assert.True(received.First().Redelivered);
     }
 }

@@ -1,4 +1,5 @@
 using Actors;
+using Actors.Amqp;
 using Actors.Configuration;
 using Actors.Hosting;
 using Actors.Http;
@@ -32,6 +33,8 @@ builder.Services.AddActorsHealthChecks(queues);
 builder.Services.AddActorsAuth(builder.Configuration);
 // Metrics (/metrics, OTLP) and traces (OTLP): the Actors meter and source with ASP.NET Core, HttpClient and runtime.
 builder.Services.AddNodeTelemetry(builder.Configuration);
+// AMQP 0-9-1 (Actors:Amqp): RabbitMQ clients publish to the queues; the standalone profile listens on localhost:5672.
+if (queues.Cluster.HasRole(ClusterRoles.Api)) builder.Services.AddAmqp(builder.Configuration);
 // The dashboard's one statistics sampler and its history under {data}/dashboard-history (with the dashboard only).
 if (queues.Cluster.HasRole(ClusterRoles.Api)) builder.Services.AddDashboard(queues);
 builder.Services.AddAkka("actors", akka => akka

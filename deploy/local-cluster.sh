@@ -32,10 +32,12 @@ start_node() {
   Actors__Cluster__Port=$((4052 + n)) \
   Actors__Cluster__SeedNodes="$SEEDS" \
   Actors__Cluster__MinMembers=$NODES \
+  Actors__Amqp__Enabled=true \
+  Actors__Amqp__Port=$((5671 + n)) \
     nohup dotnet "src/Actors.Node/bin/Release/net10.0/Actors.Node.dll" --urls "http://127.0.0.1:$((5080 + n))" \
     > "$STATE/node-$n.log" 2>&1 &
   echo $! > "$STATE/node-$n.pid"
-  echo "node $n: pid $(cat "$STATE/node-$n.pid"), HTTP http://127.0.0.1:$((5080 + n)), log $STATE/node-$n.log"
+  echo "node $n: pid $(cat "$STATE/node-$n.pid"), HTTP http://127.0.0.1:$((5080 + n)), AMQP 127.0.0.1:$((5671 + n)), log $STATE/node-$n.log"
 }
 
 wait_ready() {

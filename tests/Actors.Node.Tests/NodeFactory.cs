@@ -12,6 +12,8 @@ public sealed class NodeFactory(IReadOnlyDictionary<string, string?> settings) :
     {
         builder.UseSetting("Actors:DataDirectory", DataDirectory);
         builder.UseSetting("Actors:DrainTimeout", "00:00:02");
+        // The AMQP listener is tested on its own (tests/Actors.Amqp.Tests); nodes here would all ask for port 5672.
+        builder.UseSetting("Actors:Amqp:Enabled", "false");
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
     }
 

@@ -1,11 +1,15 @@
-# Tutorial one's producer, as a pika user writes it: declare the queue, publish one message to the default exchange.
+#!/usr/bin/env python3
+"""Tutorial one, the producer: one message to the queue 'hello' through the default exchange."""
 import sys
+
 import pika
 
-port = int(sys.argv[1])
-connection = pika.BlockingConnection(pika.ConnectionParameters(host="localhost", port=port))
+from common import parameters
+
+connection = pika.BlockingConnection(parameters())
 channel = connection.channel()
-channel.queue_declare(queue="hello")
-channel.basic_publish(exchange="", routing_key="hello", body="Hello World!")
-print(" [x] Sent 'Hello World!'")
+channel.queue_declare(queue='hello')
+body = ' '.join(sys.argv[1:]) or 'Hello World!'
+channel.basic_publish(exchange='', routing_key='hello', body=body)
+print(f" [x] Sent {body!r}", flush=True)
 connection.close()

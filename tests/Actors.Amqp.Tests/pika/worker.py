@@ -1,21 +1,32 @@
-# Tutorial two's worker: prefetch_count=1 and a manual ack after each task; stops after the number of tasks it is told.
-import sys
+#!/usr/bin/env python3
+"""Tutorial two, the worker: one task at a time (prefetch_count=1), acknowledged after the work is done."""
+import os
+import time
+
 import pika
 
-port, expected = int(sys.argv[1]), int(sys.argv[2])
-connection = pika.BlockingConnection(pika.ConnectionParameters(host="localhost", port=port))
+from common import parameters, EXPECT, IDLE_S
+
+connection = pika.BlockingConnection(parameters())
 channel = connection.channel()
-channel.queue_declare(queue="task_queue", durable=True)
-channel.basic_qos(prefetch_count=1)
-done = []
+channel.queue_declare(queue='task_queue', durable=True)
+print(' [*] Waiting for messages.', flush=True)
+work_s = float(os.environ.get("WORK_S", "0"))
+received = 0
 
 def callback(ch, method, properties, body):
-    done.append(body.decode())
+    global received
+    print(f" [x] Received {body.decode()}", flush=True)
+    time.sleep(work_s)  # the tutorial's simulated work (a dot a second there)
+    print(f" [x] Done {body.decode()}", flush=True)
     ch.basic_ack(delivery_tag=method.delivery_tag)
-    if len(done) == expected:
-        ch.stop_consuming()
+    received += 1
 
-channel.basic_consume(queue="task_queue", on_message_callback=callback)
-channel.start_consuming()
-print(" [x] Done %d distinct %d" % (len(done), len(set(done))))
+channel.basic_qos(prefetch_count=1)
+channel.basic_consume(queue='task_queue', on_message_callback=callback)
+while EXPECT == 0 or received < EXPECT:
+    before = received
+    connection.process_data_events(time_limit=IDLE_S)
+    if received == before:
+        break
 connection.close()

@@ -55,6 +55,9 @@ if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
 else
   echo "rabbitmq-compare: skipped, rabbitmq-server is not installed (apt-get install rabbitmq-server)" >&2
 fi
+# Over AMQP with the official RabbitMQ .NET client against a node: publish with confirms, and end to end with 4
+# consumers (tests/amqp-bench.sh prints both rows).
+for _ in $(seq "$RUNS"); do bash tests/amqp-bench.sh 1 2> /dev/null | tee -a "$out"; done
 
 # PostgreSQL journal: a throwaway server on a random port.
 pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort | tail -n 1)"

@@ -11,6 +11,8 @@ using RabbitMQ.Client.Events;
 // consumer has its own connection and channel, with manual acks and a prefetch. Every message carries its number,
 // so a message never delivered (lost) or delivered twice (duplicates) is counted. Prints one JSON line as its last
 // line: e2e_per_s from the first publish to the last ack, publish_per_s from the first publish to the last confirm.
+// With --queue it uses that existing queue of the server instead of a new quorum queue (an Actors node's AMQP
+// listener: tests/amqp-bench.sh), and with --consumers 0 it only publishes.
 var settings = Settings.Parse(args);
 var factory = new ConnectionFactory
 {
@@ -20,8 +22,8 @@ var factory = new ConnectionFactory
     Password = settings.Password,
     AutomaticRecoveryEnabled = false,
 };
-var queue = $"bench-{Guid.NewGuid():N}";
-var arguments = new Dictionary<string, object?> { ["x-queue-type"] = "quorum" };
+var queue = settings.Queue ?? $"bench-{Guid.NewGuid():N}";
+var arguments = settings.Queue is null ? new Dictionary<string, object?> { ["x-queue-type"] = "quorum" } : null;
 
 await using (var setup = await factory.CreateConnectionAsync("bench-setup"))
 await using (var channel = await setup.CreateChannelAsync())
@@ -31,6 +33,7 @@ await using (var channel = await setup.CreateChannelAsync())
 var deliveries = new int[settings.Messages + 1];
 var acked = 0L;
 var allAcked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+if (settings.Consumers == 0) allAcked.TrySetResult();
 var stopwatch = new Stopwatch();
 
 var consumerConnections = new List<IConnection>();
@@ -105,16 +108,19 @@ var e2eSeconds = stopwatch.Elapsed.TotalSeconds;
 
 foreach (var channel in publisherChannels) await channel.DisposeAsync();
 foreach (var connection in publisherConnections.Concat(consumerConnections)) await connection.CloseAsync();
-await using (var cleanup = await factory.CreateConnectionAsync("bench-cleanup"))
-await using (var channel = await cleanup.CreateChannelAsync())
+if (settings.Queue is null)
+{
+    await using var cleanup = await factory.CreateConnectionAsync("bench-cleanup");
+    await using var channel = await cleanup.CreateChannelAsync();
     await channel.QueueDeleteAsync(queue);
+}
 
-var lost = deliveries.Skip(1).Count(d => d == 0);
+var lost = settings.Consumers == 0 ? 0 : deliveries.Skip(1).Count(d => d == 0);
 var duplicates = deliveries.Skip(1).Sum(d => Math.Max(0, d - 1));
 Console.WriteLine(JsonSerializer.Serialize(new
 {
-    system = "rabbitmq",
-    queue_type = "quorum",
+    system = settings.System,
+    queue_type = settings.Queue is null ? "quorum" : "existing",
     messages = settings.Messages,
     payload = settings.PayloadBytes,
     producers = settings.Producers,
@@ -126,14 +132,14 @@ Console.WriteLine(JsonSerializer.Serialize(new
     lost,
     duplicates,
     publish_per_s = Math.Round(settings.Messages / publishSeconds),
-    e2e_per_s = Math.Round(Interlocked.Read(ref acked) / e2eSeconds),
+    e2e_per_s = settings.Consumers == 0 ? (double?)null : Math.Round(Interlocked.Read(ref acked) / e2eSeconds),
     seconds = Math.Round(e2eSeconds, 3),
 }));
 return finished && lost == 0 && Interlocked.Read(ref nacked) == 0 ? 0 : 1;
 
 /// <summary>Command-line flags, as --name value pairs.</summary>
 internal sealed record Settings(string Host, int Port, string User, string Password, int Messages, int PayloadBytes, int Producers,
-    int Consumers, int Outstanding, int Prefetch, int TimeoutMinutes)
+    int Consumers, int Outstanding, int Prefetch, int TimeoutMinutes, string? Queue, string System)
 {
     public static Settings Parse(string[] args)
     {
@@ -141,12 +147,13 @@ internal sealed record Settings(string Host, int Port, string User, string Passw
         for (var i = 0; i < args.Length; i += 2)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --host --port --user --password --messages --payload --producers --consumers --outstanding --prefetch --timeout-min");
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'. Flags: --host --port --user --password --messages --payload --producers --consumers --outstanding --prefetch --timeout-min --queue --system");
             values[args[i][2..]] = args[i + 1];
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         return new Settings(values.GetValueOrDefault("host", "127.0.0.1"), Int("port", 5672), values.GetValueOrDefault("user", "guest"),
             values.GetValueOrDefault("password", "guest"), Int("messages", 100_000), Math.Max(4, Int("payload", 512)), Math.Max(1, Int("producers", 4)),
-            Math.Max(1, Int("consumers", 4)), Math.Max(1, Int("outstanding", 64)), Math.Clamp(Int("prefetch", 100), 1, ushort.MaxValue), Int("timeout-min", 10));
+            Math.Max(0, Int("consumers", 4)), Math.Max(1, Int("outstanding", 64)), Math.Clamp(Int("prefetch", 100), 1, ushort.MaxValue), Int("timeout-min", 10),
+            values.GetValueOrDefault("queue"), values.GetValueOrDefault("system", "rabbitmq"));
     }
 }

@@ -21,11 +21,22 @@ public sealed class QueueClient : IQueueClient
     /// <summary>How long a wait pauses before it asks again when the queue was unavailable.</summary>
     private static readonly TimeSpan WaitAgainAfter = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// In a cluster, how long an enqueue refused with <see cref="RejectionCode.ShuttingDown"/> is sent again: that
+    /// refusal means nothing was stored, and in a cluster it comes from a queue handing over to another node (a member
+    /// leaving, a rebalance), which takes the message once the hand-off is done, so the producer never sees it.
+    /// </summary>
+    internal static readonly TimeSpan MovingQueueRetryWindow = TimeSpan.FromSeconds(10);
+
+    /// <summary>The pause before each such enqueue is sent again.</summary>
+    private static readonly TimeSpan MovingQueueRetryInterval = TimeSpan.FromMilliseconds(100);
+
     private readonly ActorSystem _system;
     private readonly IActorRef _manager;
     private readonly IActorRef _replies;
     private readonly TimeSpan _timeout;
     private readonly ConcurrentDictionary<long, PendingRequest> _pending = new();
+    private readonly bool _resendWhenMoving;
     private long _nextCorrelation;
 
     /// <summary>Creates a client for the queues managed by <paramref name="manager"/>.</summary>
@@ -38,6 +49,7 @@ public sealed class QueueClient : IQueueClient
         _system = system;
         _manager = manager;
         _timeout = timeout;
+        _resendWhenMoving = system is ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider };
         _replies = system.ActorOf(Props.Create(() => new ReplyActor(this)), "queue-client-" + Guid.NewGuid().ToString("N")[..8]);
     }
 
@@ -69,7 +81,7 @@ public sealed class QueueClient : IQueueClient
             return SendObserved(queue, type, payload, headers, idempotencyKey, timing, cancellationToken);
         var request = Register(cancellationToken, out var correlation);
         if (WritePathBreakdown.Enabled) WritePathBreakdown.Sent(_replies, correlation);
-        _manager.Tell(new Enqueue(queue, type, payload, headers, correlation, idempotencyKey, timing), _replies);
+        Dispatch(request, new Enqueue(queue, type, payload, headers, correlation, idempotencyKey, timing));
         return request.Task;
     }
 
@@ -87,7 +99,7 @@ public sealed class QueueClient : IQueueClient
         {
             var request = Register(cancellationToken, out var correlation);
             if (WritePathBreakdown.Enabled) WritePathBreakdown.Sent(_replies, correlation);
-            _manager.Tell(new Enqueue(queue, type, payload, ActorsTelemetry.WithTraceContext(headers, activity), correlation, idempotencyKey, timing), _replies);
+            Dispatch(request, new Enqueue(queue, type, payload, ActorsTelemetry.WithTraceContext(headers, activity), correlation, idempotencyKey, timing));
             reply = await request.Task.ConfigureAwait(false);
         }
         catch (Exception e)
@@ -194,7 +206,7 @@ public sealed class QueueClient : IQueueClient
         try
         {
             var request = Register(cancellationToken, out var correlation);
-            _manager.Tell(new EnqueueBatch(queue, ImmutableArray.CreateRange(messages), correlation), _replies);
+            Dispatch(request, new EnqueueBatch(queue, ImmutableArray.CreateRange(messages), correlation));
             reply = await request.Task.ConfigureAwait(false);
         }
         catch (Exception e) when (observed)
@@ -433,11 +445,32 @@ public sealed class QueueClient : IQueueClient
         return request;
     }
 
+    /// <summary>Sends an enqueue command; in a cluster it is kept to be sent again should its queue be moving.</summary>
+    private void Dispatch(PendingRequest request, IWithQueueId command)
+    {
+        if (_resendWhenMoving) request.Resend = command;
+        _manager.Tell(command, _replies);
+    }
+
     private void Complete(long correlation, object reply)
     {
         if (WritePathBreakdown.Enabled) WritePathBreakdown.Replied(_replies, correlation);
-        if (_pending.TryRemove(correlation, out var request)) request.Resolve(reply);
+        if (!_pending.TryGetValue(correlation, out var request)) return;
+        if (request.Resend is { } command && RefusedWhileMoving(reply) && request.MayRetry(Environment.TickCount64))
+        {
+            _system.Scheduler.ScheduleTellOnce(MovingQueueRetryInterval, _manager, command, _replies);
+            return;
+        }
+        if (_pending.TryRemove(correlation, out request)) request.Resolve(reply);
     }
+
+    /// <summary>The whole request was refused because its queue is shutting down: nothing of it was stored.</summary>
+    private static bool RefusedWhileMoving(object reply) => reply switch
+    {
+        Rejected rejected => rejected.Code == RejectionCode.ShuttingDown,
+        BatchResult batch => batch.Outcomes.Length > 0 && batch.Outcomes.All(o => o.Code == RejectionCode.ShuttingDown),
+        _ => false,
+    };
 
     private void ExpireOverdue()
     {
@@ -451,8 +484,20 @@ public sealed class QueueClient : IQueueClient
 
     private sealed class PendingRequest(long deadline) : TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
+        private long _retryUntil;
+
         public long Deadline { get; } = deadline;
         public CancellationTokenRegistration Registration { get; set; }
+
+        /// <summary>The command to send again if its queue refuses it while moving (cluster only).</summary>
+        public IWithQueueId? Resend { get; set; }
+
+        /// <summary>Whether a refusal at <paramref name="now"/> (ms) may be retried: within the retry window from the first refusal and the deadline.</summary>
+        public bool MayRetry(long now)
+        {
+            if (_retryUntil == 0) _retryUntil = now + (long)MovingQueueRetryWindow.TotalMilliseconds;
+            return now < _retryUntil && now < Deadline;
+        }
 
         public void Resolve(object result)
         {

@@ -288,6 +288,15 @@ public sealed class QueueClient : IQueueClient
     }
 
     /// <inheritdoc />
+    public async Task<QueueDeclaration> DeclareQueueAsync(string queue, Configuration.QueueOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        options?.Validate(queue);
+        var reply = await AskAsync(new QueueRegistryProtocol.Declare(queue, options), cancellationToken).ConfigureAwait(false);
+        return reply as QueueDeclaration ?? throw Unexpected(reply);
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<QueueStats>> ListQueuesAsync(CancellationToken cancellationToken = default)
     {
         var names = (QueueNames)await AskAsync(ListQueues.Instance, cancellationToken).ConfigureAwait(false);

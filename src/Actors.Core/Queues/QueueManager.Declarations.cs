@@ -1,0 +1,115 @@
+using System.Collections.Immutable;
+using Actors.Configuration;
+using Actors.Protocol;
+using Akka.Actor;
+using Akka.Event;
+using static Actors.Protocol.QueueCommands;
+using Actors.Client;
+using static Actors.Protocol.QueueRegistryProtocol;
+
+namespace Actors.Queues;
+
+/// <summary>
+/// Queues declared at run time (see <see cref="QueueRegistryProtocol"/>): the manager forwards declarations to the
+/// registry, adds what the registry tells it to its catalog and its routing, and, for a name it does not know, asks the
+/// registry before answering "unknown queue", holding that name's messages meanwhile (so a message sent right after a
+/// declaration on another node, or right after a restart, finds its queue).
+/// </summary>
+internal sealed partial class QueueManager
+{
+    /// <summary>Most messages held for one name while the registry is asked about it; past it they are answered at once.</summary>
+    private const int MaxHeldPerLookup = 10_000;
+
+    private void StartHost(string entityId) => _hosts[entityId] = Context.ActorOf(_hostProps(entityId), Uri.EscapeDataString(entityId));
+
+    /// <summary>Recomputes the sorted names and the entity ids from <see cref="_partitions"/>.</summary>
+    private void Index()
+    {
+        _names = _partitions.Keys.Order(StringComparer.Ordinal).ToImmutableArray();
+        _entityIds = _names.SelectMany(name => Enumerable.Range(0, _partitions[name]).Select(p => Partitions.EntityId(name, p))).ToImmutableArray();
+    }
+
+    private void OnDeclare(Declare declare)
+    {
+        if (!Names.IsValidQueueName(declare.Name))
+        {
+            Sender.Tell(new Status.Failure(new QueueException(RejectionCode.InvalidQueueName, $"Queue name '{declare.Name}' is invalid: {Names.QueueNameRule}.")));
+            return;
+        }
+        if (_catalog.TryGet(declare.Name, out var known))
+        {
+            Sender.Tell(new QueueDeclaration(declare.Name, false, known));
+            return;
+        }
+        _registry.Forward(declare with { Options = declare.Options ?? _declaredDefaults });
+    }
+
+    private void OnDeclarations(Declarations declarations)
+    {
+        _registryVersion = declarations.Version;
+        foreach (var (name, options) in declarations.Queues) Learn(name, options);
+    }
+
+    private void OnFound(DeclaredQueueFound found)
+    {
+        if (found.Options is { } options)
+        {
+            Learn(found.Name, options);
+            if (!_lookups.Remove(found.Name, out var held)) return;
+            Timers.Cancel(LookupTimer(found.Name));
+            foreach (var (message, sender) in held) Route(message, sender);
+            return;
+        }
+        AnswerLookups(found.Name, RejectionCode.UnknownQueue, $"Queue '{found.Name}' does not exist.");
+    }
+
+    /// <summary>Adds a queue declared at run time to the catalog and the routing (nothing when it is known already).</summary>
+    private void Learn(string name, QueueOptions options)
+    {
+        _catalog.Add(name, options);
+        if (_partitions.ContainsKey(name) || !_catalog.TryGet(name, out var effective)) return;
+        _partitions[name] = effective.Partitions;
+        Index();
+        for (var partition = 0; partition < effective.Partitions; partition++)
+        {
+            var id = Partitions.EntityId(name, partition);
+            if (_region is null) StartHost(id);
+            else _region.Tell(new WakeUp(id));
+        }
+    }
+
+    /// <summary>A message for a name the manager does not know: ask the registry first (see the class summary).</summary>
+    private void LookUp(IWithQueueId message, IActorRef sender)
+    {
+        if (!Names.IsValidQueueName(message.QueueId))
+        {
+            Answer(message, sender, RejectionCode.UnknownQueue, $"Queue '{message.QueueId}' does not exist.");
+            return;
+        }
+        if (_lookups.TryGetValue(message.QueueId, out var held))
+        {
+            if (held.Count < MaxHeldPerLookup) held.Add((message, sender));
+            else Answer(message, sender, RejectionCode.JournalUnavailable, $"Queue '{message.QueueId}' is not known on this node yet; retry shortly.");
+            return;
+        }
+        _lookups[message.QueueId] = [(message, sender)];
+        _registry.Tell(new FindDeclared(message.QueueId));
+        Timers.StartSingleTimer(LookupTimer(message.QueueId), new LookupTimedOut(message.QueueId), _requestTimeout);
+    }
+
+    private void AnswerLookups(string queue, RejectionCode code, string reason)
+    {
+        if (!_lookups.Remove(queue, out var held)) return;
+        Timers.Cancel(LookupTimer(queue));
+        foreach (var (message, sender) in held) Answer(message, sender, code, reason);
+    }
+
+    private static void Answer(IWithQueueId message, IActorRef sender, RejectionCode code, string reason)
+    {
+        if (QueueHost.Unavailable(message, code, reason) is { } reply) sender.Tell(reply);
+    }
+
+    private static string LookupTimer(string queue) => "lookup:" + queue;
+
+    private sealed record LookupTimedOut(string Queue) : INotInfluenceReceiveTimeout, IDeadLetterSuppression;
+}

@@ -114,6 +114,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
             Timers.Cancel("resolve");
             if (found.Options is { } options && _resolver!.PropsFor(options) is { } props)
             {
+                _log.Info("Queue {0}: declared at run time, found in the queue registry", _queueId);
                 _queueProps = props.Queue;
                 _checkProps = props.Check;
                 if (_checkProps is not null)

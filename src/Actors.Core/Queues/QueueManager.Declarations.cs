@@ -52,30 +52,32 @@ internal sealed partial class QueueManager
 
     private void OnFound(DeclaredQueueFound found)
     {
-        if (found.Options is { } options)
-        {
-            Learn(found.Name, options);
-            if (!_lookups.Remove(found.Name, out var held)) return;
-            Timers.Cancel(LookupTimer(found.Name));
-            foreach (var (message, sender) in held) Route(message, sender);
-            return;
-        }
-        AnswerLookups(found.Name, RejectionCode.UnknownQueue, $"Queue '{found.Name}' does not exist.");
+        if (found.Options is { } options) Learn(found.Name, options);
+        // A name learnt from a push meanwhile is known, whatever this answer says.
+        else if (!_partitions.ContainsKey(found.Name)) AnswerLookups(found.Name, RejectionCode.UnknownQueue, $"Queue '{found.Name}' does not exist.");
     }
 
-    /// <summary>Adds a queue declared at run time to the catalog and the routing (nothing when it is known already).</summary>
+    /// <summary>
+    /// Adds a queue declared at run time to the catalog and the routing (nothing when it is known already), then routes
+    /// the messages held for it while the registry was asked, in the order they came.
+    /// </summary>
     private void Learn(string name, QueueOptions options)
     {
         _catalog.Add(name, options);
-        if (_partitions.ContainsKey(name) || !_catalog.TryGet(name, out var effective)) return;
-        _partitions[name] = effective.Partitions;
-        Index();
-        for (var partition = 0; partition < effective.Partitions; partition++)
+        if (!_partitions.ContainsKey(name) && _catalog.TryGet(name, out var effective))
         {
-            var id = Partitions.EntityId(name, partition);
-            if (_region is null) StartHost(id);
-            else _region.Tell(new WakeUp(id));
+            _partitions[name] = effective.Partitions;
+            Index();
+            for (var partition = 0; partition < effective.Partitions; partition++)
+            {
+                var id = Partitions.EntityId(name, partition);
+                if (_region is null) StartHost(id);
+                else _region.Tell(new WakeUp(id));
+            }
         }
+        if (!_lookups.Remove(name, out var held)) return;
+        Timers.Cancel(LookupTimer(name));
+        foreach (var (message, sender) in held) Route(message, sender);
     }
 
     /// <summary>A message for a name the manager does not know: ask the registry first (see the class summary).</summary>

@@ -84,4 +84,16 @@ public sealed class DeclaredQueueSpec(ITestOutputHelper output) : QueueSpec(outp
         Assert.Equal(RejectionCode.InvalidQueueName, invalid.Code);
         Assert.Throws<ArgumentException>(() => Client.DeclareQueueAsync("bad-options", new QueueOptions { Workers = -1 }).GetAwaiter().GetResult());
     }
+
+    [Fact]
+    public async Task A_schedule_may_target_a_declared_queue()
+    {
+        Start(o => o.AddQueue("configured"));
+        var refused = await Assert.ThrowsAsync<ScheduleException>(() => Schedules.PutAsync("hourly", new Schedules.ScheduleOptions { Every = "PT1H", Queue = "rt-target", Type = "job" }));
+        Assert.Contains("rt-target", refused.Message, StringComparison.Ordinal);
+
+        await Client.DeclareQueueAsync("rt-target");
+        var created = await Schedules.PutAsync("hourly", new Schedules.ScheduleOptions { Every = "PT1H", Queue = "rt-target", Type = "job" });
+        Assert.True(created.Created);
+    }
 }

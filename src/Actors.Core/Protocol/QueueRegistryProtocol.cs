@@ -9,8 +9,8 @@ namespace Actors.Protocol;
 /// node). Every node's queue manager subscribes to it and learns the full set at start and every addition after, so a
 /// queue declared at run time is routed, listed, woken and recovered like one declared in configuration.
 /// <para>Declare through the queue manager (<see cref="Client.IQueueClient.DeclareQueueAsync"/>): it answers a name it
-/// already knows (configured or declared) at once with <see cref="QueueDeclaration.Created"/> false and forwards any
-/// other to the registry. A name is declared once: declaring it again answers with the options it got first, whatever
+/// already knows (configured or declared) at once with <see cref="QueueDeclaration.Created"/> false, and for any other
+/// asks the registry and adds the queue to its node before it answers, so the caller's next message finds the queue. A name is declared once: declaring it again answers with the options it got first, whatever
 /// options the second declaration carries (they are not compared).</para>
 /// </summary>
 public static class QueueRegistryProtocol

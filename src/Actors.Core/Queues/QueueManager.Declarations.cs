@@ -10,8 +10,8 @@ using static Actors.Protocol.QueueRegistryProtocol;
 namespace Actors.Queues;
 
 /// <summary>
-/// Queues declared at run time (see <see cref="QueueRegistryProtocol"/>): the manager forwards declarations to the
-/// registry, adds what the registry tells it to its catalog and its routing, and, for a name it does not know, asks the
+/// Queues declared at run time (see <see cref="QueueRegistryProtocol"/>): the manager sends declarations to the
+/// registry and learns the queue from its answer before passing it on, adds what the registry tells it to its catalog and its routing, and, for a name it does not know, asks the
 /// registry before answering "unknown queue", holding that name's messages meanwhile (so a message sent right after a
 /// declaration on another node, or right after a restart, finds its queue).
 /// </summary>
@@ -41,7 +41,24 @@ internal sealed partial class QueueManager
             Sender.Tell(new QueueDeclaration(declare.Name, false, known));
             return;
         }
-        _registry.Forward(declare with { Options = declare.Options ?? _declaredDefaults });
+        // The registry answers the manager, which learns the queue before it answers, so the caller's next message finds it.
+        if (_declaring.TryGetValue(declare.Name, out var waiting))
+        {
+            waiting.Add(Sender);
+            return;
+        }
+        _declaring[declare.Name] = [Sender];
+        _registry.Tell(declare with { Options = declare.Options ?? _declaredDefaults });
+        Timers.StartSingleTimer(DeclareTimer(declare.Name), new DeclareTimedOut(declare.Name), _requestTimeout);
+    }
+
+    private void OnDeclared(QueueDeclaration declared)
+    {
+        Learn(declared.Queue, declared.Options);
+        if (!_declaring.Remove(declared.Queue, out var waiting)) return;
+        Timers.Cancel(DeclareTimer(declared.Queue));
+        // The first caller created it; any other that asked meanwhile hears that it exists.
+        for (var i = 0; i < waiting.Count; i++) waiting[i].Tell(i == 0 ? declared : declared with { Created = false });
     }
 
     private void OnDeclarations(Declarations declarations)
@@ -112,6 +129,11 @@ internal sealed partial class QueueManager
     }
 
     private static string LookupTimer(string queue) => "lookup:" + queue;
+
+    private static string DeclareTimer(string queue) => "declare:" + queue;
+
+    /// <summary>The registry did not answer a declaration: the callers' own requests time out; forget them.</summary>
+    private sealed record DeclareTimedOut(string Queue) : INotInfluenceReceiveTimeout, IDeadLetterSuppression;
 
     private sealed record LookupTimedOut(string Queue) : INotInfluenceReceiveTimeout, IDeadLetterSuppression;
 }

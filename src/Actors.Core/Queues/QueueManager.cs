@@ -43,6 +43,7 @@ internal sealed partial class QueueManager : ReceiveActor, IWithTimers
     private readonly TimeSpan _requestTimeout;
     private readonly Dictionary<IActorRef, Dictionary<string, ConsumerProtocol.Attach>> _consumers = new();
     private readonly Dictionary<string, List<(IWithQueueId Message, IActorRef Sender)>> _lookups = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<IActorRef>> _declaring = new(StringComparer.Ordinal);
     private long _registryVersion = -1;
     private DrainAll? _drain;
     private int _nextPartition;
@@ -72,6 +73,8 @@ internal sealed partial class QueueManager : ReceiveActor, IWithTimers
         Receive<ClusterEvent.MemberRemoved>(_ => WakeQueues());
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<QueueRegistryProtocol.Declare>(OnDeclare);
+        Receive<QueueDeclaration>(OnDeclared);
+        Receive<DeclareTimedOut>(timedOut => _declaring.Remove(timedOut.Queue));
         Receive<QueueRegistryProtocol.Declarations>(OnDeclarations);
         Receive<QueueRegistryProtocol.DeclaredQueueFound>(OnFound);
         Receive<LookupTimedOut>(timedOut => AnswerLookups(timedOut.Queue, RejectionCode.JournalUnavailable,

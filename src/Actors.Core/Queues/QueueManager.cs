@@ -15,7 +15,8 @@ namespace Actors.Queues;
 /// entities spread over the queue nodes and the manager forwards to the shard region (or its proxy, on a node
 /// without the queue role); it also wakes every declared queue periodically and whenever a member leaves, so a
 /// queue with pending work resumes on its new node by itself (instead of sharding's remember-entities: the declared
-/// queues are the set to keep alive, and every node knows them from configuration).
+/// queues are the set to keep alive, and every node knows them from configuration and from the queue registry, for
+/// queues declared at run time; see <see cref="QueueRegistryProtocol"/> and the Declarations part of this class).
 /// <para>A partitioned queue is one host per partition (see <see cref="Partitions"/>): the manager sends an enqueue
 /// to its key's partition (keyless: round-robin), a message query to the partition its id names, and a query about
 /// the whole queue to every partition, merging the answers (<see cref="PartitionGather"/>); a consumer attaches to

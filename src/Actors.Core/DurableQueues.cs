@@ -165,10 +165,13 @@ public static class DurableQueues
     public static long MaximumFrameBytes(DurableQueuesOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        const long envelope = 1024 * 1024;
+        const long envelope = FrameEnvelopeBytes;
         var largestPayload = options.Queues.Values.Append(options.DeclaredQueueDefaults).Select(q => (long)q.MaxPayloadBytes).DefaultIfEmpty(0).Max();
         return Math.Max(16 * 1024 * 1024, Math.Max(largestPayload, Client.BatchChunks.MaxRunBytes) + envelope);
     }
+
+    /// <summary>Room in a remoting frame for what surrounds a payload.</summary>
+    private const long FrameEnvelopeBytes = 1024 * 1024;
 
     /// <summary>The serializer bindings: every <see cref="IQueueMessage"/> goes through <see cref="QueueMessageSerializer"/>.</summary>
     public static Config SerializationConfig() => ConfigurationFactory.ParseString($$"""
@@ -311,7 +314,8 @@ public static class DurableQueues
         system.ActorOf(DeadLetterMonitor.Props(), "dead-letter-monitor");
         if (options.Journal == JournalKind.Sqlite && File.Exists(options.DatabasePath)) system.ActorOf(WalCheckpointer.Props(SqliteConnectionString(options)), "wal-checkpointer");
         var region = cluster.Enabled ? StartShardRegion(system, cluster, HostProps) : null;
-        var manager = system.ActorOf(QueueManager.Props(catalog, HostProps, region, registry, options.DeclaredQueueDefaults, options.DrainTimeout, options.RequestTimeout), ManagerName);
+        var manager = system.ActorOf(QueueManager.Props(catalog, HostProps, region, registry, options.DeclaredQueueDefaults,
+            cluster.Enabled ? MaximumFrameBytes(options) - FrameEnvelopeBytes : long.MaxValue, options.DrainTimeout, options.RequestTimeout), ManagerName);
         var client = new QueueClient(system, manager, options.RequestTimeout);
         var schedules = Schedules.DurableSchedules.Start(system, options, manager);
 

@@ -85,6 +85,11 @@ public static class DeclareEndpoints
         {
             return Problems.For(e.Code, e.Message);
         }
+        catch (ArgumentException e)
+        {
+            // Options the node refuses (a payload limit the cluster's remoting cannot carry).
+            return Problems.BadRequest(e.Message);
+        }
     }
 
     /// <summary>A copy of <paramref name="defaults"/> with the fields the body sets.</summary>

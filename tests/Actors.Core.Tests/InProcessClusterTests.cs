@@ -202,6 +202,10 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
         await TestQueues.Until(async () => names.All((await b.Client.ListQueuesAsync()).Select(s => s.QueueId).Contains), "B to list every declared queue");
         var unknown = await Assert.ThrowsAsync<Client.QueueException>(() => b.Client.EnqueueAsync("never-declared", "job", new byte[] { 1 }));
         Assert.Equal(Protocol.RejectionCode.UnknownQueue, unknown.Code);
+        // A payload limit larger than the remoting frame carries is refused, and nothing is declared.
+        var tooLarge = await Assert.ThrowsAsync<ArgumentException>(() => a.Client.DeclareQueueAsync("too-large", new QueueOptions { MaxPayloadBytes = 64 * 1024 * 1024 }));
+        Assert.Contains("MaxPayloadBytes", tooLarge.Message, StringComparison.Ordinal);
+        Assert.Equal(Protocol.RejectionCode.UnknownQueue, (await Assert.ThrowsAsync<Client.QueueException>(() => a.Client.GetStatsAsync("too-large"))).Code);
     }
 
     /// <summary>A consumer that completes every delivery at once and notes what it got, and from which queue partitions.</summary>

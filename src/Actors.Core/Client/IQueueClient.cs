@@ -92,7 +92,7 @@ public interface IQueueClient
     /// <param name="options">Its options; null for the node's <c>DeclaredQueueDefaults</c> (no in-process workers: only external consumers).</param>
     /// <param name="cancellationToken">Stops waiting; the declaration may still be stored.</param>
     /// <exception cref="QueueException">The name is invalid (<see cref="RejectionCode.InvalidQueueName"/>), or the registry did not answer.</exception>
-    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException">An option is out of range; in a cluster also a <c>MaxPayloadBytes</c> larger than the nodes' remoting frame carries.</exception>
     Task<QueueDeclaration> DeclareQueueAsync(string queue, Configuration.QueueOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Serializes <paramref name="payload"/> to JSON, stores it and returns its id.</summary>

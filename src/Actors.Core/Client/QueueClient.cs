@@ -293,7 +293,13 @@ public sealed class QueueClient : IQueueClient
         ValidateQueueName(queue);
         options?.Validate(queue);
         var reply = await AskAsync(new QueueRegistryProtocol.Declare(queue, options), cancellationToken).ConfigureAwait(false);
-        return reply as QueueDeclaration ?? throw Unexpected(reply);
+        return reply switch
+        {
+            QueueDeclaration declared => declared,
+            // The manager refuses what the registry must never store (an invalid name, a payload limit the cluster cannot carry).
+            Status.Failure { Cause: { } cause } => throw cause,
+            _ => throw Unexpected(reply),
+        };
     }
 
     /// <inheritdoc />

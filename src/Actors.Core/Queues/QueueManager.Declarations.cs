@@ -41,6 +41,13 @@ internal sealed partial class QueueManager
             Sender.Tell(new QueueDeclaration(declare.Name, false, known));
             return;
         }
+        var options = declare.Options ?? _declaredDefaults;
+        if (options.MaxPayloadBytes > _maxDeclaredPayloadBytes)
+        {
+            Sender.Tell(new Status.Failure(new ArgumentException(
+                $"Queue '{declare.Name}': MaxPayloadBytes may be at most {_maxDeclaredPayloadBytes} for a queue declared at run time on this cluster, was {options.MaxPayloadBytes}.")));
+            return;
+        }
         // The registry answers the manager, which learns the queue before it answers, so the caller's next message finds it.
         if (_declaring.TryGetValue(declare.Name, out var waiting))
         {
@@ -48,7 +55,7 @@ internal sealed partial class QueueManager
             return;
         }
         _declaring[declare.Name] = [Sender];
-        _registry.Tell(declare with { Options = declare.Options ?? _declaredDefaults });
+        _registry.Tell(declare with { Options = options });
         Timers.StartSingleTimer(DeclareTimer(declare.Name), new DeclareTimedOut(declare.Name), _requestTimeout);
     }
 

@@ -39,6 +39,7 @@ internal sealed partial class QueueManager : ReceiveActor, IWithTimers
     private readonly IActorRef? _region;
     private readonly IActorRef _registry;
     private readonly QueueOptions _declaredDefaults;
+    private readonly long _maxDeclaredPayloadBytes;
     private readonly Dictionary<string, IActorRef> _hosts = new(StringComparer.Ordinal);
     private readonly TimeSpan _drainTimeout;
     private readonly TimeSpan _requestTimeout;
@@ -49,7 +50,7 @@ internal sealed partial class QueueManager : ReceiveActor, IWithTimers
     private DrainAll? _drain;
     private int _nextPartition;
 
-    public QueueManager(QueueCatalog catalog, Func<string, Props> hostProps, IActorRef? region, IActorRef registry, QueueOptions declaredDefaults, TimeSpan drainTimeout, TimeSpan requestTimeout)
+    public QueueManager(QueueCatalog catalog, Func<string, Props> hostProps, IActorRef? region, IActorRef registry, QueueOptions declaredDefaults, long maxDeclaredPayloadBytes, TimeSpan drainTimeout, TimeSpan requestTimeout)
     {
         _catalog = catalog;
         foreach (var (name, options) in catalog.Queues) _partitions[name] = options.Partitions;
@@ -58,6 +59,7 @@ internal sealed partial class QueueManager : ReceiveActor, IWithTimers
         _region = region;
         _registry = registry;
         _declaredDefaults = declaredDefaults;
+        _maxDeclaredPayloadBytes = maxDeclaredPayloadBytes;
         _drainTimeout = drainTimeout;
         _requestTimeout = requestTimeout;
 
@@ -90,10 +92,11 @@ internal sealed partial class QueueManager : ReceiveActor, IWithTimers
     /// <param name="region">In a cluster, the queues' shard region or proxy; null on a standalone node.</param>
     /// <param name="registry">The queue registry (a singleton proxy in a cluster): declarations go to it, and the manager subscribes to it.</param>
     /// <param name="declaredDefaults">The options of a queue declared at run time without options of its own.</param>
+    /// <param name="maxDeclaredPayloadBytes">The largest <see cref="QueueOptions.MaxPayloadBytes"/> a queue declared at run time may have (in a cluster, what the remoting frame carries).</param>
     /// <param name="drainTimeout">How long a drain may take.</param>
     /// <param name="requestTimeout">How long a request to every partition of a queue waits for their answers.</param>
-    public static Props Props(QueueCatalog catalog, Func<string, Props> hostProps, IActorRef? region, IActorRef registry, QueueOptions declaredDefaults, TimeSpan drainTimeout, TimeSpan requestTimeout) =>
-        Akka.Actor.Props.Create(() => new QueueManager(catalog, hostProps, region, registry, declaredDefaults, drainTimeout, requestTimeout));
+    public static Props Props(QueueCatalog catalog, Func<string, Props> hostProps, IActorRef? region, IActorRef registry, QueueOptions declaredDefaults, long maxDeclaredPayloadBytes, TimeSpan drainTimeout, TimeSpan requestTimeout) =>
+        Akka.Actor.Props.Create(() => new QueueManager(catalog, hostProps, region, registry, declaredDefaults, maxDeclaredPayloadBytes, drainTimeout, requestTimeout));
 
     protected override void PreStart()
     {

@@ -10,6 +10,7 @@ using Actors.Protocol;
 using Actors.Serialization;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
@@ -164,10 +165,13 @@ public static class DurableQueues
     public static long MaximumFrameBytes(DurableQueuesOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        const long envelope = 1024 * 1024;
-        var largestPayload = options.Queues.Values.Select(q => (long)q.MaxPayloadBytes).DefaultIfEmpty(0).Max();
+        const long envelope = FrameEnvelopeBytes;
+        var largestPayload = options.Queues.Values.Append(options.DeclaredQueueDefaults).Select(q => (long)q.MaxPayloadBytes).DefaultIfEmpty(0).Max();
         return Math.Max(16 * 1024 * 1024, Math.Max(largestPayload, Client.BatchChunks.MaxRunBytes) + envelope);
     }
+
+    /// <summary>Room in a remoting frame for what surrounds a payload.</summary>
+    private const long FrameEnvelopeBytes = 1024 * 1024;
 
     /// <summary>The serializer bindings: every <see cref="IQueueMessage"/> goes through <see cref="QueueMessageSerializer"/>.</summary>
     public static Config SerializationConfig() => ConfigurationFactory.ParseString($$"""
@@ -277,27 +281,41 @@ public static class DurableQueues
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         services ??= new ServiceCollection().BuildServiceProvider();
-        var queues = options.Queues.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var catalog = new QueueCatalog(options.Queues);
         var handlers = options.Handlers;
         var cluster = options.Cluster;
         // Partitions above a queue's declared count must hold nothing (see PartitionCheck); it takes the SQL read journal.
         var checkPartitions = system.Settings.Config.GetString("akka.persistence.journal.plugin") == "akka.persistence.journal.sql";
+        (Func<Props> Queue, Func<Props>? Check)? PropsFor(string name, int partition, QueueOptions queue)
+        {
+            if (partition >= queue.Partitions) return null;
+            return (() => QueueActor.Props(name, partition, queue.WithBatchCredit(handlers), handlers, services, options.Time, options.DrainTimeout, cluster, options.Journal),
+                checkPartitions ? () => PartitionCheck.Props(name, queue) : null);
+        }
+        var registry = StartRegistry(system, options);
         Props HostProps(string entityId)
         {
             var (name, partition) = Partitions.Parse(entityId);
-            if (!queues.TryGetValue(name, out var queue) || partition >= queue.Partitions) return QueueHost.Props(entityId, null);
-            return QueueHost.Props(entityId,
-                () => QueueActor.Props(name, partition, queue.WithBatchCredit(handlers), handlers, services, options.Time, options.DrainTimeout, cluster, options.Journal),
-                checkPartitions ? () => PartitionCheck.Props(name, queue) : null);
+            if (catalog.TryGet(name, out var queue))
+            {
+                return PropsFor(name, partition, queue) is { } props ? QueueHost.Props(entityId, props.Queue, props.Check) : QueueHost.Props(entityId, null);
+            }
+            // A sharding entity of a queue this node has not heard of yet: the host asks the registry.
+            if (!cluster.Enabled) return QueueHost.Props(entityId, null);
+            return QueueHost.Resolve(entityId, new QueueHost.Resolver(registry, found =>
+            {
+                catalog.Add(name, found);
+                return catalog.TryGet(name, out var effective) ? PropsFor(name, partition, effective) : null;
+            }, options.RequestTimeout));
         }
 
         WorkerServices.Register(system, handlers, services);
-        DeclaredQueues.Register(system, queues.Keys);
+        DeclaredQueues.Register(system, catalog);
         system.ActorOf(DeadLetterMonitor.Props(), "dead-letter-monitor");
         if (options.Journal == JournalKind.Sqlite && File.Exists(options.DatabasePath)) system.ActorOf(WalCheckpointer.Props(SqliteConnectionString(options)), "wal-checkpointer");
         var region = cluster.Enabled ? StartShardRegion(system, cluster, HostProps) : null;
-        var partitions = queues.ToDictionary(q => q.Key, q => q.Value.Partitions, StringComparer.Ordinal);
-        var manager = system.ActorOf(QueueManager.Props(partitions, HostProps, region, options.DrainTimeout, options.RequestTimeout), ManagerName);
+        var manager = system.ActorOf(QueueManager.Props(catalog, HostProps, region, registry, options.DeclaredQueueDefaults,
+            cluster.Enabled ? MaximumFrameBytes(options) - FrameEnvelopeBytes : long.MaxValue, options.DrainTimeout, options.RequestTimeout), ManagerName);
         var client = new QueueClient(system, manager, options.RequestTimeout);
         var schedules = Schedules.DurableSchedules.Start(system, options, manager);
 
@@ -316,6 +334,27 @@ public static class DurableQueues
             return Akka.Done.Instance;
         });
         return new DurableQueuesHandle(manager, client) { ScheduleManager = schedules, Schedules = new ScheduleClient(schedules, options.RequestTimeout) };
+    }
+
+    /// <summary>The name of the queue registry (see <see cref="QueueRegistryProtocol"/>) under <c>/user</c>: the actor on a standalone node, the singleton manager in a cluster.</summary>
+    public const string RegistryName = "queue-registry";
+
+    /// <summary>
+    /// Starts the queue registry and returns where to send to it: on a standalone node the registry itself; in a cluster a
+    /// proxy to the singleton, which runs on the oldest node with the queue role (a node with that role also runs a
+    /// singleton manager, so it can take the registry over).
+    /// </summary>
+    private static IActorRef StartRegistry(ActorSystem system, DurableQueuesOptions options)
+    {
+        var props = QueueRegistry.Props(options.Time);
+        if (!options.Cluster.Enabled) return system.ActorOf(props, RegistryName);
+        if (options.Cluster.HasRole(ClusterRoles.Queue))
+        {
+            system.ActorOf(ClusterSingletonManager.Props(props, PoisonPill.Instance,
+                ClusterSingletonManagerSettings.Create(system).WithRole(ClusterRoles.Queue)), RegistryName);
+        }
+        return system.ActorOf(ClusterSingletonProxy.Props("/user/" + RegistryName,
+            ClusterSingletonProxySettings.Create(system).WithRole(ClusterRoles.Queue)), RegistryName + "-proxy");
     }
 
     /// <summary>The sharding type name of the queues.</summary>

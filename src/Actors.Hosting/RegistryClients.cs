@@ -134,6 +134,10 @@ internal sealed class RegistryQueueClient(IServiceProvider services, TimeSpan ti
         Later(c => c.GetStatsAsync(queue, cancellationToken), cancellationToken);
 
     /// <inheritdoc />
+    public Task<QueueDeclaration> DeclareQueueAsync(string queue, Actors.Configuration.QueueOptions? options = null, CancellationToken cancellationToken = default) =>
+        Later(c => c.DeclareQueueAsync(queue, options, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<QueueStats>> ListQueuesAsync(CancellationToken cancellationToken = default) =>
         Later(c => c.ListQueuesAsync(cancellationToken), cancellationToken);
 

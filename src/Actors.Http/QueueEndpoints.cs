@@ -54,6 +54,7 @@ public static class QueueEndpoints
         app.MapDeadLetterEndpoints();
         app.MapKeyEndpoints();
         app.MapPauseEndpoints();
+        app.MapDeclareEndpoints();
 
         app.MapGet("/cluster", ClusterStatusAsync).WithTags("Cluster").WithName("ClusterStatus")
             .WithSummary("Members and roles, where each queue lives, workers per node").RequirePermission(ActorsPolicies.Admin);

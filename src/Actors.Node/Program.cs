@@ -27,6 +27,8 @@ builder.Services.AddWebhooks(queues, webhooks);
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi(openApi => openApi.AddWebhookDescriptions().AddRequestExamples());
 builder.Services.AddQueueClient(queues.RequestTimeout);
+// The options of queues declared at run time (PUT /queues/{queue}) start from its DeclaredQueueDefaults.
+builder.Services.AddSingleton(queues);
 // Readiness (/health/ready): this node's journal and the queues it hosts, not the whole cluster's.
 builder.Services.AddActorsHealthChecks(queues);
 // API keys (Actors:Auth:Keys), optional JWT, per-queue policies; anonymous only on loopback unless configured otherwise.

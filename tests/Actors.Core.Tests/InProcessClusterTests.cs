@@ -180,6 +180,34 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
         await TestQueues.Until(async () => (await a.Client.GetStatsAsync("ext")).Consumers == 0, "the stopped consumer to be detached");
     }
 
+    [Fact]
+    public async Task Queues_declared_on_one_node_take_messages_through_the_other_at_once()
+    {
+        var (_, a, b, ranOn, _, _) = await StartPairAsync("queue,worker,api", "queue,worker,api");
+        // Several queues, so sharding places some of them on B, which hears of them from the registry.
+        var names = Enumerable.Range(0, 6).Select(i => $"declared-{i}").ToList();
+        foreach (var name in names)
+        {
+            var declared = await a.Client.DeclareQueueAsync(name, new QueueOptions { Workers = 1 });
+            Assert.True(declared.Created, name);
+            // Right after the declaration on A, B's manager and whichever node hosts the queue find it.
+            await b.Client.EnqueueAsync(name, "job", new byte[] { 1 });
+        }
+
+        foreach (var name in names)
+            await TestQueues.Until(async () => (await b.Client.GetStatsAsync(name)).TotalSucceeded == 1, $"the message of {name} to succeed");
+        Assert.Equal(names.Count, ranOn.Count);
+        var again = await b.Client.DeclareQueueAsync(names[0]);
+        Assert.Equal((false, 1), (again.Created, again.Options.Workers));
+        await TestQueues.Until(async () => names.All((await b.Client.ListQueuesAsync()).Select(s => s.QueueId).Contains), "B to list every declared queue");
+        var unknown = await Assert.ThrowsAsync<Client.QueueException>(() => b.Client.EnqueueAsync("never-declared", "job", new byte[] { 1 }));
+        Assert.Equal(Protocol.RejectionCode.UnknownQueue, unknown.Code);
+        // A payload limit larger than the remoting frame carries is refused, and nothing is declared.
+        var tooLarge = await Assert.ThrowsAsync<ArgumentException>(() => a.Client.DeclareQueueAsync("too-large", new QueueOptions { MaxPayloadBytes = 64 * 1024 * 1024 }));
+        Assert.Contains("MaxPayloadBytes", tooLarge.Message, StringComparison.Ordinal);
+        Assert.Equal(Protocol.RejectionCode.UnknownQueue, (await Assert.ThrowsAsync<Client.QueueException>(() => a.Client.GetStatsAsync("too-large"))).Code);
+    }
+
     /// <summary>A consumer that completes every delivery at once and notes what it got, and from which queue partitions.</summary>
     private sealed class CompletingConsumer : ReceiveActor
     {

@@ -35,6 +35,44 @@ public sealed class QueueHostSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
         Assert.Equal(2, Volatile.Read(ref checks));
     }
 
+    [Fact]
+    public async Task QueueHost_must_ask_the_registry_for_a_queue_it_does_not_know_and_start_it_with_the_commands_that_waited()
+    {
+        var registry = CreateTestProbe();
+        var queue = CreateTestProbe();
+        QueueHost.Resolver resolver = new(registry.Ref, options => options.Workers == 3 ? (() => Props.Create(() => new Forwarding(queue.Ref)), null) : null, TimeSpan.FromSeconds(30));
+        var host = Sys.ActorOf(QueueHost.Resolve("rt#0", resolver), "resolving-host");
+        host.Tell(new Protocol.QueueQueries.GetStats("rt#0"));
+
+        Assert.Equal("rt", (await registry.ExpectMsgAsync<Protocol.QueueRegistryProtocol.FindDeclared>()).Name);
+        registry.Reply(new Protocol.QueueRegistryProtocol.DeclaredQueueFound("rt", new Configuration.QueueOptions { Workers = 3 }));
+        Assert.Equal("rt#0", (await queue.ExpectMsgAsync<Protocol.QueueQueries.GetStats>()).QueueId);
+    }
+
+    [Fact]
+    public async Task QueueHost_must_answer_unknown_queue_and_passivate_when_the_registry_does_not_know_the_name()
+    {
+        var registry = CreateTestProbe();
+        QueueHost.Resolver resolver = new(registry.Ref, _ => throw new InvalidOperationException("no options to build from"), TimeSpan.FromSeconds(30));
+        // A child of the test actor, which stands in for the shard and gets the Passivate.
+        var host = ChildActorOf(QueueHost.Resolve("nowhere", resolver));
+        var asker = CreateTestProbe();
+        host.Tell(new Protocol.QueueQueries.GetStats("nowhere"), asker.Ref);
+
+        await registry.ExpectMsgAsync<Protocol.QueueRegistryProtocol.FindDeclared>();
+        registry.Reply(new Protocol.QueueRegistryProtocol.DeclaredQueueFound("nowhere", null));
+        Assert.Equal("nowhere", (await asker.ExpectMsgAsync<Protocol.QueueQueries.QueueNotFound>()).QueueId);
+        var passivate = await ExpectMsgAsync<Akka.Cluster.Sharding.Passivate>();
+        Watch(host);
+        host.Tell(passivate.StopMessage);
+        await ExpectTerminatedAsync(host);
+    }
+
+    private sealed class Forwarding : ReceiveActor
+    {
+        public Forwarding(IActorRef to) => ReceiveAny(to.Forward);
+    }
+
     private sealed class CrashingCheck : ReceiveActor
     {
         public CrashingCheck() => throw new InvalidOperationException("check crashed");

@@ -23,6 +23,9 @@ public abstract class QueueSpec : Akka.TestKit.Xunit2.TestKit
     /// <summary>The client of the started queues.</summary>
     protected IQueueClient Client => _queues!.Client;
 
+    /// <summary>The schedule client of the started queues.</summary>
+    protected IScheduleClient Schedules => _queues!.Schedules;
+
     /// <summary>The manager of the started queues.</summary>
     protected IActorRef Manager => _queues!.Manager;
 

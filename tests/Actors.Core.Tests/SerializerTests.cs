@@ -355,4 +355,28 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         var error = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([], "nope"));
         Assert.Contains("nope", error.Message, StringComparison.Ordinal);
     }
+    [Fact]
+    public void Queue_registry_events_and_messages_round_trip_with_their_options()
+    {
+        var options = new Configuration.QueueOptions { Workers = 0, MaxLength = 123, Partitions = 2, MessageTtl = TimeSpan.FromMinutes(5), AllowedTypes = ["a", "b:c"] };
+        options.Retry.MaxAttempts = 9;
+        options.Retry.Rules.Add(new Configuration.RetryRule { ExceptionType = "System.TimeoutException", Action = Configuration.FailureAction.DeadLetter });
+
+        var added = Assert.IsType<QueueRegistryEvents.QueueAdded>(RoundTrip(new QueueRegistryEvents.QueueAdded("q1", options, new DateTimeOffset(At))));
+        Assert.Equal(("q1", new DateTimeOffset(At)), (added.Name, added.DeclaredAt));
+        Assert.Equivalent(options, added.Options, strict: true);
+
+        var all = Assert.IsType<QueueRegistryProtocol.Declarations>(RoundTrip(new QueueRegistryProtocol.Declarations(3,
+            ImmutableDictionary<string, Configuration.QueueOptions>.Empty.Add("q1", options))));
+        Assert.Equal(3, all.Version);
+        Assert.Equivalent(options, all.Queues["q1"], strict: true);
+
+        Assert.Equal(new QueueRegistryProtocol.FindDeclared("q1"), RoundTrip(new QueueRegistryProtocol.FindDeclared("q1")));
+        Assert.Equal(new QueueRegistryProtocol.SubscribeDeclarations(-1), RoundTrip(new QueueRegistryProtocol.SubscribeDeclarations(-1)));
+        Assert.Null(Assert.IsType<QueueRegistryProtocol.DeclaredQueueFound>(RoundTrip(new QueueRegistryProtocol.DeclaredQueueFound("q1", null))).Options);
+        Assert.Null(Assert.IsType<QueueRegistryProtocol.Declare>(RoundTrip(new QueueRegistryProtocol.Declare("q1", null))).Options);
+        var declared = Assert.IsType<QueueDeclaration>(RoundTrip(new QueueDeclaration("q1", true, options)));
+        Assert.True(declared.Created);
+        Assert.Equivalent(options, declared.Options, strict: true);
+    }
 }

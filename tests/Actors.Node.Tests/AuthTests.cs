@@ -145,6 +145,8 @@ public sealed class AuthTests(AuthNode node) : IClassFixture<AuthNode>
         ("POST", "/queues/q/resume", null, ManageQ),
         ("GET", "/queues", null, ReadAll),
         ("GET", "/queues/q", null, ReadQ),
+        // q is configured: a declaration answers 200 and changes nothing.
+        ("PUT", "/queues/q", null, ManageQ),
         ("GET", "/queues/q/dead-letters", null, ReadQ),
         ("GET", "/queues/q/dead-letters/groups", null, ReadQ),
         ("POST", "/queues/q/dead-letters/redrive", "{}", ManageQ),

@@ -82,6 +82,19 @@ public interface IQueueClient
     /// <exception cref="QueueException">The queue is unknown or unavailable.</exception>
     Task<IdempotencyKeyFound?> FindByIdempotencyKeyAsync(string queue, string idempotencyKey, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Declares a queue at run time, durably and for the whole cluster: once this returns, every node routes, lists and
+    /// wakes it like a queue declared in configuration, and it survives restarts. A name that exists already (configured,
+    /// or declared before) answers with <see cref="QueueDeclaration.Created"/> false and that queue's options; the options
+    /// passed are then not compared with them. Queues declared at run time are not deleted.
+    /// </summary>
+    /// <param name="queue">The queue's name (the rules of every queue name).</param>
+    /// <param name="options">Its options; null for the node's <c>DeclaredQueueDefaults</c> (no in-process workers: only external consumers).</param>
+    /// <param name="cancellationToken">Stops waiting; the declaration may still be stored.</param>
+    /// <exception cref="QueueException">The name is invalid (<see cref="RejectionCode.InvalidQueueName"/>), or the registry did not answer.</exception>
+    /// <exception cref="ArgumentException">An option is out of range; in a cluster also a <c>MaxPayloadBytes</c> larger than the nodes' remoting frame carries.</exception>
+    Task<QueueDeclaration> DeclareQueueAsync(string queue, Configuration.QueueOptions? options = null, CancellationToken cancellationToken = default);
+
     /// <summary>Serializes <paramref name="payload"/> to JSON, stores it and returns its id.</summary>
     /// <exception cref="QueueException">Refused: see <see cref="QueueException.Code"/>.</exception>
     Task<long> EnqueueJsonAsync<T>(string queue, string type, T payload, ImmutableDictionary<string, string>? headers = null, CancellationToken cancellationToken = default);

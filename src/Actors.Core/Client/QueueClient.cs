@@ -300,6 +300,21 @@ public sealed class QueueClient : IQueueClient
     }
 
     /// <inheritdoc />
+    public async Task<QueueDeclaration> DeclareQueueAsync(string queue, Configuration.QueueOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        options?.Validate(queue);
+        var reply = await AskAsync(new QueueRegistryProtocol.Declare(queue, options), cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            QueueDeclaration declared => declared,
+            // The manager refuses what the registry must never store (an invalid name, a payload limit the cluster cannot carry).
+            Status.Failure { Cause: { } cause } => throw cause,
+            _ => throw Unexpected(reply),
+        };
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<QueueStats>> ListQueuesAsync(CancellationToken cancellationToken = default)
     {
         var names = (QueueNames)await AskAsync(ListQueues.Instance, cancellationToken).ConfigureAwait(false);

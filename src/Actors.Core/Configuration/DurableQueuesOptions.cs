@@ -42,6 +42,14 @@ public sealed class DurableQueuesOptions
     public IDictionary<string, QueueOptions> Queues { get; set; } = new Dictionary<string, QueueOptions>(StringComparer.Ordinal);
 
     /// <summary>
+    /// The options of a queue declared at run time without options of its own (<c>IQueueClient.DeclareQueueAsync</c>,
+    /// <c>PUT /queues/{queue}</c>, AMQP <c>queue.declare</c>). Default: the defaults of <see cref="QueueOptions"/> except
+    /// <see cref="QueueOptions.Workers"/> 0, so such a queue has no in-process pool and delivers only to external consumers
+    /// (AMQP consumers, <c>AttachConsumerAsync</c>); 1 partition.
+    /// </summary>
+    public QueueOptions DeclaredQueueDefaults { get; set; } = new() { Workers = 0 };
+
+    /// <summary>
     /// Schedules by id (<c>Actors:Schedules:{id}</c>), upserted at start; more are managed at runtime. Default: none.
     /// See <see cref="Schedules.ScheduleOptions"/>.
     /// </summary>
@@ -99,6 +107,7 @@ public sealed class DurableQueuesOptions
             if (!Names.IsValidQueueName(name)) throw new ArgumentException($"Queue name '{name}' is invalid: {Names.QueueNameRule}.");
             queue.Validate(name);
         }
+        DeclaredQueueDefaults.Validate("(declared at run time)");
         _ = Actors.Schedules.DurableSchedules.Declared(this);
     }
 }

@@ -39,8 +39,9 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
     public static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(30);
 
     private readonly string _queueId;
-    private readonly Func<Props>? _queueProps;
-    private readonly Func<Props>? _checkProps;
+    private Func<Props>? _queueProps;
+    private Func<Props>? _checkProps;
+    private readonly Resolver? _resolver;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef? _queue;
     private bool _queueAvailable;
@@ -52,12 +53,14 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
     private bool _draining;
     private bool _handingOff;
 
-    public QueueHost(string queueId, Func<Props>? queueProps, Func<Props>? checkProps)
+    public QueueHost(string queueId, Func<Props>? queueProps, Func<Props>? checkProps, Resolver? resolver = null)
     {
         _queueId = queueId;
         _queueProps = queueProps;
         _checkProps = checkProps;
-        if (_queueProps is not null && _checkProps is not null) Checking();
+        _resolver = queueProps is null ? resolver : null;
+        if (_resolver is not null) Resolving();
+        else if (_queueProps is not null && _checkProps is not null) Checking();
         else Hosting();
     }
 
@@ -76,12 +79,79 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
     /// <param name="queueProps">Props of the queue actor, called for each (re)start; null for a queue this node does not declare.</param>
     /// <param name="checkProps">Props of the <see cref="PartitionCheck"/> to pass before the queue first starts; null for none.</param>
     public static Props Props(string queueId, Func<Props>? queueProps, Func<Props>? checkProps = null) =>
-        Akka.Actor.Props.Create(() => new QueueHost(queueId, queueProps, checkProps));
+        Akka.Actor.Props.Create(() => new QueueHost(queueId, queueProps, checkProps, null));
+
+    /// <summary>
+    /// Props for the host of a sharding entity whose queue this node does not know (yet): the host asks the queue registry
+    /// (see <see cref="Resolving"/>) and starts the queue if it was declared at run time.
+    /// </summary>
+    /// <param name="queueId">The entity id (the queue's name, or <c>name#p</c>).</param>
+    /// <param name="resolver">Where to ask, and how to make the props from the options found.</param>
+    public static Props Resolve(string queueId, Resolver resolver) =>
+        Akka.Actor.Props.Create(() => new QueueHost(queueId, null, null, resolver));
 
     protected override void PreStart()
     {
-        if (_checkProps is not null && _queueProps is not null) StartCheck();
+        if (_resolver is not null)
+        {
+            _resolver.Registry.Tell(new QueueRegistryProtocol.FindDeclared(Partitions.Parse(_queueId).Queue));
+            Timers.StartSingleTimer("resolve", ResolveTimedOut.Instance, _resolver.Timeout);
+        }
+        else if (_checkProps is not null && _queueProps is not null) StartCheck();
         else Start();
+    }
+
+    /// <summary>
+    /// A sharding entity for a name this node's catalog lacks: a queue declared at run time that this node has not heard
+    /// of yet, or no queue at all. Commands wait in the stash while the registry is asked; a queue it knows starts as
+    /// usual (after its partition check), and for a name it does not know every command is answered "unknown queue" and
+    /// the host passivates, so a later message makes a new host that asks again.
+    /// </summary>
+    private void Resolving()
+    {
+        Receive<QueueRegistryProtocol.DeclaredQueueFound>(found =>
+        {
+            Timers.Cancel("resolve");
+            if (found.Options is { } options && _resolver!.PropsFor(options) is { } props)
+            {
+                _log.Info("Queue {0}: declared at run time, found in the queue registry", _queueId);
+                _queueProps = props.Queue;
+                _checkProps = props.Check;
+                if (_checkProps is not null)
+                {
+                    Become(Checking);
+                    StartCheck();
+                }
+                else
+                {
+                    Become(Hosting);
+                    Start();
+                }
+            }
+            else Unresolved(RejectionCode.UnknownQueue, $"Queue '{Partitions.Parse(_queueId).Queue}' does not exist.");
+            Stash.UnstashAll();
+        });
+        Receive<ResolveTimedOut>(_ =>
+        {
+            Unresolved(RejectionCode.JournalUnavailable, $"Queue '{_queueId}' is starting and the queue registry did not answer; retry shortly.");
+            Stash.UnstashAll();
+        });
+        Receive<WakeUp>(_ => { });
+        ReceiveDrainAndHandOff();
+        Receive<IWithQueueId>(_ => Stash.Stash());
+    }
+
+    /// <summary>Answers every command with <paramref name="code"/> and passivates (the shard buffers what arrives meanwhile).</summary>
+    private void Unresolved(RejectionCode code, string reason)
+    {
+        Become(() =>
+        {
+            Receive<WakeUp>(_ => { });
+            Receive<StopUnresolved>(_ => Context.Stop(Self));
+            ReceiveDrainAndHandOff();
+            Receive<IWithQueueId>(message => Answer(message, code, reason));
+        });
+        Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopUnresolved.Instance));
     }
 
     /// <summary>Waiting for the <see cref="PartitionCheck"/>: commands wait in the stash; a drain or hand-off needs no queue.</summary>
@@ -301,6 +371,24 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
     {
         public static readonly HandOff Instance = new();
         private HandOff() { }
+    }
+
+    /// <summary>How a host resolves a queue it does not know (see <see cref="Resolve"/>).</summary>
+    /// <param name="Registry">The queue registry (its singleton proxy).</param>
+    /// <param name="PropsFor">The queue's and its check's props from the options found; null when the entity's partition is above the queue's count.</param>
+    /// <param name="Timeout">How long to wait for the registry.</param>
+    internal sealed record Resolver(IActorRef Registry, Func<QueueOptions, (Func<Props> Queue, Func<Props>? Check)?> PropsFor, TimeSpan Timeout);
+
+    private sealed class ResolveTimedOut : INotInfluenceReceiveTimeout, IDeadLetterSuppression
+    {
+        public static readonly ResolveTimedOut Instance = new();
+        private ResolveTimedOut() { }
+    }
+
+    private sealed class StopUnresolved
+    {
+        public static readonly StopUnresolved Instance = new();
+        private StopUnresolved() { }
     }
 
     private sealed class RetryCheck

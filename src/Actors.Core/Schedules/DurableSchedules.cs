@@ -55,8 +55,10 @@ public static class DurableSchedules
                 region = sharding.Start(ShardTypeName, ScheduleProps, settings, extractor, sharding.DefaultShardAllocationStrategy(settings), ScheduleCommands.StopSchedule.Instance);
             }
         }
-        var queues = options.Queues.Keys.ToHashSet(StringComparer.Ordinal);
-        return system.ActorOf(ScheduleManager.Props(queues, ScheduleProps, region, declared), ManagerName);
+        // Queues declared at run time count once this node's catalog has them.
+        var configured = options.Queues.Keys.ToHashSet(StringComparer.Ordinal);
+        Func<string, bool> queueExists = Queues.DeclaredQueues.Of(system) is { } known ? known.Contains : configured.Contains;
+        return system.ActorOf(ScheduleManager.Props(queueExists, ScheduleProps, region, declared), ManagerName);
     }
 
     /// <summary>Entity id = schedule id; shard = a stable hash of it.</summary>

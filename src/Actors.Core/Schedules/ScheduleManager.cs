@@ -36,7 +36,7 @@ internal sealed class ScheduleManager : ReceiveActor, IWithTimers
 
     private static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(1);
 
-    private readonly IReadOnlySet<string> _queues;
+    private readonly Func<string, bool> _queueExists;
     private readonly Func<string, Props> _scheduleProps;
     private readonly IActorRef? _region;
     private readonly IReadOnlyDictionary<string, ScheduleDefinition> _declared;
@@ -49,9 +49,9 @@ internal sealed class ScheduleManager : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IMaterializer _materializer = Context.Materializer();
 
-    public ScheduleManager(IReadOnlySet<string> queues, Func<string, Props> scheduleProps, IActorRef? region, IReadOnlyDictionary<string, ScheduleDefinition> declared)
+    public ScheduleManager(Func<string, bool> queueExists, Func<string, Props> scheduleProps, IActorRef? region, IReadOnlyDictionary<string, ScheduleDefinition> declared)
     {
-        _queues = queues;
+        _queueExists = queueExists;
         _scheduleProps = scheduleProps;
         _region = region;
         _declared = declared;
@@ -91,12 +91,12 @@ internal sealed class ScheduleManager : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Props for the manager of a node's schedules.</summary>
-    /// <param name="queues">The declared queue names (a definition naming another queue is refused).</param>
+    /// <param name="queueExists">Whether a queue exists, configured or declared at run time (a definition naming another queue is refused).</param>
     /// <param name="scheduleProps">Props of a schedule by id (standalone: started here as children).</param>
     /// <param name="region">In a cluster, the schedules' shard region or proxy; null on a standalone node.</param>
     /// <param name="declared">Schedules declared in configuration, upserted at start.</param>
-    public static Props Props(IReadOnlySet<string> queues, Func<string, Props> scheduleProps, IActorRef? region, IReadOnlyDictionary<string, ScheduleDefinition> declared) =>
-        Akka.Actor.Props.Create(() => new ScheduleManager(queues, scheduleProps, region, declared));
+    public static Props Props(Func<string, bool> queueExists, Func<string, Props> scheduleProps, IActorRef? region, IReadOnlyDictionary<string, ScheduleDefinition> declared) =>
+        Akka.Actor.Props.Create(() => new ScheduleManager(queueExists, scheduleProps, region, declared));
 
     protected override void PreStart()
     {
@@ -117,7 +117,7 @@ internal sealed class ScheduleManager : ReceiveActor, IWithTimers
 
     private void OnDefine(DefineSchedule define)
     {
-        if (!_queues.Contains(define.Definition.Queue))
+        if (!_queueExists(define.Definition.Queue))
         {
             Sender.Tell(new ScheduleRejected(define.ScheduleId, ScheduleErrorCode.UnknownQueue, $"Queue '{define.Definition.Queue}' does not exist."));
             return;

@@ -176,11 +176,35 @@ internal sealed partial class AmqpChannel(AmqpConnection connection, ushort numb
             if (declare.Passive || !connection.Options.AllowDeclare)
                 throw new AmqpChannelException(ReplyCodes.NotFound, ReplyCodes.Text(ReplyCodes.NotFound,
                     $"no queue '{declare.Queue}' in vhost '/': queues are declared in the node's configuration (Actors:Queues)"));
-            throw new AmqpChannelException(ReplyCodes.AccessRefused, ReplyCodes.Text(ReplyCodes.AccessRefused,
-                $"no queue '{declare.Queue}': creating queues with queue.declare is not supported yet; declare it in the node's configuration (Actors:Queues)"));
+            await CreateQueueAsync(declare.Queue);
+            stats = await StatsAsync(declare.Queue) ?? throw new AmqpChannelException(ReplyCodes.InternalError,
+                ReplyCodes.Text(ReplyCodes.InternalError, $"queue '{declare.Queue}' was declared but does not answer"));
         }
         if (!declare.NoWait)
             await connection.SendAsync(number, new Queue.DeclareOk(declare.Queue, (uint)Math.Clamp(stats.Depth, 0, uint.MaxValue), (uint)Math.Max(0, stats.Consumers)));
+    }
+
+    /// <summary>
+    /// Creates <paramref name="queue"/> at run time (<see cref="AmqpOptions.AllowDeclare"/>) with the node's
+    /// <c>DeclaredQueueDefaults</c>: no in-process workers, so its consumers are AMQP's. Needs <c>manage</c> on it.
+    /// </summary>
+    private async ValueTask CreateQueueAsync(string queue)
+    {
+        if (!connection.Principal.Allows(PermissionKind.Manage, queue))
+            throw new AmqpChannelException(ReplyCodes.AccessRefused, ReplyCodes.Text(ReplyCodes.AccessRefused,
+                $"creating queue '{queue}' needs manage permission, which {connection.Principal.Name} lacks"));
+        try
+        {
+            await connection.Queues.DeclareQueueAsync(queue, null, connection.Closed);
+        }
+        catch (QueueException e) when (e.Code == RejectionCode.InvalidQueueName)
+        {
+            throw new AmqpChannelException(ReplyCodes.PreconditionFailed, ReplyCodes.Text(ReplyCodes.PreconditionFailed, e.Message));
+        }
+        catch (QueueException e)
+        {
+            throw new AmqpChannelException(ReplyCodes.InternalError, ReplyCodes.Text(ReplyCodes.InternalError, $"queue '{queue}' could not be declared: {e.Message}"));
+        }
     }
 
     private async ValueTask<QueueQueries.QueueStats?> StatsAsync(string queue)

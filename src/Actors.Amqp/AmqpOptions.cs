@@ -34,9 +34,9 @@ public sealed class AmqpOptions
     public int MaxInFlightPublishes { get; set; } = 4096;
 
     /// <summary>
-    /// Whether <c>queue.declare</c> of a queue the node does not have may create it. Default <c>false</c> (404 NOT_FOUND).
-    /// Creating queues at runtime is not supported yet: with <c>true</c> such a declare is answered 403 ACCESS_REFUSED
-    /// with that reason.
+    /// Whether <c>queue.declare</c> of a queue the node does not have creates it (durably, cluster-wide, with the node's
+    /// <c>DeclaredQueueDefaults</c>: no in-process workers) for a caller with <c>manage</c> on it; others get 403
+    /// ACCESS_REFUSED. Default <c>false</c>: 404 NOT_FOUND. On in the standalone profile.
     /// </summary>
     public bool AllowDeclare { get; set; }
 

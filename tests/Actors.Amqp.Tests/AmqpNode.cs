@@ -36,6 +36,8 @@ public sealed class AmqpNode : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Actors:DrainTimeout", "00:00:02");
         builder.UseSetting("Actors:Amqp:Enabled", "true");
         builder.UseSetting("Actors:Amqp:Port", "0");
+        // Queues are not created by queue.declare here unless a test asks for it (DeclareTests).
+        builder.UseSetting("Actors:Amqp:AllowDeclare", "false");
         builder.UseSetting("Actors:Queues:orders:Workers", "1");
         builder.UseSetting("Actors:Queues:orders:MaxPayloadBytes", (16 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Actors:Queues:orders:PayloadMemoryBytes", (64 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -84,7 +84,8 @@ public sealed class PikaTests(AmqpNode node, ITestOutputHelper output) : IClassF
             // whose confirm the kill cut off may or may not have been committed).
             var consumed = await Pika.RunAsync(amqpPort, "receive_all.py", ["jobs"], new() { ["IDLE_S"] = "5" });
             var bodies = consumed.Lines.Where(l => l.StartsWith("message ", StringComparison.Ordinal)).Select(l => l["message ".Length..]).ToHashSet();
-            Assert.Empty(confirmed.Except(bodies));
+            output.WriteLine($"{bodies.Count} consumed after the restart; the queue: {await http.GetStringAsync($"http://127.0.0.1:{httpPort}/queues/jobs")}");
+            Assert.Empty(confirmed.Except(bodies).Order());
         }
         finally
         {

@@ -4,23 +4,18 @@ import sys
 
 import pika
 
-from common import parameters, IDLE_S
+from common import parameters, Consuming
 
 connection = pika.BlockingConnection(parameters())
 channel = connection.channel()
 channel.basic_qos(prefetch_count=100)
-received = 0
+consuming = Consuming(connection, expect=0)
 
 def callback(ch, method, properties, body):
-    global received
-    received += 1
     print(body.decode(), flush=True)
     ch.basic_ack(delivery_tag=method.delivery_tag)
+    consuming.arrived()
 
 channel.basic_consume(queue=sys.argv[1], on_message_callback=callback)
-while True:
-    before = received
-    connection.process_data_events(time_limit=IDLE_S)
-    if received == before:
-        break
+consuming.run()
 connection.close()

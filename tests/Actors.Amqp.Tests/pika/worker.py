@@ -5,28 +5,23 @@ import time
 
 import pika
 
-from common import parameters, EXPECT, IDLE_S
+from common import parameters, Consuming
 
 connection = pika.BlockingConnection(parameters())
 channel = connection.channel()
 channel.queue_declare(queue='task_queue', durable=True)
 print(' [*] Waiting for messages.', flush=True)
 work_s = float(os.environ.get("WORK_S", "0"))
-received = 0
+consuming = Consuming(connection)
 
 def callback(ch, method, properties, body):
-    global received
     print(f" [x] Received {body.decode()}", flush=True)
     time.sleep(work_s)  # the tutorial's simulated work (a dot a second there)
     print(f" [x] Done {body.decode()}", flush=True)
     ch.basic_ack(delivery_tag=method.delivery_tag)
-    received += 1
+    consuming.arrived()
 
 channel.basic_qos(prefetch_count=1)
 channel.basic_consume(queue='task_queue', on_message_callback=callback)
-while EXPECT == 0 or received < EXPECT:
-    before = received
-    connection.process_data_events(time_limit=IDLE_S)
-    if received == before:
-        break
+consuming.run()  # the tutorial's channel.start_consuming(), with an end
 connection.close()

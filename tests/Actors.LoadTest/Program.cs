@@ -420,7 +420,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
         }
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         return new LoadSettings(Int("messages", 100_000), Int("payload", 512), Math.Max(1, Int("producers", 4)), Int("workers", 8),
-            Int("prefetch", 16), Math.Max(1, Int("outstanding", 64)), Math.Max(0, Int("rate", 0)), Math.Max(1, Int("batch", 1)), Math.Max(0, Int("pending", 0)), Int("snapshot-every", 1_000), values.GetValueOrDefault("data"), values.GetValueOrDefault("postgres"))
+            Int("prefetch", 16), Math.Max(1, Int("outstanding", 64)), Math.Max(0, Int("rate", 0)), Math.Max(1, Int("batch", 1)), Math.Max(0, Int("pending", 0)), Int("snapshot-every", new QueueOptions().SnapshotEvery), values.GetValueOrDefault("data"), values.GetValueOrDefault("postgres"))
         {
             DelaySeconds = Math.Max(0, Int("delay-s", 0)),
             LatenessRate = Math.Max(0, Int("lateness-rate", 0)),

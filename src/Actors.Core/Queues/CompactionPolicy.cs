@@ -4,7 +4,7 @@ namespace Actors.Queues;
 
 /// <summary>
 /// When the queue snapshots and what it deletes afterwards. A snapshot is due once at least
-/// <c>SnapshotEvery</c> events were written since the last one and they carry at least
+/// <c>SnapshotEvery</c> events (or <see cref="MessagesBetweenSnapshots"/> messages) were written since the last one and they carry at least
 /// 1/<see cref="QueueActor.SnapshotReplayFraction"/> of the messages the queue holds: recovery then replays no more than
 /// that fraction of a state, and snapshot work stays constant per message however deep the backlog grows.
 /// <para>Nothing is deleted before the snapshot store confirms the new snapshot, and the two newest snapshots are
@@ -40,6 +40,12 @@ internal sealed class CompactionPolicy
 
     private const int MostSlices = 16;
 
+    /// <summary>
+    /// Messages the events since the last snapshot may carry before one is due even with fewer than SnapshotEvery
+    /// events (an event carries up to 100): recovery never replays many more than this.
+    /// </summary>
+    public const int MessagesBetweenSnapshots = 100_000;
+
     /// <summary>A policy that snapshots after at least <paramref name="snapshotEvery"/> events.</summary>
     public CompactionPolicy(int snapshotEvery) => _snapshotEvery = snapshotEvery;
 
@@ -74,7 +80,8 @@ internal sealed class CompactionPolicy
         else if (_phase == Phase.Idle && IsDue) SnapshotDue = true;
     }
 
-    private bool IsDue => _eventsSinceSnapshot >= _snapshotEvery && _messagesSinceSnapshot * QueueActor.SnapshotReplayFraction >= _stateSize;
+    private bool IsDue => (_eventsSinceSnapshot >= _snapshotEvery || _messagesSinceSnapshot >= MessagesBetweenSnapshots)
+        && _messagesSinceSnapshot * QueueActor.SnapshotReplayFraction >= _stateSize;
 
     /// <summary>
     /// Whether the due snapshot may start now: only with no write in flight, so it covers exactly the events up to the

@@ -77,9 +77,11 @@ public sealed class QueueClient : IQueueClient
         MessageTiming? timing, CancellationToken cancellationToken)
     {
         ValidateQueueName(queue);
-        if (ActorsTelemetry.Source.HasListeners() || ActorsTelemetry.OperationDuration.Enabled)
+        if (ActorsTelemetry.Source.HasListeners())
             return SendObserved(queue, type, payload, headers, idempotencyKey, timing, cancellationToken);
         var request = Register(cancellationToken, out var correlation);
+        // Metrics without traces: the round trip is timed here and recorded when the answer comes (see Complete).
+        if (ActorsTelemetry.OperationDuration.Enabled) request.Time(queue);
         if (WritePathBreakdown.Enabled) WritePathBreakdown.Sent(_replies, correlation);
         Dispatch(request, new Enqueue(queue, type, payload, headers, correlation, idempotencyKey, timing));
         return request.Task;
@@ -476,7 +478,9 @@ public sealed class QueueClient : IQueueClient
             _system.Scheduler.ScheduleTellOnce(MovingQueueRetryInterval, _manager, command, _replies);
             return;
         }
-        if (_pending.TryRemove(correlation, out request)) request.Resolve(reply);
+        if (!_pending.TryRemove(correlation, out request)) return;
+        request.RecordDuration(reply);
+        request.Resolve(reply);
     }
 
     /// <summary>The whole request was refused because its queue is shutting down: nothing of it was stored.</summary>
@@ -493,16 +497,35 @@ public sealed class QueueClient : IQueueClient
         foreach (var (id, request) in _pending)
         {
             if (request.Deadline <= now && _pending.TryRemove(id, out var expired))
-                expired.TrySetException(new QueueException(RejectionCode.JournalUnavailable, $"The queue did not answer within {_timeout}; the message may or may not have been stored."));
+            {
+                var error = new QueueException(RejectionCode.JournalUnavailable, $"The queue did not answer within {_timeout}; the message may or may not have been stored.");
+                expired.RecordDuration(error);
+                expired.TrySetException(error);
+            }
         }
     }
 
     private sealed class PendingRequest(long deadline) : TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         private long _retryUntil;
+        private string? _timedQueue;
+        private long _startedAt;
 
         public long Deadline { get; } = deadline;
         public CancellationTokenRegistration Registration { get; set; }
+
+        /// <summary>Times the round trip of an enqueue to <paramref name="queue"/> for the operation-duration metric.</summary>
+        public void Time(string queue)
+        {
+            _timedQueue = queue;
+            _startedAt = Stopwatch.GetTimestamp();
+        }
+
+        /// <summary>Records the timed round trip (if it is timed) with its outcome.</summary>
+        public void RecordDuration(object reply)
+        {
+            if (_timedQueue is { } queue) ActorsTelemetry.EndSend(null, queue, _startedAt, reply);
+        }
 
         /// <summary>The command to send again if its queue refuses it while moving (cluster only).</summary>
         public IWithQueueId? Resend { get; set; }

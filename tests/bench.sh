@@ -18,10 +18,10 @@ record() { local row="$1"; shift; for _ in $(seq "$RUNS"); do echo "{\"row\":\"$
 record e2e-200k load --messages 200000 --payload 512 --producers 4 --workers 8
 # Instrumentation cost: the same run with every metric and span of the Actors meter and source recorded (dropping exporters).
 # Each after 100,000 warm-up messages (as its baseline), so the difference is the cost per message, not the SDK's start-up.
-record e2e-200k-warm load --messages 200000 --warmup 100000 --payload 512 --producers 4 --workers 8
-record e2e-200k-telemetry load --messages 200000 --warmup 100000 --payload 512 --producers 4 --workers 8 --telemetry 1
-record e2e-200k-metrics load --messages 200000 --warmup 100000 --payload 512 --producers 4 --workers 8 --telemetry 2
-record e2e-200k-traces-10pct load --messages 200000 --warmup 100000 --payload 512 --producers 4 --workers 8 --telemetry 1 --sample-percent 10
+record e2e-200k-warm load --messages 200000 --warmup 20000 --payload 512 --producers 4 --workers 8
+record e2e-200k-telemetry load --messages 200000 --warmup 20000 --payload 512 --producers 4 --workers 8 --telemetry 1
+record e2e-200k-metrics load --messages 200000 --warmup 20000 --payload 512 --producers 4 --workers 8 --telemetry 2
+record e2e-200k-traces-10pct load --messages 200000 --warmup 20000 --payload 512 --producers 4 --workers 8 --telemetry 1 --sample-percent 10
 # Ordering keys: 10,000 keys x 20 messages, each key's messages one at a time in enqueue order (checked: order_violations).
 record e2e-200k-10k-keys load --messages 200000 --payload 512 --producers 4 --workers 8 --ordering-keys 10000
 # Priorities 0-9 mixed (message n has priority n mod 10).

@@ -8,8 +8,9 @@
 # OUTSTANDING, 64, unconfirmed each: 256 in all, as the load test's 4 producers × 64), each consumer on its own
 # connection with manual acks and prefetch PREFETCH (100). Actors (tests/Actors.LoadTest): an in-process node on its
 # SQLite journal, 4 producers × 64 outstanding enqueues, 4 workers. The broker is already running when its run starts,
-# while the Actors node starts inside the load test's process: it first takes WARMUP (20,000) messages through another
-# queue, untimed, so both are measured warm (JIT and the journal's statements ready). Each run is one RabbitMQ row then one Actors row
+# while the Actors node starts inside the load test's process: it first takes rounds of WARMUP (20,000) messages through
+# another queue, untimed, until a round leaves the JIT idle (fewer than 50 methods compiled), so both are measured warm;
+# the row's jit_methods_in_run and jit_ms_in_run say how much compilation was left inside the measured run. Each run is one RabbitMQ row then one Actors row
 # (JSON, e2e_per_s = first send to last ack/completion); the last row gives each pair's ratio (Actors ÷ RabbitMQ) and
 # their min and median. Rows are also appended to results/rabbitmq-compare-<UTC time>.jsonl.
 #

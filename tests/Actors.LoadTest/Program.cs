@@ -129,20 +129,30 @@ ImmutableDictionary<string, string>? HeadersFor()
     if (settings.Priorities && n % 10 != 0) headers = headers.Add(Actors.Protocol.MessageHeaders.Priority, (n % 10).ToString(CultureInfo.InvariantCulture));
     return headers;
 }
-// --warmup N (closed loop): N messages through the warm-up queue, the same way and with the same payload, until all
-// succeeded, before the clock starts: the measured run then starts with the JIT, the journal's statements and any
-// telemetry SDK warm, so a comparison of short runs measures the cost per message, not the cost of starting.
+// --warmup N (closed loop): rounds of N messages through the warm-up queue, the same way and with the same payload,
+// until all succeeded, before the clock starts: the measured run then starts with the JIT, the journal's statements and
+// any telemetry SDK warm, so a comparison of short runs measures the cost per message, not the cost of starting.
+// Warm means the JIT is done: the runtime compiles hot methods again, optimised, on a background thread some time
+// after their first calls, and on two cores that backlog takes seconds (a single round of 20,000 left ~4 s of
+// compilation inside a 100,000-message run). So rounds go on until one compiles fewer than 50 methods (at most 20).
+var warmupSent = 0;
 if (settings.Warmup > 0)
 {
     var window = new SemaphoreSlim(settings.Producers * settings.Outstanding);
-    var warming = new List<Task>(settings.Warmup);
-    for (var i = 0; i < settings.Warmup; i++)
+    for (var round = 0; round < 20; round++)
     {
-        await window.WaitAsync();
-        warming.Add(client.EnqueueAsync("warmup", "load", payload).ContinueWith(_ => window.Release(), TaskScheduler.Default));
+        var compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var warming = new List<Task>(settings.Warmup);
+        for (var i = 0; i < settings.Warmup; i++)
+        {
+            await window.WaitAsync();
+            warming.Add(client.EnqueueAsync("warmup", "load", payload).ContinueWith(_ => window.Release(), TaskScheduler.Default));
+        }
+        await Task.WhenAll(warming);
+        warmupSent += settings.Warmup;
+        while ((await client.GetStatsAsync("warmup")).TotalSucceeded < warmupSent) await Task.Delay(5);
+        if (System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore < 50) break;
     }
-    await Task.WhenAll(warming);
-    while ((await client.GetStatsAsync("warmup")).TotalSucceeded < settings.Warmup) await Task.Delay(5);
 }
 var perProducer = settings.Messages / settings.Producers;
 var histograms = new LongHistogram[settings.Producers];
@@ -151,6 +161,9 @@ var sendLag = new LongHistogram(TimeStamp.Minutes(10), 3);
 var fromSend = new LongHistogram(TimeStamp.Minutes(10), 3);
 var accepted = 0L;
 var rejected = 0L;
+// How much the JIT compiled while the clock ran: a run measured warm compiles next to nothing.
+var jitMethodsAtStart = System.Runtime.JitInfo.GetCompiledMethodCount();
+var jitTimeAtStart = System.Runtime.JitInfo.GetCompilationTime();
 var stopwatch = Stopwatch.StartNew();
 // The first two seconds of an open-loop run (at most a fifth of it) warm up the JIT, the connection pool and the
 // journal, whose SQL library compiles each statement on its first use (the first snapshot and the first delete of old
@@ -277,6 +290,8 @@ var finished = await Task.WhenAny(allHandled.Task, Task.Delay(TimeSpan.FromMinut
 while (finished && (await client.GetStatsAsync("load")).TotalSucceeded < Interlocked.Read(ref accepted))
     await Task.Delay(5);
 var e2eSeconds = stopwatch.Elapsed.TotalSeconds;
+var jitMethodsInRun = System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsAtStart;
+var jitMsInRun = (System.Runtime.JitInfo.GetCompilationTime() - jitTimeAtStart).TotalMilliseconds;
 
 var merged = new LongHistogram(TimeStamp.Minutes(10), 3);
 foreach (var h in histograms) merged.Add(h);
@@ -292,7 +307,7 @@ var result = new
     payload = settings.PayloadBytes,
     producers = settings.Producers,
     offered_per_s = settings.Rate,
-    warmup_messages = settings.Rate > 0 ? openLoopWarmup : settings.Warmup,
+    warmup_messages = settings.Rate > 0 ? openLoopWarmup : warmupSent,
     batch = settings.Batch,
     journal = options.Journal.ToString(),
     workers = settings.Workers,
@@ -314,6 +329,8 @@ var result = new
     send_lag_p50_ms = settings.Rate > 0 ? Math.Round(Percentile(50, sendLag), 3) : (double?)null,
     from_send_p50_ms = settings.Rate > 0 ? Math.Round(Percentile(50, fromSend), 3) : (double?)null,
     from_send_p99_ms = settings.Rate > 0 ? Math.Round(Percentile(99, fromSend), 3) : (double?)null,
+    jit_methods_in_run = jitMethodsInRun,
+    jit_ms_in_run = Math.Round(jitMsInRun),
     peak_rss_mb = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
     breakdown = settings.Breakdown ? Actors.Monitoring.WritePathBreakdown.Percentiles().ToDictionary(s => s.Key, s => new { p50_ms = s.Value.P50Ms, p99_ms = s.Value.P99Ms, n = s.Value.Count }) : null,
 };
@@ -379,7 +396,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
     /// <summary>--telemetry 1: an OpenTelemetry SDK records every metric and span of the Actors meter and source; 2: metrics only; 3: spans only.</summary>
     public int Telemetry { get; init; }
 
-    /// <summary>--warmup N: closed loop only; N messages through a second queue before the measured run (default 0).</summary>
+    /// <summary>--warmup N: closed loop only; rounds of N messages through a second queue before the measured run, until a round leaves the JIT idle (default 0).</summary>
     public int Warmup { get; init; }
 
     /// <summary>--sample-percent: the share of traces the --telemetry runs sample (parent-based ratio sampler); default 100.</summary>

@@ -7,12 +7,13 @@
 # client): a durable quorum queue, each producer on its own connection with tracked publisher confirms (at most
 # OUTSTANDING, 64, unconfirmed each: 256 in all, as the load test's 4 producers × 64), each consumer on its own
 # connection with manual acks and prefetch PREFETCH (100). Actors (tests/Actors.LoadTest): an in-process node on its
-# SQLite journal, 4 producers × 64 outstanding enqueues, 4 workers. The broker is already running when its run starts,
-# while the Actors node starts inside the load test's process: it first takes rounds of WARMUP (20,000) messages through
-# another queue, untimed, until a round leaves the JIT idle (fewer than 50 methods compiled), so both are measured warm;
-# the row's jit_methods_in_run and jit_ms_in_run say how much compilation was left inside the measured run. Each run is one RabbitMQ row then one Actors row
-# (JSON, e2e_per_s = first send to last ack/completion); the last row gives each pair's ratio (Actors ÷ RabbitMQ) and
-# their min and median. Rows are also appended to results/rabbitmq-compare-<UTC time>.jsonl.
+# SQLite journal, 4 producers × 64 outstanding enqueues, 4 workers. Both first run rounds of WARMUP (20,000) messages,
+# untimed, through a queue of their own, until two rounds in a row leave the JIT idle (fewer than 50 methods compiled
+# each): the broker is already running, and the .NET processes (the RabbitMQ client; the Actors node inside the load
+# test) are then measured warm too. Each row's jit_methods_in_run and jit_ms_in_run say how much compilation was left in
+# the measured run. Each run is one RabbitMQ row then one Actors row (JSON, e2e_per_s = first send to last
+# ack/completion); the last row gives each pair's ratio (Actors ÷ RabbitMQ) and their min and median. Rows are also
+# appended to results/rabbitmq-compare-<UTC time>.jsonl.
 #
 # The broker is a throwaway: Debian's rabbitmq-server (installed here with apt-get when missing, as root), run as this
 # user with its node name, ports, Erlang cookie, data and logs in a temporary directory, stopped and deleted at the end.
@@ -87,7 +88,7 @@ field() { python3 -c "import json, sys; print(json.loads(sys.argv[1])[sys.argv[2
 for run in $(seq 1 "$RUNS"); do
   # A run that loses or duplicates a message (or fails) still prints its row; the script then exits non-zero.
   row="$(dotnet tests/Actors.RabbitBench/bin/Release/net10.0/Actors.RabbitBench.dll --port "$amqp_port" --messages "$MESSAGES" \
-    --payload "$PAYLOAD" --producers 4 --consumers 4 --outstanding "$OUTSTANDING" --prefetch "$PREFETCH" | tail -n 1)" || failed=1
+    --payload "$PAYLOAD" --producers 4 --consumers 4 --outstanding "$OUTSTANDING" --prefetch "$PREFETCH" --warmup "$WARMUP" | tail -n 1)" || failed=1
   echo "{\"run\":$run,\"result\":${row:-null}}" | tee -a "$out"
   rabbit_rates+=("$(field "$row" e2e_per_s)")
   row="$(dotnet tests/Actors.LoadTest/bin/Release/net10.0/Actors.LoadTest.dll --messages "$MESSAGES" --payload "$PAYLOAD" \

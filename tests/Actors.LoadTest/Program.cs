@@ -131,11 +131,13 @@ ImmutableDictionary<string, string>? HeadersFor()
 }
 // --warmup N (closed loop): rounds of N messages through the warm-up queue, the same way and with the same payload,
 // until all succeeded, before the clock starts: the measured run then starts with the JIT, the journal's statements and
-// any telemetry SDK warm, so a comparison of short runs measures the cost per message, not the cost of starting.
-// Warm means the JIT is done: the runtime compiles hot methods again, optimised, on a background thread some time
-// after their first calls, and on two cores that backlog takes seconds (a single round of 20,000 left ~4 s of
-// compilation inside a 100,000-message run). So rounds go on until one compiles fewer than 50 methods (at most 20).
+// any telemetry SDK warm, so a comparison of short runs measures the cost per message, not the cost of starting. Warm
+// means the JIT is done: the runtime compiles hot methods again, optimised, on a background thread some time after
+// their first calls, and on two cores that backlog takes seconds (a single round of 20,000 left ~4 s of compilation
+// inside a 100,000-message run). So rounds go on until two in a row compile fewer than 50 methods each (at most 20
+// rounds).
 var warmupSent = 0;
+var quietRounds = 0;
 if (settings.Warmup > 0)
 {
     var window = new SemaphoreSlim(settings.Producers * settings.Outstanding);
@@ -151,7 +153,8 @@ if (settings.Warmup > 0)
         await Task.WhenAll(warming);
         warmupSent += settings.Warmup;
         while ((await client.GetStatsAsync("warmup")).TotalSucceeded < warmupSent) await Task.Delay(5);
-        if (System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore < 50) break;
+        quietRounds = System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore < 50 ? quietRounds + 1 : 0;
+        if (quietRounds == 2) break;
     }
 }
 var perProducer = settings.Messages / settings.Producers;
@@ -396,7 +399,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
     /// <summary>--telemetry 1: an OpenTelemetry SDK records every metric and span of the Actors meter and source; 2: metrics only; 3: spans only.</summary>
     public int Telemetry { get; init; }
 
-    /// <summary>--warmup N: closed loop only; rounds of N messages through a second queue before the measured run, until a round leaves the JIT idle (default 0).</summary>
+    /// <summary>--warmup N: closed loop only; rounds of N messages through a second queue before the measured run, until two rounds in a row leave the JIT idle (default 0).</summary>
     public int Warmup { get; init; }
 
     /// <summary>--sample-percent: the share of traces the --telemetry runs sample (parent-based ratio sampler); default 100.</summary>

@@ -14,21 +14,27 @@ namespace Actors.Amqp.Tests;
 /// held until settled), <c>basic.recover</c>, <c>channel.flow</c>, acks after <c>basic.cancel</c>, and
 /// <c>connection.blocked</c> while a queue is full.
 /// </summary>
-public sealed class ChannelMethodsTests : IAsyncLifetime
+public sealed class ChannelMethodsTests(ChannelMethodsTests.Node fixture) : IClassFixture<ChannelMethodsTests.Node>
 {
-    private readonly AmqpNode _node = new(new Dictionary<string, string?>
+    /// <summary>One node for the class: each test uses queues of its own.</summary>
+    public sealed class Node : IAsyncLifetime
     {
-        ["Actors:Queues:got:Workers"] = "0",
-        ["Actors:Queues:recovered:Workers"] = "0",
-        ["Actors:Queues:flowing:Workers"] = "0",
-        ["Actors:Queues:cancelled:Workers"] = "0",
-        ["Actors:Queues:small:Workers"] = "0",
-        ["Actors:Queues:small:MaxLength"] = "3",
-    });
+        public AmqpNode Amqp { get; } = new(new Dictionary<string, string?>
+        {
+            ["Actors:Queues:got:Workers"] = "0",
+            ["Actors:Queues:recovered:Workers"] = "0",
+            ["Actors:Queues:flowing:Workers"] = "0",
+            ["Actors:Queues:cancelled:Workers"] = "0",
+            ["Actors:Queues:small:Workers"] = "0",
+            ["Actors:Queues:small:MaxLength"] = "3",
+        });
 
-    public Task InitializeAsync() => _node.InitializeAsync();
+        public Task InitializeAsync() => Amqp.InitializeAsync();
 
-    public Task DisposeAsync() => ((IAsyncLifetime)_node).DisposeAsync();
+        public Task DisposeAsync() => ((IAsyncLifetime)Amqp).DisposeAsync();
+    }
+
+    private readonly AmqpNode _node = fixture.Amqp;
 
     private async Task PublishAsync(string queue, params string[] bodies)
     {

@@ -83,6 +83,9 @@ public sealed class ChannelMethodsTests(ChannelMethodsTests.Node fixture) : ICla
         await again.BasicRejectAsync(redelivered.DeliveryTag, requeue: false);
         await Poll.Until(async () => (await StatsAsync("got")) is { DeadLettered: 1, Consumers: 0 }, "c dead-lettered by the reject", TimeSpan.FromSeconds(30));
         Assert.Null(await again.BasicGetAsync("got", autoAck: false));
+
+        var missing = await Assert.ThrowsAsync<OperationInterruptedException>(() => again.BasicGetAsync("nowhere", autoAck: false));
+        Assert.Equal(404, missing.ShutdownReason!.ReplyCode);
     }
 
     [Fact]

@@ -35,7 +35,7 @@ internal sealed partial class AmqpChannel(AmqpConnection connection, ushort numb
     /// <summary>The prefetch count of the last <c>basic.qos</c> (0: unlimited).</summary>
     public ushort Prefetch { get; private set; }
 
-    /// <summary>Whether the client has paused deliveries with <c>channel.flow</c>.</summary>
+    /// <summary>Whether deliveries flow: false while the client has paused them with <c>channel.flow</c> (guarded by the lock).</summary>
     public bool FlowActive { get; private set; } = true;
 
     /// <summary>Handles one frame; true when the channel is finished (closed by either side).</summary>
@@ -93,8 +93,7 @@ internal sealed partial class AmqpChannel(AmqpConnection connection, ushort numb
             case Channel.Open:
                 throw new AmqpConnectionException(ReplyCodes.ChannelError, ReplyCodes.Text(ReplyCodes.ChannelError, $"second 'channel.open' seen on channel {number}"));
             case Channel.Flow flow:
-                FlowActive = flow.Active;
-                await connection.SendAsync(number, new Channel.FlowOk(flow.Active));
+                await FlowAsync(flow.Active);
                 return false;
             case Basic.Qos qos:
                 Prefetch = qos.PrefetchCount;
@@ -145,8 +144,7 @@ internal sealed partial class AmqpChannel(AmqpConnection connection, ushort numb
                 if (!cancel.NoWait) await connection.SendAsync(number, new Basic.CancelOk(cancel.ConsumerTag));
                 return false;
             case Basic.Ack ack:
-                foreach (var o in Take(ack.DeliveryTag, ack.Multiple))
-                    o.Queue.Tell(new WorkerProtocol.Completed(o.Delivery.QueueId, o.Delivery.MessageId, o.Delivery.Attempt, null, Elapsed(o)), o.Consumer);
+                Ack(Take(ack.DeliveryTag, ack.Multiple));
                 return false;
             case Basic.Nack nack:
                 Refuse(Take(nack.DeliveryTag, nack.Multiple), nack.Requeue);
@@ -154,9 +152,16 @@ internal sealed partial class AmqpChannel(AmqpConnection connection, ushort numb
             case Basic.Reject reject:
                 Refuse(Take(reject.DeliveryTag, false), reject.Requeue);
                 return false;
-            case Basic.Get or Basic.Recover or Basic.RecoverAsync:
-                throw new AmqpChannelException(ReplyCodes.NotImplemented, ReplyCodes.Text(ReplyCodes.NotImplemented,
-                    $"method {method.ClassId}.{method.MethodId} (basic.get, basic.recover) is not supported yet"));
+            case Basic.Get get:
+                await GetAsync(get);
+                return false;
+            case Basic.Recover recover:
+                await RecoverAsync(recover.Requeue);
+                await connection.SendAsync(number, Basic.RecoverOk.Instance);
+                return false;
+            case Basic.RecoverAsync recover:
+                await RecoverAsync(recover.Requeue);
+                return false;
             default:
                 throw new AmqpConnectionException(ReplyCodes.CommandInvalid, ReplyCodes.Text(ReplyCodes.CommandInvalid,
                     $"method {method.ClassId}.{method.MethodId} is not one a client sends"));
@@ -340,11 +345,16 @@ internal sealed partial class AmqpChannel(AmqpConnection connection, ushort numb
             {
                 try
                 {
-                    if (await outcomes[i] is null) routed = true;
+                    if (await outcomes[i] is null)
+                    {
+                        routed = true;
+                        connection.QueueAccepted(queues[i]);
+                    }
                 }
                 catch (QueueException e)
                 {
                     refused ??= e;
+                    if (e.Code == RejectionCode.QueueFull) connection.QueueFull(queues[i]);
                     LogRefused(connection.Log, queues[i], e.Code, e.Message);
                 }
             }
@@ -409,11 +419,17 @@ internal sealed partial class AmqpChannel(AmqpConnection connection, ushort numb
         Consumer[] consumers;
         lock (_gate)
         {
-            consumers = [.. _consumers.Values];
+            consumers = [.. _byActor.Values];
+            _byActor.Clear();
             _consumers.Clear();
+            _held.Clear();
             _unacked.TakeAll();
         }
-        foreach (var consumer in consumers) connection.System.Stop(consumer.Actor);
+        foreach (var consumer in consumers)
+        {
+            consumer.Get?.TrySetCanceled();
+            connection.System.Stop(consumer.Actor);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "AMQP channel {Channel} closed by the server: {Code} {Text}")]

@@ -65,6 +65,7 @@ internal sealed partial class AmqpConnection
                         $"Login was refused using authentication mechanism {startOk.Mechanism}: the password must be an API key of this node"));
                 }
                 Principal = principal;
+                NotifiesBlocked = AnnouncesBlocked(startOk.ClientProperties);
                 await SendAsync(0, new Connection.Tune(_options.ChannelMax, _options.FrameMax, _options.Heartbeat));
                 return Handshake.AwaitTuneOk;
             case (Handshake.AwaitTuneOk, Connection.TuneOk tuneOk):

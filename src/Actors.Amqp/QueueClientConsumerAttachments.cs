@@ -7,7 +7,7 @@ namespace Actors.Amqp;
 public sealed class QueueClientConsumerAttachments(IQueueClient queues) : IConsumerAttachments
 {
     /// <inheritdoc />
-    public Task AttachAsync(string queue, IActorRef consumer, int prefetch, CancellationToken cancellationToken) =>
+    public Task<Protocol.ConsumerProtocol.Attached> AttachAsync(string queue, IActorRef consumer, int prefetch, CancellationToken cancellationToken) =>
         queues.AttachConsumerAsync(queue, consumer, prefetch, cancellationToken);
 
     /// <inheritdoc />

@@ -28,6 +28,9 @@ public sealed class AmqpNode : WebApplicationFactory<Program>, IAsyncLifetime
 
     public int Port { get; private set; }
 
+    /// <summary>Whether starting pauses <c>orders</c>, <c>hello</c> and <c>task_queue</c> (a cluster node whose queues live elsewhere does not).</summary>
+    internal bool PauseTestQueues { get; init; } = true;
+
     public IQueueClient Queues => Services.GetRequiredService<IQueueClient>();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -51,7 +54,8 @@ public sealed class AmqpNode : WebApplicationFactory<Program>, IAsyncLifetime
     public async Task InitializeAsync()
     {
         Port = Services.GetRequiredService<AmqpServer>().EndPoint!.Port;
-        foreach (var queue in new[] { "orders", "hello", "task_queue" }) await Queues.PauseAsync(queue, "AMQP tests read what they publish");
+        if (PauseTestQueues)
+            foreach (var queue in new[] { "orders", "hello", "task_queue" }) await Queues.PauseAsync(queue, "AMQP tests read what they publish");
     }
 
     /// <summary>A RabbitMQ.Client connection factory for this node (guest/guest unless given).</summary>

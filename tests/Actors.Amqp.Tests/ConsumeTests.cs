@@ -88,11 +88,11 @@ public sealed class ConsumeTests : IAsyncLifetime
 
         public volatile bool Stopped;
 
-        public Task AttachAsync(string queue, IActorRef consumer, int prefetch, CancellationToken cancellationToken)
+        public Task<ConsumerProtocol.Attached> AttachAsync(string queue, IActorRef consumer, int prefetch, CancellationToken cancellationToken)
         {
             Prefetch = prefetch;
             System.ActorOf(Props.Create(() => new StandInQueue(queue, consumer, this)));
-            return Task.CompletedTask;
+            return Task.FromResult(new ConsumerProtocol.Attached(queue, 3, 1));
         }
 
         public Task DetachAsync(string queue, IActorRef consumer, CancellationToken cancellationToken) => Task.CompletedTask;

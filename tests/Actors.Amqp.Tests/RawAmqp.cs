@@ -112,6 +112,24 @@ internal sealed class RawAmqp : IAsyncDisposable
         }
     }
 
+    /// <summary>The next method, skipping heartbeats, and for a content method (deliver, get-ok, return) its body.</summary>
+    public async Task<(IAmqpMethod Method, byte[] Body)> ReadMethodWithBodyAsync()
+    {
+        var method = await ReadMethodAsync();
+        if (method is not (Basic.Deliver or Basic.GetOk or Basic.Return)) return (method, []);
+        var header = await ReadFrameAsync() ?? throw new IOException("The server closed the connection.");
+        Assert.Equal(FrameType.Header, header.Type);
+        var size = (long)ContentHeader.Read(header.Payload).BodySize;
+        var body = new MemoryStream();
+        while (body.Length < size)
+        {
+            var frame = await ReadFrameAsync() ?? throw new IOException("The server closed the connection.");
+            Assert.Equal(FrameType.Body, frame.Type);
+            body.Write(frame.Payload);
+        }
+        return (method, body.ToArray());
+    }
+
     /// <summary>Reads raw bytes until the server closes the socket (30 s at most).</summary>
     public async Task<byte[]> ReadToEndAsync()
     {

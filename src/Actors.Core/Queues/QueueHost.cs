@@ -308,7 +308,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         CancelMessage c when code != RejectionCode.UnknownQueue => new CancelResult(c.QueueId, c.MessageId, CancelOutcome.JournalUnavailable, null, c.CorrelationId),
         KeyCommands.ChangeKey k when code != RejectionCode.UnknownQueue => new KeyCommands.KeyChanged(k.QueueId, k.Key, k.Operation, KeyChangeOutcome.JournalUnavailable, [], k.CorrelationId),
         GetMessage or CancelMessage or KeyCommands.ChangeKey or PauseCommands.Pause or PauseCommands.Resume or FindByIdempotencyKey or OutcomeWaits.WaitForOutcome or GetStats or GetPlacement or DeadLetterCommands.ListDeadLetters or DeadLetterCommands.GroupDeadLetters
-            or DeadLetterCommands.RedriveDeadLetters or DeadLetterCommands.PurgeDeadLetters or RedriveJobs.ListRedriveJobs or RedriveJobs.CancelRedriveJob
+            or DeadLetterCommands.RedriveDeadLetters or DeadLetterCommands.PurgeDeadLetters or QueueLifecycle.Purge or RedriveJobs.ListRedriveJobs or RedriveJobs.CancelRedriveJob
             or ConsumerProtocol.Attach or ConsumerProtocol.Detach =>
             code == RejectionCode.UnknownQueue ? new QueueNotFound(message.QueueId) : new QueueUnavailable(message.QueueId, reason),
         _ => null,

@@ -273,6 +273,7 @@ internal sealed partial class QueueManager : ReceiveActor, IWithTimers
             DeadLetterCommands.GroupDeadLetters m => m with { QueueId = id },
             DeadLetterCommands.RedriveDeadLetters m => m with { QueueId = id },
             DeadLetterCommands.PurgeDeadLetters m => m with { QueueId = id },
+            QueueLifecycle.Purge m => m with { QueueId = id },
             RedriveJobs.ListRedriveJobs m => m with { QueueId = id },
             RedriveJobs.CancelRedriveJob m => m with { QueueId = id },
             ConsumerProtocol.Attach m => m with { QueueId = id, Prefetch = ConsumerProtocol.PartitionShare(m.Prefetch, _partitions[queue]) },

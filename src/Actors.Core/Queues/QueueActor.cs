@@ -238,6 +238,7 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         Command<RedriveJobs.CancelRedriveJob>(cancel => _redriveJobs.Forward(cancel));
         Command<DeadLetterCommands.PurgeDeadLetters>(OnPurge);
         Command<QueueLifecycle.Purge>(OnPurgeQueue);
+        Command<QueueLifecycle.RetirePartition>(OnRetire);
         FollowUpCommands();
     }
 

@@ -65,6 +65,8 @@ internal sealed partial class AmqpConnection
                         $"Login was refused using authentication mechanism {startOk.Mechanism}: the password must be an API key of this node"));
                 }
                 Principal = principal;
+                ConsumerCancelNotify = startOk.ClientProperties.GetValueOrDefault("capabilities") is IReadOnlyDictionary<string, object?> capabilities
+                    && capabilities.GetValueOrDefault("consumer_cancel_notify") is true;
                 await SendAsync(0, new Connection.Tune(_options.ChannelMax, _options.FrameMax, _options.Heartbeat));
                 return Handshake.AwaitTuneOk;
             case (Handshake.AwaitTuneOk, Connection.TuneOk tuneOk):
@@ -90,6 +92,9 @@ internal sealed partial class AmqpConnection
                 throw new AmqpConnectionException(ReplyCodes.CommandInvalid, ReplyCodes.Text(ReplyCodes.CommandInvalid, $"unexpected method {method.ClassId}.{method.MethodId} during the handshake"));
         }
     }
+
+    /// <summary>Whether the client announced <c>consumer_cancel_notify</c>: it takes a server-sent <c>basic.cancel</c> when a queue is deleted.</summary>
+    public bool ConsumerCancelNotify { get; private set; }
 
     private static Dictionary<string, object?> ServerProperties() => new()
     {

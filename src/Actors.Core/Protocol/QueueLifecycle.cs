@@ -67,4 +67,12 @@ public static class QueueLifecycle
     /// <param name="QueueId">The partition's entity id.</param>
     /// <param name="MessageCount">Messages it held (ready, in flight, scheduled).</param>
     public sealed record PartitionRetired(string QueueId, int MessageCount) : IWithQueueId, IQueueMessage;
+
+    /// <summary>
+    /// Sent by the deletion, once the registry stored the removal, to each partition's sharding entity: a retired host
+    /// passivates now, so a queue declared again under the name starts in a new entity with its new options. Ignored by
+    /// a host whose queue runs.
+    /// </summary>
+    /// <param name="QueueId">The partition's entity id.</param>
+    public sealed record PartitionGone(string QueueId) : IWithQueueId, IQueueMessage;
 }

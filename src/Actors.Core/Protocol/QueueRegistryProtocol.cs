@@ -53,7 +53,8 @@ public static class QueueRegistryProtocol
     /// <summary>The answer to <see cref="RemoveDeclared"/>.</summary>
     /// <param name="Name">The queue's name.</param>
     /// <param name="Removed">False when no such queue was declared (nothing stored).</param>
-    public sealed record DeclaredQueueRemoved(string Name, bool Removed) : IQueueMessage;
+    /// <param name="Partitions">The partitions the removed queue had (0 when none was removed).</param>
+    public sealed record DeclaredQueueRemoved(string Name, bool Removed, int Partitions = 0) : IQueueMessage;
 
     /// <summary>Every queue declared at run time (and not removed since).</summary>
     /// <param name="Version">The number of declarations and removals (it only grows).</param>

@@ -148,6 +148,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         {
             Receive<WakeUp>(_ => { });
             Receive<StopUnresolved>(_ => Context.Stop(Self));
+            Receive<QueueLifecycle.PartitionGone>(_ => { });
             ReceiveDrainAndHandOff();
             Receive<IWithQueueId>(message => Answer(message, code, reason));
         });
@@ -254,6 +255,8 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         Receive<Drained>(OnDrained);
         // The answers of the queue to the attachments the host repeats after a restart.
         Receive<ConsumerProtocol.Attached>(_ => { });
+        // A deleted queue's name declared again and started before the deletion's last word: this queue is the new one.
+        Receive<QueueLifecycle.PartitionGone>(_ => { });
         Receive<IWithQueueId>(Route);
     }
 
@@ -277,8 +280,9 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
 
     /// <summary>
     /// A retired queue: every command hears "unknown queue". The queue registry removes the queue next, and every manager
-    /// forgets it (a standalone node's manager stops this host). After <see cref="RetiredFor"/> a sharding entity
-    /// passivates, and a standalone host whose manager still knows the queue (the registry did not store the removal)
+    /// forgets it (a standalone node's manager stops this host; a sharding entity passivates when the deletion tells it,
+    /// <see cref="QueueLifecycle.PartitionGone"/>). After <see cref="RetiredFor"/> a sharding entity still here
+    /// passivates anyway, and a standalone host whose manager still knows the queue (the registry did not store the removal)
     /// starts it again, empty.
     /// </summary>
     private void Retired()
@@ -286,6 +290,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         Receive<WakeUp>(_ => { });
         Receive<Terminated>(_ => { });
         Receive<PassivateRetired>(_ => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopUnresolved.Instance)));
+        Receive<QueueLifecycle.PartitionGone>(_ => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopUnresolved.Instance)));
         Receive<StopUnresolved>(_ => Context.Stop(Self));
         Receive<Reopen>(_ =>
         {

@@ -90,7 +90,7 @@ internal sealed partial class QueueManager
                 $"Queue '{delete.Queue}' comes from the node's configuration; only queues declared at run time can be deleted."));
             return;
         }
-        Context.ActorOf(QueueDeletion.Props(delete, Self, _registry, Sender, _requestTimeout));
+        Context.ActorOf(QueueDeletion.Props(delete, Self, _registry, _region, Sender, _requestTimeout));
     }
 
     /// <summary>

@@ -59,7 +59,7 @@ internal sealed class QueueRegistry : ReceivePersistentActor
 
     private void OnRemove(RemoveDeclared remove)
     {
-        if (!_queues.ContainsKey(remove.Name))
+        if (!_queues.TryGetValue(remove.Name, out var options))
         {
             Sender.Tell(new DeclaredQueueRemoved(remove.Name, false));
             return;
@@ -71,7 +71,7 @@ internal sealed class QueueRegistry : ReceivePersistentActor
             _log.Info("Queue '{0}' deleted", removed.Name);
             var declarations = new Declarations(Version, _queues);
             foreach (var subscriber in _subscribers) subscriber.Tell(declarations);
-            sender.Tell(new DeclaredQueueRemoved(removed.Name, true));
+            sender.Tell(new DeclaredQueueRemoved(removed.Name, true, options.Partitions));
         });
     }
 

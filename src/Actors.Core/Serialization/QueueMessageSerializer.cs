@@ -48,6 +48,7 @@ public sealed class QueueMessageSerializer : SerializerWithStringManifest
         [typeof(QueueLifecycle.DeleteRefused)] = "C-delrefused",
         [typeof(QueueLifecycle.RetirePartition)] = "C-retire",
         [typeof(QueueLifecycle.PartitionRetired)] = "C-retired",
+        [typeof(QueueLifecycle.PartitionGone)] = "C-gone",
         [typeof(ConsumerProtocol.ConsumerCancelled)] = "CS-cancelled",
         [typeof(FollowUpsSent)] = "FU1",
         [typeof(CancelMessage)] = "C-cancel",

@@ -113,3 +113,30 @@ public sealed class PurgeDeleteTests : IAsyncLifetime
         Assert.Equal(0u, (await channel.QueueDeclareAsync("to-delete", durable: true, exclusive: false, autoDelete: false)).MessageCount);
     }
 }
+
+/// <summary>A client that did not announce <c>consumer_cancel_notify</c> gets no <c>basic.cancel</c>: its consumer is simply dropped.</summary>
+public sealed class DeleteWithoutCancelNotifyTests : IAsyncLifetime
+{
+    private readonly AmqpNode _node = new();
+
+    public Task InitializeAsync() => _node.InitializeAsync();
+
+    public Task DisposeAsync() => ((IAsyncLifetime)_node).DisposeAsync();
+
+    [Fact]
+    public async Task The_consumer_of_a_deleted_queue_is_dropped_without_a_basic_cancel()
+    {
+        await _node.Queues.DeclareQueueAsync("quiet");
+        // RawAmqp's start-ok carries no client properties, so no capabilities.
+        await using var raw = await RawAmqp.OpenAsync(_node.Port);
+        await raw.SendAsync(1, new Codec.AmqpMethod.Basic.Consume(0, "quiet", "quiet-consumer", false, false, false, false, null));
+        Assert.IsType<Codec.AmqpMethod.Basic.ConsumeOk>(await raw.ReadMethodAsync());
+        await Actors.Core.Tests.Poll.Until(async () => (await _node.Queues.GetStatsAsync("quiet")).Consumers == 1, "the consumer to attach", TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, await _node.Queues.DeleteQueueAsync("quiet"));
+
+        // The channel goes on; the next method the client sees answers its own request.
+        await raw.SendAsync(1, new Codec.AmqpMethod.Basic.Qos(0, 5, false));
+        Assert.IsType<Codec.AmqpMethod.Basic.QosOk>(await raw.ReadMethodAsync());
+    }
+}

@@ -276,6 +276,8 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         _consumers.Clear();
         Become(Retired);
         Timers.StartSingleTimer("passivate", PassivateRetired.Instance, RetiredFor);
+        // A drain that began meanwhile is over: nothing of this queue is left to finish.
+        if (_draining) FinishDrain(0);
     }
 
     /// <summary>

@@ -54,6 +54,9 @@ internal sealed partial class QueueActor
             consumer.Tell(new ConsumerProtocol.ConsumerCancelled(_queueId));
         }
         _pool.Retire();
+        // Nothing writes to the archive or the redrive jobs' stream from now on.
+        Context.Stop(_redriveJobs);
+        if (_archive is not null) Context.Stop(_archive);
         _log.Info("Queue {0}: deleting ({1} message(s) held)", Partitions.EntityId(_queueId, _partition), _retiredMessages);
         Become(Retiring);
         Flush();
@@ -69,6 +72,9 @@ internal sealed partial class QueueActor
     {
         Command<DeleteMessagesSuccess>(_ => RetireDeleteDone(), s => _retireTo >= 0 && s.ToSequenceNr == _retireTo);
         Command<DeleteMessagesFailure>(f => RetireFailed(f.Cause), f => _retireTo >= 0 && f.ToSequenceNr == _retireTo);
+        // The archive's and the redrive jobs' streams (deleted to the end, long.MaxValue): what fails there is disk space only.
+        Command<DeleteMessagesSuccess>(_ => RetireDeleteDone(), s => _retireTo >= 0 && s.ToSequenceNr == long.MaxValue);
+        Command<DeleteMessagesFailure>(f => AuxiliaryDeleteFailed(f.Cause), f => _retireTo >= 0 && f.ToSequenceNr == long.MaxValue);
         Command<DeleteSnapshotsSuccess>(_ => RetireDeleteDone(), s => _retireTo >= 0 && s.Criteria.MaxSequenceNr == long.MaxValue);
         Command<DeleteSnapshotsFailure>(f => RetireFailed(f.Cause), f => _retireTo >= 0 && f.Criteria.MaxSequenceNr == long.MaxValue);
         // A compaction under way finishes first, so no snapshot is saved after the deletes.
@@ -86,9 +92,22 @@ internal sealed partial class QueueActor
     {
         if (_retireTo >= 0 || !_writer.IsIdle || _compaction.InProgress) return;
         _retireTo = LastSequenceNr;
-        _retireDeletesPending = 2;
+        _retireDeletesPending = 5;
         DeleteMessages(_retireTo);
         DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue));
+        // The queue's other streams: the archive of payloads and results, and the redrive jobs (whose actors stopped).
+        var persistence = Akka.Persistence.Persistence.Instance.Apply(Context.System);
+        var journal = persistence.JournalFor(JournalPluginId);
+        var redrivePersistenceId = RedriveJobActor.PersistenceIdFor(_queueId, _partition);
+        journal.Tell(new DeleteMessagesTo(PayloadArchive.PersistenceIdFor(PersistenceId), long.MaxValue, Self));
+        journal.Tell(new DeleteMessagesTo(redrivePersistenceId, long.MaxValue, Self));
+        persistence.SnapshotStoreFor(SnapshotPluginId).Tell(new DeleteSnapshots(redrivePersistenceId, new SnapshotSelectionCriteria(long.MaxValue)), Self);
+    }
+
+    private void AuxiliaryDeleteFailed(Exception cause)
+    {
+        _log.Warning(cause, "Queue {0}: could not delete its archive or redrive-job stream; they hold nothing a new queue of the name reads", _queueId);
+        RetireDeleteDone();
     }
 
     private void RetireDeleteDone()

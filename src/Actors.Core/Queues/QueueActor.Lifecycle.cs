@@ -13,7 +13,7 @@ namespace Actors.Queues;
 /// </summary>
 internal sealed partial class QueueActor
 {
-    private IActorRef _retireRequester = ActorRefs.Nobody;
+    private readonly List<IActorRef> _retireRequesters = new();
     private int _retiredMessages;
     private long _retireTo = -1;
     private int _retireDeletesPending;
@@ -46,7 +46,7 @@ internal sealed partial class QueueActor
     /// </summary>
     private void OnRetire(QueueLifecycle.RetirePartition command)
     {
-        _retireRequester = Sender;
+        _retireRequesters.Add(Sender);
         _retiredMessages = _state.PendingCount;
         foreach (var consumer in _pool.Consumers.ToList())
         {
@@ -80,7 +80,8 @@ internal sealed partial class QueueActor
         // A compaction under way finishes first, so no snapshot is saved after the deletes.
         CompactionReplies(ended: DeleteJournalWhenQuiet);
         Command<Tick>(_ => DeleteJournalWhenQuiet());
-        Command<QueueLifecycle.RetirePartition>(_ => { });
+        // A second delete under way: answered with the first.
+        Command<QueueLifecycle.RetirePartition>(_ => _retireRequesters.Add(Sender));
         Command<IWithQueueId>(message =>
         {
             if (QueueHost.Unavailable(message, RejectionCode.UnknownQueue, $"Queue '{_queueId}' does not exist.") is { } reply) Sender.Tell(reply);
@@ -114,14 +115,14 @@ internal sealed partial class QueueActor
     {
         if (--_retireDeletesPending > 0) return;
         _log.Info("Queue {0}: deleted", Partitions.EntityId(_queueId, _partition));
-        _retireRequester.Tell(new QueueLifecycle.PartitionRetired(_queueId, _retiredMessages));
+        foreach (var requester in _retireRequesters) requester.Tell(new QueueLifecycle.PartitionRetired(_queueId, _retiredMessages));
         Context.Parent.Tell(new QueueHost.QueueRetired(_queueId));
     }
 
     private void RetireFailed(Exception cause)
     {
         _log.Error(cause, "Queue {0}: could not delete its journal; the queue restarts and the delete can be repeated", _queueId);
-        _retireRequester.Tell(new QueueUnavailable(_queueId, $"Queue '{_queueId}' could not delete its journal: {cause.Message}. Delete it again."));
+        foreach (var requester in _retireRequesters) requester.Tell(new QueueUnavailable(_queueId, $"Queue '{_queueId}' could not delete its journal: {cause.Message}. Delete it again."));
         Context.Stop(Self);
     }
 }

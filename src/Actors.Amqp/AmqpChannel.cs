@@ -119,12 +119,14 @@ internal sealed partial class AmqpChannel(AmqpConnection connection, ushort numb
                 await BindAsync(unbind.Queue, unbind.Exchange, unbind.RoutingKey, bind: false);
                 await connection.SendAsync(number, Queue.UnbindOk.Instance);
                 return false;
-            case Queue.Purge:
-                throw new AmqpChannelException(ReplyCodes.NotImplemented, ReplyCodes.Text(ReplyCodes.NotImplemented,
-                    "queue.purge is not supported yet: cancel messages or purge dead letters through the HTTP API"));
-            case Queue.Delete:
-                throw new AmqpChannelException(ReplyCodes.NotImplemented, ReplyCodes.Text(ReplyCodes.NotImplemented,
-                    "queue.delete is not supported: queues come from the node's configuration"));
+            case Queue.Purge purge:
+                var purged = await PurgeQueueAsync(purge.Queue);
+                if (!purge.NoWait) await connection.SendAsync(number, new Queue.PurgeOk(purged));
+                return false;
+            case Queue.Delete delete:
+                var deleted = await DeleteQueueAsync(delete);
+                if (!delete.NoWait) await connection.SendAsync(number, new Queue.DeleteOk(deleted));
+                return false;
             case Exchange.Declare declare:
                 DeclareExchange(declare);
                 if (!declare.NoWait) await connection.SendAsync(number, Exchange.DeclareOk.Instance);

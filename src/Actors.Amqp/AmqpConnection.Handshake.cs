@@ -66,6 +66,8 @@ internal sealed partial class AmqpConnection
                 }
                 Principal = principal;
                 NotifiesBlocked = AnnouncesBlocked(startOk.ClientProperties);
+                ConsumerCancelNotify = startOk.ClientProperties.GetValueOrDefault("capabilities") is IReadOnlyDictionary<string, object?> capabilities
+                    && capabilities.GetValueOrDefault("consumer_cancel_notify") is true;
                 await SendAsync(0, new Connection.Tune(_options.ChannelMax, _options.FrameMax, _options.Heartbeat));
                 return Handshake.AwaitTuneOk;
             case (Handshake.AwaitTuneOk, Connection.TuneOk tuneOk):
@@ -91,6 +93,9 @@ internal sealed partial class AmqpConnection
                 throw new AmqpConnectionException(ReplyCodes.CommandInvalid, ReplyCodes.Text(ReplyCodes.CommandInvalid, $"unexpected method {method.ClassId}.{method.MethodId} during the handshake"));
         }
     }
+
+    /// <summary>Whether the client announced <c>consumer_cancel_notify</c>: it takes a server-sent <c>basic.cancel</c> when a queue is deleted.</summary>
+    public bool ConsumerCancelNotify { get; private set; }
 
     private static Dictionary<string, object?> ServerProperties() => new()
     {

@@ -8,6 +8,9 @@ internal interface IDeliverySink
 {
     /// <summary>A delivery to the consumer actor <paramref name="consumer"/> from <paramref name="queue"/> (the partition actor to report to).</summary>
     void Deliver(WorkerProtocol.Deliver delivery, IActorRef queue, IActorRef consumer);
+
+    /// <summary>The queue of the consumer actor <paramref name="consumer"/> was deleted: the consumer is gone (a server-sent <c>basic.cancel</c>).</summary>
+    void QueueDeleted(IActorRef consumer);
 }
 
 /// <summary>
@@ -24,6 +27,11 @@ internal sealed class AmqpConsumer : ReceiveActor
         // A lease that expired or a cancelled message: the client may still answer its tag; the queue ignores that report.
         Receive<WorkerProtocol.LeaseExpired>(_ => { });
         Receive<WorkerProtocol.CancelDelivery>(_ => { });
+        Receive<ConsumerProtocol.ConsumerCancelled>(_ =>
+        {
+            sink.QueueDeleted(Self);
+            Context.Stop(Self);
+        });
     }
 
     /// <summary>The consumer's props.</summary>

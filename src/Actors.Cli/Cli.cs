@@ -35,6 +35,7 @@ public static class Cli
         root.Add(DeadLetterCommands.Create(session));
         root.Add(KeyCommands.Create(session));
         foreach (var command in PauseCommands.Create(session)) root.Add(command);
+        foreach (var command in QueueLifecycleCommands.Create(session)) root.Add(command);
         root.Add(ScheduleCommands.Create(session));
         root.Add(ClusterCommands.Create(session));
         root.Add(BackupCommand.Create(session));

@@ -176,6 +176,14 @@ internal sealed class RegistryQueueClient(IServiceProvider services, TimeSpan ti
     /// <inheritdoc />
     public Task<int> PurgeDeadLettersAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, CancellationToken cancellationToken = default) =>
         Later(c => c.PurgeDeadLettersAsync(queue, filter, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<int> PurgeQueueAsync(string queue, CancellationToken cancellationToken = default) =>
+        Later(c => c.PurgeQueueAsync(queue, cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<int> DeleteQueueAsync(string queue, bool ifUnused = false, bool ifEmpty = false, CancellationToken cancellationToken = default) =>
+        Later(c => c.DeleteQueueAsync(queue, ifUnused, ifEmpty, cancellationToken), cancellationToken);
 }
 
 /// <summary>An <see cref="IScheduleClient"/> over the <see cref="DurableScheduleManager"/>, found on first use.</summary>

@@ -31,6 +31,7 @@ public static class Problems
         RejectionCode.InvalidTiming => "invalid-timing",
         RejectionCode.DelayTooLong => "delay-too-long",
         RejectionCode.TooManyWaiters => "too-many-waiters",
+        RejectionCode.DeleteRefused => "delete-refused",
         _ => "error",
     };
 
@@ -44,6 +45,7 @@ public static class Problems
         RejectionCode.IdempotencyKeyInProgress => StatusCodes.Status409Conflict,
         RejectionCode.PayloadTooLarge => StatusCodes.Status413PayloadTooLarge,
         RejectionCode.QueueFull => StatusCodes.Status429TooManyRequests,
+        RejectionCode.DeleteRefused => StatusCodes.Status409Conflict,
         _ => StatusCodes.Status503ServiceUnavailable,
     };
 
@@ -52,7 +54,7 @@ public static class Problems
     {
         var status = StatusFor(code);
         var problem = Create(status, Slug(code), Title(code), detail, code.ToString());
-        return status is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable or StatusCodes.Status409Conflict ? new RetryAfter(problem, 1) : problem;
+        return status is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable || code == RejectionCode.IdempotencyKeyInProgress ? new RetryAfter(problem, 1) : problem;
     }
 
     /// <summary>A 400 for a request that is valid JSON but not a valid message.</summary>
@@ -81,6 +83,7 @@ public static class Problems
         RejectionCode.InvalidTiming => "Invalid timing",
         RejectionCode.DelayTooLong => "Delay too long",
         RejectionCode.TooManyWaiters => "Too many waiters",
+        RejectionCode.DeleteRefused => "Delete refused",
         _ => "Error",
     };
 

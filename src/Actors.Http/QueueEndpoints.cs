@@ -55,6 +55,7 @@ public static class QueueEndpoints
         app.MapKeyEndpoints();
         app.MapPauseEndpoints();
         app.MapDeclareEndpoints();
+        app.MapQueueLifecycleEndpoints();
 
         app.MapGet("/cluster", ClusterStatusAsync).WithTags("Cluster").WithName("ClusterStatus")
             .WithSummary("Members and roles, where each queue lives, workers per node").RequirePermission(ActorsPolicies.Admin);

@@ -208,6 +208,47 @@ public sealed class InProcessClusterTests(PostgresServer postgres) : IClassFixtu
         Assert.Equal(Protocol.RejectionCode.UnknownQueue, (await Assert.ThrowsAsync<Client.QueueException>(() => a.Client.GetStatsAsync("too-large"))).Code);
     }
 
+    [Fact]
+    public async Task A_declared_queue_deleted_through_one_node_is_gone_on_both_and_declared_again_starts_empty()
+    {
+        var (systemA, a, b, _, _, _) = await StartPairAsync("queue,worker,api", "queue,worker,api");
+        // Several queues of two partitions, so sharding places entities on both nodes.
+        var names = Enumerable.Range(0, 3).Select(i => $"doomed-{i}").ToList();
+        foreach (var name in names)
+        {
+            await a.Client.DeclareQueueAsync(name, new QueueOptions { Workers = 0, Partitions = 2 });
+            for (var i = 0; i < 4; i++) await b.Client.EnqueueAsync(name, "job", new byte[] { (byte)i });
+        }
+        // A consumer on A attached through A's manager to a queue whose entities may live on B.
+        var told = new ConcurrentQueue<object>();
+        var consumer = systemA.ActorOf(Props.Create(() => new RecordingConsumer(told)));
+        await a.Client.AttachConsumerAsync(names[0], consumer, prefetch: 2);
+
+        foreach (var name in names) Assert.Equal(4, await b.Client.DeleteQueueAsync(name));
+
+        await TestQueues.Until(() => Task.FromResult(told.OfType<Protocol.ConsumerProtocol.ConsumerCancelled>().Any()), "the consumer to hear that its queue was deleted");
+        foreach (var name in names)
+        {
+            foreach (var node in new[] { a, b })
+                Assert.Equal(Protocol.RejectionCode.UnknownQueue, (await Assert.ThrowsAsync<Client.QueueException>(() => node.Client.GetStatsAsync(name))).Code);
+        }
+
+        // Declared again at once, through the other node: new entities, empty journals, the new options.
+        foreach (var name in names)
+        {
+            Assert.True((await a.Client.DeclareQueueAsync(name, new QueueOptions { Workers = 0, Partitions = 1 })).Created);
+            await b.Client.EnqueueAsync(name, "job", new byte[] { 9 });
+            var stats = await b.Client.GetStatsAsync(name);
+            Assert.Equal((1L, 1L), (stats.Depth, stats.TotalEnqueued));
+        }
+    }
+
+    /// <summary>A consumer that keeps what it gets and notes every message.</summary>
+    private sealed class RecordingConsumer : ReceiveActor
+    {
+        public RecordingConsumer(ConcurrentQueue<object> received) => ReceiveAny(received.Enqueue);
+    }
+
     /// <summary>A consumer that completes every delivery at once and notes what it got, and from which queue partitions.</summary>
     private sealed class CompletingConsumer : ReceiveActor
     {

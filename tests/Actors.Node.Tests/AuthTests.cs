@@ -147,6 +147,9 @@ public sealed class AuthTests(AuthNode node) : IClassFixture<AuthNode>
         ("GET", "/queues/q", null, ReadQ),
         // q is configured: a declaration answers 200 and changes nothing.
         ("PUT", "/queues/q", null, ManageQ),
+        // q is configured: a delete is refused (409) and changes nothing.
+        ("DELETE", "/queues/q", null, ManageQ),
+        ("POST", "/queues/q/purge", null, ManageQ),
         ("GET", "/queues/q/dead-letters", null, ReadQ),
         ("GET", "/queues/q/dead-letters/groups", null, ReadQ),
         ("POST", "/queues/q/dead-letters/redrive", "{}", ManageQ),

@@ -86,7 +86,7 @@ public interface IQueueClient
     /// Declares a queue at run time, durably and for the whole cluster: once this returns, every node routes, lists and
     /// wakes it like a queue declared in configuration, and it survives restarts. A name that exists already (configured,
     /// or declared before) answers with <see cref="QueueDeclaration.Created"/> false and that queue's options; the options
-    /// passed are then not compared with them. Queues declared at run time are not deleted.
+    /// passed are then not compared with them. A queue declared at run time can be deleted (<see cref="DeleteQueueAsync"/>).
     /// </summary>
     /// <param name="queue">The queue's name (the rules of every queue name).</param>
     /// <param name="options">Its options; null for the node's <c>DeclaredQueueDefaults</c> (no in-process workers: only external consumers).</param>
@@ -180,6 +180,35 @@ public interface IQueueClient
     /// <see cref="RejectionCode.JournalUnavailable"/> when the journal does not store the purge.
     /// </summary>
     Task<int> PurgeDeadLettersAsync(string queue, DeadLetterCommands.DeadLetterFilter? filter = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Purges a queue: drops every message waiting for delivery (ready, delayed, or waiting for a retry) in one journal
+    /// event per partition, and returns how many (every partition, summed). Messages in flight (leased to a worker or
+    /// consumer) and dead letters are not touched. A purged message ends as a cancelled one: its status is
+    /// <c>cancelled</c>, and its idempotency key answers with its id for the key's window.
+    /// </summary>
+    /// <exception cref="QueueException">
+    /// <see cref="RejectionCode.UnknownQueue"/>; <see cref="RejectionCode.JournalUnavailable"/> when the journal does not
+    /// store the purge (nothing purged in that partition; purge again).
+    /// </exception>
+    Task<int> PurgeQueueAsync(string queue, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes a queue declared at run time: the queue registry records the removal, the queue's consumers are told
+    /// (<see cref="ConsumerProtocol.ConsumerCancelled"/>), its in-process workers stop, its journal and snapshots are
+    /// deleted, and from then on it is unknown on every node; declaring it again starts it empty. Returns the number
+    /// of messages it held (ready, in flight and scheduled).
+    /// </summary>
+    /// <param name="queue">The queue's name.</param>
+    /// <param name="ifUnused">Refuse when consumers are attached.</param>
+    /// <param name="ifEmpty">Refuse when the queue holds messages.</param>
+    /// <param name="cancellationToken">Stops waiting; the delete may still complete.</param>
+    /// <exception cref="QueueException">
+    /// <see cref="RejectionCode.UnknownQueue"/>; <see cref="RejectionCode.DeleteRefused"/> for a queue from configuration,
+    /// or one refused by <paramref name="ifUnused"/> or <paramref name="ifEmpty"/> (nothing changed);
+    /// <see cref="RejectionCode.JournalUnavailable"/> when the registry or the queue did not answer.
+    /// </exception>
+    Task<int> DeleteQueueAsync(string queue, bool ifUnused = false, bool ifEmpty = false, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Attaches <paramref name="consumer"/> to a queue as an external consumer (see <see cref="ConsumerProtocol"/>): from

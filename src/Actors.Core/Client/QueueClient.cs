@@ -419,6 +419,27 @@ public sealed class QueueClient : IQueueClient
         return (reply as DeadLetterCommands.DeadLettersPurged ?? throw Unexpected(reply)).Count;
     }
 
+    /// <inheritdoc />
+    public async Task<int> PurgeQueueAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        var reply = await AskAsync(new QueueLifecycle.Purge(queue), cancellationToken).ConfigureAwait(false);
+        return (reply as QueueLifecycle.Purged ?? throw Unexpected(reply)).Count;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> DeleteQueueAsync(string queue, bool ifUnused = false, bool ifEmpty = false, CancellationToken cancellationToken = default)
+    {
+        ValidateQueueName(queue);
+        var reply = await AskAsync(new QueueLifecycle.Delete(queue, ifUnused, ifEmpty), cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            QueueLifecycle.Deleted deleted => deleted.MessageCount,
+            QueueLifecycle.DeleteRefused refused => throw new QueueException(RejectionCode.DeleteRefused, refused.Reason),
+            _ => throw Unexpected(reply),
+        };
+    }
+
     private static void ValidateQueueName(string queue)
     {
         if (!Names.IsValidQueueName(queue))

@@ -66,6 +66,13 @@ public static class ConsumerProtocol
     /// <param name="QueueId">The queue's name.</param>
     public sealed record Detached(string QueueId) : IWithQueueId, IQueueMessage;
 
+    /// <summary>
+    /// Sent by a queue to each attached consumer when the queue is deleted (see <see cref="QueueLifecycle.Delete"/>):
+    /// the consumer is detached, and its deliveries are void (reports of them are ignored; the messages are gone).
+    /// </summary>
+    /// <param name="QueueId">The queue's name.</param>
+    public sealed record ConsumerCancelled(string QueueId) : IWithQueueId, IQueueMessage;
+
     /// <summary>The prefetch a consumer gets for <paramref name="requested"/>: 0, negative or above <see cref="MaxPrefetch"/> → <see cref="MaxPrefetch"/>.</summary>
     public static int EffectivePrefetch(int requested) => requested is <= 0 or > MaxPrefetch ? MaxPrefetch : requested;
 

@@ -42,6 +42,12 @@ public enum RejectionCode
 
     /// <summary>The queue partition already holds its <c>MaxWaiters</c> callers waiting for outcomes; wait again shortly.</summary>
     TooManyWaiters = 16,
+
+    /// <summary>
+    /// A queue delete was refused: the queue comes from configuration, or consumers are attached (if-unused), or it holds
+    /// messages (if-empty). Nothing changed.
+    /// </summary>
+    DeleteRefused = 17,
 }
 
 /// <summary>One failed attempt: what went wrong, where and when.</summary>

@@ -73,6 +73,12 @@ public static class QueueEvents
     /// <summary>A producer or operator cancelled the message; it never runs again.</summary>
     public sealed record MessageCancelled(long Id, DateTime At) : IQueueEvent;
 
+    /// <summary>
+    /// An operator purged the queue: these messages, all waiting for delivery (ready or scheduled), never run; each ends
+    /// as a cancelled message.
+    /// </summary>
+    public sealed record MessagesPurged(ImmutableArray<long> Ids, DateTime At) : IQueueEvent;
+
     /// <summary>These messages were not started before they expired: dead-lettered (reason <c>expired</c>) or dropped.</summary>
     public sealed record MessagesExpired(ImmutableArray<long> Ids, DateTime At, bool DeadLettered) : IQueueEvent;
 

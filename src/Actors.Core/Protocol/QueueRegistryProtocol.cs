@@ -12,6 +12,9 @@ namespace Actors.Protocol;
 /// already knows (configured or declared) at once with <see cref="QueueDeclaration.Created"/> false, and for any other
 /// asks the registry and adds the queue to its node before it answers, so the caller's next message finds the queue. A name is declared once: declaring it again answers with the options it got first, whatever
 /// options the second declaration carries (they are not compared).</para>
+/// <para>A queue declared at run time can be deleted (<see cref="QueueLifecycle.Delete"/>): its partitions delete their
+/// journals, then the registry stores its removal and pushes the new set, and every manager forgets it. Declared again, it
+/// starts empty.</para>
 /// </summary>
 public static class QueueRegistryProtocol
 {
@@ -39,8 +42,22 @@ public static class QueueRegistryProtocol
     /// <param name="KnownVersion">The version of the last <see cref="Declarations"/> the subscriber got; -1 for none.</param>
     public sealed record SubscribeDeclarations(long KnownVersion) : IQueueMessage;
 
-    /// <summary>Every queue declared at run time.</summary>
-    /// <param name="Version">The number of declarations (it only grows).</param>
+    /// <summary>
+    /// Remove a queue declared at run time (the last step of <see cref="QueueLifecycle.Delete"/>, once its partitions
+    /// deleted their journals); answered with <see cref="DeclaredQueueRemoved"/> once the removal is stored. Every
+    /// subscriber hears the new set, and forgets the queue.
+    /// </summary>
+    /// <param name="Name">The queue's name.</param>
+    public sealed record RemoveDeclared(string Name) : IQueueMessage;
+
+    /// <summary>The answer to <see cref="RemoveDeclared"/>.</summary>
+    /// <param name="Name">The queue's name.</param>
+    /// <param name="Removed">False when no such queue was declared (nothing stored).</param>
+    /// <param name="Partitions">The partitions the removed queue had (0 when none was removed).</param>
+    public sealed record DeclaredQueueRemoved(string Name, bool Removed, int Partitions = 0) : IQueueMessage;
+
+    /// <summary>Every queue declared at run time (and not removed since).</summary>
+    /// <param name="Version">The number of declarations and removals (it only grows).</param>
     /// <param name="Queues">The queues by name.</param>
     public sealed record Declarations(long Version, ImmutableDictionary<string, QueueOptions> Queues) : IQueueMessage;
 }
@@ -59,4 +76,9 @@ public static class QueueRegistryEvents
     /// <param name="Options">Its options.</param>
     /// <param name="DeclaredAt">When.</param>
     public sealed record QueueAdded(string Name, QueueOptions Options, DateTimeOffset DeclaredAt) : IQueueMessage;
+
+    /// <summary>A queue declared at run time was deleted (see <see cref="QueueLifecycle.Delete"/>).</summary>
+    /// <param name="Name">The queue's name.</param>
+    /// <param name="RemovedAt">When.</param>
+    public sealed record QueueRemoved(string Name, DateTimeOffset RemovedAt) : IQueueMessage;
 }

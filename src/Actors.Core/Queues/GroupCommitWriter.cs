@@ -161,6 +161,9 @@ internal sealed class GroupCommitWriter
                 case MessagesExpired e:
                     foreach (var id in e.Ids) returnToReady(id);
                     break;
+                case MessagesPurged p:
+                    foreach (var id in p.Ids) returnToReady(id);
+                    break;
             }
         }
     }

@@ -106,6 +106,7 @@ internal sealed class OutcomeWaiters
         Discarded discarded => [discarded.Id],
         MessageCancelled cancelled => [cancelled.Id],
         MessagesExpired expired => expired.Ids,
+        MessagesPurged purged => purged.Ids,
         _ => [],
     };
 

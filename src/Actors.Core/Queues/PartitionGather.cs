@@ -87,6 +87,8 @@ internal static class PartitionMerge
         RedriveJobs.ListRedriveJobs => replies => new RedriveJobs.RedriveJobList(queueId, MergeRedriveJobs(replies.Cast<RedriveJobs.RedriveJobList>().Select(r => (ImmutableArray<RedriveJobs.RedriveJobStatus>?)r.Jobs)) ?? []),
         RedriveJobs.CancelRedriveJob cancel => replies => CancelResult(queueId, cancel.JobId, replies.Cast<RedriveJobs.RedriveJobCancelResult>().ToList()),
         PurgeDeadLetters => replies => new DeadLettersPurged(queueId, replies.Cast<DeadLettersPurged>().Sum(r => r.Count)),
+        QueueLifecycle.RetirePartition => replies => new QueueLifecycle.PartitionRetired(queueId, replies.Cast<QueueLifecycle.PartitionRetired>().Sum(r => r.MessageCount)),
+        QueueLifecycle.Purge => replies => new QueueLifecycle.Purged(queueId, replies.Cast<QueueLifecycle.Purged>().Sum(r => r.Count)),
         ConsumerProtocol.Attach => replies => new ConsumerProtocol.Attached(queueId,
             (int)Math.Min(int.MaxValue, replies.Cast<ConsumerProtocol.Attached>().Sum(r => (long)r.ReadyCount)), replies.Cast<ConsumerProtocol.Attached>().Max(r => r.ConsumerCount)),
         ConsumerProtocol.Detach => _ => new ConsumerProtocol.Detached(queueId),

@@ -237,6 +237,8 @@ internal sealed partial class QueueActor : ReceivePersistentActor, IWithTimers
         Command<RedriveJobs.ListRedriveJobs>(list => _redriveJobs.Forward(list));
         Command<RedriveJobs.CancelRedriveJob>(cancel => _redriveJobs.Forward(cancel));
         Command<DeadLetterCommands.PurgeDeadLetters>(OnPurge);
+        Command<QueueLifecycle.Purge>(OnPurgeQueue);
+        Command<QueueLifecycle.RetirePartition>(OnRetire);
         FollowUpCommands();
     }
 

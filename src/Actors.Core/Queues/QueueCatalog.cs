@@ -7,7 +7,7 @@ namespace Actors.Queues;
 /// The queues a node knows: the ones declared in configuration (fixed at start) and the ones declared at run time (see
 /// <see cref="Protocol.QueueRegistryProtocol"/>), which the node's queue manager adds as it hears of them from the queue
 /// registry. Read from any thread (queue hosts' props, continuation checks, partition checks); a queue once added is
-/// never removed or changed.
+/// never changed, and removed only when it is deleted (<see cref="Remove"/>).
 /// </summary>
 internal sealed class QueueCatalog
 {
@@ -32,6 +32,18 @@ internal sealed class QueueCatalog
 
     /// <summary>The options of a known queue.</summary>
     public bool TryGet(string queue, out QueueOptions options) => Queues.TryGetValue(queue, out options!);
+
+    /// <summary>Removes a queue declared at run time (it was deleted); false for a configured or unknown one.</summary>
+    public bool Remove(string queue)
+    {
+        if (_configured.ContainsKey(queue)) return false;
+        while (true)
+        {
+            var current = Volatile.Read(ref _all);
+            if (!current.ContainsKey(queue)) return false;
+            if (Interlocked.CompareExchange(ref _all, current.Remove(queue), current) == current) return true;
+        }
+    }
 
     /// <summary>
     /// Adds a queue declared at run time; false (and nothing changes) when the name is already known, configured or

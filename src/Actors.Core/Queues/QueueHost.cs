@@ -148,6 +148,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         {
             Receive<WakeUp>(_ => { });
             Receive<StopUnresolved>(_ => Context.Stop(Self));
+            Receive<QueueLifecycle.PartitionGone>(_ => { });
             ReceiveDrainAndHandOff();
             Receive<IWithQueueId>(message => Answer(message, code, reason));
         });
@@ -243,6 +244,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
             if (Sender.Equals(_queue)) _queueAvailable = false;
         });
         Receive<Terminated>(OnTerminated);
+        Receive<QueueRetired>(_ => Retire());
         Receive<RestartQueue>(_ => Start());
         Receive<Drain>(_ => BeginDrain(Sender));
         Receive<HandOff>(_ =>
@@ -253,8 +255,56 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         Receive<Drained>(OnDrained);
         // The answers of the queue to the attachments the host repeats after a restart.
         Receive<ConsumerProtocol.Attached>(_ => { });
+        // A deleted queue's name declared again and started before the deletion's last word: this queue is the new one.
+        Receive<QueueLifecycle.PartitionGone>(_ => { });
         Receive<IWithQueueId>(Route);
     }
+
+    /// <summary>
+    /// The queue deleted its journal (its queue is being deleted): the host stops it, forgets its consumers, and answers
+    /// "unknown queue" from now on (see <see cref="Retired"/>).
+    /// </summary>
+    private void Retire()
+    {
+        if (!Sender.Equals(_queue)) return;
+        Context.Unwatch(_queue);
+        Context.Stop(_queue);
+        _queue = null;
+        _queueAvailable = false;
+        Timers.Cancel("restart");
+        foreach (var consumer in _consumers.Keys) Context.Unwatch(consumer);
+        _consumers.Clear();
+        Become(Retired);
+        Timers.StartSingleTimer("passivate", PassivateRetired.Instance, RetiredFor);
+        // A drain that began meanwhile is over: nothing of this queue is left to finish.
+        if (_draining) FinishDrain(0);
+    }
+
+    /// <summary>
+    /// A retired queue: every command hears "unknown queue". The queue registry removes the queue next, and every manager
+    /// forgets it (a standalone node's manager stops this host; a sharding entity passivates when the deletion tells it,
+    /// <see cref="QueueLifecycle.PartitionGone"/>). After <see cref="RetiredFor"/> a sharding entity still here
+    /// passivates anyway, and a standalone host whose manager still knows the queue (the registry did not store the removal)
+    /// starts it again, empty.
+    /// </summary>
+    private void Retired()
+    {
+        Receive<WakeUp>(_ => { });
+        Receive<Terminated>(_ => { });
+        Receive<PassivateRetired>(_ => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopUnresolved.Instance)));
+        Receive<QueueLifecycle.PartitionGone>(_ => Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopUnresolved.Instance)));
+        Receive<StopUnresolved>(_ => Context.Stop(Self));
+        Receive<Reopen>(_ =>
+        {
+            Become(Hosting);
+            Start();
+        });
+        ReceiveDrainAndHandOff();
+        Receive<IWithQueueId>(message => Answer(message, RejectionCode.UnknownQueue, $"Queue '{Partitions.Parse(_queueId).Queue}' does not exist."));
+    }
+
+    /// <summary>How long a retired host answers "unknown queue" before it passivates (or, standalone, asks its manager).</summary>
+    private static readonly TimeSpan RetiredFor = TimeSpan.FromSeconds(10);
 
     private void Start()
     {
@@ -308,7 +358,7 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
         CancelMessage c when code != RejectionCode.UnknownQueue => new CancelResult(c.QueueId, c.MessageId, CancelOutcome.JournalUnavailable, null, c.CorrelationId),
         KeyCommands.ChangeKey k when code != RejectionCode.UnknownQueue => new KeyCommands.KeyChanged(k.QueueId, k.Key, k.Operation, KeyChangeOutcome.JournalUnavailable, [], k.CorrelationId),
         GetMessage or CancelMessage or KeyCommands.ChangeKey or PauseCommands.Pause or PauseCommands.Resume or FindByIdempotencyKey or OutcomeWaits.WaitForOutcome or GetStats or GetPlacement or DeadLetterCommands.ListDeadLetters or DeadLetterCommands.GroupDeadLetters
-            or DeadLetterCommands.RedriveDeadLetters or DeadLetterCommands.PurgeDeadLetters or RedriveJobs.ListRedriveJobs or RedriveJobs.CancelRedriveJob
+            or DeadLetterCommands.RedriveDeadLetters or DeadLetterCommands.PurgeDeadLetters or QueueLifecycle.Purge or QueueLifecycle.RetirePartition or RedriveJobs.ListRedriveJobs or RedriveJobs.CancelRedriveJob
             or ConsumerProtocol.Attach or ConsumerProtocol.Detach =>
             code == RejectionCode.UnknownQueue ? new QueueNotFound(message.QueueId) : new QueueUnavailable(message.QueueId, reason),
         _ => null,
@@ -365,6 +415,22 @@ internal sealed class QueueHost : ReceiveActor, IWithTimers, IWithStash
     /// reaches the host after it stopped forwarding (and is answered at once) instead of a stopped actor.
     /// </summary>
     internal sealed record QueueStopping(string QueueId);
+
+    /// <summary>The queue deleted its journal and snapshots for a delete of its queue; the host stops it for good.</summary>
+    internal sealed record QueueRetired(string QueueId);
+
+    /// <summary>A standalone manager's answer to a retired host's passivation: its queue is still declared, start it again.</summary>
+    internal sealed class Reopen
+    {
+        public static readonly Reopen Instance = new();
+        private Reopen() { }
+    }
+
+    private sealed class PassivateRetired : INotInfluenceReceiveTimeout, IDeadLetterSuppression
+    {
+        public static readonly PassivateRetired Instance = new();
+        private PassivateRetired() { }
+    }
 
     /// <summary>Sharding's stop message for a queue being handed over to another node: drain, then stop.</summary>
     internal sealed class HandOff

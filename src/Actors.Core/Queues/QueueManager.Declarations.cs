@@ -72,6 +72,47 @@ internal sealed partial class QueueManager
     {
         _registryVersion = declarations.Version;
         foreach (var (name, options) in declarations.Queues) Learn(name, options);
+        // A queue declared at run time that the set no longer holds was deleted.
+        foreach (var name in _partitions.Keys.Where(n => !_catalog.IsConfigured(n) && !declarations.Queues.ContainsKey(n)).ToList()) Forget(name);
+    }
+
+    /// <summary>Deletes a queue declared at run time (see <see cref="QueueDeletion"/>); a configured one is refused at once.</summary>
+    private void OnDelete(QueueLifecycle.Delete delete)
+    {
+        if (!Names.IsValidQueueName(delete.Queue))
+        {
+            Sender.Tell(new QueueQueries.QueueNotFound(delete.Queue));
+            return;
+        }
+        if (_catalog.IsConfigured(delete.Queue))
+        {
+            Sender.Tell(new QueueLifecycle.DeleteRefused(delete.Queue, QueueLifecycle.DeleteRefusalReason.Configured,
+                $"Queue '{delete.Queue}' comes from the node's configuration; only queues declared at run time can be deleted."));
+            return;
+        }
+        Context.ActorOf(QueueDeletion.Props(delete, Self, _registry, _region, Sender, _requestTimeout));
+    }
+
+    /// <summary>
+    /// A queue declared at run time was deleted: it leaves the catalog and the routing (its messages are answered "unknown
+    /// queue" from now on, after a look-up in the registry), its hosts on a standalone node stop, and the consumers
+    /// attached through this node are no longer attached to it again.
+    /// </summary>
+    private void Forget(string name)
+    {
+        if (!_partitions.Remove(name, out var partitions)) return;
+        _catalog.Remove(name);
+        Index();
+        for (var partition = 0; partition < partitions; partition++)
+        {
+            if (_hosts.Remove(Partitions.EntityId(name, partition), out var host)) Context.Stop(host);
+        }
+        foreach (var (consumer, attachments) in _consumers.ToList())
+        {
+            if (!attachments.Remove(name) || attachments.Count > 0) continue;
+            _consumers.Remove(consumer);
+            Context.Unwatch(consumer);
+        }
     }
 
     private void OnFound(DeclaredQueueFound found)

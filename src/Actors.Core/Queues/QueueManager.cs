@@ -76,6 +76,10 @@ internal sealed partial class QueueManager : ReceiveActor, IWithTimers
         Receive<ClusterEvent.MemberRemoved>(_ => WakeQueues());
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<QueueRegistryProtocol.Declare>(OnDeclare);
+        Receive<QueueLifecycle.Delete>(OnDelete);
+        // A retired queue's host passivates after a while; on a standalone node the manager has stopped it by then, unless
+        // the registry did not store the removal: the queue is still declared, and starts again (empty).
+        Receive<Akka.Cluster.Sharding.Passivate>(_ => Sender.Tell(QueueHost.Reopen.Instance));
         Receive<QueueDeclaration>(OnDeclared);
         Receive<DeclareTimedOut>(timedOut => _declaring.Remove(timedOut.Queue));
         Receive<QueueRegistryProtocol.Declarations>(OnDeclarations);
@@ -273,6 +277,8 @@ internal sealed partial class QueueManager : ReceiveActor, IWithTimers
             DeadLetterCommands.GroupDeadLetters m => m with { QueueId = id },
             DeadLetterCommands.RedriveDeadLetters m => m with { QueueId = id },
             DeadLetterCommands.PurgeDeadLetters m => m with { QueueId = id },
+            QueueLifecycle.Purge m => m with { QueueId = id },
+            QueueLifecycle.RetirePartition m => m with { QueueId = id },
             RedriveJobs.ListRedriveJobs m => m with { QueueId = id },
             RedriveJobs.CancelRedriveJob m => m with { QueueId = id },
             ConsumerProtocol.Attach m => m with { QueueId = id, Prefetch = ConsumerProtocol.PartitionShare(m.Prefetch, _partitions[queue]) },

@@ -11,7 +11,7 @@ namespace Actors.Queues;
 
 /// <summary>
 /// The journal of the queues declared at run time (see <see cref="QueueRegistryProtocol"/>): one event per queue, so
-/// recovery replays one small event per declared queue. It answers declarations and look-ups, and pushes the full set
+/// recovery replays one small event per declared (or removed) queue. It answers declarations and look-ups, and pushes the full set
 /// to its subscribers (the queue managers) at every declaration. Subscribers are watched; a registry that restarts
 /// (a journal failure stops it, and its backoff supervisor starts it again) or moves (a cluster singleton) has none,
 /// until each manager subscribes again at its next wake-up.
@@ -27,7 +27,9 @@ internal sealed class QueueRegistry : ReceivePersistentActor
     {
         _time = time;
         Recover<QueueAdded>(Apply);
+        Recover<QueueRemoved>(Apply);
         Command<Declare>(OnDeclare);
+        Command<RemoveDeclared>(OnRemove);
         Command<FindDeclared>(find => Sender.Tell(new DeclaredQueueFound(find.Name, _queues.GetValueOrDefault(find.Name))));
         Command<SubscribeDeclarations>(OnSubscribe);
         Command<Terminated>(terminated => _subscribers.Remove(terminated.ActorRef));
@@ -40,10 +42,38 @@ internal sealed class QueueRegistry : ReceivePersistentActor
     public static Props Props(TimeProvider time) => Akka.Pattern.BackoffSupervisor.Props(Akka.Pattern.Backoff.OnStop(
         Akka.Actor.Props.Create(() => new QueueRegistry(time)), "registry", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, -1));
 
-    /// <summary>The version subscribers compare: the number of declared queues, which only grows.</summary>
-    private long Version => _queues.Count;
+    /// <summary>The version subscribers compare: the number of declarations and removals applied, which only grows.</summary>
+    private long Version { get; set; }
 
-    private void Apply(QueueAdded added) => _queues = _queues.SetItem(added.Name, added.Options);
+    private void Apply(QueueAdded added)
+    {
+        _queues = _queues.SetItem(added.Name, added.Options);
+        Version++;
+    }
+
+    private void Apply(QueueRemoved removed)
+    {
+        _queues = _queues.Remove(removed.Name);
+        Version++;
+    }
+
+    private void OnRemove(RemoveDeclared remove)
+    {
+        if (!_queues.TryGetValue(remove.Name, out var options))
+        {
+            Sender.Tell(new DeclaredQueueRemoved(remove.Name, false));
+            return;
+        }
+        var sender = Sender;
+        Persist(new QueueRemoved(remove.Name, _time.GetUtcNow()), removed =>
+        {
+            Apply(removed);
+            _log.Info("Queue '{0}' deleted", removed.Name);
+            var declarations = new Declarations(Version, _queues);
+            foreach (var subscriber in _subscribers) subscriber.Tell(declarations);
+            sender.Tell(new DeclaredQueueRemoved(removed.Name, true, options.Partitions));
+        });
+    }
 
     private void OnDeclare(Declare declare)
     {

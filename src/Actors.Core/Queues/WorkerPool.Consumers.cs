@@ -16,6 +16,9 @@ internal sealed partial class WorkerPool
     /// <summary>Whether a consumer was ever attached (until then no report needs its sender checked).</summary>
     public bool HadConsumers { get; private set; }
 
+    /// <summary>The consumers attached now.</summary>
+    public IEnumerable<IActorRef> Consumers => _slots.Where(s => s.External && s.Alive).Select(s => s.Ref);
+
     /// <summary>
     /// Attaches <paramref name="consumer"/> with <paramref name="prefetch"/> (at least 1): true when it is new (the caller
     /// watches it); false when it was attached already, and only its prefetch changes.

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Actors.Configuration;
 using Actors.Protocol;
 using static Actors.Protocol.QueueEvents;
@@ -91,6 +92,26 @@ internal sealed partial class QueueState
         else LeaveStage(message);
         message.Stage = Stage.Ending;
         return CancelOutcome.Cancelled;
+    }
+
+    /// <summary>
+    /// Starts purging the queue: every message waiting for delivery (ready, or scheduled: delayed or waiting for a
+    /// retry) leaves the dispatch order, in id order; in-flight messages, ones whose outcome is being written, and dead
+    /// letters stay. The caller persists <see cref="MessagesPurged"/> with the ids (or, if that write is rejected, calls
+    /// <see cref="ReturnToReady"/> for each).
+    /// </summary>
+    public ImmutableArray<long> BeginPurge()
+    {
+        var ids = ImmutableArray.CreateBuilder<long>();
+        foreach (var message in _live.Values)
+        {
+            if (message.Stage is not (Stage.Ready or Stage.Scheduled)) continue;
+            LeaveStage(message);
+            message.Stage = Stage.Ending;
+            ids.Add(message.Id);
+        }
+        ids.Sort();
+        return ids.ToImmutable();
     }
 
     /// <summary>Marks a delivery as completing when the report names the current attempt; false for a stale or unknown report.</summary>

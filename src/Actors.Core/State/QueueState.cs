@@ -234,6 +234,15 @@ internal sealed partial class QueueState
                     Retain(new FinishedMessage(cancelled.Id, cancelled.Type, MessageStatus.Cancelled, cancelled.FailedAttempts, cancelled.EnqueuedAt, e.At, null, traceParent: cancelled.TraceParent));
                 }
                 break;
+            case MessagesPurged e:
+                foreach (var id in e.Ids)
+                {
+                    if (!TakeLive(id, out var purgedMessage)) continue;
+                    Forget(purgedMessage);
+                    TotalCancelled++;
+                    Retain(new FinishedMessage(purgedMessage.Id, purgedMessage.Type, MessageStatus.Cancelled, purgedMessage.FailedAttempts, purgedMessage.EnqueuedAt, e.At, null, traceParent: purgedMessage.TraceParent));
+                }
+                break;
             case MessagesExpired e:
                 foreach (var id in e.Ids)
                 {

@@ -167,6 +167,9 @@ var rejected = 0L;
 // How much the JIT compiled while the clock ran: a run measured warm compiles next to nothing.
 var jitMethodsAtStart = System.Runtime.JitInfo.GetCompiledMethodCount();
 var jitTimeAtStart = System.Runtime.JitInfo.GetCompilationTime();
+// The process's CPU time in the run (every thread, user and kernel): per message, the cost of the work itself, which a
+// busy or noisy machine disturbs far less than the rate.
+var cpuAtStart = Environment.CpuUsage.TotalTime;
 var stopwatch = Stopwatch.StartNew();
 // The first two seconds of an open-loop run (at most a fifth of it) warm up the JIT, the connection pool and the
 // journal, whose SQL library compiles each statement on its first use (the first snapshot and the first delete of old
@@ -295,6 +298,7 @@ while (finished && (await client.GetStatsAsync("load")).TotalSucceeded < Interlo
 var e2eSeconds = stopwatch.Elapsed.TotalSeconds;
 var jitMethodsInRun = System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsAtStart;
 var jitMsInRun = (System.Runtime.JitInfo.GetCompilationTime() - jitTimeAtStart).TotalMilliseconds;
+var cpuUsInRun = (Environment.CpuUsage.TotalTime - cpuAtStart).TotalMicroseconds;
 
 var merged = new LongHistogram(TimeStamp.Minutes(10), 3);
 foreach (var h in histograms) merged.Add(h);
@@ -334,6 +338,7 @@ var result = new
     from_send_p99_ms = settings.Rate > 0 ? Math.Round(Percentile(99, fromSend), 3) : (double?)null,
     jit_methods_in_run = jitMethodsInRun,
     jit_ms_in_run = Math.Round(jitMsInRun),
+    cpu_us_per_message = Math.Round(cpuUsInRun / Math.Max(1, completed), 2),
     peak_rss_mb = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
     breakdown = settings.Breakdown ? Actors.Monitoring.WritePathBreakdown.Percentiles().ToDictionary(s => s.Key, s => new { p50_ms = s.Value.P50Ms, p99_ms = s.Value.P99Ms, n = s.Value.Count }) : null,
 };

@@ -56,6 +56,10 @@ internal sealed class HandlerScheduler : TaskScheduler, IExtension, IDisposable
     public Task<T> Run<T>(Func<Task<T>> handler) =>
         Task.Factory.StartNew(handler, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this).Unwrap();
 
+    /// <summary>Starts a handler run on the handler threads; the returned task ends with the handler's.</summary>
+    public Task Run(Func<Task> handler) =>
+        Task.Factory.StartNew(handler, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this).Unwrap();
+
     /// <summary>Takes no more tasks; each thread ends once the queue is empty and its current handler returned.</summary>
     public void Dispose() => _tasks.CompleteAdding();
 

@@ -23,7 +23,7 @@ internal sealed partial class Worker : ReceiveActor, IWithTimers
     private readonly Queue<(Deliver Delivery, IActorRef Queue)> _waiting = new();
     private readonly string _name;
     private readonly HandlerScheduler _scheduler = HandlerScheduler.Get(Context.System);
-    private Running? _current;
+    private Chunk? _current;
 
     /// <summary>A worker deployed by a cluster-aware pool: it finds the handlers of the node it runs on.</summary>
     public Worker() : this(Context.System.GetExtension<WorkerServices>()) { }
@@ -42,12 +42,11 @@ internal sealed partial class Worker : ReceiveActor, IWithTimers
             if (_filling is not null) OnArrivedWhileFilling(delivery);
             if (!Busy) StartNext();
         });
-        Receive<HandlerFinished>(finished =>
+        Receive<ChunkFinished>(finished =>
         {
-            if (_current is not { } running || !ReferenceEquals(running.Delivery, finished.Delivery)) return;
+            if (!ReferenceEquals(_current, finished.Chunk)) return;
             _current = null;
-            running.Cancellation.Dispose();
-            Report(running.Delivery, running.Queue, running.StartedAt, finished.Result, finished.Error);
+            finished.Chunk.Dispose();
             StartNext();
         });
         ReceiveBatches();
@@ -68,11 +67,7 @@ internal sealed partial class Worker : ReceiveActor, IWithTimers
     private void Withdraw(long messageId, int attempt, bool leaseExpired)
     {
         if (WithdrawFromBatch(messageId, attempt, leaseExpired)) return;
-        if (_current is { } running && running.Delivery.MessageId == messageId && running.Delivery.Attempt == attempt)
-        {
-            running.Cancellation.Cancel();
-            return;
-        }
+        if (_current is { } chunk && chunk.Withdraw(messageId, attempt)) return;
         var count = _waiting.Count;
         for (var i = 0; i < count; i++)
         {
@@ -100,68 +95,55 @@ internal sealed partial class Worker : ReceiveActor, IWithTimers
                 StartBatch(head.Delivery.Type, batch, waitedEnough: false);
                 continue;
             }
-            var (delivery, queue) = _waiting.Dequeue();
-            var startedAt = Stopwatch.GetTimestamp();
-            if (!_handlers.TryGet(delivery.Type, out var invoke))
-            {
-                Report(delivery, queue, startedAt, null, new NoHandlerException($"No handler is registered for message type '{delivery.Type}'."));
-                continue;
-            }
-
-            var cancellation = new CancellationTokenSource();
-            var context = new MessageContext(delivery.QueueId, delivery.MessageId, delivery.Attempt, delivery.Type, delivery.Headers, delivery.EnqueuedAt);
-            var payload = delivery.Payload;
-            var token = cancellation.Token;
-            Task<ReadOnlyMemory<byte>?> pending;
+            var chunk = TakeChunk();
+            var run = new ChunkRun(chunk, _handlers, _services, Self, _name);
             if (_scheduler.RunsInline)
             {
-                // No handler threads: run here, and a handler that finished synchronously needs no message back.
-                try
+                // No handler threads: run here; a chunk whose handlers all finished synchronously needs no message back.
+                var inline = run.RunAsync();
+                if (inline.IsCompleted)
                 {
-                    var inline = Traced ? InvokeTraced(invoke, _services, payload, context, token) : invoke(_services, payload, context, token);
-                    if (inline.IsCompletedSuccessfully)
-                    {
-                        cancellation.Dispose();
-                        Report(delivery, queue, startedAt, inline.Result, null);
-                        continue;
-                    }
-                    pending = inline.AsTask();
-                }
-                catch (Exception e)
-                {
-                    cancellation.Dispose();
-                    Report(delivery, queue, startedAt, null, e);
+                    chunk.Dispose();
                     continue;
                 }
+                _current = chunk;
+                inline.PipeTo(Self, success: () => new ChunkFinished(chunk), failure: _ => new ChunkFinished(chunk));
+                continue;
             }
-            else
-            {
-                // On the handler threads, never on this actor's: a handler that blocks holds one of them, not the
-                // worker, which stays free to withdraw the delivery or be stopped by its queue.
-                // The consumer span starts on the handler thread, so it is current for the handler and its continuations.
-                var services = _services;
-                pending = Traced
-                    ? _scheduler.Run(() => InvokeTraced(invoke, services, payload, context, token).AsTask())
-                    : _scheduler.Run(() => invoke(services, payload, context, token).AsTask());
-            }
-            _current = new Running(delivery, queue, cancellation, startedAt);
-            pending.PipeTo(Self,
-                success: result => new HandlerFinished(delivery, result, null),
-                failure: error => new HandlerFinished(delivery, null, error));
+            // On the handler threads, never on this actor's: a handler that blocks holds one of them, not the worker,
+            // which stays free to withdraw a delivery or be stopped by its queue.
+            _current = chunk;
+            _scheduler.Run(run.RunAsync).PipeTo(Self, success: () => new ChunkFinished(chunk), failure: _ => new ChunkFinished(chunk));
         }
     }
 
-    private void Report(Deliver delivery, IActorRef queue, long startedAt, ReadOnlyMemory<byte>? result, Exception? error) =>
-        Report(delivery, queue, Stopwatch.GetElapsedTime(startedAt), result, error);
+    /// <summary>
+    /// The waiting deliveries up to the first one of a type with a batch handler (which runs in a batch of its own
+    /// next): a handler thread runs them one after another, so a worker holding several deliveries costs one
+    /// hand-over to the handler threads and one message back, not one each.
+    /// </summary>
+    private Chunk TakeChunk()
+    {
+        var items = new List<ChunkItem>(_waiting.Count);
+        while (_waiting.TryPeek(out var next) && (items.Count == 0 || !_handlers.TryGetBatch(next.Delivery.Type, out _)))
+        {
+            var (delivery, queue) = _waiting.Dequeue();
+            items.Add(new ChunkItem(delivery, queue));
+        }
+        return new Chunk(items);
+    }
 
-    private void Report(Deliver delivery, IActorRef queue, TimeSpan serviceTime, ReadOnlyMemory<byte>? result, Exception? error)
+    private void Report(Deliver delivery, IActorRef queue, TimeSpan serviceTime, ReadOnlyMemory<byte>? result, Exception? error) =>
+        queue.Tell(ReportOf(delivery, serviceTime, result, error, _name), Self);
+
+    /// <summary>
+    /// The report of one attempt, <see cref="Completed"/> or <see cref="Failed"/>, with the attempt recorded in the
+    /// metrics. Thread-safe: a handler thread reports what it ran.
+    /// </summary>
+    private static IQueueMessage ReportOf(Deliver delivery, TimeSpan serviceTime, ReadOnlyMemory<byte>? result, Exception? error, string worker)
     {
         RecordProcessed(delivery.QueueId, serviceTime, error);
-        if (error is null)
-        {
-            queue.Tell(new Completed(delivery.QueueId, delivery.MessageId, delivery.Attempt, result, serviceTime), Self);
-            return;
-        }
+        if (error is null) return new Completed(delivery.QueueId, delivery.MessageId, delivery.Attempt, result, serviceTime);
 
         var (requested, retryAfter) = error switch
         {
@@ -169,8 +151,8 @@ internal sealed partial class Worker : ReceiveActor, IWithTimers
             DeadLetterException or PayloadFormatException or NoHandlerException => (RequestedFailureAction.DeadLetter, null),
             _ => (RequestedFailureAction.FollowPolicy, null),
         };
-        var info = ErrorInfo.FromException(error, _name, DateTime.UtcNow);
-        queue.Tell(new Failed(delivery.QueueId, delivery.MessageId, delivery.Attempt, info, requested, retryAfter, serviceTime), Self);
+        var info = ErrorInfo.FromException(error, worker, DateTime.UtcNow);
+        return new Failed(delivery.QueueId, delivery.MessageId, delivery.Attempt, info, requested, retryAfter, serviceTime);
     }
 
     /// <summary>The worker crashed (not a handler failure): report what it held so the queue can redeliver it now.</summary>
@@ -178,10 +160,11 @@ internal sealed partial class Worker : ReceiveActor, IWithTimers
     {
         Context.GetLogger().Warning(reason, "Worker {0} crashed; its deliveries go back to the queue", _name);
         var error = new InvalidOperationException($"The worker crashed and was restarted: {reason.Message}");
-        if (_current is { } running)
+        if (_current is { } chunk)
         {
-            running.Cancellation.Cancel();
-            ReportCrash(running.Delivery, running.Queue, error);
+            // What the handler thread already finished it reports itself; the rest is dropped there and reported here.
+            foreach (var item in chunk.Items)
+                if (item.Drop()) ReportCrash(item.Delivery, item.Queue, error);
             _current = null;
         }
         CrashBatch(error);
@@ -195,15 +178,14 @@ internal sealed partial class Worker : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
-        _current?.Cancellation.Cancel();
+        // A stopped worker's handlers get their tokens fired, and what they still return goes nowhere.
+        if (_current is { } chunk) foreach (var item in chunk.Items) item.Drop();
         _batch?.Cancellation.Cancel();
         base.PostStop();
     }
 
-    private sealed record Running(Deliver Delivery, IActorRef Queue, CancellationTokenSource Cancellation, long StartedAt);
-
-    /// <summary>A handler's outcome; one that finishes after its worker was stopped (abandoned) is dropped quietly.</summary>
-    private sealed record HandlerFinished(Deliver Delivery, ReadOnlyMemory<byte>? Result, Exception? Error) : IDeadLetterSuppression;
+    /// <summary>A chunk's handler thread is done with it; one that finishes after its worker was stopped is dropped quietly.</summary>
+    private sealed record ChunkFinished(Chunk Chunk) : IDeadLetterSuppression;
 }
 
 /// <summary>

@@ -8,8 +8,8 @@
 # OUTSTANDING, 64, unconfirmed each: 256 in all, as the load test's 4 producers × 64), each consumer on its own
 # connection with manual acks and prefetch PREFETCH (100). Actors (tests/Actors.LoadTest): an in-process node on its
 # SQLite journal, 4 producers × 64 outstanding enqueues, 4 workers. Both first run rounds of WARMUP (20,000) messages,
-# untimed, through a queue of their own, until two rounds in a row leave the JIT idle (fewer than 50 methods compiled
-# each): the broker is already running, and the .NET processes (the RabbitMQ client; the Actors node inside the load
+# untimed, through a queue of their own, until the JIT is idle (tests/Shared/JitWarmUp.cs: fewer than 50 methods compiled
+# in 3 s, at most 120 s of warm-up): the broker is already running, and the .NET processes (the RabbitMQ client; the Actors node inside the load
 # test) are then measured warm too. Each row's jit_methods_in_run and jit_ms_in_run say how much compilation was left in
 # the measured run. Each run is one RabbitMQ row then one Actors row (JSON, e2e_per_s = first send to last
 # ack/completion); the last row gives each pair's ratio (Actors ÷ RabbitMQ) and their min and median. Rows are also

@@ -131,19 +131,15 @@ ImmutableDictionary<string, string>? HeadersFor()
 }
 // --warmup N (closed loop): rounds of N messages through the warm-up queue, the same way and with the same payload,
 // until all succeeded, before the clock starts: the measured run then starts with the JIT, the journal's statements and
-// any telemetry SDK warm, so a comparison of short runs measures the cost per message, not the cost of starting. Warm
-// means the JIT is done: the runtime compiles hot methods again, optimised, on a background thread some time after
-// their first calls, and on two cores that backlog takes seconds (a single round of 20,000 left ~4 s of compilation
-// inside a 100,000-message run). So rounds go on until two in a row compile fewer than 50 methods each (at most 20
-// rounds).
+// any telemetry SDK warm, so a comparison of short runs measures the cost per message, not the cost of starting.
+// Rounds go on until the JIT is idle (JitWarmUp: a single round of 20,000 left ~4 s of compilation inside a
+// 100,000-message run).
 var warmupSent = 0;
-var quietRounds = 0;
 if (settings.Warmup > 0)
 {
     var window = new SemaphoreSlim(settings.Producers * settings.Outstanding);
-    for (var round = 0; round < 20; round++)
+    await JitWarmUp.RunAsync(async () =>
     {
-        var compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         var warming = new List<Task>(settings.Warmup);
         for (var i = 0; i < settings.Warmup; i++)
         {
@@ -153,9 +149,8 @@ if (settings.Warmup > 0)
         await Task.WhenAll(warming);
         warmupSent += settings.Warmup;
         while ((await client.GetStatsAsync("warmup")).TotalSucceeded < warmupSent) await Task.Delay(5);
-        quietRounds = System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore < 50 ? quietRounds + 1 : 0;
-        if (quietRounds == 2) break;
-    }
+        return true;
+    });
 }
 var perProducer = settings.Messages / settings.Producers;
 var histograms = new LongHistogram[settings.Producers];
@@ -170,6 +165,9 @@ var jitTimeAtStart = System.Runtime.JitInfo.GetCompilationTime();
 // The process's CPU time in the run (every thread, user and kernel): per message, the cost of the work itself, which a
 // busy or noisy machine disturbs far less than the rate.
 var cpuAtStart = Environment.CpuUsage.TotalTime;
+var gcAtStart = new[] { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) };
+var poolThreadsAtStart = ThreadPool.ThreadCount;
+var allocatedAtStart = GC.GetTotalAllocatedBytes();
 var stopwatch = Stopwatch.StartNew();
 // The first two seconds of an open-loop run (at most a fifth of it) warm up the JIT, the connection pool and the
 // journal, whose SQL library compiles each statement on its first use (the first snapshot and the first delete of old
@@ -339,6 +337,10 @@ var result = new
     jit_methods_in_run = jitMethodsInRun,
     jit_ms_in_run = Math.Round(jitMsInRun),
     cpu_us_per_message = Math.Round(cpuUsInRun / Math.Max(1, completed), 2),
+    gc_in_run = new[] { GC.CollectionCount(0) - gcAtStart[0], GC.CollectionCount(1) - gcAtStart[1], GC.CollectionCount(2) - gcAtStart[2] },
+    pool_threads = new[] { poolThreadsAtStart, ThreadPool.ThreadCount },
+    allocated_bytes_per_message = (GC.GetTotalAllocatedBytes() - allocatedAtStart) / Math.Max(1, completed),
+    heap_mb = GC.GetGCMemoryInfo().HeapSizeBytes >> 20,
     peak_rss_mb = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1),
     breakdown = settings.Breakdown ? Actors.Monitoring.WritePathBreakdown.Percentiles().ToDictionary(s => s.Key, s => new { p50_ms = s.Value.P50Ms, p99_ms = s.Value.P99Ms, n = s.Value.Count }) : null,
 };
@@ -404,7 +406,7 @@ internal sealed record LoadSettings(int Messages, int PayloadBytes, int Producer
     /// <summary>--telemetry 1: an OpenTelemetry SDK records every metric and span of the Actors meter and source; 2: metrics only; 3: spans only.</summary>
     public int Telemetry { get; init; }
 
-    /// <summary>--warmup N: closed loop only; rounds of N messages through a second queue before the measured run, until two rounds in a row leave the JIT idle (default 0).</summary>
+    /// <summary>--warmup N: closed loop only; rounds of N messages through a second queue before the measured run, until the JIT is idle (see JitWarmUp; default 0).</summary>
     public int Warmup { get; init; }
 
     /// <summary>--sample-percent: the share of traces the --telemetry runs sample (parent-based ratio sampler); default 100.</summary>

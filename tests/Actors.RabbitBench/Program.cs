@@ -15,19 +15,18 @@ using RabbitMQ.Client.Events;
 // listener: tests/amqp-bench.sh), and with --consumers 0 it only publishes. With --warmup N it first runs rounds of N
 // messages, unmeasured.
 var settings = Settings.Parse(args);
-// --warmup N: rounds of N messages, the same work through a queue of their own (the --queue one when given), until a
-// round leaves the JIT idle twice in a row (fewer than 50 methods compiled; at most 20 rounds), as the load test warms
-// an Actors node: the client is then measured warm, like the broker, which is already running.
+// --warmup N: rounds of N messages, the same work through a queue of their own (the --queue one when given), until the
+// JIT is idle (JitWarmUp), as the load test warms an Actors node: the client is then measured warm, like the broker,
+// which is already running.
 var warmupSent = 0;
-var quietRounds = 0;
-for (var round = 0; settings.Warmup > 0 && round < 20; round++)
+if (settings.Warmup > 0)
 {
-    var compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
-    var warm = await RunAsync(settings, settings.Warmup);
-    warmupSent += settings.Warmup;
-    if (!warm.Finished || warm.Lost > 0 || warm.Nacked > 0) break;
-    quietRounds = System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore < 50 ? quietRounds + 1 : 0;
-    if (quietRounds == 2) break;
+    await JitWarmUp.RunAsync(async () =>
+    {
+        var warm = await RunAsync(settings, settings.Warmup);
+        warmupSent += settings.Warmup;
+        return warm.Finished && warm.Lost == 0 && warm.Nacked == 0;
+    });
 }
 var jitMethodsAtStart = System.Runtime.JitInfo.GetCompiledMethodCount();
 var jitTimeAtStart = System.Runtime.JitInfo.GetCompilationTime();

@@ -50,7 +50,11 @@ public sealed class QueueClient : IQueueClient
         _manager = manager;
         _timeout = timeout;
         _resendWhenMoving = system is ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider };
-        _replies = system.ActorOf(Props.Create(() => new ReplyActor(this)), "queue-client-" + Guid.NewGuid().ToString("N")[..8]);
+        var provider = ((ExtendedActorSystem)system).Provider;
+        var sink = new ReplySink(this, provider, provider.TempPath());
+        provider.RegisterTempActor(sink, sink.Path);
+        _replies = sink;
+        system.ActorOf(Props.Create(() => new OverdueSweeper(this)), "queue-client-" + Guid.NewGuid().ToString("N")[..8]);
     }
 
     /// <inheritdoc />
@@ -565,16 +569,32 @@ public sealed class QueueClient : IQueueClient
         }
     }
 
-    /// <summary>Receives enqueue replies and completes the waiting tasks; sweeps overdue requests every second.</summary>
-    private sealed class ReplyActor : ReceiveActor, IWithTimers
+    /// <summary>
+    /// Where queues send enqueue replies: it completes the waiting task on the replying actor's thread, with no mailbox
+    /// in between (like the reference an Ask is answered to), and the task's continuations run on the thread pool.
+    /// Registered as a temporary actor, so a queue on another node of a cluster can answer it too.
+    /// </summary>
+    private sealed class ReplySink(QueueClient client, IActorRefProvider provider, ActorPath path) : MinimalActorRef
     {
-        public ReplyActor(QueueClient client)
+        public override ActorPath Path { get; } = path;
+
+        public override IActorRefProvider Provider { get; } = provider;
+
+        protected override void TellInternal(object message, IActorRef sender)
         {
-            Receive<Accepted>(a => client.Complete(a.CorrelationId, a));
-            Receive<Rejected>(r => client.Complete(r.CorrelationId, r));
-            Receive<BatchResult>(b => client.Complete(b.CorrelationId, b));
-            Receive<Sweep>(_ => client.ExpireOverdue());
+            switch (message)
+            {
+                case Accepted a: client.Complete(a.CorrelationId, a); break;
+                case Rejected r: client.Complete(r.CorrelationId, r); break;
+                case BatchResult b: client.Complete(b.CorrelationId, b); break;
+            }
         }
+    }
+
+    /// <summary>Fails the requests that were not answered in time, every second.</summary>
+    private sealed class OverdueSweeper : ReceiveActor, IWithTimers
+    {
+        public OverdueSweeper(QueueClient client) => Receive<Sweep>(_ => client.ExpireOverdue());
 
         public ITimerScheduler Timers { get; set; } = null!;
 

@@ -9,10 +9,11 @@ namespace Actors.Workers;
 
 /// <summary>
 /// One consumer of a queue's pool. Runs its deliveries one at a time (holding at most the queue's prefetch),
-/// resolves each message's handler from dependency injection and reports <see cref="Completed"/> or
-/// <see cref="Failed"/> to the queue that sent it. A handler's exception is a failed attempt, not a crash; if the
-/// worker itself crashes, its supervisor restarts it and the deliveries it held are reported as failed first.
-/// Handlers run on the <see cref="HandlerScheduler"/>'s threads, so the worker keeps receiving while one runs: a queue
+/// resolves each message's handler from dependency injection, and each outcome is reported as <see cref="Completed"/>
+/// or <see cref="Failed"/> to the queue that sent it, in the worker's name. A handler's exception is a failed attempt,
+/// not a crash; if the worker itself crashes, its supervisor restarts it and the deliveries it held are reported as
+/// failed first. Handlers run on the <see cref="HandlerScheduler"/>'s threads, the deliveries a free worker holds
+/// handed over together as a chunk (see Worker.Chunks.cs), so the worker keeps receiving while they run: a queue
 /// whose lease ran out can stop a worker whose handler ignores its cancellation token (the handler's late outcome then
 /// goes nowhere). A type with a batch handler runs several deliveries at once instead (see Worker.Batches.cs).
 /// </summary>

@@ -102,6 +102,8 @@ internal static class HttpFailover
         var queuesPerNode = new Dictionary<string, int>(StringComparer.Ordinal);
         var poll = Task.Run(async () =>
         {
+            // A sampler, not a wait for a condition: the placement is read four times a second until the run ends.
+            using var sample = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
             while (!stop.IsCancellationRequested)
             {
                 try
@@ -129,7 +131,7 @@ internal static class HttpFailover
                     }
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException) { }
-                await Task.Delay(250).ConfigureAwait(false);
+                await sample.WaitForNextTickAsync().ConfigureAwait(false);
             }
         });
 

@@ -98,23 +98,17 @@ internal sealed partial class Worker : ReceiveActor, IWithTimers
             }
             var chunk = TakeChunk();
             var run = new ChunkRun(chunk, _handlers, _services, Self, _name);
-            if (_scheduler.RunsInline)
+            // On the handler threads, never on this actor's: a handler that blocks holds one of them, not the worker,
+            // which stays free to withdraw a delivery or be stopped by its queue. Without handler threads it runs here,
+            // and a chunk whose handlers all finished synchronously needs no message back.
+            var running = _scheduler.RunsInline ? run.RunAsync() : _scheduler.Run(run.RunAsync);
+            if (running.IsCompleted)
             {
-                // No handler threads: run here; a chunk whose handlers all finished synchronously needs no message back.
-                var inline = run.RunAsync();
-                if (inline.IsCompleted)
-                {
-                    chunk.Dispose();
-                    continue;
-                }
-                _current = chunk;
-                inline.PipeTo(Self, success: () => new ChunkFinished(chunk), failure: _ => new ChunkFinished(chunk));
+                chunk.Dispose();
                 continue;
             }
-            // On the handler threads, never on this actor's: a handler that blocks holds one of them, not the worker,
-            // which stays free to withdraw a delivery or be stopped by its queue.
             _current = chunk;
-            _scheduler.Run(run.RunAsync).PipeTo(Self, success: () => new ChunkFinished(chunk), failure: _ => new ChunkFinished(chunk));
+            running.PipeTo(Self, success: () => new ChunkFinished(chunk), failure: _ => new ChunkFinished(chunk));
         }
     }
 

@@ -140,13 +140,15 @@ internal static class Pika
     private static readonly Lazy<bool> Installed = new(() =>
     {
         if (!File.Exists(Python)) return false;
-        using var check = Process.Start(new ProcessStartInfo(Python) { ArgumentList = { "-c", "import pika" }, RedirectStandardError = true })!;
+        // Not from the test's directory: its pika/ folder of scripts would import as an empty namespace package.
+        var start = new ProcessStartInfo(Python) { ArgumentList = { "-c", "import pika.connection" }, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() };
+        using var check = Process.Start(start)!;
         check.WaitForExit();
         return check.ExitCode == 0;
     });
 
     private static void EnsureInstalled()
     {
-        if (!Installed.Value) Assert.Fail("The pika tests need Debian's python3-pika: apt-get install python3-pika");
+        if (!Installed.Value) Assert.Fail("The pika tests need Debian's python3-pika: apt-get update && apt-get install -y python3-pika");
     }
 }

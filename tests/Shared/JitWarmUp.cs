@@ -21,10 +21,10 @@ internal static class JitWarmUp
     public static readonly TimeSpan MaxTime = TimeSpan.FromSeconds(120);
 
     /// <summary>
-    /// Runs <paramref name="round"/> (which returns false to stop early, e.g. on an error) until the JIT is quiet;
-    /// returns how many rounds ran. Each window's count goes to standard error.
+    /// Runs <paramref name="round"/> (which returns false to stop early, e.g. on an error) until the JIT is quiet.
+    /// Each window's count goes to standard error, with the rounds run so far.
     /// </summary>
-    public static async Task<int> RunAsync(Func<Task<bool>> round)
+    public static async Task RunAsync(Func<Task<bool>> round)
     {
         var started = Stopwatch.GetTimestamp();
         var windowStart = started;
@@ -41,6 +41,5 @@ internal static class JitWarmUp
             windowStart = Stopwatch.GetTimestamp();
             compiledAtWindowStart = JitInfo.GetCompiledMethodCount();
         }
-        return rounds;
     }
 }
